@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.core.validators import MaxLengthValidator, MinLengthValidator, RegexValidator
+from django.db import models
+from django.db.models.functions import Lower
+
+
+class Role(models.TextChoices):
+    MEMBER = "member", "Member"
+    MODERATOR = "moderator", "Moderator"
+    SUPERVISOR = "supervisor", "Supervisor"
+
+
+class Stage(models.TextChoices):
+    PREGNANT = "pregnant", "Pregnant"
+    NEWBORN = "newborn", "Newborn (0–3 months)"
+    BABY = "baby", "Baby (3–12 months)"
+    TODDLER = "toddler", "Toddler (1–3 years)"
+
+
+display_name_validators = [
+    MinLengthValidator(3),
+    MaxLengthValidator(30),
+    RegexValidator(
+        r"^[\w][\w .'-]*[\w.]$",
+        "Use letters, numbers, spaces, dots, apostrophes, hyphens or underscores.",
+    ),
+]
+
+
+class User(AbstractUser):
+    """A Kindred account. Members are known only by a pseudonymous display name.
+
+    `first_name`/`last_name`/`email` from AbstractUser are never asked for; the username is the
+    private login name, the display name is what others see.
+    """
+
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.MEMBER)
+    display_name = models.CharField(max_length=30, validators=display_name_validators)
+    stage = models.CharField(max_length=16, choices=Stage.choices, blank=True)
+    region = models.CharField(max_length=64, blank=True)
+    adult_confirmed_at = models.DateTimeField(null=True, blank=True)
+    guidelines_accepted_at = models.DateTimeField(null=True, blank=True)
+    suspended_at = models.DateTimeField(null=True, blank=True)
+
+    objects = UserManager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(Lower("display_name"), name="unique_display_name_ci"),
+        ]
+
+    def __str__(self) -> str:
+        return self.display_name or self.username
+
+    @property
+    def is_moderator(self) -> bool:
+        return self.role in (Role.MODERATOR, Role.SUPERVISOR)
+
+    @property
+    def is_supervisor(self) -> bool:
+        return self.role == Role.SUPERVISOR
+
+    @property
+    def is_suspended(self) -> bool:
+        return self.suspended_at is not None

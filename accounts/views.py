@@ -1,0 +1,75 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth import login, logout
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from accounts.actions import AccountError, do_change_stage, do_create_account
+from accounts.forms import LoginForm, SignupForm, StageForm
+
+
+@require_http_methods(["GET", "POST"])
+def signup(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        return redirect("rooms")
+    form = SignupForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            user = do_create_account(
+                username=data["username"],
+                password=data["password"],
+                display_name=data["display_name"],
+                stage=data["stage"],
+                adult_confirmed=data["adult"],
+                guidelines_accepted=data["guidelines"],
+            )
+        except AccountError as exc:
+            form.add_error(None, str(exc))
+        else:
+            login(request, user, backend="accounts.backends.KindredBackend")
+            messages.success(request, f"Welcome to Kindred, {user.display_name}.")
+            return redirect("rooms")
+    status = 400 if request.method == "POST" else 200
+    return render(request, "accounts/signup.html", {"form": form}, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+def login_view(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        return redirect("rooms")
+    form = LoginForm(request.POST or None, request=request)
+    if request.method == "POST":
+        if form.is_valid():
+            login(request, form.user, backend="accounts.backends.KindredBackend")
+            next_url = request.GET.get("next", "")
+            if next_url.startswith("/") and not next_url.startswith("//"):
+                return redirect(next_url)
+            return redirect("rooms")
+        limited = any(e.code == "rate_limited" for e in form.non_field_errors().as_data())
+        return render(request, "accounts/login.html", {"form": form}, status=429 if limited else 400)
+    return render(request, "accounts/login.html", {"form": form})
+
+
+@require_POST
+def logout_view(request: HttpRequest) -> HttpResponse:
+    logout(request)
+    return redirect("login")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def change_stage(request: HttpRequest) -> HttpResponse:
+    form = StageForm(request.POST or None, initial={"stage": request.user.stage})
+    if request.method == "POST" and form.is_valid():
+        try:
+            do_change_stage(request.user, form.cleaned_data["stage"], acting_user=request.user)
+        except AccountError as exc:
+            form.add_error("stage", str(exc))
+        else:
+            messages.success(request, "Your stage is updated; your room list now shows your new stage room.")
+            return redirect("rooms")
+    return render(request, "accounts/stage.html", {"form": form}, status=400 if form.errors else 200)

@@ -1,0 +1,244 @@
+"""WebSocket consumer for a room. Thin: parse, authorise, call an action, relay events.
+
+Every frame a client can send is validated; every refusal is a typed `error` frame
+(docs/protocol.md). The socket is only closed for reasons listed there as close codes.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from typing import Any
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+
+from accounts.models import User
+from chat import actions, selectors
+from chat.errors import ChatError
+from chat.events import room_group, user_group
+
+logger = logging.getLogger(__name__)
+
+CLOSE_NOT_AUTHENTICATED = 4401
+CLOSE_FORBIDDEN = 4403
+CLOSE_NOT_FOUND = 4404
+CLOSE_SUSPENDED = 4410
+
+TYPING_MIN_INTERVAL = 3.0
+
+
+@database_sync_to_async
+def _access_room(user: User, slug: str):  # noqa: ANN202
+    user = User.objects.get(pk=user.pk)
+    return user, selectors.access_room(user, slug)
+
+
+@database_sync_to_async
+def _join(user: User, room, channel_name: str) -> dict[str, Any]:  # noqa: ANN001
+    actions.do_join_room(user=user, room=room, channel_name=channel_name)
+    messages = selectors.recent_messages(room, limit=settings.CHAT_HISTORY_ON_JOIN)
+    return {
+        "messages": [selectors.serialize_message(m) for m in messages],
+        "present": selectors.present_users(room),
+        "last_seq": room.__class__.objects.values_list("last_seq", flat=True).get(pk=room.pk),
+    }
+
+
+@database_sync_to_async
+def _leave(channel_name: str) -> None:
+    actions.do_leave_room(channel_name=channel_name)
+
+
+@database_sync_to_async
+def _send(user: User, room, client_id: object, body: object):  # noqa: ANN001, ANN202
+    author = User.objects.get(pk=user.pk)
+    message, created = actions.check_send_message(author=author, room=room, client_id=client_id, body=body)
+    return selectors.serialize_message(message), created
+
+
+@database_sync_to_async
+def _resume(room, after_seq: int) -> list[dict[str, Any]]:  # noqa: ANN001
+    return [selectors.serialize_message(m) for m in selectors.messages_after(room, after_seq)]
+
+
+@database_sync_to_async
+def _touch(channel_name: str, user: User, room, read_seq: int | None) -> None:  # noqa: ANN001
+    actions.do_touch_presence(channel_name=channel_name)
+    if read_seq is not None:
+        actions.do_mark_read(user=user, room=room, seq=read_seq)
+
+
+def _non_negative_int(value: object, field: str) -> int:
+    # bool is an int subclass in Python; true/false are not sequence numbers.
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0 or value > 2**53:
+        raise ChatError("validation", f"{field} must be a whole number ≥ 0.", field=field)
+    return value
+
+
+class RoomConsumer(AsyncWebsocketConsumer):
+    room = None
+    user: User | None = None
+    groups_joined: list[str]
+
+    async def connect(self) -> None:
+        self.groups_joined = []
+        user = self.scope.get("user")
+        # Accept first so that the refusal reaches the client as a documented close code;
+        # a refused handshake only shows up as an opaque 1006 in browsers.
+        await self.accept()
+        if user is None or not user.is_authenticated:
+            await self._refuse(CLOSE_NOT_AUTHENTICATED, "not_authenticated", "Please log in first.")
+            return
+        slug = self.scope["url_route"]["kwargs"]["slug"]
+        try:
+            self.user, self.room = await _access_room(user, slug)
+        except ChatError as exc:
+            code = CLOSE_NOT_FOUND if exc.code == "not_found" else CLOSE_FORBIDDEN
+            await self._refuse(code, exc.code, exc.message)
+            return
+        for group in (room_group(self.room.pk), user_group(self.user.pk)):
+            await self.channel_layer.group_add(group, self.channel_name)
+            self.groups_joined.append(group)
+        joined = await _join(self.user, self.room, self.channel_name)
+        self._last_typing = 0.0
+        await self._send_json(
+            {
+                "type": "room.joined",
+                "room": {"slug": self.room.slug, "name": self.room.name},
+                "you": selectors.serialize_user(self.user),
+                "messages": [self._redact(m) for m in joined["messages"]],
+                "present": joined["present"],
+                "last_seq": joined["last_seq"],
+            }
+        )
+
+    async def _refuse(self, close_code: int, error_code: str, message: str) -> None:
+        await self._send_json({"type": "error", "code": error_code, "message": message})
+        await self.close(code=close_code)
+
+    async def disconnect(self, code: int) -> None:
+        for group in self.groups_joined:
+            await self.channel_layer.group_discard(group, self.channel_name)
+        if self.room is not None:
+            await _leave(self.channel_name)
+
+    # --- client frames ---------------------------------------------------------------------
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if self.room is None:
+            return
+        try:
+            frame = self._parse(text_data, bytes_data)
+            await self._dispatch(frame)
+        except ChatError as exc:
+            await self._send_json(exc.as_frame())
+        except Exception:  # noqa: BLE001
+            # Never drop the socket on our own bug: the client gets a typed error and keeps its
+            # connection; the traceback goes to the log.
+            logger.exception("unhandled error in room consumer")
+            await self._send_json(
+                {"type": "error", "code": "server_error", "message": "Something went wrong on our side; please try again."}
+            )
+
+    def _parse(self, text_data: str | None, bytes_data: bytes | None) -> dict[str, Any]:
+        if text_data is None:
+            raise ChatError("bad_frame", "Frames must be JSON text, not binary.")
+        if len(text_data) > settings.CHAT_MAX_FRAME_BYTES or len(
+            text_data.encode("utf-8", "surrogatepass")
+        ) > settings.CHAT_MAX_FRAME_BYTES:
+            raise ChatError(
+                "frame_too_large", f"Frames can be at most {settings.CHAT_MAX_FRAME_BYTES} bytes."
+            )
+        try:
+            frame = json.loads(text_data)
+        except (ValueError, RecursionError) as exc:
+            raise ChatError("bad_json", "That frame was not valid JSON.") from exc
+        if not isinstance(frame, dict):
+            raise ChatError("validation", "A frame must be a JSON object.")
+        if not isinstance(frame.get("type"), str):
+            raise ChatError("validation", "A frame needs a string 'type'.", field="type")
+        return frame
+
+    async def _dispatch(self, frame: dict[str, Any]) -> None:
+        kind = frame["type"]
+        if kind == "message.send":
+            await self._on_send(frame)
+        elif kind == "resume":
+            await self._on_resume(frame)
+        elif kind == "typing":
+            await self._on_typing()
+        elif kind == "ping":
+            read_seq = frame.get("read_seq")
+            read = _non_negative_int(read_seq, "read_seq") if read_seq is not None else None
+            await _touch(self.channel_name, self.user, self.room, read)
+            await self._send_json({"type": "pong"})
+        else:
+            raise ChatError("unknown_type", f"Unknown frame type {kind[:40]!r}.")
+
+    async def _on_send(self, frame: dict[str, Any]) -> None:
+        client_id = frame.get("client_id")
+        try:
+            message, created = await _send(self.user, self.room, client_id, frame.get("body"))
+        except ChatError as exc:
+            if isinstance(client_id, str):
+                exc.extra.setdefault("client_id", client_id[:64])
+            raise
+        await self._send_json(
+            {"type": "message.ack", "client_id": message["client_id"], "created": created, "message": self._redact(message)}
+        )
+
+    async def _on_resume(self, frame: dict[str, Any]) -> None:
+        after = _non_negative_int(frame.get("after_seq"), "after_seq")
+        messages = await _resume(self.room, after)
+        await self._send_json(
+            {
+                "type": "messages.batch",
+                "after_seq": after,
+                "messages": [self._redact(m) for m in messages],
+                "more": len(messages) >= selectors.RESUME_BATCH_LIMIT,
+            }
+        )
+
+    async def _on_typing(self) -> None:
+        now = time.monotonic()
+        if now - self._last_typing < TYPING_MIN_INTERVAL:
+            return
+        self._last_typing = now
+        await self.channel_layer.group_send(
+            room_group(self.room.pk),
+            {"type": "chat.typing", "user": selectors.serialize_user(self.user)},
+        )
+
+    # --- channel-layer events ----------------------------------------------------------------
+
+    def _redact(self, message: dict[str, Any]) -> dict[str, Any]:
+        return selectors.redact_for(
+            message, viewer_id=self.user.pk, viewer_is_moderator=self.user.is_moderator
+        )
+
+    async def chat_message(self, event: dict[str, Any]) -> None:
+        await self._send_json({"type": "message.new", "message": self._redact(event["message"])})
+
+    async def chat_message_updated(self, event: dict[str, Any]) -> None:
+        await self._send_json({"type": "message.updated", "message": self._redact(event["message"])})
+
+    async def chat_presence(self, event: dict[str, Any]) -> None:
+        await self._send_json({"type": "presence", "present": event["present"]})
+
+    async def chat_typing(self, event: dict[str, Any]) -> None:
+        if event["user"]["id"] != self.user.pk:
+            await self._send_json({"type": "typing", "user": event["user"]})
+
+    async def user_notice(self, event: dict[str, Any]) -> None:
+        """A private frame for this user only (support card, warning, report outcome)."""
+        await self._send_json(event["frame"])
+
+    async def user_disconnect(self, event: dict[str, Any]) -> None:
+        await self._send_json({"type": "error", "code": event.get("code", "forbidden"), "message": event["message"]})
+        await self.close(code=event.get("close_code", CLOSE_SUSPENDED))
+
+    async def _send_json(self, payload: dict[str, Any]) -> None:
+        await self.send(text_data=json.dumps(payload, ensure_ascii=False))

@@ -1,0 +1,40 @@
+"""The one place that pushes to sockets. Pushes happen only after the transaction that caused
+them commits, so nobody ever sees something that was rolled back."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import transaction
+
+logger = logging.getLogger(__name__)
+
+MODERATORS_GROUP = "moderators"
+
+
+def room_group(room_id: int) -> str:
+    return f"room-{room_id}"
+
+
+def user_group(user_id: int) -> str:
+    return f"user-{user_id}"
+
+
+def _send_now(group: str, event: dict[str, Any]) -> None:
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    try:
+        async_to_sync(layer.group_send)(group, event)
+    except Exception:  # noqa: BLE001
+        # The row is committed; clients recover it by resuming from their last sequence number.
+        # A push failure (Redis restarting) must never turn a stored message into an error.
+        logger.exception("push to %s failed; clients will catch up on resume", group)
+
+
+def send_event_on_commit(group: str, event: dict[str, Any]) -> None:
+    """Queue `event` for `group` once the current transaction commits (immediately if none)."""
+    transaction.on_commit(lambda: _send_now(group, event))

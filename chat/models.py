@@ -1,0 +1,103 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from accounts.models import Stage
+
+
+class RoomKind(models.TextChoices):
+    STAGE = "stage", "Stage room"
+    TOPIC = "topic", "Topic room"
+
+
+class Room(models.Model):
+    """A chat room. `last_seq` is the room's sequence counter: every message takes the next number
+    inside its own transaction, so sequence numbers are gap-free and increasing."""
+
+    slug = models.SlugField(max_length=64, unique=True)
+    name = models.CharField(max_length=80)
+    kind = models.CharField(max_length=8, choices=RoomKind.choices)
+    stage = models.CharField(max_length=16, choices=Stage.choices, blank=True)
+    description = models.TextField()
+    house_rules = models.TextField()
+    position = models.PositiveSmallIntegerField(default=0)
+    is_archived = models.BooleanField(default=False)
+    last_seq = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Membership(models.Model):
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="memberships")
+    joined_at = models.DateTimeField(auto_now_add=True)
+    last_read_seq = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "room"], name="unique_membership")]
+
+
+class MessageState(models.TextChoices):
+    VISIBLE = "visible", "Visible"
+    HELD = "held", "Held for review"
+    HIDDEN = "hidden", "Removed by a moderator"
+
+
+class AssessmentState(models.TextChoices):
+    PENDING = "pending", "Waiting for assessment"
+    DONE = "done", "Assessed"
+
+
+class Message(models.Model):
+    """A chat message, stored before anyone sees it.
+
+    `body` is the raw text as typed; `html` is its escaped, linkified rendering. `client_id` makes a
+    resend from the same author idempotent.
+    """
+
+    room = models.ForeignKey(Room, on_delete=models.PROTECT, related_name="messages")
+    seq = models.PositiveBigIntegerField()
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="messages"
+    )
+    client_id = models.CharField(max_length=64)
+    body = models.TextField()
+    html = models.TextField()
+    created_at = models.DateTimeField(db_index=True)
+    state = models.CharField(max_length=8, choices=MessageState.choices, default=MessageState.VISIBLE)
+    assessment_state = models.CharField(
+        max_length=8, choices=AssessmentState.choices, default=AssessmentState.PENDING
+    )
+
+    class Meta:
+        ordering = ["room", "seq"]
+        constraints = [
+            models.UniqueConstraint(fields=["room", "seq"], name="unique_room_seq"),
+            models.UniqueConstraint(fields=["author", "client_id"], name="unique_author_client_id"),
+        ]
+        indexes = [
+            models.Index(
+                fields=["assessment_state", "id"],
+                name="message_pending_idx",
+                condition=models.Q(assessment_state="pending"),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.room.slug}#{self.seq}"
+
+
+class Presence(models.Model):
+    """One open socket in a room. Rows of a process that died are ignored once `last_seen` is
+    older than PRESENCE_STALE_SECONDS (clients ping every 25 s), and swept later."""
+
+    channel_name = models.CharField(max_length=200, unique=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="presences")
+    connected_at = models.DateTimeField()
+    last_seen = models.DateTimeField(db_index=True)

@@ -1,0 +1,149 @@
+"""Reads for pages, the API and the consumer. No writes here."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from accounts.models import Role, User
+from chat.errors import RoomForbidden, RoomNotFound
+from chat.models import Membership, Message, MessageState, Presence, Room, RoomKind
+
+PRESENCE_STALE_SECONDS = 75
+RESUME_BATCH_LIMIT = 500
+
+
+def can_join(user: User, room: Room) -> bool:
+    """Who may join which room (docs/protocol.md, "Rooms"): moderators and supervisors join every
+    room; a member joins the room for her current stage and every topic room."""
+    if not user.is_authenticated or user.is_suspended or room.is_archived:
+        return False
+    if user.role in (Role.MODERATOR, Role.SUPERVISOR):
+        return True
+    if room.kind == RoomKind.TOPIC:
+        return True
+    return room.stage == user.stage
+
+
+def access_room(user: User, slug: str) -> Room:
+    """Fetch a room and check the user may be in it; raises RoomNotFound / RoomForbidden."""
+    try:
+        room = Room.objects.get(slug=slug)
+    except Room.DoesNotExist as exc:
+        raise RoomNotFound() from exc
+    if not can_join(user, room):
+        raise RoomForbidden()
+    return room
+
+
+def serialize_user(user: User | None) -> dict[str, Any] | None:
+    if user is None:
+        return None
+    return {"id": user.pk, "display_name": user.display_name, "role": user.role}
+
+
+def serialize_message(message: Message) -> dict[str, Any]:
+    """The full form, as stored. Redact with `redact_for` before it leaves the server."""
+    return {
+        "id": message.pk,
+        "seq": message.seq,
+        "room": message.room.slug,
+        "client_id": message.client_id,
+        "author": serialize_user(message.author),
+        "body": message.body,
+        "html": message.html,
+        "created_at": message.created_at.isoformat(),
+        "state": message.state,
+    }
+
+
+def redact_for(message: dict[str, Any], *, viewer_id: int, viewer_is_moderator: bool) -> dict[str, Any]:
+    """What one viewer may see of a message. Every sequence number is delivered (so clients can
+    tell a gap from a held message), but held and removed text only goes to those entitled."""
+    state = message["state"]
+    if state == MessageState.VISIBLE or viewer_is_moderator:
+        return message
+    author = message.get("author") or {}
+    if state == MessageState.HELD and author.get("id") == viewer_id:
+        return message
+    redacted = dict(message)
+    redacted["body"] = ""
+    redacted["html"] = ""
+    redacted["client_id"] = ""
+    if state == MessageState.HELD:
+        redacted["author"] = None
+    return redacted
+
+
+def _message_queryset(room: Room):
+    return Message.objects.filter(room=room).select_related("author", "room")
+
+
+def recent_messages(room: Room, *, limit: int = 50) -> list[Message]:
+    rows = list(_message_queryset(room).order_by("-seq")[:limit])
+    rows.reverse()
+    return rows
+
+
+def messages_after(room: Room, after_seq: int, *, limit: int = RESUME_BATCH_LIMIT) -> list[Message]:
+    return list(_message_queryset(room).filter(seq__gt=after_seq).order_by("seq")[:limit])
+
+
+def messages_before(room: Room, before_seq: int | None, *, limit: int = 50) -> list[Message]:
+    qs = _message_queryset(room)
+    if before_seq is not None:
+        qs = qs.filter(seq__lt=before_seq)
+    rows = list(qs.order_by("-seq")[:limit])
+    rows.reverse()
+    return rows
+
+
+def present_users(room: Room) -> list[dict[str, Any]]:
+    cutoff = timezone.now() - timedelta(seconds=PRESENCE_STALE_SECONDS)
+    users = (
+        User.objects.filter(
+            pk__in=Presence.objects.filter(room=room, last_seen__gte=cutoff).values("user_id")
+        )
+        .order_by("display_name")
+    )
+    return [serialize_user(u) for u in users]
+
+
+def room_list_for(user: User) -> list[dict[str, Any]]:
+    cutoff = timezone.now() - timedelta(seconds=PRESENCE_STALE_SECONDS)
+    rooms = Room.objects.filter(is_archived=False).annotate(
+        member_count=Count("memberships", distinct=True),
+        online_count=Count(
+            "presences__user", filter=Q(presences__last_seen__gte=cutoff), distinct=True
+        ),
+        moderators_online=Count(
+            "presences__user",
+            filter=Q(presences__last_seen__gte=cutoff)
+            & Q(presences__user__role__in=[Role.MODERATOR, Role.SUPERVISOR]),
+            distinct=True,
+        ),
+    )
+    joined = set(Membership.objects.filter(user=user).values_list("room_id", flat=True))
+    result = []
+    for room in rooms:
+        result.append(
+            {
+                "room": room,
+                "slug": room.slug,
+                "name": room.name,
+                "kind": room.kind,
+                "stage": room.stage,
+                "description": room.description,
+                "member_count": room.member_count,
+                "online_count": room.online_count,
+                "moderator_present": room.moderators_online > 0,
+                "can_join": can_join(user, room),
+                "is_member": room.pk in joined,
+            }
+        )
+    # Rooms you can join first: a mother should find her own room at the top of the list.
+    result.sort(key=lambda r: (not r["can_join"], r["kind"] != RoomKind.STAGE, r["room"].position))
+    return result

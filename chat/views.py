@@ -1,0 +1,83 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET
+
+from chat import selectors
+from chat.errors import ChatError
+
+
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    return redirect("rooms" if request.user.is_authenticated else "login")
+
+
+@login_required
+@require_GET
+def room_list(request: HttpRequest) -> HttpResponse:
+    return render(request, "chat/rooms.html", {"rooms": selectors.room_list_for(request.user)})
+
+
+@login_required
+@require_GET
+def room_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    try:
+        room = selectors.access_room(request.user, slug)
+    except ChatError as exc:
+        status = 404 if exc.code == "not_found" else 403
+        return render(request, "chat/room_refused.html", {"error": exc}, status=status)
+    context = {
+        "room": room,
+        "present": selectors.present_users(room),
+        "chat_config": {
+            "room": room.slug,
+            "roomName": room.name,
+            "wsPath": f"/ws/rooms/{room.slug}/",
+            "historyUrl": f"/api/rooms/{room.slug}/messages",
+            "me": selectors.serialize_user(request.user),
+            "maxBody": settings.CHAT_MAX_BODY_CHARS,
+        },
+    }
+    return render(request, "chat/room.html", context)
+
+
+def _json_error(code: str, message: str, status: int) -> JsonResponse:
+    return JsonResponse({"error": {"code": code, "message": message}}, status=status)
+
+
+@require_GET
+def history_api(request: HttpRequest, slug: str) -> JsonResponse:
+    """GET /api/rooms/<slug>/messages?before=<seq>&limit=<n>: older messages, oldest first."""
+    if not request.user.is_authenticated:
+        return _json_error("not_authenticated", "Please log in first.", 401)
+    try:
+        room = selectors.access_room(request.user, slug)
+    except ChatError as exc:
+        return _json_error(exc.code, exc.message, 404 if exc.code == "not_found" else 403)
+    try:
+        before = int(request.GET["before"]) if request.GET.get("before") else None
+        limit = int(request.GET.get("limit", 50))
+    except ValueError:
+        return _json_error("validation", "before and limit must be whole numbers.", 400)
+    if (before is not None and before < 1) or not 1 <= limit <= 200:
+        return _json_error("validation", "before must be ≥ 1 and limit between 1 and 200.", 400)
+    rows = selectors.messages_before(room, before, limit=limit)
+    messages = [
+        selectors.redact_for(
+            selectors.serialize_message(m),
+            viewer_id=request.user.pk,
+            viewer_is_moderator=request.user.is_moderator,
+        )
+        for m in rows
+    ]
+    oldest = messages[0]["seq"] if messages else None
+    return JsonResponse(
+        {
+            "room": room.slug,
+            "messages": messages,
+            "next_before": oldest if oldest and oldest > 1 else None,
+        }
+    )
