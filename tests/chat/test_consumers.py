@@ -1,0 +1,257 @@
+"""The room socket, as a phone would use it: through the real ASGI stack (origin check, session
+auth, routing) with WebsocketCommunicator."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from channels.db import database_sync_to_async
+
+from accounts.models import User
+from chat.models import Message
+from tests.conftest import drain, open_socket, receive_until
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+async def join(user: User, slug: str = "newborn"):  # noqa: ANN201
+    comm = await open_socket(user, f"/ws/rooms/{slug}/")
+    connected, _ = await comm.connect()
+    assert connected
+    joined = await receive_until(comm, "room.joined")
+    return comm, joined
+
+
+async def send(comm, body: str, client_id: str) -> dict:  # noqa: ANN001
+    await comm.send_json_to({"type": "message.send", "client_id": client_id, "body": body})
+    return await receive_until(comm, "message.ack")
+
+
+async def test_anonymous_socket_is_refused_with_4401():
+    comm = await open_socket(None, "/ws/rooms/newborn/")
+    connected, _ = await comm.connect()
+    assert connected
+    error = await comm.receive_json_from()
+    assert error == {"type": "error", "code": "not_authenticated", "message": "Please log in first."}
+    assert (await comm.receive_output())["code"] == 4401
+    await comm.disconnect()
+
+
+@pytest.mark.parametrize(
+    "origin",
+    [b"http://evil.example.com", b"null", b"http://127.0.0.1.evil.com", b"http://localhost.attacker.net", None],
+)
+async def test_foreign_or_missing_origin_is_refused(member, origin):
+    comm = await open_socket(member, "/ws/rooms/newborn/", origin=origin)
+    connected, _ = await comm.connect()
+    assert not connected
+    await comm.disconnect()
+
+
+async def test_member_cannot_join_another_stage_room(member):
+    comm = await open_socket(member, "/ws/rooms/pregnancy/")
+    await comm.connect()
+    error = await comm.receive_json_from()
+    assert error["code"] == "forbidden"
+    assert (await comm.receive_output())["code"] == 4403
+    await comm.disconnect()
+
+
+async def test_unknown_room_closes_with_4404(member):
+    comm = await open_socket(member, "/ws/rooms/no-such-room/")
+    await comm.connect()
+    assert (await comm.receive_json_from())["code"] == "not_found"
+    assert (await comm.receive_output())["code"] == 4404
+    await comm.disconnect()
+
+
+async def test_member_may_join_topic_rooms_and_moderator_every_room(member, moderator):
+    comm, joined = await join(member, "feeding")
+    assert joined["room"]["slug"] == "feeding"
+    await comm.disconnect()
+    comm, joined = await join(moderator, "pregnancy")
+    assert joined["you"]["role"] == "moderator"
+    await comm.disconnect()
+
+
+async def test_two_members_exchange_messages_in_real_time(member, other_member):
+    a, _ = await join(member)
+    b, joined_b = await join(other_member)
+    assert {u["display_name"] for u in joined_b["present"]} == {"Amara", "Bea"}
+
+    ack = await send(a, "Anyone else up with a newborn?", "amara-0001")
+    assert ack["created"] is True
+    seq = ack["message"]["seq"]
+
+    new = await receive_until(b, "message.new")
+    assert new["message"]["body"] == "Anyone else up with a newborn?"
+    assert new["message"]["author"]["display_name"] == "Amara"
+    assert new["message"]["seq"] == seq
+
+    await b.send_json_to({"type": "message.send", "client_id": "bea-00000001", "body": "Me! 3am club"})
+    reply = await receive_until(a, "message.new")
+    while reply["message"]["author"]["display_name"] != "Bea":
+        reply = await receive_until(a, "message.new")
+    assert reply["message"]["seq"] == seq + 1
+    await a.disconnect()
+    await b.disconnect()
+
+
+async def test_message_is_stored_before_it_is_broadcast(member, other_member):
+    a, _ = await join(member)
+    b, _ = await join(other_member)
+    await send(a, "stored first", "stored-0001")
+    new = await receive_until(b, "message.new")
+    stored = await database_sync_to_async(Message.objects.get)(pk=new["message"]["id"])
+    assert stored.body == "stored first"
+    assert stored.seq == new["message"]["seq"]
+    await a.disconnect()
+    await b.disconnect()
+
+
+async def test_history_on_join_is_the_last_50_in_order(member, other_member, settings):
+    settings.CHAT_RATE_LIMIT_COUNT = 100
+    a, _ = await join(member)
+    for i in range(55):
+        await send(a, f"message {i}", f"hist-{i:04d}")
+    await a.disconnect()
+    b, joined = await join(other_member)
+    bodies = [m["body"] for m in joined["messages"]]
+    assert bodies == [f"message {i}" for i in range(5, 55)]
+    assert joined["last_seq"] == joined["messages"][-1]["seq"]
+    await b.disconnect()
+
+
+async def test_resume_returns_exactly_the_missed_messages(member, other_member, settings):
+    settings.CHAT_RATE_LIMIT_COUNT = 100
+    a, _ = await join(member)
+    b, _ = await join(other_member)
+    first = await send(a, "before the tunnel", "resume-0000")
+    seen = first["message"]["seq"]
+    await b.disconnect()  # Bea's train goes into a tunnel
+    for i in range(1, 8):
+        await send(a, f"while you were away {i}", f"resume-{i:04d}")
+    b, _ = await join(other_member)
+    await b.send_json_to({"type": "resume", "after_seq": seen})
+    batch = await receive_until(b, "messages.batch")
+    assert [m["seq"] for m in batch["messages"]] == list(range(seen + 1, seen + 8))
+    assert [m["body"] for m in batch["messages"]] == [f"while you were away {i}" for i in range(1, 8)]
+    assert batch["more"] is False
+    await a.disconnect()
+    await b.disconnect()
+
+
+async def test_resending_the_same_client_id_never_creates_a_second_message(member):
+    a, _ = await join(member)
+    first = await send(a, "only once please", "dup-00000001")
+    again = await send(a, "only once please", "dup-00000001")
+    assert again["created"] is False
+    assert again["message"]["seq"] == first["message"]["seq"]
+    count = await database_sync_to_async(Message.objects.filter(client_id="dup-00000001").count)()
+    assert count == 1
+    await a.disconnect()
+
+
+async def test_rate_limit_answers_with_an_error_frame_and_keeps_the_socket(member, settings):
+    settings.CHAT_RATE_LIMIT_COUNT = 3
+    settings.CHAT_RATE_LIMIT_SECONDS = 30
+    a, _ = await join(member)
+    for i in range(3):
+        await send(a, f"quick {i}", f"rate-{i:05d}")
+    await a.send_json_to({"type": "message.send", "client_id": "rate-00009", "body": "one too many"})
+    error = await receive_until(a, "error")
+    assert error["code"] == "rate_limited"
+    assert error["client_id"] == "rate-00009"
+    assert 0 < error["retry_after"] <= 30
+    await a.send_json_to({"type": "ping"})
+    assert (await receive_until(a, "pong"))["type"] == "pong"
+    await a.disconnect()
+
+
+async def test_oversized_frame_is_refused_with_an_error(member, settings):
+    a, _ = await join(member)
+    await a.send_to(text_data=json.dumps({"type": "message.send", "client_id": "big-000001", "body": "x" * 20000}))
+    error = await receive_until(a, "error")
+    assert error["code"] == "frame_too_large"
+    count = await database_sync_to_async(Message.objects.count)()
+    assert count == 0
+    await a.disconnect()
+
+
+@pytest.mark.parametrize(
+    ("raw", "code"),
+    [
+        ("{not json", "bad_json"),
+        ("[1, 2]", "validation"),
+        ('{"type": 5}', "validation"),
+        ('{"type": "dance"}', "unknown_type"),
+        ('{"type": "message.send", "client_id": "ok-client-1"}', "validation"),
+        ('{"type": "message.send", "client_id": "ok-client-1", "body": "   "}', "validation"),
+        ('{"type": "message.send", "client_id": "x", "body": "hi"}', "validation"),
+        ('{"type": "message.send", "client_id": "ok-client-1", "body": {"a": 1}}', "validation"),
+        ('{"type": "resume", "after_seq": -1}', "validation"),
+        ('{"type": "resume", "after_seq": "3"}', "validation"),
+        ('{"type": "resume", "after_seq": true}', "validation"),
+        ('{"type": "resume", "after_seq": 1e400}', "validation"),
+    ],
+)
+async def test_bad_frames_get_typed_errors_and_the_socket_stays_open(member, raw, code):
+    a, _ = await join(member)
+    await a.send_to(text_data=raw)
+    error = await receive_until(a, "error")
+    assert error["code"] == code
+    assert error["message"]
+    await a.send_json_to({"type": "ping"})
+    assert (await receive_until(a, "pong"))["type"] == "pong"
+    await a.disconnect()
+
+
+async def test_binary_frames_are_refused(member):
+    a, _ = await join(member)
+    await a.send_to(bytes_data=b"\x00\x01")
+    assert (await receive_until(a, "error"))["code"] == "bad_frame"
+    await a.disconnect()
+
+
+async def test_too_long_message_is_refused_without_storing(member):
+    a, _ = await join(member)
+    await a.send_json_to({"type": "message.send", "client_id": "long-00001", "body": "a" * 2001})
+    error = await receive_until(a, "error")
+    assert error["code"] == "validation" and "2000" in error["message"]
+    assert await database_sync_to_async(Message.objects.count)() == 0
+    await a.disconnect()
+
+
+async def test_typing_reaches_others_but_not_yourself(member, other_member):
+    a, _ = await join(member)
+    b, _ = await join(other_member)
+    await a.send_json_to({"type": "typing"})
+    typing = await receive_until(b, "typing")
+    assert typing["user"]["display_name"] == "Amara"
+    assert all(f["type"] != "typing" for f in await drain(a))
+    await a.disconnect()
+    await b.disconnect()
+
+
+async def test_presence_updates_when_someone_leaves(member, other_member):
+    a, _ = await join(member)
+    b, _ = await join(other_member)
+    await drain(a)
+    await b.disconnect()
+    presence = await receive_until(a, "presence")
+    assert [u["display_name"] for u in presence["present"]] == ["Amara"]
+    await a.disconnect()
+
+
+async def test_user_text_is_stored_raw_and_rendered_escaped(member, other_member):
+    a, _ = await join(member)
+    b, _ = await join(other_member)
+    await send(a, "<script>alert(1)</script> see https://www.nhs.uk", "xss-000001")
+    new = await receive_until(b, "message.new")
+    assert new["message"]["body"] == "<script>alert(1)</script> see https://www.nhs.uk"
+    assert "<script>" not in new["message"]["html"]
+    assert "&lt;script&gt;" in new["message"]["html"]
+    assert 'rel="nofollow noopener ugc"' in new["message"]["html"]
+    await a.disconnect()
+    await b.disconnect()
