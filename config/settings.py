@@ -83,7 +83,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
-DATABASES["default"]["TEST"] = {"NAME": env_str("TEST_DATABASE_NAME") or None}
+_test_db_name = env_str("TEST_DATABASE_NAME") or None
+if _test_db_name is None and DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # A file, not the in-memory default: in-memory SQLite uses shared-cache locking, which makes
+    # concurrent writers fail instead of queueing as they do on the real file.
+    _test_db_name = str(BASE_DIR / "var" / "test-kindred.sqlite3")
+DATABASES["default"]["TEST"] = {"NAME": _test_db_name}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Channels / Redis -----------------------------------------------------------------------

@@ -130,6 +130,12 @@ RULES: tuple[RulePattern, ...] = (
                 r"\bbetter off without me\b|\bbetter off (?:if|when) i (?:was|were|am|m) (?:not here|gone|dead)\b|"
                 r"\b(?:everyone|they|he|she|my \w+) (?:would|will|would all|will all) be better off\b",
                 "Perceived burdensomeness, a recognised suicide risk factor."),
+    RulePattern("risk.suicide.if_gone", "risk", "suicidal_thoughts",
+                r"\b(?:nobody|no one) would (?:even |really |actually )?(?:notice|care|miss me)\b|"
+                r"\bif i (?:was|were|was just|were just) (?:not here|not around|gone|dead|to die|to disappear)\b"
+                r"(?! (?:to|for|at|when|tomorrow|tonight|this|next|on))",
+                "Imagining others' lives without her ('nobody would notice if I wasn't here'). "
+                "'if I wasn't here to do bedtime' is excluded."),
     RulePattern("risk.suicide.no_reason", "risk", "suicidal_thoughts",
                 r"\b(?:nothing|no reason|no one|nobody) (?:left )?to live for\b|\bno reason to (?:live|go on|keep going|carry on)\b",
                 "Hopelessness about living."),
@@ -200,7 +206,8 @@ RULES: tuple[RulePattern, ...] = (
     RulePattern("risk.abuse.violence", "risk", "domestic_abuse",
                 rf"\b{PARTNER} (?:\w+ )?(?:hits|hit|hurts|hurt|punch\w*|slap\w*|push\w*|shov\w*|kick\w*|strangl\w*|"
                 rf"chok\w*|grab\w*|threw|throws|beats|beat|rap\w*|attack\w*|spat|spits) (?:me|at me|things at me)\b|"
-                r"\b(?:he|she|they) (?:\w+ )?(?:strangl\w*|chok\w*|punch\w*|slap\w*|beat|beats|rap\w*|spat at|spits at) me\b",
+                r"\b(?:he|she|they) (?:\w+ )?(?:strangl\w*|chok\w*|punch\w*|slap\w*|beat|beats|rap\w*|spat at|spits at) me\b|"
+                r"\b(?:strangled|choked|punched|slapped|raped|headbutted) me\b|\bby (?:the|my) (?:throat|neck|hair)\b",
                 "Physical violence by a partner. With a bare 'he', only verbs a baby cannot do count "
                 "('he kicked me' is usually the baby).", negatable=True),
     RulePattern("risk.abuse.fear", "risk", "domestic_abuse",
@@ -222,7 +229,8 @@ RULES: tuple[RulePattern, ...] = (
     # ----------------------------------------------------- distress (self-directed) ---
     RulePattern("distress.self_worth", "distress", "self_criticism",
                 rf"\bi am (?:such |so |just |a |an |the |really |truly |completely |utterly |absolutely |total |complete |literally )*"
-                rf"{NEG_ADJ}\w*(?: {MUM})?\b|\bi (?:feel|felt) like (?:a |such a |the )*(?:{NEG_ADJ}|failure)\b",
+                rf"{NEG_ADJ}\w*(?: {MUM})?\b|\bi (?:feel|felt) like (?:a |such a |the |an |complete |total |utter |absolute |massive |huge )*"
+                rf"(?:{NEG_ADJ}|failure)\b|\b(?:why|how) am i (?:so |such a |this |always )*{NEG_ADJ}\w*\b",
                 "Harsh self-judgement ('I'm such a bad mum'). Recognised so model toxicity on it never "
                 "flags the author."),
     RulePattern("distress.self_hate", "distress", "self_criticism",
@@ -252,7 +260,8 @@ RULES: tuple[RulePattern, ...] = (
     RulePattern("distress.crying", "distress", "low_mood",
                 r"\bi (?:cry|am crying|keep crying|cried|have cried|have been crying|burst into tears|sob)\w*"
                 r"(?: \w+){0,3} (?:every|all|constantly|again|non stop|whenever|when|because|for no reason)\b|"
-                r"\bcry(?:ing)? (?:every day|all the time|constantly|all day|every time)\b",
+                r"\bcry(?:ing)? (?:every day|all the time|constantly|all day|every time)\b|"
+                r"\bi (?:cried|sobbed|broke down|burst into tears|was in tears|have been in tears)\b",
                 "Persistent tearfulness."),
     RulePattern("distress.bonding", "distress", "bonding",
                 rf"\bi (?:do not|cannot|can not|never|did not|still do not) (?:feel (?:anything|any love|love|connected|a bond|"
@@ -270,7 +279,7 @@ RULES: tuple[RulePattern, ...] = (
                 r"\bcan not stop (?:worrying|checking|shaking)\b|\bcannot (?:sleep|breathe) (?:because|for worrying)\b",
                 "Anxiety, including health anxiety about the baby."),
     RulePattern("distress.escape", "distress", "low_mood",
-                r"\b(?:want|wanted|wish)\w* (?:i could |to )?(?:just )?(?:run away|get in the car and (?:drive|go)|walk out|"
+                r"\b(?:want|wanted|wish)\w* (?:i could |to )?(?:just )?(?:run away|get in the car and (?:just )?(?:drive|go)|walk out|"
                 r"leave (?:it all|them all|everything))\b",
                 "Wanting to escape: distress; moderators see it through the distress queue."),
     # ------------------------------------------------------ insensitive (aimed at others) ---
@@ -287,7 +296,7 @@ RULES: tuple[RulePattern, ...] = (
                 "Gratitude used to silence ('you should be grateful').", negatable=True),
     RulePattern("insensitive.snap_out", "insensitive", "invalidating",
                 r"\b(?:snap|get|pull|buck|sort) (?:out of it|yourself together|your ?self together|over it|up|a grip)\b|"
-                r"\bman up\b|\bharden up\b|\bget on with it\b|\bjust cheer up\b|\bgrow up\b|\bmove on\b(?= already|$)",
+                r"\bman up\b|\bharden up\b|\bget on with it\b|\bjust cheer up\b|\b(?:oh|just|please) grow up\b|\bmove on\b(?= already|$)",
                 "Telling someone to snap out of a mental illness.", negatable=True),
     RulePattern("insensitive.positive", "insensitive", "invalidating",
                 r"\b(?:you )?(?:just )?(?:need|have|got|ought) to (?:just )?(?:think|be|stay|try being|try to be) "
@@ -309,17 +318,18 @@ RULES: tuple[RulePattern, ...] = (
                 r"\bworse off than you\b|\bfirst world problems?\b|\byou think you have it (?:bad|hard)\b",
                 "Comparative suffering ('other people have it worse').", negatable=True),
     RulePattern("insensitive.everyone", "insensitive", "minimising",
-                r"\b(?:everyone|everybody|all (?:mums|mothers|parents|new mums)|we) (?:is|are|gets?|feels?|all|all get|"
-                r"all feel|all are|has|goes through|went through)? ?(?:tired|exhausted|knackered|stressed|struggles|"
+                r"\b(?:everyone|everybody|all (?:mums|mothers|parents|new mums)|we)(?: (?:is|are|gets?|feels?|all|has|goes through|"
+                r"went through|been))* (?:tired|exhausted|knackered|stressed|struggles|"
                 r"gets? (?:the )?baby blues|feels? like that|goes through (?:it|that|this))\b|"
                 r"\bwelcome to (?:motherhood|parenthood|being a (?:mum|parent))\b(?=.*\b(?:stop|get|deal|just)\b)|"
                 r"\bstop (?:making (?:it|everything) about you|moaning|whining|whingeing|whinging|complaining|"
-                r"feeling sorry for yourself)\b|\bit is not (?:that|a big) (?:hard|bad|deal)\b|\bnot that (?:hard|bad)\b",
+                r"feeling sorry for yourself)\b|\bit is not (?:that|a big) (?:hard|bad|deal)\b|"
+                r"\bthat is (?:just )?(?:motherhood|parenthood|parenting|being a (?:mum|mother|parent)|what babies do)\b|\bnot that (?:hard|bad)\b",
                 "'Everyone's tired': normalising away someone's illness; 'stop moaning'."),
     RulePattern("insensitive.pnd_denial", "insensitive", "invalidating",
                 r"\b(?:postnatal|post natal|postpartum|post partum|perinatal|antenatal)? ?(?:depression|anxiety|pnd|ppd|"
                 r"mental health|ocd) (?:is|are|is just|is only) (?:just |only |all )?(?:an excuse|made up|not real|"
-                r"in your head|attention|fake|a myth|a fad|trendy|a trend|a label)\b|\b(?:just|only) (?:an|a) excuse\b|"
+                r"in your head|attention|fake|a myth|a fad|(?:a )?(?:trendy|fashionable)(?: \w+)?|a trend|a label)\b|\b(?:just|only) (?:an|a) excuse\b|"
                 r"\b(?:it is |that is )?(?:just|only) (?:the )?(?:baby blues|hormones)\b|\bnot (?:real|proper) depression\b|"
                 r"\beveryone (?:has|is) (?:depression|anxious|depressed) these days\b|\bin my day\b",
                 "Denying perinatal illness is real ('PND is just an excuse').", negatable=True),
@@ -343,10 +353,13 @@ RULES: tuple[RulePattern, ...] = (
                 rf"(?:any )?(?:meds|medication|antidepressants|anti depressants|{MEANS}|sertraline)\b|"
                 rf"\b(?:antidepressants|anti depressants|meds|medication|pills|happy pills) (?:are|is) (?:just )?(?:a crutch|poison|"
                 rf"the easy way out|for the weak|not the answer|a cop out|numbing)\b|\bhappy pills\b|"
-                rf"\b(?:instead of|rather than|do not need) (?:taking )?(?:meds|medication|pills|antidepressants)\b|"
-                rf"\b(?:it is|that is|you are being|you are|so) selfish\b",
-                "Judgement about psychiatric medication (incl. while breastfeeding) and 'selfish'.",
+                rf"\b(?:instead of|rather than|do not need) (?:taking )?(?:meds|medication|pills|antidepressants)\b",
+                "Judgement about psychiatric medication (incl. while breastfeeding).",
                 negatable=True),
+    RulePattern("insensitive.selfish", "insensitive", "judging_choices",
+                r"\b(?:is|are|being|so|that is|it is) (?:so |really |just |pretty |quite |incredibly )?selfish\b",
+                "Calling a member's choices selfish. Aimed: 'I'm being selfish' is self-talk.",
+                negatable=True, aimed=True),
     RulePattern("insensitive.comparison", "insensitive", "minimising",
                 r"\b(?:my|her|his) (?:sister|mum|mam|mom|mother|friend|cousin|neighbour|sister in law|nan|gran|colleague|"
                 r"auntie|aunt)\w* (?:had|has|managed|coped|did|raised|was)\b.*\b(?:so |surely )?(?:you|u) (?:can|could|should|will)\b|"
@@ -367,7 +380,7 @@ RULES: tuple[RulePattern, ...] = (
                 r"\bdrop dead\b(?! gorgeous)",
                 "Telling someone to die or hoping they suffer: hold immediately.", negatable=True),
     RulePattern("abuse.insult", "abuse", "insult",
-                rf"\b(?:you|u) (?:are|were|r)? ?(?:such |a |an |the |just |so |really |being |an absolute |a complete |a total )*"
+                rf"\b(?:you|u|your) (?:are|were|r)? ?(?:such |a |an |the |just |so |really |being |an absolute |a complete |a total )*"
                 rf"(?:{INSULT_ADJ} )*(?:{INSULT_NOUN}|disgrace|waste of space|joke|pathetic|embarrassing|disgusting|"
                 rf"vile|useless|stupid|thick|selfish|lazy|evil|horrible|nasty|{NEG_ADJ} {MUM}|(?:a )?{NEG_ADJ} {MUM})\b|"
                 rf"\b(?:what a|such a|you) (?:{INSULT_ADJ} )+{INSULT_NOUN}\b|\b(?:{INSULT_ADJ} )+{INSULT_NOUN}\b|"
@@ -379,12 +392,12 @@ RULES: tuple[RulePattern, ...] = (
                 r"\bfuck (?:you|u|off)\b|\bscrew you\b|\bnobody (?:cares|likes you|wants you|asked|wants to hear)\b|"
                 r"\bno one (?:cares|likes you|asked)\b|\b(?:crying|moaning|posting|doing (?:it|this)|begging) for "
                 r"(?:attention|sympathy)\b|\battention seek\w*\b|\bpeople like (?:you|u)\b|\b(?:you|u) (?:make|makes) me sick\b|"
-                r"\byour (?:kid|kids|baby|child|children|son|daughter)s? (?:is|are|will be|is going to be|are going to be|"
-                r"will grow up) (?:so |totally |completely )?(?:messed up|screwed up|fucked up|damaged|traumati[sz]ed|"
+                r"\byour (?:kid|kids|baby|child|children|son|daughter)s? (?:is|are|will|is going to|are going to)(?: be| grow up)? "
+                r"(?:so |totally |completely )?(?:messed up|screwed up|fucked up|damaged|traumati[sz]ed|"
                 r"better off without you)\b|\b(?:messed|screwed|fucked) up because of (?:you|u)\b|"
                 r"\b(?:you|u) (?:do not|dont) deserve (?:that |your |a |to have |to be a )?(?:baby|child|kids|children|mum|mother)\b|"
                 r"\b(?:you|u) (?:should not|should never) (?:be allowed to )?(?:be a (?:mum|mother)|have (?:had )?(?:kids|children|a baby))\b|"
-                r"\bleave (?:the|this) (?:group|chat)\b(?=.*\b(?:nobody|no one|you)\b)|\bnobody wants you here\b",
+                r"\b(?:a mum|a mother|a mom|a parent) like (?:you|u)\b|\bleave (?:the|this) (?:group|chat)\b(?=.*\b(?:nobody|no one|you)\b)|\bnobody wants you here\b",
                 "Hostility at a member: silencing, 'attention seeking', attacks on her parenting.",
                 negatable=True, aimed=True),
 )

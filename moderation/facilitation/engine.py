@@ -120,6 +120,14 @@ class EngineSettings:
     # Very short messages ("aw", "same!") embed near nothing and would read as drift.
     drift_min_words: int = 4
     drift_threshold: float = 0.16
+    # Kindness ("you're not alone, it gets easier") is the point of the room, never drift, but it is
+    # as far from a focus like "going back to work" as Bake Off is. A message's relevance is its
+    # similarity to the focus or to these, whichever is higher.
+    drift_support_anchors: tuple[str, ...] = (
+        "Kind words of support and encouragement to another mum",
+        "You are not alone, it gets easier, be kind to yourself",
+        "Thank you for sharing how you feel",
+    )
     # Hellos and small talk at the start are good, not drift.
     drift_grace_s: float = 300.0
     drift_cooldown_s: float = 600.0
@@ -228,7 +236,7 @@ class FacilitationEngine:
         self._member_messages: list[_Message] = []
         self._members_seen: set[str] = set()
         self._roster: frozenset[str] | None = None
-        self._focus_vector: np.ndarray | None = None
+        self._reference_vectors: np.ndarray | None = None
 
         self._last_message_t: float | None = None
         self._last_fired: dict[str, float] = {}
@@ -608,18 +616,21 @@ class FacilitationEngine:
         )
 
     def _focus_similarity(self, window: list[_Message]) -> float:
+        """Mean over the window of each message's best cosine to the focus or a support anchor."""
         assert self.embedder is not None
         todo = [m for m in window if m.vector is None]
-        if self._focus_vector is None:
-            vectors = self.embedder.encode([self.session.focus] + [m.text for m in todo])
-            self._focus_vector = np.asarray(vectors[0], dtype=np.float32)
-            vectors = vectors[1:]
+        texts = [m.text for m in todo]
+        if self._reference_vectors is None:
+            references = [self.session.focus, *self.settings.drift_support_anchors]
+            vectors = np.asarray(self.embedder.encode(references + texts), dtype=np.float32)
+            self._reference_vectors = vectors[: len(references)]
+            vectors = vectors[len(references) :]
         else:
-            vectors = self.embedder.encode([m.text for m in todo]) if todo else []
+            vectors = np.asarray(self.embedder.encode(texts), dtype=np.float32) if texts else []
         for m, v in zip(todo, vectors, strict=True):
-            m.vector = np.asarray(v, dtype=np.float32)
+            m.vector = v
         matrix = np.stack([m.vector for m in window])  # type: ignore[misc]
-        return float(np.mean(matrix @ self._focus_vector))
+        return float(np.mean((matrix @ self._reference_vectors.T).max(axis=1)))
 
     def _check_dominance(self, t: float) -> _Candidate | None:
         s = self.settings

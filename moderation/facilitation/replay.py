@@ -167,13 +167,14 @@ def run_replay(
     With ``until_end`` the clock then runs on to the session's scheduled end, so the time checks
     and the closing appear even when the transcript stops early.
     """
+    settings = settings or EngineSettings()
     if embedder is not None:
         embedder = CachingEmbedder(embedder)
         # One batched pass over the transcript instead of one model call per message.
-        embedder.prime([script.session.focus, *script.message_texts])
+        embedder.prime([script.session.focus, *settings.drift_support_anchors, *script.message_texts])
     engine = FacilitationEngine(
         script.session,
-        settings=settings or EngineSettings(),
+        settings=settings,
         library=library,
         embedder=embedder,
         sentiment=sentiment,

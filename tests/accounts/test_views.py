@@ -1,0 +1,91 @@
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from accounts.models import User
+
+pytestmark = pytest.mark.django_db
+
+SIGNUP = {
+    "username": "owl-at-night",
+    "display_name": "NightOwl",
+    "stage": "newborn",
+    "password": "tea-and-toast-2026",
+    "adult": "on",
+    "guidelines": "on",
+}
+
+
+def test_signup_stores_confirmations_with_timestamps_and_logs_in(client):
+    response = client.post(reverse("signup"), SIGNUP)
+    assert response.status_code == 302 and response.url == reverse("rooms")
+    user = User.objects.get(username="owl-at-night")
+    assert user.adult_confirmed_at is not None and user.guidelines_accepted_at is not None
+    assert user.first_name == "" and user.email == ""
+    page = client.get(reverse("rooms"))
+    assert "Newborn (0–3 months)" in page.content.decode()
+
+
+@pytest.mark.parametrize("missing", ["adult", "guidelines"])
+def test_signup_requires_18_plus_and_guidelines(client, missing):
+    data = {k: v for k, v in SIGNUP.items() if k != missing}
+    response = client.post(reverse("signup"), data)
+    assert response.status_code == 400
+    assert not User.objects.exists()
+    assert "This field is required" in response.content.decode()
+
+
+def test_signup_refuses_a_taken_display_name(client, member):
+    response = client.post(reverse("signup"), {**SIGNUP, "display_name": member.display_name.upper()})
+    assert response.status_code == 400
+    assert "taken" in response.content.decode()
+
+
+def test_login_and_logout(client, member):
+    member.set_password("right-password-1")
+    member.save()
+    response = client.post(reverse("login"), {"username": member.username, "password": "right-password-1"})
+    assert response.status_code == 302
+    assert client.get(reverse("rooms")).status_code == 200
+    client.post(reverse("logout"))
+    assert client.get(reverse("rooms")).status_code == 302
+
+
+def test_failed_logins_are_rate_limited(client, member, settings):
+    settings.LOGIN_FAILURE_LIMIT = 3
+    member.set_password("right-password-1")
+    member.save()
+    for _ in range(3):
+        assert client.post(reverse("login"), {"username": member.username, "password": "wrong"}).status_code == 400
+    blocked = client.post(reverse("login"), {"username": member.username, "password": "right-password-1"})
+    assert blocked.status_code == 429
+    assert "Too many failed attempts" in blocked.content.decode()
+
+
+def test_suspended_account_cannot_log_in(client, member):
+    from django.utils import timezone
+
+    member.set_password("right-password-1")
+    member.suspended_at = timezone.now()
+    member.save()
+    response = client.post(reverse("login"), {"username": member.username, "password": "right-password-1"})
+    assert response.status_code == 400
+    assert "suspended" in response.content.decode()
+
+
+def test_change_stage_opens_the_new_stage_room(client, member):
+    client.force_login(member)
+    assert client.get(reverse("room", args=["baby"])).status_code == 403
+    response = client.post(reverse("change_stage"), {"stage": "baby"})
+    assert response.status_code == 302
+    assert client.get(reverse("room", args=["baby"])).status_code == 200
+    assert client.get(reverse("room", args=["newborn"])).status_code == 403
+
+
+def test_forms_are_csrf_protected(member):
+    from django.test import Client
+
+    strict = Client(enforce_csrf_checks=True)
+    assert strict.post(reverse("login"), {"username": "a", "password": "b"}).status_code == 403
+    assert strict.post(reverse("signup"), SIGNUP).status_code == 403
