@@ -73,6 +73,10 @@ class Message(models.Model):
     assessment_state = models.CharField(
         max_length=8, choices=AssessmentState.choices, default=AssessmentState.PENDING
     )
+    # A moderation worker's lease on this message while it scores it. A worker killed mid-batch
+    # leaves the message pending; once the lease lapses another worker takes it.
+    assessment_worker = models.CharField(max_length=100, blank=True)
+    assessment_lease_until = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["room", "seq"]

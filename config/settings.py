@@ -207,3 +207,4 @@ LOGGING = {
 }
 
 AUTHENTICATION_BACKENDS = ["accounts.backends.KindredBackend"]
+MODERATION_LEASE_SECONDS = env_float("MODERATION_LEASE_SECONDS", 20.0)

@@ -1,3 +1,9 @@
-from chat.routing import websocket_urlpatterns as chat_patterns
+from django.urls import path
 
-websocket_urlpatterns = [*chat_patterns]
+from chat.routing import websocket_urlpatterns as chat_patterns
+from moderation.consumers import ModerationConsumer
+
+websocket_urlpatterns = [
+    *chat_patterns,
+    path("ws/moderation/", ModerationConsumer.as_asgi()),
+]

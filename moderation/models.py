@@ -51,3 +51,175 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.action}"
+
+
+class Category(models.TextChoices):
+    NONE = "none", "None"
+    TOXIC = "toxic", "Toxic"
+    INSENSITIVE = "insensitive", "Insensitive"
+    DISTRESS = "distress", "Distress"
+    RISK = "risk", "Risk"
+
+
+class Priority(models.IntegerChoices):
+    # Integers so the queue sorts by them; escalations (risk) always come first.
+    URGENT = 0, "Urgent"
+    HIGH = 1, "High"
+    NORMAL = 2, "Normal"
+    LOW = 3, "Low"
+
+    @classmethod
+    def from_name(cls, name: str) -> "Priority":
+        return {"urgent": cls.URGENT, "high": cls.HIGH, "normal": cls.NORMAL, "low": cls.LOW}[name]
+
+
+class RoomPolicy(models.Model):
+    """Per-room thresholds for the classifier. Defaults come from moderation.policy.Thresholds;
+    supervisors change them (every change is audited by moderation.actions)."""
+
+    room = models.OneToOneField("chat.Room", on_delete=models.CASCADE, related_name="policy")
+    toxicity_flag = models.FloatField(default=0.80)
+    insult_flag = models.FloatField(default=0.70)
+    identity_attack_flag = models.FloatField(default=0.50)
+    severe_toxicity_hold = models.FloatField(default=0.50)
+    threat_hold = models.FloatField(default=0.60)
+    insensitive_priority_toxicity = models.FloatField(default=0.40)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    THRESHOLD_FIELDS = (
+        "toxicity_flag",
+        "insult_flag",
+        "identity_attack_flag",
+        "severe_toxicity_hold",
+        "threat_hold",
+        "insensitive_priority_toxicity",
+    )
+
+    class Meta:
+        verbose_name_plural = "room policies"
+
+    def __str__(self) -> str:
+        return f"Thresholds for {self.room}"
+
+    def values(self) -> dict[str, float]:
+        return {name: getattr(self, name) for name in self.THRESHOLD_FIELDS}
+
+
+class Assessment(models.Model):
+    """The model-stage assessment of one message. One per message, enforced by the database:
+    this is what "assessed exactly once" means."""
+
+    message = models.OneToOneField("chat.Message", on_delete=models.CASCADE, related_name="assessment")
+    classifier = models.CharField(max_length=120)
+    scores = models.JSONField(default=dict)
+    action = models.CharField(max_length=10)
+    category = models.CharField(max_length=12, choices=Category.choices)
+    priority = models.PositiveSmallIntegerField(choices=Priority.choices)
+    reasons = models.JSONField(default=list)
+    worker = models.CharField(max_length=100)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+
+class FlagState(models.TextChoices):
+    OPEN = "open", "Open"
+    CLAIMED = "claimed", "Claimed"
+    RESOLVED = "resolved", "Resolved"
+
+
+class FlagSource(models.TextChoices):
+    RULE = "rule", "Safety rule"
+    MODEL = "model", "Classifier"
+    REPORT = "report", "Member report"
+
+
+class Flag(models.Model):
+    """One moderation queue item per message. Later signals about the same message (the model
+    after a rule, several member reports) merge into it."""
+
+    message = models.OneToOneField("chat.Message", on_delete=models.CASCADE, related_name="flag")
+    category = models.CharField(max_length=12, choices=Category.choices)
+    priority = models.PositiveSmallIntegerField(choices=Priority.choices, db_index=True)
+    source = models.CharField(max_length=8, choices=FlagSource.choices)
+    sources = models.JSONField(default=list)
+    escalated = models.BooleanField(default=False)
+    scores = models.JSONField(default=dict)
+    reasons = models.JSONField(default=list)
+    report_count = models.PositiveIntegerField(default=0)
+    state = models.CharField(max_length=8, choices=FlagState.choices, default=FlagState.OPEN, db_index=True)
+    claimed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    resolution = models.CharField(max_length=32, blank=True)
+    resolution_note = models.TextField(blank=True)
+    created_at = models.DateTimeField(db_index=True)
+    first_action_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["priority", "created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_category_display()} flag on {self.message_id}"
+
+
+class Report(models.Model):
+    flag = models.ForeignKey(Flag, on_delete=models.CASCADE, related_name="reports")
+    reporter = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    reason = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    outcome_sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["flag", "reporter"], name="one_report_per_member")]
+
+
+class Mute(models.Model):
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="mutes")
+    room = models.ForeignKey("chat.Room", on_delete=models.CASCADE, related_name="mutes")
+    until = models.DateTimeField()
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    lifted_at = models.DateTimeField(null=True, blank=True)
+
+
+class ModeratorDuty(models.Model):
+    """A moderator's stretch on duty. Open while ended_at is null."""
+
+    moderator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="duties")
+    started_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+
+class WorkerHeartbeat(models.Model):
+    """Each moderation worker says here, every few seconds, that it is alive and which
+    classifier it runs, so /healthz and the moderator pages can tell the truth about it."""
+
+    name = models.CharField(max_length=100, unique=True)
+    classifier_status = models.TextField()
+    classifier_available = models.BooleanField(default=False)
+    started_at = models.DateTimeField()
+    last_beat = models.DateTimeField(db_index=True)
+    assessed = models.PositiveBigIntegerField(default=0)
+
+
+class Helpline(models.Model):
+    """A support service shown on the support card and the resources page. Editable data:
+    numbers change, so each entry carries the date someone last checked it."""
+
+    name = models.CharField(max_length=120)
+    contact = models.CharField(max_length=120)
+    when = models.CharField(max_length=240, help_text="When to use it, in a mother's words")
+    hours = models.CharField(max_length=60, blank=True)
+    url = models.URLField(blank=True)
+    region = models.CharField(max_length=64, blank=True, help_text="Blank for national services")
+    show_on_support_card = models.BooleanField(default=True)
+    position = models.PositiveSmallIntegerField(default=0)
+    last_verified = models.DateField(null=True, blank=True)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["position", "name"]
+
+    def __str__(self) -> str:
+        return self.name

@@ -110,7 +110,9 @@ RULES: tuple[RulePattern, ...] = (
                 negatable=True),
     RulePattern("risk.suicide.not_live", "risk", "suicidal_thoughts",
                 r"\b(?:do not|does not|no longer|never) (?:really )?want to (?:live|be alive|exist|"
-                r"be here any ?more|wake up|carry on|go on|keep going)\b",
+                r"be here any ?more|wake up|carry on|go on|keep going)\b|"
+                r"\b(?:not sure|do not know|unsure|cannot say) (?:if |whether )?i (?:want|can|will) (?:to )?(?:live|be alive|"
+                r"be here|exist|go on|carry on|keep going)\b",
                 "Passive ideation; the negation is part of the meaning, so never negated.",),
     RulePattern("risk.suicide.no_point", "risk", "suicidal_thoughts",
                 r"\b(?:no|not see the|not see any|cannot see the|cannot see any|what is the|is there any) point "
@@ -148,7 +150,7 @@ RULES: tuple[RulePattern, ...] = (
                 rf"(?:my |the |some )?{MEANS}\b",
                 "Gathering means. 'saving up for a pram' does not match: a medicine must follow."),
     RulePattern("risk.plan.overdose", "risk", "suicide_plan",
-                rf"\b(?:overdos\w*|od on|take (?:all|the whole|a whole) (?:of )?(?:my |the )?(?:packet|box|bottle)?(?: of)? ?{MEANS}?)\b|"
+                rf"\b(?:overdos\w*|od on|(?:take|taking|swallow\w*) (?:all|the whole|a whole) (?:of )?(?:my |the )?(?:packet|box|bottle)?(?: of)? ?{MEANS}?)\b|"
                 rf"\bhow many {MEANS} (?:would|does|will|to)\b",
                 "Overdose or method enquiry.", negatable=True),
     RulePattern("risk.plan.method", "risk", "suicide_plan",
@@ -182,7 +184,7 @@ RULES: tuple[RulePattern, ...] = (
     # ------------------------------------------------------------ risk: harm to the baby ---
     RulePattern("risk.baby.intrusive", "risk", "harm_to_baby_intrusive",
                 rf"\b(?:thoughts?|images?|urges?|visions?|pictures?|flash\w*|impulses?|ideas?|imagin\w*|picturing|"
-                rf"dreams?) (?:of|about) (?:me |myself )?{HARM_BABY_VERB}(?: {BABY})?",
+                rf"dreams?) (?:of |about )?(?:me |myself )?{HARM_BABY_VERB}(?: {BABY})?",
                 "Intrusive thoughts of harming the baby: common in perinatal OCD, always seen by a human, "
                 "never treated as a threat by the mother.", negatable=False),
     RulePattern("risk.baby.fear", "risk", "harm_to_baby_intrusive",

@@ -151,7 +151,7 @@ async def _fresh_channel_layer() -> None:
 
 @pytest.fixture(autouse=True)
 def _default_rooms(request) -> None:  # noqa: ANN001
-    """Transactional tests flush every table, including the rooms the data migration created;
+    """Transactional tests flush every table, including the rooms and helplines data migrations made;
     put them back so every test starts from what a fresh install has."""
     marker = request.node.get_closest_marker("django_db")
     if marker is None:
@@ -164,5 +164,9 @@ def _default_rooms(request) -> None:  # noqa: ANN001
 
     from chat.models import Room
 
+    from moderation.models import Helpline
+
     if not Room.objects.exists():
         importlib.import_module("chat.migrations.0002_rooms").create_rooms(apps, None)
+    if not Helpline.objects.exists():
+        importlib.import_module("moderation.migrations.0004_helplines_from_data").load(apps, None)

@@ -603,7 +603,10 @@ class FacilitationEngine:
             return None
         if not self._cooled("drift", t, s.drift_cooldown_s) or not self._fresh("drift", s.drift_window):
             return None
-        window = [m for m in self._member_messages if m.words >= s.drift_min_words][-s.drift_window :]
+        settled = self._start_t + s.drift_grace_s
+        window = [
+            m for m in self._member_messages if m.words >= s.drift_min_words and m.t >= settled
+        ][-s.drift_window :]
         if len(window) < s.drift_min_messages:
             return None
         similarity = self._focus_similarity(window)

@@ -39,7 +39,7 @@ class TopicEmbedder:
                 if word in text.lower():
                     v[i] += 1.0
             if not any(w in text.lower() for w in self.TOPICS):
-                v[31] += 1.0  # everything off-topic shares one unrelated direction
+                v[8 + seed % 24] += 1.0  # off-topic texts each get some unrelated direction
             rows.append(v / np.linalg.norm(v))
         return np.asarray(rows, dtype=np.float32)
 

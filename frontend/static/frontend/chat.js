@@ -338,7 +338,9 @@ onFrame("typing", (frame) => {
 
 function renderPresence(present) {
   if (!Array.isArray(present)) return;
-  const names = present.map((u) => {
+  // She comes first ("you"), then the others in the server's order.
+  const ordered = [...present.filter((u) => u.id === me.id), ...present.filter((u) => u.id !== me.id)];
+  const names = ordered.map((u) => {
     const name = u.id === me.id ? "you" : u.display_name;
     return u.role === "moderator" || u.role === "supervisor" ? `${name} (${u.role})` : name;
   });

@@ -1,0 +1,63 @@
+"""Moderators' live feed: new and changed queue items, pushed after commit."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+
+from accounts.models import User
+from chat.events import MODERATORS_GROUP
+from moderation import selectors
+
+logger = logging.getLogger("kindred.access")
+
+
+@database_sync_to_async
+def _fresh_user(pk: int) -> User:
+    return User.objects.get(pk=pk)
+
+
+@database_sync_to_async
+def _flag(flag_id: int) -> dict[str, Any] | None:
+    flag = selectors.open_queue().filter(pk=flag_id).first()
+    return selectors.serialize_flag(flag) if flag else None
+
+
+class ModerationConsumer(AsyncWebsocketConsumer):
+    joined = False
+
+    async def connect(self) -> None:
+        user = self.scope.get("user")
+        await self.accept()
+        if user is None or not user.is_authenticated:
+            await self._refuse(4401, "not_authenticated", "Please log in first.")
+            return
+        user = await _fresh_user(user.pk)
+        if not user.is_moderator or user.is_suspended:
+            logger.warning("refused moderation socket to user %s (role %s)", user.pk, user.role)
+            await self._refuse(4403, "forbidden", "Moderators only.")
+            return
+        await self.channel_layer.group_add(MODERATORS_GROUP, self.channel_name)
+        self.joined = True
+        await self.send(text_data=json.dumps({"type": "moderation.ready"}))
+
+    async def _refuse(self, code: int, error: str, message: str) -> None:
+        await self.send(text_data=json.dumps({"type": "error", "code": error, "message": message}))
+        await self.close(code=code)
+
+    async def disconnect(self, code: int) -> None:
+        if self.joined:
+            await self.channel_layer.group_discard(MODERATORS_GROUP, self.channel_name)
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        # The feed is read-only for now; actions go through the HTTP API.
+        await self.send(text_data=json.dumps({"type": "error", "code": "unknown_type", "message": "This socket only sends."}))
+
+    async def moderation_flag(self, event: dict[str, Any]) -> None:
+        flag = await _flag(event["flag_id"])
+        if flag is not None:
+            await self.send(text_data=json.dumps({"type": "flag.urgent" if event.get("urgent") else "flag.new", "flag": flag}))

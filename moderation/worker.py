@@ -1,0 +1,178 @@
+"""The moderation worker: assesses every stored message with the classifier, exactly once.
+
+The database is the queue. A worker claims a batch by writing a short lease on pending messages
+(on PostgreSQL with SELECT … FOR UPDATE SKIP LOCKED, so several workers never claim the same
+rows), scores the batch in one model call, then records each assessment in its own transaction
+that re-checks the message is still pending and still leased to this worker. A worker killed
+mid-batch has committed nothing for the unfinished rows; their lease lapses and they are claimed
+again. The one-to-one Assessment row makes a second assessment impossible.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+import threading
+import time
+import uuid
+from datetime import timedelta
+
+from asgiref.sync import sync_to_async
+from django.conf import settings
+from django.db import close_old_connections, connection, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from chat.models import AssessmentState, Message
+from moderation.actions import do_record_assessment
+from moderation.classifiers import ClassifierConfig, ClassifierStatus, load_classifier
+from moderation.models import WorkerHeartbeat
+
+logger = logging.getLogger("kindred.moderation.worker")
+
+HEARTBEAT_SECONDS = 2.0
+
+
+class ModerationWorker:
+    def __init__(
+        self,
+        *,
+        name: str | None = None,
+        batch_size: int | None = None,
+        lease_seconds: float | None = None,
+        classifier_status: ClassifierStatus | None = None,
+    ) -> None:
+        self.name = name or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self.batch_size = batch_size or settings.MODERATION_BATCH_SIZE
+        self.lease = timedelta(seconds=lease_seconds or settings.MODERATION_LEASE_SECONDS)
+        self._status = classifier_status
+        self._last_beat = 0.0
+        self._started_at = timezone.now()
+        self.assessed = 0
+
+    # --- set-up ------------------------------------------------------------------------------
+
+    @property
+    def status(self) -> ClassifierStatus:
+        if self._status is None:
+            self._status = load_classifier(ClassifierConfig.from_settings(settings))
+            if self._status.available:
+                logger.info("moderation worker %s: classifier %s", self.name, self._status.status)
+            else:
+                # Loud, not silent: chat keeps working and the rules still run, and /healthz and
+                # the moderator pages say the classifier is unavailable.
+                logger.error(
+                    "moderation worker %s: CLASSIFIER UNAVAILABLE (%s); assessing with safety rules only",
+                    self.name,
+                    self._status.status,
+                )
+        return self._status
+
+    def beat(self, *, force: bool = False) -> None:
+        now = time.monotonic()
+        if not force and now - self._last_beat < HEARTBEAT_SECONDS:
+            return
+        self._last_beat = now
+        status = self.status
+        WorkerHeartbeat.objects.update_or_create(
+            name=self.name,
+            defaults={
+                "classifier_status": status.status,
+                "classifier_available": status.available,
+                "started_at": self._started_at,
+                "last_beat": timezone.now(),
+                "assessed": self.assessed,
+            },
+        )
+
+    # --- one batch -----------------------------------------------------------------------------
+
+    def claim_batch(self) -> list[tuple[int, str]]:
+        now = timezone.now()
+        with transaction.atomic():
+            pending = (
+                Message.objects.filter(assessment_state=AssessmentState.PENDING)
+                .filter(Q(assessment_lease_until__isnull=True) | Q(assessment_lease_until__lt=now))
+                .order_by("id")
+            )
+            if connection.vendor == "postgresql":
+                pending = pending.select_for_update(skip_locked=True)
+            rows = list(pending.values_list("id", "body")[: self.batch_size])
+            if rows:
+                Message.objects.filter(pk__in=[pk for pk, _ in rows]).update(
+                    assessment_worker=self.name, assessment_lease_until=now + self.lease
+                )
+        return rows
+
+    def process_batch(self) -> int:
+        """Claim, score and record one batch. Returns how many messages were assessed."""
+        status = self.status
+        rows = self.claim_batch()
+        if not rows:
+            self.beat()
+            return 0
+        texts = [body for _, body in rows]
+        scores: list[dict[str, float] | None]
+        classifier_name = "rules-only (classifier unavailable)"
+        if status.classifier is not None:
+            try:
+                scores = [s.as_dict() for s in status.classifier.score(texts)]
+                classifier_name = status.classifier.name
+            except Exception:  # noqa: BLE001
+                logger.exception("classifier failed on a batch of %d; assessing it with rules only", len(texts))
+                scores = [None] * len(rows)
+                classifier_name = "rules-only (classifier error)"
+        else:
+            scores = [None] * len(rows)
+        done = 0
+        for (pk, _), score in zip(rows, scores, strict=True):
+            if do_record_assessment(message_id=pk, scores=score, classifier=classifier_name, worker=self.name):
+                done += 1
+        self.assessed += done
+        self.beat()
+        return done
+
+    def backlog(self) -> int:
+        return Message.objects.filter(assessment_state=AssessmentState.PENDING).count()
+
+    # --- loops -------------------------------------------------------------------------------
+
+    def run_forever(self, stop: threading.Event | None = None, *, max_idle_sleep: float | None = None) -> None:
+        """Blocking loop for `manage.py moderation_worker`."""
+        stop = stop or threading.Event()
+        poll = max_idle_sleep or settings.MODERATION_POLL_SECONDS
+        self.beat(force=True)
+        while not stop.is_set():
+            close_old_connections()
+            try:
+                done = self.process_batch()
+            except Exception:  # noqa: BLE001
+                logger.exception("moderation batch failed; retrying")
+                done = 0
+                stop.wait(1.0)
+            if done == 0:
+                stop.wait(poll)
+
+    async def run_async(self) -> None:
+        """The embedded worker: runs on the web server's event loop, and does the blocking work
+        (database and model) in a worker thread so the loop never waits on the model."""
+        poll = settings.MODERATION_POLL_SECONDS
+        step = sync_to_async(self._step, thread_sensitive=False)
+        while True:
+            try:
+                done = await step()
+            except Exception:  # noqa: BLE001
+                logger.exception("moderation batch failed; retrying")
+                done = 0
+                await asyncio.sleep(1.0)
+            if done == 0:
+                await asyncio.sleep(poll)
+
+    def _step(self) -> int:
+        close_old_connections()
+        try:
+            return self.process_batch()
+        finally:
+            close_old_connections()

@@ -1,0 +1,45 @@
+"""The phone screenshot in the README, taken from a real conversation so it never goes stale."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.test_chat import message, open_room, send
+
+pytestmark = pytest.mark.browser
+
+SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "screenshots" / "chat-360x740.png"
+ROOM = "Sleep and tiredness"
+
+CONVERSATION = [
+    ("morgan", "Evening all. I'm on until midnight, so shout if you want to talk. No question is too small."),
+    ("amara", "The 3am feeds are breaking me. She only settles on me and tonight I cried in the kitchen."),
+    ("bea", "Oh Amara, that was me a fortnight ago. You're not doing anything wrong, I promise."),
+    ("bea", "The contact-nap phase really does pass. It got easier for us around ten weeks."),
+    ("amara", "Thank you. It helps so much just knowing someone else is awake."),
+    ("morgan", "Gentle ideas for the tiredness, when you have a minute: https://www.nhs.uk/conditions/baby/"),
+    ("bea", "Trying the side-lying feed tonight. Fingers crossed for us both."),
+]
+
+
+def test_readme_phone_screenshot(open_as, screens) -> None:  # noqa: ANN001
+    pages = {who: open_as(who) for who in ("morgan", "amara", "bea")}
+    for page in pages.values():
+        open_room(page, ROOM)
+    bea = pages["bea"]
+    for who, text in CONVERSATION:
+        send(pages[who], text)
+        expect(message(bea, text[:30])).to_be_visible()
+    # Typing notices go out at most every 3 s per socket; Amara's last one was just now.
+    pages["amara"].wait_for_timeout(3200)
+    pages["amara"].get_by_label("Your message").press_sequentially("Same here")
+    expect(bea.locator("#typing")).to_have_text("Amara is typing…")
+    bea.locator("#messages li").last.scroll_into_view_if_needed()
+    bea.evaluate("document.activeElement && document.activeElement.blur()")
+    bea.wait_for_timeout(400)  # let the last message's entrance settle
+    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+    bea.screenshot(path=str(SCREENSHOT))
+    screens.shot("readme")
