@@ -40,7 +40,10 @@ def _access_room(user: User, slug: str):  # noqa: ANN202
 def _join(user: User, room, channel_name: str) -> dict[str, Any]:  # noqa: ANN001
     actions.do_join_room(user=user, room=room, channel_name=channel_name)
     messages = selectors.recent_messages(room, limit=settings.CHAT_HISTORY_ON_JOIN)
+    from moderation.actions import do_deliver_unread_notices
+
     return {
+        "notices": do_deliver_unread_notices(user=user),
         "messages": [selectors.serialize_message(m) for m in messages],
         "present": selectors.present_users(room),
         "last_seq": room.__class__.objects.values_list("last_seq", flat=True).get(pk=room.pk),
@@ -114,6 +117,8 @@ class RoomConsumer(AsyncWebsocketConsumer):
                 "last_seq": joined["last_seq"],
             }
         )
+        for notice in joined["notices"]:
+            await self._send_json(notice)
 
     async def _refuse(self, close_code: int, error_code: str, message: str) -> None:
         await self._send_json({"type": "error", "code": error_code, "message": message})

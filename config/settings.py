@@ -208,3 +208,5 @@ LOGGING = {
 
 AUTHENTICATION_BACKENDS = ["accounts.backends.KindredBackend"]
 MODERATION_LEASE_SECONDS = env_float("MODERATION_LEASE_SECONDS", 20.0)
+# Escalations are emailed here when nobody is on duty (and every supervisor escalation).
+ONCALL_EMAILS = env_list("ONCALL_EMAILS", [])

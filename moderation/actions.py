@@ -73,6 +73,12 @@ def do_record_decision(message: Message, decision: Decision, *, source: str) -> 
             flag.save()
         if newly_escalated and message.author_id:
             send_event_on_commit(user_group(message.author_id), {"type": "user.notice", "frame": _support_card(message)})
+        if newly_escalated and not selectors.moderator_on_duty():
+            # Nobody is watching the queue: the on-call list hears about a risk message at once.
+            transaction.on_commit(lambda: _email_on_call(
+                "Kindred: urgent risk message and no moderator on duty",
+                f"A message in {message.room.name} shows risk. Open the moderation queue (item {flag.pk}).",
+            ))
         send_event_on_commit(
             MODERATORS_GROUP,
             {"type": "moderation.flag", "flag_id": flag.pk, "urgent": newly_escalated or flag.escalated},
@@ -217,3 +223,378 @@ def do_set_on_duty(*, moderator, on_duty: bool) -> None:  # noqa: ANN001
             open_duty.save(update_fields=["ended_at"])
             record_audit(action="moderator.off_duty", acting_user=moderator, target_user=moderator,
                          after={"minutes_on_duty": round((now - open_duty.started_at).total_seconds() / 60, 1)})
+
+
+# --------------------------------------------------------------------------------------------
+# Moderator console actions. Each one: checks the actor's role on the server, writes its rows
+# and its audit record in one transaction, and pushes to whoever it affects after commit.
+# --------------------------------------------------------------------------------------------
+
+from datetime import timedelta  # noqa: E402
+
+from django.conf import settings as django_settings  # noqa: E402
+from django.contrib.sessions.models import Session  # noqa: E402
+from django.core.mail import send_mail  # noqa: E402
+
+from moderation.models import ModeratorNote, Mute, Notice  # noqa: E402
+
+CLAIM_TIMEOUT = timedelta(minutes=10)
+MUTE_DURATIONS_MINUTES = (15, 60, 24 * 60, 7 * 24 * 60)
+WARNING_TEMPLATE = (
+    "Hi {name}, one of our volunteer moderators here. Your message in {room} came across as hurtful "
+    "to others, and Kindred only works if everyone feels safe to share. We know things are hard. "
+    "Please read the community guidelines and keep your messages kind. Thank you."
+)
+
+
+class ModerationError(Exception):
+    """A refused console action, with a message fit to show the moderator."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def _require_moderator(user) -> None:  # noqa: ANN001
+    if not getattr(user, "is_authenticated", False) or not user.is_moderator or user.is_suspended:
+        raise ModerationError("forbidden", "Moderators only.")
+
+
+def _require_supervisor(user) -> None:  # noqa: ANN001
+    if not getattr(user, "is_authenticated", False) or not user.is_supervisor:
+        raise ModerationError("forbidden", "Supervisors only.")
+
+
+def _lock_flag(flag_id: int, acting_user, *, need_claim: bool = True) -> Flag:  # noqa: ANN001
+    try:
+        flag = Flag.objects.select_for_update().select_related("message", "message__room", "message__author").get(pk=flag_id)
+    except Flag.DoesNotExist as exc:
+        raise ModerationError("not_found", "No such queue item.") from exc
+    if need_claim:
+        if flag.state == FlagState.RESOLVED:
+            raise ModerationError("conflict", "This item has already been resolved.")
+        if flag.state != FlagState.CLAIMED or flag.claimed_by_id != acting_user.pk:
+            holder = flag.claimed_by.display_name if flag.claimed_by else None
+            raise ModerationError(
+                "not_claimed",
+                f"{holder} is handling this item." if holder and flag.state == FlagState.CLAIMED else "Claim this item before acting on it.",
+            )
+    return flag
+
+
+def _notify(user, *, kind: str, title: str, text: str) -> Notice:  # noqa: ANN001
+    notice = Notice.objects.create(user=user, kind=kind, title=title, text=text)
+    send_event_on_commit(
+        user_group(user.pk),
+        {"type": "user.notice", "frame": {"type": "notice", "id": notice.pk, "kind": kind, "title": title, "text": text}},
+    )
+    return notice
+
+
+def _push_flag_changed(flag: Flag) -> None:
+    send_event_on_commit(MODERATORS_GROUP, {"type": "moderation.flag", "flag_id": flag.pk, "urgent": False, "changed": True})
+
+
+def _push_message(message: Message) -> None:
+    send_event_on_commit(
+        room_group(message.room_id), {"type": "chat.message_updated", "message": serialize_message(message)}
+    )
+
+
+def _set_message_state(message: Message, state: str, *, acting_user, action: str, reason: str = "") -> None:  # noqa: ANN001
+    before = message.state
+    if before == state:
+        return
+    message.state = state
+    message.save(update_fields=["state"])
+    record_audit(action=action, acting_user=acting_user, target_user=message.author, room=message.room,
+                 message=message, before={"state": before}, after={"state": state}, reason=reason)
+    _push_message(message)
+
+
+def _first_action(flag: Flag) -> None:
+    if flag.first_action_at is None:
+        flag.first_action_at = timezone.now()
+
+
+def _resolve(flag: Flag, *, acting_user, resolution: str, note: str = "") -> None:  # noqa: ANN001
+    now = timezone.now()
+    _first_action(flag)
+    flag.state = FlagState.RESOLVED
+    flag.resolution = resolution
+    flag.resolution_note = note
+    flag.resolved_at = now
+    flag.resolved_by = acting_user
+    flag.save()
+    outcome = (
+        "A moderator looked at the message you reported and took action. Thank you for helping keep Kindred kind."
+        if resolution in ("hidden", "warned", "muted", "suspended")
+        else "A moderator looked at the message you reported and decided it could stay. Thank you for telling us: it always helps."
+    )
+    for report in flag.reports.filter(outcome_sent_at__isnull=True).select_related("reporter"):
+        _notify(report.reporter, kind="report.outcome", title="About your report", text=outcome)
+        report.outcome_sent_at = now
+        report.save(update_fields=["outcome_sent_at"])
+    _push_flag_changed(flag)
+
+
+def do_claim_flag(*, flag_id: int, acting_user) -> Flag:  # noqa: ANN001
+    """Claim a queue item. Exactly one moderator can hold it; a claim abandoned for
+    CLAIM_TIMEOUT can be taken over."""
+    _require_moderator(acting_user)
+    now = timezone.now()
+    with transaction.atomic():
+        taken = Flag.objects.filter(pk=flag_id).filter(
+            models_Q(state=FlagState.OPEN)
+            | models_Q(state=FlagState.CLAIMED, claimed_at__lt=now - CLAIM_TIMEOUT)
+            | models_Q(state=FlagState.CLAIMED, claimed_by=acting_user)
+        ).update(state=FlagState.CLAIMED, claimed_by=acting_user, claimed_at=now)
+        flag = Flag.objects.select_related("claimed_by").filter(pk=flag_id).first()
+        if flag is None:
+            raise ModerationError("not_found", "No such queue item.")
+        if taken != 1:
+            if flag.state == FlagState.RESOLVED:
+                raise ModerationError("conflict", "This item has already been resolved.")
+            raise ModerationError("conflict", f"{flag.claimed_by.display_name} is already handling this item.")
+        record_audit(action="flag.claimed", acting_user=acting_user, message=flag.message, target_user=flag.message.author)
+        _push_flag_changed(flag)
+    return flag
+
+
+def do_release_flag(*, flag_id: int, acting_user) -> Flag:  # noqa: ANN001
+    _require_moderator(acting_user)
+    with transaction.atomic():
+        flag = _lock_flag(flag_id, acting_user)
+        flag.state, flag.claimed_by, flag.claimed_at = FlagState.OPEN, None, None
+        flag.save()
+        record_audit(action="flag.released", acting_user=acting_user, message=flag.message)
+        _push_flag_changed(flag)
+    return flag
+
+
+def do_release_abandoned_claims() -> int:
+    cutoff = timezone.now() - CLAIM_TIMEOUT
+    with transaction.atomic():
+        return Flag.objects.filter(state=FlagState.CLAIMED, claimed_at__lt=cutoff).update(
+            state=FlagState.OPEN, claimed_by=None, claimed_at=None
+        )
+
+
+def do_dismiss_flag(*, flag_id: int, acting_user, reason: str = "") -> Flag:  # noqa: ANN001
+    """A false alarm. A message that was held only because of this flag is released."""
+    _require_moderator(acting_user)
+    with transaction.atomic():
+        flag = _lock_flag(flag_id, acting_user)
+        if flag.message.state == MessageState.HELD:
+            _set_message_state(flag.message, MessageState.VISIBLE, acting_user=acting_user, action="message.approved", reason=reason)
+        record_audit(action="flag.dismissed", acting_user=acting_user, message=flag.message, target_user=flag.message.author,
+                     before={"category": flag.category, "sources": flag.sources}, reason=reason)
+        _resolve(flag, acting_user=acting_user, resolution="dismissed", note=reason)
+    return flag
+
+
+def do_approve_message(*, flag_id: int, acting_user, reason: str = "") -> Flag:  # noqa: ANN001
+    """A held message appears for everyone, in its place (same sequence number)."""
+    _require_moderator(acting_user)
+    with transaction.atomic():
+        flag = _lock_flag(flag_id, acting_user)
+        if flag.message.state != MessageState.HELD:
+            raise ModerationError("conflict", "This message is not held.")
+        _set_message_state(flag.message, MessageState.VISIBLE, acting_user=acting_user, action="message.approved", reason=reason)
+        _resolve(flag, acting_user=acting_user, resolution="approved", note=reason)
+    return flag
+
+
+def do_hide_message(*, flag_id: int, acting_user, reason: str = "") -> Flag:  # noqa: ANN001
+    """Removed from every open client at once, replaced by "removed by a moderator"."""
+    _require_moderator(acting_user)
+    with transaction.atomic():
+        flag = _lock_flag(flag_id, acting_user)
+        _set_message_state(flag.message, MessageState.HIDDEN, acting_user=acting_user, action="message.hidden", reason=reason)
+        _resolve(flag, acting_user=acting_user, resolution="hidden", note=reason)
+    return flag
+
+
+def do_restore_message(*, message_id: int, acting_user, reason: str = "") -> Message:  # noqa: ANN001
+    """Undo for hide: the message is shown again in its place."""
+    _require_moderator(acting_user)
+    with transaction.atomic():
+        message = Message.objects.select_for_update().select_related("room", "author").get(pk=message_id)
+        if message.state != MessageState.HIDDEN:
+            raise ModerationError("conflict", "This message is not hidden.")
+        _set_message_state(message, MessageState.VISIBLE, acting_user=acting_user, action="message.restored", reason=reason)
+    return message
+
+
+def do_warn_member(*, flag_id: int, acting_user, text: str = "") -> Flag:  # noqa: ANN001
+    _require_moderator(acting_user)
+    with transaction.atomic():
+        flag = _lock_flag(flag_id, acting_user)
+        author = flag.message.author
+        if author is None:
+            raise ModerationError("conflict", "This member's account no longer exists.")
+        body = " ".join((text or "").split()) or WARNING_TEMPLATE.format(name=author.display_name, room=flag.message.room.name)
+        if len(body) > 2000:
+            raise ModerationError("validation", "A warning can be at most 2000 characters.")
+        _notify(author, kind="moderation.warning", title="A note from the moderators", text=body)
+        ModeratorNote.objects.create(member=author, author=acting_user, kind=ModeratorNote.Kind.WARNING, text=body, flag=flag)
+        record_audit(action="member.warned", acting_user=acting_user, target_user=author, message=flag.message, room=flag.message.room, after={"text": body})
+        _resolve(flag, acting_user=acting_user, resolution="warned")
+    return flag
+
+
+def do_mute_member(*, member, room: Room, minutes: int, acting_user, reason: str = "", flag_id: int | None = None) -> Mute:  # noqa: ANN001
+    _require_moderator(acting_user)
+    if minutes not in MUTE_DURATIONS_MINUTES:
+        raise ModerationError("validation", f"Mute for one of {', '.join(map(str, MUTE_DURATIONS_MINUTES))} minutes.")
+    if member.is_moderator:
+        raise ModerationError("forbidden", "Moderators cannot be muted; talk to a supervisor.")
+    until = timezone.now() + timedelta(minutes=minutes)
+    with transaction.atomic():
+        mute = Mute.objects.create(user=member, room=room, until=until, created_by=acting_user)
+        record_audit(action="member.muted", acting_user=acting_user, target_user=member, room=room,
+                     after={"until": until.isoformat(), "minutes": minutes}, reason=reason)
+        _notify(member, kind="moderation.muted", title="Posting paused",
+                text=f"A moderator has paused your posting in {room.name} until {timezone.localtime(until):%H:%M on %d %b}. You can still read. If you need help now, use Get help.")
+        if flag_id is not None:
+            flag = _lock_flag(flag_id, acting_user)
+            _resolve(flag, acting_user=acting_user, resolution="muted", note=reason)
+    return mute
+
+
+def do_unmute_member(*, mute_id: int, acting_user, reason: str = "") -> Mute:  # noqa: ANN001
+    """Undo for mute."""
+    _require_moderator(acting_user)
+    with transaction.atomic():
+        mute = Mute.objects.select_for_update().select_related("user", "room").get(pk=mute_id)
+        if mute.lifted_at is not None:
+            raise ModerationError("conflict", "This mute was already lifted.")
+        mute.lifted_at = timezone.now()
+        mute.save(update_fields=["lifted_at"])
+        record_audit(action="member.unmuted", acting_user=acting_user, target_user=mute.user, room=mute.room, reason=reason)
+        _notify(mute.user, kind="moderation.unmuted", title="You can post again", text=f"You can post in {mute.room.name} again.")
+    return mute
+
+
+def _close_user_sockets(user, *, code: str, message: str, close_code: int) -> None:  # noqa: ANN001
+    send_event_on_commit(
+        user_group(user.pk),
+        {"type": "user.disconnect", "code": code, "message": message, "close_code": close_code},
+    )
+
+
+def do_suspend_member(*, member, acting_user, reason: str = "", flag_id: int | None = None) -> None:  # noqa: ANN001
+    """Closes every open socket of the account within seconds and ends its sessions; she cannot
+    log in until reinstated."""
+    _require_moderator(acting_user)
+    if member.is_moderator and not acting_user.is_supervisor:
+        raise ModerationError("forbidden", "Only a supervisor can suspend a moderator.")
+    if member.pk == acting_user.pk:
+        raise ModerationError("forbidden", "You cannot suspend yourself.")
+    with transaction.atomic():
+        if member.suspended_at is not None:
+            raise ModerationError("conflict", "This account is already suspended.")
+        member.suspended_at = timezone.now()
+        member.save(update_fields=["suspended_at"])
+        record_audit(action="member.suspended", acting_user=acting_user, target_user=member, reason=reason)
+        _end_sessions(member)
+        _close_user_sockets(member, code="suspended", message="This account has been suspended.", close_code=4410)
+        if flag_id is not None:
+            flag = _lock_flag(flag_id, acting_user)
+            _resolve(flag, acting_user=acting_user, resolution="suspended", note=reason)
+
+
+def _end_sessions(user) -> None:  # noqa: ANN001
+    # Sessions are signed blobs keyed by id; find the user's by decoding. Fine at this scale and
+    # only run on suspension.
+    for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator():
+        if str(session.get_decoded().get("_auth_user_id")) == str(user.pk):
+            session.delete()
+
+
+def do_reinstate_member(*, member, acting_user, reason: str = "") -> None:  # noqa: ANN001
+    _require_moderator(acting_user)
+    with transaction.atomic():
+        if member.suspended_at is None:
+            raise ModerationError("conflict", "This account is not suspended.")
+        before = member.suspended_at.isoformat()
+        member.suspended_at = None
+        member.save(update_fields=["suspended_at"])
+        record_audit(action="member.reinstated", acting_user=acting_user, target_user=member, before={"suspended_at": before}, reason=reason)
+
+
+def do_escalate_flag(*, flag_id: int, acting_user, note: str) -> Flag:  # noqa: ANN001
+    """Hand an item to the supervisors with a note (and email the on-call list)."""
+    _require_moderator(acting_user)
+    note = " ".join((note or "").split())
+    if not note:
+        raise ModerationError("validation", "Say in a sentence why you are escalating.")
+    with transaction.atomic():
+        flag = _lock_flag(flag_id, acting_user)
+        _first_action(flag)
+        flag.escalated_to_supervisors_at = timezone.now()
+        flag.supervisor_note = note
+        flag.priority = min(flag.priority, Priority.HIGH)
+        flag.save()
+        record_audit(action="flag.escalated", acting_user=acting_user, message=flag.message, target_user=flag.message.author, reason=note)
+        send_event_on_commit("supervisors", {"type": "moderation.flag", "flag_id": flag.pk, "urgent": True})
+        _push_flag_changed(flag)
+        transaction.on_commit(lambda: _email_on_call(f"Kindred: escalation from {acting_user.display_name}", f"{note}\n\nOpen the moderation queue, item {flag.pk}."))
+    return flag
+
+
+def do_add_moderator_note(*, member, acting_user, text: str) -> ModeratorNote:  # noqa: ANN001
+    _require_moderator(acting_user)
+    text = (text or "").strip()
+    if not text or len(text) > 2000:
+        raise ModerationError("validation", "A note needs 1–2000 characters.")
+    with transaction.atomic():
+        note = ModeratorNote.objects.create(member=member, author=acting_user, text=text)
+        record_audit(action="member.note_added", acting_user=acting_user, target_user=member, after={"text": text})
+    return note
+
+
+def _email_on_call(subject: str, body: str) -> None:
+    recipients = list(getattr(django_settings, "ONCALL_EMAILS", []))
+    if not recipients:
+        return
+    try:
+        send_mail(subject, body, None, recipients, fail_silently=False)
+    except Exception:  # noqa: BLE001
+        import logging
+
+        logging.getLogger("kindred.moderation").exception("could not email the on-call list")
+
+
+from django.db.models import Q as models_Q  # noqa: E402
+
+
+def do_alert_missed_targets() -> int:
+    """Supervisors hear about every queue item that waited past its response target."""
+    now = timezone.now()
+    alerted = 0
+    with transaction.atomic():
+        waiting = Flag.objects.select_for_update(skip_locked=True).filter(
+            first_action_at__isnull=True, target_alerted_at__isnull=True
+        ).exclude(state=FlagState.RESOLVED)
+        for flag in waiting:
+            if (now - flag.created_at).total_seconds() <= selectors.TARGET_SECONDS[Priority(flag.priority)]:
+                continue
+            flag.target_alerted_at = now
+            flag.save(update_fields=["target_alerted_at"])
+            send_event_on_commit("supervisors", {"type": "moderation.flag", "flag_id": flag.pk, "urgent": True})
+            alerted += 1
+        if alerted:
+            transaction.on_commit(lambda: _email_on_call(
+                "Kindred: moderation targets missed", f"{alerted} queue item(s) waited past their response target."
+            ))
+    return alerted
+
+
+def do_deliver_unread_notices(*, user) -> list[dict]:  # noqa: ANN001
+    """Notices she missed while away, as frames; marked read once handed to a socket."""
+    with transaction.atomic():
+        unread = list(Notice.objects.filter(user=user, read_at__isnull=True).order_by("created_at")[:20])
+        Notice.objects.filter(pk__in=[n.pk for n in unread]).update(read_at=timezone.now())
+    return [{"type": "notice", "id": n.pk, "kind": n.kind, "title": n.title, "text": n.text} for n in unread]

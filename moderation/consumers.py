@@ -41,7 +41,9 @@ class ModerationConsumer(AsyncWebsocketConsumer):
             logger.warning("refused moderation socket to user %s (role %s)", user.pk, user.role)
             await self._refuse(4403, "forbidden", "Moderators only.")
             return
-        await self.channel_layer.group_add(MODERATORS_GROUP, self.channel_name)
+        self.groups_joined = [MODERATORS_GROUP] + (["supervisors"] if user.is_supervisor else [])
+        for group in self.groups_joined:
+            await self.channel_layer.group_add(group, self.channel_name)
         self.joined = True
         await self.send(text_data=json.dumps({"type": "moderation.ready"}))
 
@@ -51,7 +53,8 @@ class ModerationConsumer(AsyncWebsocketConsumer):
 
     async def disconnect(self, code: int) -> None:
         if self.joined:
-            await self.channel_layer.group_discard(MODERATORS_GROUP, self.channel_name)
+            for group in self.groups_joined:
+                await self.channel_layer.group_discard(group, self.channel_name)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         # The feed is read-only for now; actions go through the HTTP API.
@@ -59,5 +62,8 @@ class ModerationConsumer(AsyncWebsocketConsumer):
 
     async def moderation_flag(self, event: dict[str, Any]) -> None:
         flag = await _flag(event["flag_id"])
-        if flag is not None:
-            await self.send(text_data=json.dumps({"type": "flag.urgent" if event.get("urgent") else "flag.new", "flag": flag}))
+        if flag is None:
+            await self.send(text_data=json.dumps({"type": "flag.resolved", "flag_id": event["flag_id"]}))
+            return
+        kind = "flag.changed" if event.get("changed") else ("flag.urgent" if event.get("urgent") else "flag.new")
+        await self.send(text_data=json.dumps({"type": kind, "flag": flag}))

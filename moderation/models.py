@@ -155,6 +155,12 @@ class Flag(models.Model):
     created_at = models.DateTimeField(db_index=True)
     first_action_at = models.DateTimeField(null=True, blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    supervisor_note = models.TextField(blank=True)
+    escalated_to_supervisors_at = models.DateTimeField(null=True, blank=True)
+    target_alerted_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["priority", "created_at"]
@@ -223,3 +229,45 @@ class Helpline(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class ModeratorNote(models.Model):
+    """A private note by a moderator about a member, or a record of a warning sent to her."""
+
+    class Kind(models.TextChoices):
+        NOTE = "note", "Note"
+        WARNING = "warning", "Warning sent"
+
+    member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="moderator_notes")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.NOTE)
+    text = models.TextField()
+    flag = models.ForeignKey(Flag, null=True, blank=True, on_delete=models.SET_NULL, related_name="notes")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+
+class Notice(models.Model):
+    """A private message from the service to one member (a warning, a report outcome, a mute).
+    Pushed at once when she is connected, and kept so she sees it on her next visit if not."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notices")
+    kind = models.CharField(max_length=32)
+    title = models.CharField(max_length=120)
+    text = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+
+class ModeratorPreference(models.Model):
+    """Care for moderators: what to blur by default and when to suggest a break."""
+
+    moderator = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="moderator_preference")
+    blur_categories = models.JSONField(default=list, blank=True)
+    break_after_items = models.PositiveSmallIntegerField(default=25)
+    break_after_minutes = models.PositiveSmallIntegerField(default=90)

@@ -57,15 +57,31 @@ _SPACE_RE = re.compile(r"\s+")
 _MYSELF_RE = re.compile(r"\bmy ?s[le]{2}f\b")
 
 
+def _expand_tokens(text: str) -> str:
+    # ``split`` with a capturing group alternates [gap, token, gap, token, …, gap]; gaps never
+    # contain a-z letters, so only the tokens (odd positions) can be expansion keys.
+    parts = _TOKEN_SPLIT_RE.split(text)
+    get = _EXPANSIONS.get
+    parts[1::2] = [get(p, p) for p in parts[1::2]]
+    return "".join(parts)
+
+
+_TOKEN_SPLIT_RE = re.compile(f"({_TOKEN_RE.pattern})")
+_MYSELF_LITERALS = ("sllf", "slef", "self", "seef")  # every string _MYSELF_RE can match contains one
+
+
 def normalise(text: str) -> str:
     """Lower-case, straighten apostrophes, expand contractions, squash letter repeats."""
     t = text.translate(_APOSTROPHES).lower()
     t = _REPEATS_RE.sub(r"\1", t)
-    t = _HYPHEN_RE.sub(" ", t)
-    t = _TOKEN_RE.sub(lambda m: _EXPANSIONS.get(m.group(0), m.group(0)), t)
+    if "-" in t or "_" in t or "/" in t:
+        t = _HYPHEN_RE.sub(" ", t)
+    t = _expand_tokens(t)
     t = t.replace("'s ", "s ").replace("'", " ")
-    t = _MYSELF_RE.sub("myself", t)
-    return _SPACE_RE.sub(" ", t).strip()
+    if any(lit in t for lit in _MYSELF_LITERALS):
+        t = _MYSELF_RE.sub("myself", t)
+    # str.split() and re's \s agree on what whitespace is, so this equals \s+ -> " " and strip().
+    return " ".join(t.split())
 
 
 # --------------------------------------------------------------------------------------------
@@ -85,8 +101,10 @@ _SECOND_FILLERS = re.compile(
 
 
 def _addressee_of(clause: str) -> Addressee:
-    cleaned = _SECOND_FILLERS.sub(" ", clause)
-    words = cleaned.split()
+    words = clause.split()
+    # Removing fillers only ever removes second-person words, so it is skipped when there are none.
+    if not _SECOND.isdisjoint(words):
+        words = _SECOND_FILLERS.sub(" ", clause).split()
     if any(w in _SECOND for w in words):
         return "other"
     if any(w in _FIRST for w in words):
@@ -331,6 +349,11 @@ class _CompiledRule:
 
 
 @lru_cache(maxsize=1)
+def _all_triggers() -> tuple[str, ...]:
+    return tuple(sorted({t for c in _compiled_rules() if c.triggers for t in c.triggers}))
+
+
+@lru_cache(maxsize=1)
 def _compiled_rules() -> tuple[_CompiledRule, ...]:
     out = []
     for rule in RULES:
@@ -393,9 +416,10 @@ def rule_signals(text: str) -> RuleSignals:
     clauses = _Clauses(norm)
     matches: list[RuleMatch] = []
     suppressed: list[RuleMatch] = []
+    present = {t for t in _all_triggers() if t in norm}  # each distinct literal tested once
     for compiled in _compiled_rules():
         triggers = compiled.triggers
-        if triggers is not None and not any(t in norm for t in triggers):
+        if triggers is not None and present.isdisjoint(triggers):
             continue
         rule = compiled.rule
         for m in compiled.regex.finditer(norm):

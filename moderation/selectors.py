@@ -113,3 +113,85 @@ def serialize_flag(flag: Flag, *, now=None) -> dict[str, Any]:  # noqa: ANN001
             "created_at": message.created_at.isoformat(),
         },
     }
+
+
+def flag_context(flag: Flag) -> dict[str, Any]:
+    """Everything a moderator needs to judge one item without leaving the console."""
+    from moderation.models import ModeratorNote, Report
+
+    message = flag.message
+    room_msgs = Message.objects.filter(room=message.room).select_related("author")
+    before = list(room_msgs.filter(seq__lt=message.seq).order_by("-seq")[:10])[::-1]
+    after = list(room_msgs.filter(seq__gt=message.seq).order_by("seq")[:10])
+
+    def brief(m: Message) -> dict[str, Any]:
+        return {
+            "seq": m.seq,
+            "room": m.room.slug if m.room_id != message.room_id else message.room.slug,
+            "author": m.author.display_name if m.author else None,
+            "body": m.body,
+            "state": m.state,
+            "created_at": m.created_at.isoformat(),
+            "is_flagged_message": m.pk == message.pk,
+        }
+
+    author = message.author
+    elsewhere: list[dict[str, Any]] = []
+    earlier_flags: list[dict[str, Any]] = []
+    notes: list[dict[str, Any]] = []
+    mutes: list[dict[str, Any]] = []
+    if author is not None:
+        elsewhere = [
+            brief(m)
+            for m in Message.objects.filter(author=author).exclude(room=message.room).select_related("room", "author").order_by("-created_at")[:10]
+        ]
+        earlier_flags = [
+            {"id": f.pk, "category": f.category, "state": f.state, "resolution": f.resolution, "created_at": f.created_at.isoformat(), "body": f.message.body}
+            for f in Flag.objects.filter(message__author=author).exclude(pk=flag.pk).select_related("message").order_by("-created_at")[:10]
+        ]
+        notes = [
+            {"kind": n.kind, "text": n.text, "by": n.author.display_name if n.author else None, "created_at": n.created_at.isoformat()}
+            for n in ModeratorNote.objects.filter(member=author).select_related("author")[:20]
+        ]
+        mutes = [
+            {"id": m.pk, "room": m.room.slug, "until": m.until.isoformat()}
+            for m in Mute.objects.filter(user=author, lifted_at__isnull=True, until__gt=timezone.now()).select_related("room")
+        ]
+    reports = [
+        {"by": r.reporter.display_name, "reason": r.reason, "created_at": r.created_at.isoformat()}
+        for r in Report.objects.filter(flag=flag).select_related("reporter")
+    ]
+    return {
+        "before": [brief(m) for m in before],
+        "message": brief(message),
+        "after": [brief(m) for m in after],
+        "author_elsewhere": elsewhere,
+        "earlier_flags": earlier_flags,
+        "notes": notes,
+        "active_mutes": mutes,
+        "reports": reports,
+        "author_suspended": bool(author and author.suspended_at),
+    }
+
+
+def duty_stats(moderator) -> dict[str, Any]:  # noqa: ANN001
+    """Care for moderators: how long on duty and how many items handled in this stretch."""
+    from moderation.models import ModeratorPreference
+
+    duty = ModeratorDuty.objects.filter(moderator=moderator, ended_at__isnull=True).first()
+    prefs, _ = ModeratorPreference.objects.get_or_create(moderator=moderator)
+    if duty is None:
+        return {"on_duty": False, "handled": 0, "minutes": 0, "suggest_break": False,
+                "blur_categories": prefs.blur_categories}
+    handled = Flag.objects.filter(resolved_by=moderator, resolved_at__gte=duty.started_at).count()
+    minutes = int((timezone.now() - duty.started_at).total_seconds() // 60)
+    return {
+        "on_duty": True,
+        "since": duty.started_at.isoformat(),
+        "handled": handled,
+        "minutes": minutes,
+        "suggest_break": handled >= prefs.break_after_items or minutes >= prefs.break_after_minutes,
+        "break_after_items": prefs.break_after_items,
+        "break_after_minutes": prefs.break_after_minutes,
+        "blur_categories": prefs.blur_categories,
+    }

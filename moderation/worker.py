@@ -49,6 +49,7 @@ class ModerationWorker:
         self.lease = timedelta(seconds=lease_seconds or settings.MODERATION_LEASE_SECONDS)
         self._status = classifier_status
         self._last_beat = 0.0
+        self._last_housekeeping = 0.0
         self._started_at = timezone.now()
         self.assessed = 0
 
@@ -106,9 +107,21 @@ class ModerationWorker:
                 )
         return rows
 
+    def housekeeping(self) -> None:
+        """Every few seconds: release abandoned claims and alert supervisors to missed targets."""
+        now = time.monotonic()
+        if now - self._last_housekeeping < 10:
+            return
+        self._last_housekeeping = now
+        from moderation.actions import do_alert_missed_targets, do_release_abandoned_claims
+
+        do_release_abandoned_claims()
+        do_alert_missed_targets()
+
     def process_batch(self) -> int:
         """Claim, score and record one batch. Returns how many messages were assessed."""
         status = self.status
+        self.housekeeping()
         rows = self.claim_batch()
         if not rows:
             self.beat()

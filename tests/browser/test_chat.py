@@ -35,6 +35,7 @@ def seqs(page: Page) -> list[int]:
 
 def test_two_members_talk_in_real_time(open_as, screens) -> None:  # noqa: ANN001
     amara, bea = open_as("amara"), open_as("bea")
+    screens.shot("rooms-list")
     open_room(amara)
     open_room(bea)
     expect(amara.locator("#presence")).to_contain_text("2 here")
@@ -162,3 +163,32 @@ def test_refused_message_stays_with_retry_and_edit(open_as, screens) -> None:  #
     expect(amara.locator("#messages .msg-pending")).to_have_count(0)
     expect(amara.get_by_label("Your message")).to_have_value("\u0007\u0007")
     expect(amara.get_by_label("Your message")).to_be_focused()
+
+
+def test_offline_then_logged_out_stops_and_offers_login(open_as, screens) -> None:  # noqa: ANN001
+    bea = open_as("bea")
+    open_room(bea)
+    # Log out from another tab: the session is gone, but this socket is still open.
+    other = bea.context.new_page()
+    other.goto(bea.url.split("/rooms/")[0] + "/rooms/")
+    other.get_by_role("button", name="Log out").click()
+    other.close()
+
+    bea.context.set_offline(True)
+    expect(bea.locator("#conn-state")).to_have_text("Offline: waiting for the network")
+    send(bea, "Written on the train")
+    expect(bea.locator("#messages .msg-pending")).to_contain_text("Not sent yet")
+    screens.shot("offline")
+
+    bea.context.set_offline(False)
+    # Reconnecting without a session is refused with 4401: no retry loop, a way to log in.
+    state = bea.locator("#conn-state")
+    expect(state).to_have_attribute("data-state", "stopped")
+    expect(state).to_contain_text("Please log in first.")
+    expect(state.get_by_role("link", name="Log in again")).to_have_attribute(
+        "href", "/accounts/login/?next=%2Frooms%2Fnewborn%2F"
+    )
+    expect(bea.locator("#conn-retry")).to_be_hidden()
+    screens.shot("logged-out")
+    bea.wait_for_timeout(1500)
+    expect(state).to_have_attribute("data-state", "stopped")

@@ -20,7 +20,7 @@ CONVERSATION = [
     ("bea", "Oh Amara, that was me a fortnight ago. You're not doing anything wrong, I promise."),
     ("bea", "The contact-nap phase really does pass. It got easier for us around ten weeks."),
     ("amara", "Thank you. It helps so much just knowing someone else is awake."),
-    ("morgan", "Gentle ideas for the tiredness, when you have a minute: https://www.nhs.uk/conditions/baby/"),
+    ("morgan", "Some gentle ideas for the tiredness are on https://www.nhs.uk when you have a minute."),
     ("bea", "Trying the side-lying feed tonight. Fingers crossed for us both."),
 ]
 

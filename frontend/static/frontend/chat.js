@@ -30,7 +30,8 @@ const ui = {
 
 let me = config.me;
 const timeline = new Timeline(ui.list, ui.scroller, me);
-const outbox = new Outbox(config.room);
+// Keyed by account too: on a shared phone, one mother's unsent words never go out as another's.
+const outbox = new Outbox(`${config.me.id}:${config.room}`);
 const connection = new RoomConnection(socketUrl(config.wsPath), {
   pingFrame: () => {
     const frame = { type: "ping" };
@@ -280,6 +281,7 @@ ui.list.addEventListener("click", (event) => {
     setItem(clientId, { status: "queued", error: "" });
     sendItem(clientId);
   } else if (button.dataset.action === "edit") {
+    showError("");
     const item = outbox.get(clientId);
     timeline.removePending(clientId);
     outbox.remove(clientId);
@@ -292,7 +294,7 @@ ui.list.addEventListener("click", (event) => {
 });
 
 // The unsent draft survives a reload just like the queue does.
-const draftKey = `kindred:draft:${config.room}`;
+const draftKey = `kindred:draft:${config.me.id}:${config.room}`;
 function saveDraft() {
   try {
     if (ui.input.value) sessionStorage.setItem(draftKey, ui.input.value);
@@ -370,9 +372,21 @@ if (ui.jump) {
     ui.input.focus();
   });
 }
+// Whether she is reading the newest messages. When the list or its box changes size (a pending
+// item turns into an error, the keyboard opens, the error line under the composer appears), keep
+// her at the bottom if she was there.
+let pinned = true;
 ui.scroller.addEventListener("scroll", () => {
-  if (timeline.isAtBottom()) hideJump();
+  pinned = timeline.isAtBottom();
+  if (pinned) hideJump();
 }, { passive: true });
+if ("ResizeObserver" in window) {
+  const keepPinned = new ResizeObserver(() => {
+    if (pinned) timeline.scrollToBottom();
+  });
+  keepPinned.observe(ui.scroller);
+  keepPinned.observe(ui.list);
+}
 
 document.addEventListener("visibilitychange", () => {
   if (document.visibilityState === "visible") {

@@ -1,4 +1,4 @@
-// Own messages that have no seq yet, kept in sessionStorage per room so a reload (or the phone
+// Own messages that have no seq yet, kept in sessionStorage per account and room so a reload (or the phone
 // killing a background tab) does not lose what she typed. Each keeps its client_id for life, so
 // resending after a lost ack can never store it twice (the server is idempotent on client_id).
 
@@ -12,8 +12,9 @@ export function newClientId() {
 }
 
 export class Outbox {
-  constructor(room, storage = safeSessionStorage()) {
-    this.key = `kindred:outbox:${room}`;
+  /** `scope` names whose queue this is (account and room). */
+  constructor(scope, storage = safeSessionStorage()) {
+    this.key = `kindred:outbox:${scope}`;
     this.storage = storage;
     this.items = this._load();
   }
