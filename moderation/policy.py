@@ -104,8 +104,8 @@ def decide_inline(signals: RuleSignals, member_state: MemberState, thresholds: T
     """Decide before delivery, from rules alone.
 
     Order: risk → escalate (delivered, urgent); muted or on probation → hold; rule-detected threat
-    or "kill yourself" → hold; with no moderator on duty, any other abuse hit and a new member's
-    first message are held too, because nobody would see a flag until morning; insensitive → flag;
+    or "kill yourself" → hold; with no moderator on duty, any other abuse or insensitive hit is
+    held too, because nobody would see a flag until morning; insensitive → flag;
     distress → allow (category distress, so facilitators can offer support).
     ``thresholds`` is accepted for symmetry with :func:`decide`; rules have no thresholds.
     """
@@ -128,9 +128,12 @@ def decide_inline(signals: RuleSignals, member_state: MemberState, thresholds: T
         if signals.abuse:
             return Decision("hold", "toxic", "high",
                             [_rule_reason(m) for m in signals.abuse] + [{"rule": "no_moderator_on_duty"}])
-        if member_state.first_message:
-            return Decision("hold", _rule_category(signals), "low",
-                            [{"rule": "first_message_no_moderator"}] + _all_reasons(signals))
+        if signals.insensitive:
+            return Decision("hold", "insensitive", "normal",
+                            [_rule_reason(m) for m in signals.insensitive] + [{"rule": "no_moderator_on_duty"}])
+        # A newcomer's first words are deliberately NOT held when nobody is on duty: a mother
+        # who finally writes "I'm struggling" at 3am must be heard by her peers, not parked
+        # until morning (docs/moderation.md, "When no moderator is on duty").
     if signals.abuse:
         return Decision("flag", "toxic", "high", [_rule_reason(m) for m in signals.abuse])
     if signals.insensitive:

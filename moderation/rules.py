@@ -14,6 +14,7 @@ import re
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from functools import lru_cache
+from collections.abc import Sequence
 from typing import Literal
 
 from moderation.rule_patterns import IDIOMS, RULES, RulePattern
@@ -317,28 +318,71 @@ def _required_op(op: object, av: object) -> set[str] | None:
     return None
 
 
-_WORD_RUN_RE = re.compile(r"[a-z]+")
-
-
-def _shorten(literal: str) -> str:
-    """A substring of ``literal`` that is cheaper to test and shared by more literals: its longest
-    word, when that is at least 4 letters ("could murder a " -> "murder"). Still necessary."""
-    words = _WORD_RUN_RE.findall(literal)
-    longest = max(words, key=len, default="")
-    return longest if len(longest) >= 4 else literal
-
-
 def required_literals(pattern: str) -> frozenset[str] | None:
     """Strings one of which must occur in any text ``pattern`` matches (``None``: no bound found).
 
-    If a literal contains another one in the set it is dropped: the shorter is present whenever
-    the longer is, so the condition is unchanged.
+    A literal that contains another one in the set is dropped: the shorter is present whenever the
+    longer is, so the condition is unchanged.
     """
     found = _required_seq(_sre_p.parse(pattern).data)
     if not found:
         return None
-    short = {_shorten(lit) for lit in found}
-    return frozenset(a for a in short if not any(b != a and b in a for b in short))
+    return frozenset(a for a in found if not any(b != a and b in a for b in found))
+
+
+# Sentence ends. A rule that can neither consume one of these nor look ahead across one (nor use
+# ``$``) can only match inside one sentence, so it is run only on the sentences that contain one
+# of its literals, using ``pattern.finditer(text, start, end)`` (which still lets ``\b`` and
+# look-behinds see the real text before ``start``).
+_SENTENCE_ENDS = frozenset(".!?\n")
+_SENTENCE_END_RE = re.compile(r"[.!?\n]")
+_WORD_CATEGORIES = (_sre_c.CATEGORY_WORD, _sre_c.CATEGORY_DIGIT, _sre_c.CATEGORY_UNI_WORD,
+                    _sre_c.CATEGORY_UNI_DIGIT, _sre_c.CATEGORY_LOC_WORD)
+
+
+def _set_can_match_end(items: list[tuple[object, object]]) -> bool:
+    for op, av in items:
+        if op is _sre_c.NEGATE:
+            return True
+        if op is _sre_c.LITERAL and chr(av) in _SENTENCE_ENDS:  # type: ignore[arg-type]
+            return True
+        if op is _sre_c.RANGE and any(av[0] <= ord(c) <= av[1] for c in _SENTENCE_ENDS):  # type: ignore[index]
+            return True
+        if op is _sre_c.CATEGORY and av not in _WORD_CATEGORIES:
+            return True  # \s includes "\n"; anything unusual is treated as crossing
+        if op not in (_sre_c.LITERAL, _sre_c.RANGE, _sre_c.CATEGORY):
+            return True
+    return False
+
+
+def _may_cross_sentence(items: list[tuple[object, object]]) -> bool:
+    """Conservative: True unless the sub-pattern provably stays inside one sentence."""
+    for op, av in items:
+        if op is _sre_c.LITERAL:
+            if chr(av) in _SENTENCE_ENDS:  # type: ignore[arg-type]
+                return True
+        elif op is _sre_c.IN:
+            if _set_can_match_end(av):  # type: ignore[arg-type]
+                return True
+        elif op is _sre_c.AT:
+            if av not in (_sre_c.AT_BOUNDARY, _sre_c.AT_NON_BOUNDARY):
+                return True
+        elif op is _sre_c.SUBPATTERN:
+            if _may_cross_sentence(av[3].data):  # type: ignore[index]
+                return True
+        elif op is _sre_c.BRANCH:
+            if any(_may_cross_sentence(b.data) for b in av[1]):  # type: ignore[index]
+                return True
+        elif op in _REPEATS:
+            if _may_cross_sentence(av[2].data):  # type: ignore[index]
+                return True
+        elif op in (_sre_c.ASSERT, _sre_c.ASSERT_NOT):
+            direction, sub = av  # type: ignore[misc]
+            if direction == 1 and _may_cross_sentence(sub.data):  # look-behinds see the real text
+                return True
+        else:
+            return True
+    return False
 
 
 @dataclass(frozen=True)
@@ -346,11 +390,7 @@ class _CompiledRule:
     rule: RulePattern
     regex: re.Pattern[str]
     triggers: tuple[str, ...] | None  # None: always run
-
-
-@lru_cache(maxsize=1)
-def _all_triggers() -> tuple[str, ...]:
-    return tuple(sorted({t for c in _compiled_rules() if c.triggers for t in c.triggers}))
+    per_sentence: bool  # matches can never span a sentence end
 
 
 @lru_cache(maxsize=1)
@@ -358,10 +398,33 @@ def _compiled_rules() -> tuple[_CompiledRule, ...]:
     out = []
     for rule in RULES:
         lits = required_literals(rule.pattern)
-        # Shortest first: short literals are the likeliest to be present and end the test early.
-        triggers = tuple(sorted(lits, key=lambda s: (len(s), s))) if lits else None
-        out.append(_CompiledRule(rule, re.compile(rule.pattern), triggers))
+        triggers = tuple(sorted(lits)) if lits else None
+        per_sentence = triggers is not None and not _may_cross_sentence(_sre_p.parse(rule.pattern).data)
+        out.append(_CompiledRule(rule, re.compile(rule.pattern), triggers, per_sentence))
     return tuple(out)
+
+
+_GRAM = 4
+
+
+def _grams(text: str) -> frozenset[str]:
+    return frozenset([text[i:i + _GRAM] for i in range(len(text) - _GRAM + 1)])
+
+
+@lru_cache(maxsize=1)
+def _trigger_table() -> tuple[tuple[str, frozenset[str] | None], ...]:
+    """Every distinct literal once, with its 4-grams: a literal can only occur in a text that has
+    all of its 4-grams, a set test that rules out almost every literal without scanning."""
+    return _literal_table({t for c in _compiled_rules() if c.triggers for t in c.triggers})
+
+
+def _literal_table(literals: frozenset[str] | set[str]) -> tuple[tuple[str, frozenset[str] | None], ...]:
+    return tuple((lit, _grams(lit) if len(lit) >= _GRAM else None) for lit in sorted(literals))
+
+
+def _present(text: str, grams: frozenset[str], table: tuple[tuple[str, frozenset[str] | None], ...]) -> set[str]:
+    return {lit for lit, lit_grams in table
+            if (lit_grams is None or grams.issuperset(lit_grams)) and lit in text}
 
 
 def _compiled() -> tuple[tuple[RulePattern, re.Pattern[str]], ...]:
@@ -369,12 +432,12 @@ def _compiled() -> tuple[tuple[RulePattern, re.Pattern[str]], ...]:
 
 
 _IDIOM_RE = re.compile("|".join(f"(?:{pattern})" for pattern, _ in IDIOMS))
-_IDIOM_LITERALS = required_literals(_IDIOM_RE.pattern)
+_IDIOM_TABLE = _literal_table(required_literals(_IDIOM_RE.pattern) or {""})
 
 
-def _mask_idioms(text: str) -> str:
+def _mask_idioms(text: str, grams: frozenset[str] | None = None) -> str:
     # Same-length blanks keep offsets valid for clause lookup.
-    if _IDIOM_LITERALS is not None and not any(lit in text for lit in _IDIOM_LITERALS):
+    if not _present(text, _grams(text) if grams is None else grams, _IDIOM_TABLE):
         return text
     return _IDIOM_RE.sub(lambda m: "_" * len(m.group(0)), text)
 
@@ -409,31 +472,78 @@ def _clause_bounds(text: str, pos: int) -> tuple[int, int]:
     return _Clauses(text).bounds(pos)
 
 
+class _Sentences:
+    """Sentence spans of one text, found lazily: the span around any position, by bisection."""
+
+    __slots__ = ("_ends", "_text")
+
+    def __init__(self, text: str) -> None:
+        self._text = text
+        self._ends: list[int] | None = None
+
+    def around(self, pos: int) -> tuple[int, int]:
+        if self._ends is None:
+            self._ends = [m.start() for m in _SENTENCE_END_RE.finditer(self._text)]
+        i = bisect_left(self._ends, pos)
+        start = self._ends[i - 1] + 1 if i > 0 else 0
+        end = self._ends[i] if i < len(self._ends) else len(self._text)
+        return start, end
+
+
+def _windows(text: str, triggers: tuple[str, ...], present: set[str], sentences: _Sentences) -> list[tuple[int, int]]:
+    spans: set[tuple[int, int]] = set()
+    for lit in triggers:
+        if lit not in present:
+            continue
+        pos = text.find(lit)
+        while pos != -1:
+            span = sentences.around(pos)
+            spans.add(span)
+            pos = text.find(lit, span[1] + 1) if span[1] < len(text) else -1
+    return sorted(spans)
+
+
 def rule_signals(text: str) -> RuleSignals:
     """Run every rule on ``text``. Pure and deterministic; safe to call from any thread."""
     plain = normalise(text)
-    norm = _mask_idioms(plain)
+    grams = _grams(plain)
+    norm = _mask_idioms(plain, grams)
+    if norm is not plain:
+        grams = _grams(norm)
     clauses = _Clauses(norm)
+    sentences = _Sentences(norm)
+    present = _present(norm, grams, _trigger_table())
+    whole = ((0, len(norm)),)
     matches: list[RuleMatch] = []
     suppressed: list[RuleMatch] = []
-    present = {t for t in _all_triggers() if t in norm}  # each distinct literal tested once
     for compiled in _compiled_rules():
         triggers = compiled.triggers
-        if triggers is not None and present.isdisjoint(triggers):
+        if triggers is None:
+            windows: Sequence[tuple[int, int]] = whole
+        elif present.isdisjoint(triggers):
             continue
+        elif compiled.per_sentence:
+            windows = _windows(norm, triggers, present, sentences)
+        else:
+            windows = whole
         rule = compiled.rule
-        for m in compiled.regex.finditer(norm):
-            c_start, c_end = clauses.bounds(m.start())
-            clause = norm[c_start:c_end]
-            negated = rule.negatable and _negated(norm[c_start:m.start()])
-            who = _addressee_of(clause)
-            match = RuleMatch(rule.id, rule.category, rule.subcategory, m.group(0).strip(), rule.comment,
-                              negated=negated, addressee=who)
-            # An aimed rule in a first-person clause is self-talk ("I'm such a silly cow").
-            if negated or (rule.aimed and who == "self"):
-                suppressed.append(match)
-            else:
-                matches.append(match)
-                break  # one hit per rule is enough to explain the decision
+        hit = False
+        for w_start, w_end in windows:
+            for m in compiled.regex.finditer(norm, w_start, w_end):
+                c_start, c_end = clauses.bounds(m.start())
+                clause = norm[c_start:c_end]
+                negated = rule.negatable and _negated(norm[c_start:m.start()])
+                who = _addressee_of(clause)
+                match = RuleMatch(rule.id, rule.category, rule.subcategory, m.group(0).strip(), rule.comment,
+                                  negated=negated, addressee=who)
+                # An aimed rule in a first-person clause is self-talk ("I'm such a silly cow").
+                if negated or (rule.aimed and who == "self"):
+                    suppressed.append(match)
+                else:
+                    matches.append(match)
+                    hit = True
+                    break  # one hit per rule is enough to explain the decision
+            if hit:
+                break
     return RuleSignals(matches=tuple(matches), addressee=_addressee_normalised(plain),
                        suppressed=tuple(suppressed))

@@ -163,7 +163,7 @@ class LiveServer:
                 self.proc.wait(timeout=10)
         self.proc = None
         if self._log:
-            self._log.write(f"=== daphne stopped\n")
+            self._log.write("=== daphne stopped\n")
             self._log.close()
             self._log = None
 
@@ -210,13 +210,11 @@ def live_server_proc(chromium_path: str) -> Iterator[LiveServer]:
                 args += ["--stage", account.stage]
             server.manage(*args)
         # With no moderator on duty a member's first message is held for review (moderation
-        # policy), which is right for the product but not what these tests are about. There is
-        # no action or command to start a duty yet, so open one directly.
+        # policy): right for the product, not what these tests are about. Morgan goes on duty
+        # through the same action the moderator console uses.
         server.manage("shell", "-c", (
-            "from django.utils import timezone; from accounts.models import User; "
-            "from moderation.models import ModeratorDuty; "
-            f"ModeratorDuty.objects.create(moderator=User.objects.get(username={ACCOUNTS['morgan'].username!r}), "
-            "started_at=timezone.now())"
+            "from accounts.models import User; from moderation.actions import do_set_on_duty; "
+            f"do_set_on_duty(moderator=User.objects.get(username={ACCOUNTS['morgan'].username!r}), on_duty=True)"
         ))
         server.start()
         yield server

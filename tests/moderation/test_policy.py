@@ -38,12 +38,13 @@ def test_rule_threat_is_held_before_delivery() -> None:
     assert (d.action, d.category) == ("hold", "toxic")
 
 
-def test_without_moderator_insults_and_first_messages_are_held() -> None:
+def test_without_moderator_insults_and_insensitive_messages_are_held_but_newcomers_are_heard() -> None:
     off = MemberState(moderator_on_duty=False)
     assert decide_inline(rule_signals("get lost you silly cow"), off).action == "hold"
     assert decide_inline(rule_signals("get lost you silly cow"), ON_DUTY).action == "flag"
+    assert decide_inline(rule_signals("you just need to think positive"), off).action == "hold"
     first = MemberState(moderator_on_duty=False, first_message=True)
-    assert decide_inline(rule_signals("Hi all, new here"), first).action == "hold"
+    assert decide_inline(rule_signals("Hi all, new here and really struggling tonight"), first).action == "allow"
     assert decide_inline(rule_signals("Hi all, new here"), MemberState(first_message=True)).action == "allow"
 
 
