@@ -268,7 +268,12 @@ def _require_supervisor(user) -> None:  # noqa: ANN001
 
 def _lock_flag(flag_id: int, acting_user, *, need_claim: bool = True) -> Flag:  # noqa: ANN001
     try:
-        flag = Flag.objects.select_for_update().select_related("message", "message__room", "message__author").get(pk=flag_id)
+        # of=("self",): PostgreSQL cannot lock the nullable side of the outer join to the author.
+        flag = (
+            Flag.objects.select_for_update(of=("self",))
+            .select_related("message", "message__room", "message__author", "claimed_by")
+            .get(pk=flag_id)
+        )
     except Flag.DoesNotExist as exc:
         raise ModerationError("not_found", "No such queue item.") from exc
     if need_claim:
@@ -420,7 +425,7 @@ def do_restore_message(*, message_id: int, acting_user, reason: str = "") -> Mes
     """Undo for hide: the message is shown again in its place."""
     _require_moderator(acting_user)
     with transaction.atomic():
-        message = Message.objects.select_for_update().select_related("room", "author").get(pk=message_id)
+        message = Message.objects.select_for_update(of=("self",)).select_related("room", "author").get(pk=message_id)
         if message.state != MessageState.HIDDEN:
             raise ModerationError("conflict", "This message is not hidden.")
         _set_message_state(message, MessageState.VISIBLE, acting_user=acting_user, action="message.restored", reason=reason)

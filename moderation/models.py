@@ -271,3 +271,4 @@ class ModeratorPreference(models.Model):
     blur_categories = models.JSONField(default=list, blank=True)
     break_after_items = models.PositiveSmallIntegerField(default=25)
     break_after_minutes = models.PositiveSmallIntegerField(default=90)
+from moderation.facilitation.models import *  # noqa: F401,F403

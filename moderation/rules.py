@@ -133,13 +133,15 @@ def _addressee_normalised(norm: str) -> Addressee:
     # anywhere, no clause can be "self" or "other".
     if not _HAS_SECOND_RE.search(norm) and not _HAS_FIRST_RE.search(norm):
         return "none"
-    clauses = [c for c in _CLAUSE_SPLIT_RE.split(norm) if c.strip()]
-    targets = {_addressee_of(c) for c in clauses}
-    if "other" in targets:
-        return "other"
-    if "self" in targets:
-        return "self"
-    return "none"
+    found_self = False
+    for clause in _CLAUSE_SPLIT_RE.split(norm):
+        if not clause.strip():
+            continue
+        who = _addressee_of(clause)
+        if who == "other":
+            return "other"
+        found_self = found_self or who == "self"
+    return "self" if found_self else "none"
 
 
 # --------------------------------------------------------------------------------------------
@@ -404,27 +406,65 @@ def _compiled_rules() -> tuple[_CompiledRule, ...]:
     return tuple(out)
 
 
-_GRAM = 4
+_LETTERS_RE = re.compile(r"[a-z]+")
 
 
-def _grams(text: str) -> frozenset[str]:
-    return frozenset([text[i:i + _GRAM] for i in range(len(text) - _GRAM + 1)])
+def _whole_words(literal: str) -> frozenset[str]:
+    """Letter runs of ``literal`` with a non-letter on both sides *inside* the literal: wherever the
+    literal occurs, each of them is a complete word of the text ("some mums would " -> mums)."""
+    return frozenset(m.group(0) for m in _LETTERS_RE.finditer(literal)
+                     if m.start() > 0 and m.end() < len(literal))
+
+
+@dataclass(frozen=True)
+class _Table:
+    """Literals indexed for a cheap presence test.
+
+    ``by_word`` files each literal that has a whole word inside under its longest such word: it can
+    only occur in a text containing that word. The others (``by_run``) are keyed by their longest
+    letter run, which can only occur inside one of the text's distinct words.
+    """
+
+    by_word: dict[str, tuple[str, ...]]
+    by_run: tuple[tuple[str, str], ...]
+
+
+def _literal_table(literals: frozenset[str] | set[str]) -> _Table:
+    by_word: dict[str, list[str]] = {}
+    by_run: list[tuple[str, str]] = []
+    for lit in sorted(literals):
+        whole = _whole_words(lit)
+        if whole:
+            by_word.setdefault(max(sorted(whole), key=len), []).append(lit)
+        else:
+            runs = _LETTERS_RE.findall(lit)
+            by_run.append((lit, max(runs, key=len) if runs else ""))
+    return _Table({k: tuple(v) for k, v in by_word.items()}, tuple(by_run))
+
+
+class _Words:
+    """The distinct letter runs of a text, as a set and joined into one string."""
+
+    __slots__ = ("joined", "set")
+
+    def __init__(self, text: str) -> None:
+        self.set = frozenset(_LETTERS_RE.findall(text))
+        self.joined = " ".join(self.set)
+
+
+def _present(text: str, words: _Words, table: _Table) -> set[str]:
+    """Which literals of ``table`` occur in ``text``. The word tests are necessary conditions that
+    skip most literals without scanning; the final ``lit in text`` is exact."""
+    by_word, joined = table.by_word, words.joined
+    found = {lit for key in words.set.intersection(by_word) for lit in by_word[key] if lit in text}
+    found.update(lit for lit, run in table.by_run if run in joined and lit in text)
+    return found
 
 
 @lru_cache(maxsize=1)
-def _trigger_table() -> tuple[tuple[str, frozenset[str] | None], ...]:
-    """Every distinct literal once, with its 4-grams: a literal can only occur in a text that has
-    all of its 4-grams, a set test that rules out almost every literal without scanning."""
+def _trigger_table() -> _Table:
+    """Every distinct literal once."""
     return _literal_table({t for c in _compiled_rules() if c.triggers for t in c.triggers})
-
-
-def _literal_table(literals: frozenset[str] | set[str]) -> tuple[tuple[str, frozenset[str] | None], ...]:
-    return tuple((lit, _grams(lit) if len(lit) >= _GRAM else None) for lit in sorted(literals))
-
-
-def _present(text: str, grams: frozenset[str], table: tuple[tuple[str, frozenset[str] | None], ...]) -> set[str]:
-    return {lit for lit, lit_grams in table
-            if (lit_grams is None or grams.issuperset(lit_grams)) and lit in text}
 
 
 def _compiled() -> tuple[tuple[RulePattern, re.Pattern[str]], ...]:
@@ -435,9 +475,9 @@ _IDIOM_RE = re.compile("|".join(f"(?:{pattern})" for pattern, _ in IDIOMS))
 _IDIOM_TABLE = _literal_table(required_literals(_IDIOM_RE.pattern) or {""})
 
 
-def _mask_idioms(text: str, grams: frozenset[str] | None = None) -> str:
+def _mask_idioms(text: str, words: _Words | None = None) -> str:
     # Same-length blanks keep offsets valid for clause lookup.
-    if not _present(text, _grams(text) if grams is None else grams, _IDIOM_TABLE):
+    if not _present(text, _Words(text) if words is None else words, _IDIOM_TABLE):
         return text
     return _IDIOM_RE.sub(lambda m: "_" * len(m.group(0)), text)
 
@@ -506,13 +546,13 @@ def _windows(text: str, triggers: tuple[str, ...], present: set[str], sentences:
 def rule_signals(text: str) -> RuleSignals:
     """Run every rule on ``text``. Pure and deterministic; safe to call from any thread."""
     plain = normalise(text)
-    grams = _grams(plain)
-    norm = _mask_idioms(plain, grams)
+    words = _Words(plain)
+    norm = _mask_idioms(plain, words)
     if norm is not plain:
-        grams = _grams(norm)
+        words = _Words(norm)
     clauses = _Clauses(norm)
     sentences = _Sentences(norm)
-    present = _present(norm, grams, _trigger_table())
+    present = _present(norm, words, _trigger_table())
     whole = ((0, len(norm)),)
     matches: list[RuleMatch] = []
     suppressed: list[RuleMatch] = []

@@ -7,7 +7,6 @@ from typing import Any
 
 import pytest
 from asgiref.sync import sync_to_async
-from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
 from django.conf import settings
 from django.db import connection
@@ -142,11 +141,14 @@ async def drain(communicator: WebsocketCommunicator, timeout: float = 0.2) -> li
 
 
 @pytest.fixture(autouse=True)
-async def _fresh_channel_layer() -> None:
-    """The in-memory layer keeps groups between tests; start each test with an empty one."""
-    layer = get_channel_layer()
-    if hasattr(layer, "flush") and "InMemory" in type(layer).__name__:
-        await layer.flush()
+def _fresh_channel_layer() -> None:
+    """Each test gets a new channel-layer instance: the in-memory layer keeps groups between
+    tests, and the Redis layer's locks and pools belong to the event loop that first used them
+    (every async test has its own loop). Synchronous on purpose, so it never starts a loop of
+    its own under Playwright's sync API."""
+    from channels.layers import channel_layers
+
+    channel_layers.backends.clear()
 
 
 @pytest.fixture(autouse=True)
