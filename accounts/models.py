@@ -43,6 +43,8 @@ class User(AbstractUser):
     adult_confirmed_at = models.DateTimeField(null=True, blank=True)
     guidelines_accepted_at = models.DateTimeField(null=True, blank=True)
     suspended_at = models.DateTimeField(null=True, blank=True)
+    # Content-note topics collapsed by default for this member (chat.content_notes.TOPICS).
+    collapse_topics = models.JSONField(default=list, blank=True)
 
     objects = UserManager()
 

@@ -14,7 +14,8 @@ from django.utils import timezone
 from accounts.models import User
 from chat.errors import ChatError, RoomForbidden
 from chat.events import room_group, send_event_on_commit
-from chat.models import Membership, Message, Presence, Room
+from chat.models import AssessmentState, MemberFilter, Membership, Message, MessageRevision, MessageState, Presence, Reaction, ReactionKind, Room
+from chat import content_notes
 from chat.rendering import normalise_body, render_body
 from chat.selectors import PRESENCE_STALE_SECONDS, can_join, present_users, serialize_message
 from moderation import pipeline
@@ -75,8 +76,44 @@ def _existing(author: User, client_id: str) -> Message | None:
     return Message.objects.select_related("author", "room").filter(author=author, client_id=client_id).first()
 
 
+def check_content_note(note: object, *, room: Room, text: str) -> str:
+    if note in (None, ""):
+        note = ""
+    elif not isinstance(note, str) or note not in content_notes.TOPICS:
+        raise ChatError(
+            "validation", f"content_note must be one of: {', '.join(content_notes.TOPICS)}.", field="content_note"
+        )
+    missing = content_notes.missing_required_note(text, required=room.required_content_notes, given=note)
+    if missing:
+        raise ChatError(
+            "content_note_required",
+            f"This room asks for a content note on messages about {content_notes.TOPICS[missing].lower()}. "
+            "Please add one so others can choose when to read it.",
+            field="content_note",
+            topic=missing,
+        )
+    return note
+
+
+def _check_reply_to(reply_to: object, room: Room) -> Message | None:
+    if reply_to is None:
+        return None
+    if isinstance(reply_to, bool) or not isinstance(reply_to, int) or reply_to < 1:
+        raise ChatError("validation", "reply_to must be the seq of a message in this room.", field="reply_to")
+    parent = Message.objects.filter(room=room, seq=reply_to).first()
+    if parent is None:
+        raise ChatError("validation", "You can only reply to a message in this room.", field="reply_to")
+    return parent
+
+
 def check_send_message(
-    *, author: User, room: Room, client_id: object, body: object
+    *,
+    author: User,
+    room: Room,
+    client_id: object,
+    body: object,
+    reply_to: object = None,
+    content_note: object = None,
 ) -> tuple[Message, bool]:
     """Validate and send. Idempotent on (author, client_id): a resend returns the stored message
     and creates nothing. Returns (message, created)."""
@@ -89,10 +126,15 @@ def check_send_message(
     text = check_message_body(body)
     if not can_join(author, room):
         raise RoomForbidden("You can no longer post in this room.")
+    note = check_content_note(content_note, room=room, text=text)
+    parent = _check_reply_to(reply_to, room)
     pipeline.check_may_post(author=author, room=room)
     _check_rate_limit(author)
     try:
-        return do_send_message(author=author, room=room, client_id=client_id, body=text), True
+        message = do_send_message(
+            author=author, room=room, client_id=client_id, body=text, reply_to=parent, content_note=note
+        )
+        return message, True
     except IntegrityError:
         # The same client_id raced in from a second socket; the first one won.
         existing = _existing(author, client_id)
@@ -101,7 +143,15 @@ def check_send_message(
         return existing, False
 
 
-def do_send_message(*, author: User, room: Room, client_id: str, body: str) -> Message:
+def do_send_message(
+    *,
+    author: User,
+    room: Room,
+    client_id: str,
+    body: str,
+    reply_to: Message | None = None,
+    content_note: str = "",
+) -> Message:
     """Store a message with the room's next sequence number, then push it after commit.
 
     The sequence number is taken by an UPDATE on the room row inside this transaction, which
@@ -121,6 +171,8 @@ def do_send_message(*, author: User, room: Room, client_id: str, body: str) -> M
             html=render_body(body),
             created_at=timezone.now(),
             state=inline.state,
+            reply_to=reply_to,
+            content_note=content_note,
         )
         message.room = room
         message.author = author
@@ -170,3 +222,110 @@ def do_mark_read(*, user: User, room: Room, seq: int) -> None:
 def _push_presence(room: Room) -> None:
     users = present_users(room)
     send_event_on_commit(room_group(room.pk), {"type": "chat.presence", "present": users})
+
+
+# --- Things a member does to messages and to other members -----------------------------------
+
+
+def _own_message(user: User, room: Room, seq: object) -> Message:
+    if isinstance(seq, bool) or not isinstance(seq, int) or seq < 1:
+        raise ChatError("validation", "seq must be the number of a message in this room.", field="seq")
+    message = Message.objects.select_related("author", "room").filter(room=room, seq=seq).first()
+    if message is None:
+        raise ChatError("not_found", "There is no such message in this room.")
+    if message.author_id != user.pk:
+        raise ChatError("forbidden", "You can only change your own messages.")
+    if message.state in (MessageState.DELETED, MessageState.HIDDEN):
+        raise ChatError("forbidden", "This message can no longer be changed.")
+    window = settings.CHAT_EDIT_WINDOW_SECONDS
+    if (timezone.now() - message.created_at).total_seconds() > window:
+        raise ChatError("forbidden", f"Messages can be changed for {window // 60} minutes after sending.")
+    return message
+
+
+def _push_updated(message: Message) -> None:
+    message = Message.objects.select_related("author", "room", "reply_to", "reply_to__author").prefetch_related(
+        "reactions__user"
+    ).get(pk=message.pk)
+    send_event_on_commit(
+        room_group(message.room_id), {"type": "chat.message_updated", "message": serialize_message(message)}
+    )
+
+
+def check_edit_message(*, user: User, room: Room, seq: object, body: object, content_note: object = None) -> Message:
+    """Edit your own message within the edit window. Others see "edited"; the earlier text is
+    kept for supervisors; the new text is checked by the rules now and assessed again."""
+    text = check_message_body(body)
+    with transaction.atomic():
+        message = _own_message(user, room, seq)
+        Message.objects.select_for_update().filter(pk=message.pk).first()
+        note = check_content_note(content_note if content_note is not None else message.content_note, room=room, text=text)
+        if text == message.body and note == message.content_note:
+            return message
+        MessageRevision.objects.create(
+            message=message, revision=message.revision, body=message.body,
+            content_note=message.content_note, replaced_at=timezone.now(),
+        )
+        inline = pipeline.assess_before_delivery(author=user, room=room, body=text)
+        message.body = text
+        message.html = render_body(text)
+        message.content_note = note
+        message.edited_at = timezone.now()
+        message.revision += 1
+        if inline.state == MessageState.HELD:
+            message.state = MessageState.HELD
+        message.assessment_state = AssessmentState.PENDING
+        message.assessment_worker = ""
+        message.assessment_lease_until = None
+        message.save()
+        pipeline.apply_inline_outcome(message, inline)
+        _push_updated(message)
+    return message
+
+
+def check_delete_message(*, user: User, room: Room, seq: object) -> Message:
+    """Delete your own message within the edit window: everyone sees "deleted"; the text stays
+    in the logs for supervisors."""
+    with transaction.atomic():
+        message = _own_message(user, room, seq)
+        message.state = MessageState.DELETED
+        message.save(update_fields=["state"])
+        _push_updated(message)
+    return message
+
+
+def check_toggle_reaction(*, user: User, room: Room, seq: object, kind: object) -> Message:
+    """Add or take back a support reaction ("me too", "sending a hug", "thank you")."""
+    if kind not in ReactionKind.values:
+        raise ChatError("validation", f"kind must be one of: {', '.join(ReactionKind.values)}.", field="kind")
+    if isinstance(seq, bool) or not isinstance(seq, int) or seq < 1:
+        raise ChatError("validation", "seq must be the number of a message in this room.", field="seq")
+    with transaction.atomic():
+        message = Message.objects.filter(room=room, seq=seq, state=MessageState.VISIBLE).first()
+        if message is None:
+            raise ChatError("not_found", "There is no such message to react to.")
+        deleted, _ = Reaction.objects.filter(message=message, user=user, kind=kind).delete()
+        if not deleted:
+            Reaction.objects.create(message=message, user=user, kind=kind)
+        _push_updated(message)
+    return message
+
+
+def do_set_member_filter(*, owner: User, other: User, kind: str | None) -> None:
+    """Mute or block another member for yourself, or undo it (kind None)."""
+    if owner.pk == other.pk:
+        raise ChatError("validation", "You can't mute or block yourself.")
+    if kind is not None and kind not in MemberFilter.Kind.values:
+        raise ChatError("validation", "kind must be mute, block or null.", field="kind")
+    if kind is not None and other.is_moderator:
+        raise ChatError("forbidden", "Moderators can't be muted or blocked: they keep the room safe.")
+    with transaction.atomic():
+        if kind is None:
+            MemberFilter.objects.filter(owner=owner, other=other).delete()
+        else:
+            MemberFilter.objects.update_or_create(owner=owner, other=other, defaults={"kind": kind})
+        from chat.events import user_group
+
+        # Both people's open sockets refresh their filters (hidden messages, hidden presence).
+        for uid in (owner.pk, other.pk):
+            send_event_on_commit(user_group(uid), {"type": "user.filters_changed"})

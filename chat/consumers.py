@@ -28,6 +28,7 @@ CLOSE_NOT_FOUND = 4404
 CLOSE_SUSPENDED = 4410
 
 TYPING_MIN_INTERVAL = 3.0
+MEMBER_FRAMES = frozenset({"message.edit", "message.delete", "reaction.toggle", "message.report", "member.filter"})
 
 
 @database_sync_to_async
@@ -56,10 +57,62 @@ def _leave(channel_name: str) -> None:
 
 
 @database_sync_to_async
-def _send(user: User, room, client_id: object, body: object):  # noqa: ANN001, ANN202
+def _send(user: User, room, frame: dict[str, Any]):  # noqa: ANN001, ANN202
     author = User.objects.get(pk=user.pk)
-    message, created = actions.check_send_message(author=author, room=room, client_id=client_id, body=body)
+    message, created = actions.check_send_message(
+        author=author,
+        room=room,
+        client_id=frame.get("client_id"),
+        body=frame.get("body"),
+        reply_to=frame.get("reply_to"),
+        content_note=frame.get("content_note"),
+    )
+    message = selectors.message_by_seq(room, message.seq)
     return selectors.serialize_message(message), created
+
+
+@database_sync_to_async
+def _member_action(user: User, room, frame: dict[str, Any]) -> dict[str, Any] | None:  # noqa: ANN001
+    """Edits, deletes, reactions, reports and mute/block: validated and written by actions."""
+    user = User.objects.get(pk=user.pk)
+    kind = frame["type"]
+    if kind == "message.edit":
+        actions.check_edit_message(user=user, room=room, seq=frame.get("seq"), body=frame.get("body"),
+                                   content_note=frame.get("content_note"))
+    elif kind == "message.delete":
+        actions.check_delete_message(user=user, room=room, seq=frame.get("seq"))
+    elif kind == "reaction.toggle":
+        actions.check_toggle_reaction(user=user, room=room, seq=frame.get("seq"), kind=frame.get("kind"))
+    elif kind == "message.report":
+        from moderation.actions import ReportError, do_report_message
+
+        seq, reason = frame.get("seq"), frame.get("reason", "")
+        if isinstance(seq, bool) or not isinstance(seq, int) or not isinstance(reason, str) or len(reason) > 500:
+            raise ChatError("validation", "A report needs the message's seq and an optional reason (≤ 500 characters).")
+        message = room.messages.filter(seq=seq).first()
+        if message is None:
+            raise ChatError("not_found", "There is no such message in this room.")
+        try:
+            do_report_message(reporter=user, message=message, reason=reason)
+        except ReportError as exc:
+            raise ChatError("validation", str(exc)) from exc
+        return {"type": "report.received", "seq": seq,
+                "message": "Thank you. A moderator will look at it, and we'll let you know what happened."}
+    elif kind == "member.filter":
+        other_id, what = frame.get("user_id"), frame.get("kind")
+        if isinstance(other_id, bool) or not isinstance(other_id, int):
+            raise ChatError("validation", "user_id must be a member's id.", field="user_id")
+        other = User.objects.filter(pk=other_id).first()
+        if other is None:
+            raise ChatError("not_found", "There is no such member.")
+        actions.do_set_member_filter(owner=user, other=other, kind=what)
+        return {"type": "member.filter.saved", "user_id": other_id, "kind": what}
+    return None
+
+
+@database_sync_to_async
+def _filters(user: User) -> dict[str, set[int]]:
+    return selectors.filters_of(user)
 
 
 @database_sync_to_async
@@ -85,6 +138,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
     room = None
     user: User | None = None
     groups_joined: list[str]
+    filters: dict[str, set[int]] = {"hidden": frozenset(), "blocked_by": frozenset()}  # noqa: RUF012
 
     async def connect(self) -> None:
         self.groups_joined = []
@@ -105,6 +159,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
         for group in (room_group(self.room.pk), user_group(self.user.pk)):
             await self.channel_layer.group_add(group, self.channel_name)
             self.groups_joined.append(group)
+        self.filters = await _filters(self.user)
         joined = await _join(self.user, self.room, self.channel_name)
         self._last_typing = 0.0
         await self._send_json(
@@ -113,7 +168,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
                 "room": {"slug": self.room.slug, "name": self.room.name},
                 "you": selectors.serialize_user(self.user),
                 "messages": [self._redact(m) for m in joined["messages"]],
-                "present": joined["present"],
+                "present": self._visible_presence(joined["present"]),
                 "last_seq": joined["last_seq"],
             }
         )
@@ -175,6 +230,10 @@ class RoomConsumer(AsyncWebsocketConsumer):
             await self._on_resume(frame)
         elif kind == "typing":
             await self._on_typing()
+        elif kind in MEMBER_FRAMES:
+            answer = await _member_action(self.user, self.room, frame)
+            if answer is not None:
+                await self._send_json(answer)
         elif kind == "ping":
             read_seq = frame.get("read_seq")
             read = _non_negative_int(read_seq, "read_seq") if read_seq is not None else None
@@ -186,7 +245,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
     async def _on_send(self, frame: dict[str, Any]) -> None:
         client_id = frame.get("client_id")
         try:
-            message, created = await _send(self.user, self.room, client_id, frame.get("body"))
+            message, created = await _send(self.user, self.room, frame)
         except ChatError as exc:
             if isinstance(client_id, str):
                 exc.extra.setdefault("client_id", client_id[:64])
@@ -220,9 +279,20 @@ class RoomConsumer(AsyncWebsocketConsumer):
     # --- channel-layer events ----------------------------------------------------------------
 
     def _redact(self, message: dict[str, Any]) -> dict[str, Any]:
-        return selectors.redact_for(
+        message = selectors.redact_for(
             message, viewer_id=self.user.pk, viewer_is_moderator=self.user.is_moderator
         )
+        author = message.get("author") or {}
+        if author.get("id") in self.filters["hidden"]:
+            # Muted or blocked by this viewer: the seq still arrives (no gap), the words don't.
+            message = {**message, "body": "", "html": "", "reply_to": None, "hidden_for_you": True}
+        return message
+
+    def _visible_presence(self, present: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [u for u in present if u["id"] not in self.filters["blocked_by"]]
+
+    async def user_filters_changed(self, event: dict[str, Any]) -> None:
+        self.filters = await _filters(self.user)
 
     async def chat_message(self, event: dict[str, Any]) -> None:
         await self._send_json({"type": "message.new", "message": self._redact(event["message"])})
@@ -231,10 +301,11 @@ class RoomConsumer(AsyncWebsocketConsumer):
         await self._send_json({"type": "message.updated", "message": self._redact(event["message"])})
 
     async def chat_presence(self, event: dict[str, Any]) -> None:
-        await self._send_json({"type": "presence", "present": event["present"]})
+        await self._send_json({"type": "presence", "present": self._visible_presence(event["present"])})
 
     async def chat_typing(self, event: dict[str, Any]) -> None:
-        if event["user"]["id"] != self.user.pk:
+        uid = event["user"]["id"]
+        if uid != self.user.pk and uid not in self.filters["hidden"] and uid not in self.filters["blocked_by"]:
             await self._send_json({"type": "typing", "user": event["user"]})
 
     async def user_notice(self, event: dict[str, Any]) -> None:
@@ -247,3 +318,8 @@ class RoomConsumer(AsyncWebsocketConsumer):
 
     async def _send_json(self, payload: dict[str, Any]) -> None:
         await self.send(text_data=json.dumps(payload, ensure_ascii=False))
+
+    # --- facilitated sessions (added by facilitation; moderation/facilitation/actions.py) ---------
+    async def chat_session(self, event: dict[str, Any]) -> None:
+        """A session in this room started or ended: `session.started` / `session.ended`."""
+        await self._send_json(event["frame"])

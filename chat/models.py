@@ -24,6 +24,8 @@ class Room(models.Model):
     position = models.PositiveSmallIntegerField(default=0)
     is_archived = models.BooleanField(default=False)
     last_seq = models.PositiveBigIntegerField(default=0)
+    # Content-note topics a message must carry a note for in this room (see chat.content_notes).
+    required_content_notes = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["position", "name"]
@@ -46,6 +48,7 @@ class MessageState(models.TextChoices):
     VISIBLE = "visible", "Visible"
     HELD = "held", "Held for review"
     HIDDEN = "hidden", "Removed by a moderator"
+    DELETED = "deleted", "Deleted by its author"
 
 
 class AssessmentState(models.TextChoices):
@@ -70,6 +73,12 @@ class Message(models.Model):
     html = models.TextField()
     created_at = models.DateTimeField(db_index=True)
     state = models.CharField(max_length=8, choices=MessageState.choices, default=MessageState.VISIBLE)
+    reply_to = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    content_note = models.CharField(max_length=32, blank=True)
+    edited_at = models.DateTimeField(null=True, blank=True)
+    # Bumped on every edit; each revision is assessed once (moderation.Assessment is unique on
+    # message + revision).
+    revision = models.PositiveIntegerField(default=0)
     assessment_state = models.CharField(
         max_length=8, choices=AssessmentState.choices, default=AssessmentState.PENDING
     )
@@ -105,3 +114,51 @@ class Presence(models.Model):
     room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="presences")
     connected_at = models.DateTimeField()
     last_seen = models.DateTimeField(db_index=True)
+
+
+class MessageRevision(models.Model):
+    """The text a message had before an edit. Members see only the latest text and "edited";
+    supervisors see every revision in the message logs."""
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="revisions")
+    revision = models.PositiveIntegerField()
+    body = models.TextField()
+    content_note = models.CharField(max_length=32, blank=True)
+    replaced_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["message", "revision"]
+        constraints = [models.UniqueConstraint(fields=["message", "revision"], name="unique_message_revision")]
+
+
+class ReactionKind(models.TextChoices):
+    ME_TOO = "me_too", "Me too"
+    HUG = "hug", "Sending a hug"
+    THANKS = "thanks", "Thank you"
+
+
+class Reaction(models.Model):
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="reactions")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=8, choices=ReactionKind.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["message", "user", "kind"], name="one_reaction_of_a_kind")]
+
+
+class MemberFilter(models.Model):
+    """One member's choice about another: mute (their messages are hidden for her) or block
+    (hidden, and they no longer see her presence)."""
+
+    class Kind(models.TextChoices):
+        MUTE = "mute", "Mute"
+        BLOCK = "block", "Block"
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="member_filters")
+    other = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["owner", "other"], name="one_filter_per_pair")]

@@ -45,6 +45,29 @@ def serialize_user(user: User | None) -> dict[str, Any] | None:
     return {"id": user.pk, "display_name": user.display_name, "role": user.role}
 
 
+def reaction_summary(message: Message) -> dict[str, Any]:
+    """{kind: {"count": n, "by": [display names]}} for the three support reactions."""
+    summary: dict[str, Any] = {}
+    reactions = message.reactions.all()  # prefetched by the list selectors
+    for reaction in sorted(reactions, key=lambda r: r.created_at):
+        entry = summary.setdefault(reaction.kind, {"count": 0, "by": []})
+        entry["count"] += 1
+        entry["by"].append(reaction.user.display_name)
+    return summary
+
+
+def _quote(message: Message) -> dict[str, Any] | None:
+    parent = message.reply_to
+    if parent is None:
+        return None
+    return {
+        "seq": parent.seq,
+        "author": parent.author.display_name if parent.author else None,
+        "excerpt": parent.body[:140],
+        "state": parent.state,
+    }
+
+
 def serialize_message(message: Message) -> dict[str, Any]:
     """The full form, as stored. Redact with `redact_for` before it leaves the server."""
     return {
@@ -57,6 +80,10 @@ def serialize_message(message: Message) -> dict[str, Any]:
         "html": message.html,
         "created_at": message.created_at.isoformat(),
         "state": message.state,
+        "edited": message.edited_at is not None,
+        "content_note": message.content_note,
+        "reply_to": _quote(message),
+        "reactions": reaction_summary(message),
     }
 
 
@@ -64,22 +91,58 @@ def redact_for(message: dict[str, Any], *, viewer_id: int, viewer_is_moderator: 
     """What one viewer may see of a message. Every sequence number is delivered (so clients can
     tell a gap from a held message), but held and removed text only goes to those entitled."""
     state = message["state"]
-    if state == MessageState.VISIBLE or viewer_is_moderator:
-        return message
     author = message.get("author") or {}
+    quote = message.get("reply_to")
+    if quote and quote.get("state") not in (None, MessageState.VISIBLE) and not viewer_is_moderator:
+        message = {**message, "reply_to": {**quote, "excerpt": ""}}
+    if state == MessageState.VISIBLE:
+        return message
+    if state != MessageState.DELETED and viewer_is_moderator:
+        return message
     if state == MessageState.HELD and author.get("id") == viewer_id:
         return message
     redacted = dict(message)
     redacted["body"] = ""
     redacted["html"] = ""
     redacted["client_id"] = ""
+    redacted["reply_to"] = None
+    redacted["reactions"] = {}
     if state == MessageState.HELD:
         redacted["author"] = None
     return redacted
 
 
 def _message_queryset(room: Room):
-    return Message.objects.filter(room=room).select_related("author", "room")
+    return (
+        Message.objects.filter(room=room)
+        .select_related("author", "room", "reply_to", "reply_to__author")
+        .prefetch_related("reactions__user")
+    )
+
+
+def message_by_seq(room: Room, seq: int) -> Message | None:
+    return _message_queryset(room).filter(seq=seq).first()
+
+
+def filters_of(user: User) -> dict[str, set[int]]:
+    """Whom she has muted or blocked, and who has blocked her (they don't see her presence)."""
+    from chat.models import MemberFilter
+
+    hidden = set(MemberFilter.objects.filter(owner=user).values_list("other_id", flat=True))
+    blocked_by = set(
+        MemberFilter.objects.filter(other=user, kind=MemberFilter.Kind.BLOCK).values_list("owner_id", flat=True)
+    )
+    return {"hidden": hidden, "blocked_by": blocked_by}
+
+
+def unread_counts(user: User) -> list[dict[str, Any]]:
+    """New messages in each joined room since she last read it (for the in-page indicator)."""
+    rows = Membership.objects.filter(user=user).select_related("room")
+    return [
+        {"room": m.room.slug, "name": m.room.name, "unread": max(0, m.room.last_seq - m.last_read_seq)}
+        for m in rows
+        if not m.room.is_archived
+    ]
 
 
 def recent_messages(room: Room, *, limit: int = 50) -> list[Message]:

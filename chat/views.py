@@ -81,3 +81,12 @@ def history_api(request: HttpRequest, slug: str) -> JsonResponse:
             "next_before": oldest if oldest and oldest > 1 else None,
         }
     )
+
+
+@require_GET
+def unread_api(request: HttpRequest) -> JsonResponse:
+    """GET /api/rooms/unread: new-message counts for each joined room. Counts only, never text,
+    so nothing private can end up on a lock screen."""
+    if not request.user.is_authenticated:
+        return _json_error("not_authenticated", "Please log in first.", 401)
+    return JsonResponse({"rooms": selectors.unread_counts(request.user)})

@@ -210,3 +210,6 @@ AUTHENTICATION_BACKENDS = ["accounts.backends.KindredBackend"]
 MODERATION_LEASE_SECONDS = env_float("MODERATION_LEASE_SECONDS", 20.0)
 # Escalations are emailed here when nobody is on duty (and every supervisor escalation).
 ONCALL_EMAILS = env_list("ONCALL_EMAILS", [])
+# The sentence-embedding layer beside the classifier (moderation.semantic, all-MiniLM-L6-v2).
+MODERATION_SEMANTIC = env_bool("MODERATION_SEMANTIC", True)
+CHAT_EDIT_WINDOW_SECONDS = env_int("CHAT_EDIT_WINDOW_SECONDS", 15 * 60)

@@ -99,7 +99,13 @@ def _auto_hold(message: Message) -> None:
 
 
 def do_record_assessment(
-    *, message_id: int, scores: dict[str, float] | None, classifier: str, worker: str
+    *,
+    message_id: int,
+    scores: dict[str, float] | None,
+    classifier: str,
+    worker: str,
+    revision: int = 0,
+    semantic: dict[str, float] | None = None,
 ) -> Assessment | None:
     """Store the model-stage assessment of a message exactly once.
 
@@ -110,8 +116,10 @@ def do_record_assessment(
     from moderation.classifiers import Scores
 
     with transaction.atomic():
+        # An edit since the claim bumps the revision and clears the lease, so this matches nothing
+        # and the new text is claimed and assessed on its own.
         claimed = Message.objects.filter(
-            pk=message_id, assessment_state=AssessmentState.PENDING, assessment_worker=worker
+            pk=message_id, assessment_state=AssessmentState.PENDING, assessment_worker=worker, revision=revision
         ).update(assessment_state=AssessmentState.DONE, assessment_lease_until=None)
         if claimed != 1:
             return None
@@ -120,18 +128,21 @@ def do_record_assessment(
         state = selectors.member_state(message.author, message.room, exclude_message_id=message.pk) if message.author else None
         from moderation.policy import MemberState
 
+        extra = {"semantic": semantic} if semantic is not None else {}
         decision = decide(
             signals,
             Scores.from_mapping(scores) if scores is not None else None,
             state or MemberState(),
             selectors.thresholds_for(message.room),
+            **extra,
         )
         try:
             with transaction.atomic():
                 assessment = Assessment.objects.create(
                     message=message,
+                    revision=revision,
                     classifier=classifier,
-                    scores=scores or {},
+                    scores={**(scores or {}), **(semantic or {})},
                     action=decision.action,
                     category=decision.category,
                     priority=Priority.from_name(decision.priority),

@@ -106,10 +106,11 @@ class RoomPolicy(models.Model):
 
 
 class Assessment(models.Model):
-    """The model-stage assessment of one message. One per message, enforced by the database:
-    this is what "assessed exactly once" means."""
+    """The model-stage assessment of one message revision. One per revision, enforced by the
+    database: this is what "assessed exactly once" means (an edit is a new revision)."""
 
-    message = models.OneToOneField("chat.Message", on_delete=models.CASCADE, related_name="assessment")
+    message = models.ForeignKey("chat.Message", on_delete=models.CASCADE, related_name="assessments")
+    revision = models.PositiveIntegerField(default=0)
     classifier = models.CharField(max_length=120)
     scores = models.JSONField(default=dict)
     action = models.CharField(max_length=10)
@@ -118,6 +119,11 @@ class Assessment(models.Model):
     reasons = models.JSONField(default=list)
     worker = models.CharField(max_length=100)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["message", "revision"], name="one_assessment_per_revision"),
+        ]
 
 
 class FlagState(models.TextChoices):

@@ -425,17 +425,17 @@ class _Table:
     letter run, which can only occur inside one of the text's distinct words.
     """
 
-    by_word: dict[str, tuple[str, ...]]
+    by_word: dict[str, tuple[tuple[str, frozenset[str]], ...]]
     by_run: tuple[tuple[str, str], ...]
 
 
 def _literal_table(literals: frozenset[str] | set[str]) -> _Table:
-    by_word: dict[str, list[str]] = {}
+    by_word: dict[str, list[tuple[str, frozenset[str]]]] = {}
     by_run: list[tuple[str, str]] = []
     for lit in sorted(literals):
         whole = _whole_words(lit)
         if whole:
-            by_word.setdefault(max(sorted(whole), key=len), []).append(lit)
+            by_word.setdefault(max(sorted(whole), key=len), []).append((lit, whole))
         else:
             runs = _LETTERS_RE.findall(lit)
             by_run.append((lit, max(runs, key=len) if runs else ""))
@@ -455,8 +455,9 @@ class _Words:
 def _present(text: str, words: _Words, table: _Table) -> set[str]:
     """Which literals of ``table`` occur in ``text``. The word tests are necessary conditions that
     skip most literals without scanning; the final ``lit in text`` is exact."""
-    by_word, joined = table.by_word, words.joined
-    found = {lit for key in words.set.intersection(by_word) for lit in by_word[key] if lit in text}
+    by_word, joined, wset = table.by_word, words.joined, words.set
+    found = {lit for key in wset.intersection(by_word) for lit, whole in by_word[key]
+             if wset.issuperset(whole) and lit in text}
     found.update(lit for lit, run in table.by_run if run in joined and lit in text)
     return found
 

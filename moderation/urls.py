@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from moderation import api, views
 
@@ -12,4 +12,5 @@ urlpatterns = [
     path("api/moderation/mutes/<int:mute_id>/unmute", api.unmute, name="moderation_unmute"),
     path("api/moderation/members/<int:member_id>/<slug:action>", api.member_action, name="moderation_member"),
     path("api/moderation/duty", api.duty, name="moderation_duty"),
+    path("", include("moderation.facilitation.urls")),  # facilitated sessions and prompts
 ]

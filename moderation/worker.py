@@ -52,6 +52,10 @@ class ModerationWorker:
         self._last_housekeeping = 0.0
         self._started_at = timezone.now()
         self.assessed = 0
+        # Facilitation (moderation/facilitation/runtime.py): live facilitator prompts run in this process.
+        from moderation.facilitation.runtime import FacilitationRuntime
+
+        self.facilitation = FacilitationRuntime(name=self.name)
 
     # --- set-up ------------------------------------------------------------------------------
 
@@ -90,7 +94,7 @@ class ModerationWorker:
 
     # --- one batch -----------------------------------------------------------------------------
 
-    def claim_batch(self) -> list[tuple[int, str]]:
+    def claim_batch(self) -> list[tuple[int, str, int]]:
         now = timezone.now()
         with transaction.atomic():
             pending = (
@@ -100,9 +104,9 @@ class ModerationWorker:
             )
             if connection.vendor == "postgresql":
                 pending = pending.select_for_update(skip_locked=True)
-            rows = list(pending.values_list("id", "body")[: self.batch_size])
+            rows = list(pending.values_list("id", "body", "revision")[: self.batch_size])
             if rows:
-                Message.objects.filter(pk__in=[pk for pk, _ in rows]).update(
+                Message.objects.filter(pk__in=[row[0] for row in rows]).update(
                     assessment_worker=self.name, assessment_lease_until=now + self.lease
                 )
         return rows
@@ -122,11 +126,12 @@ class ModerationWorker:
         """Claim, score and record one batch. Returns how many messages were assessed."""
         status = self.status
         self.housekeeping()
+        self.facilitation.step()  # facilitation: cheap when no session is on; never raises
         rows = self.claim_batch()
         if not rows:
             self.beat()
             return 0
-        texts = [body for _, body in rows]
+        texts = [body for _, body, _ in rows]
         scores: list[dict[str, float] | None]
         classifier_name = "rules-only (classifier unavailable)"
         if status.classifier is not None:
@@ -139,13 +144,41 @@ class ModerationWorker:
                 classifier_name = "rules-only (classifier error)"
         else:
             scores = [None] * len(rows)
+        semantic = self._semantic_scores(texts)
         done = 0
-        for (pk, _), score in zip(rows, scores, strict=True):
-            if do_record_assessment(message_id=pk, scores=score, classifier=classifier_name, worker=self.name):
+        for (pk, _, revision), score, sem in zip(rows, scores, semantic, strict=True):
+            if do_record_assessment(
+                message_id=pk, revision=revision, scores=score, semantic=sem,
+                classifier=classifier_name, worker=self.name,
+            ):
                 done += 1
         self.assessed += done
         self.beat()
         return done
+
+    def _semantic_scores(self, texts: list[str]) -> list[dict[str, float] | None]:
+        """The sentence-embedding layer (moderation.semantic), when it is available."""
+        scorer = self.semantic_scorer
+        if scorer is None:
+            return [None] * len(texts)
+        try:
+            return scorer.score(texts)
+        except Exception:  # noqa: BLE001
+            logger.exception("semantic layer failed on a batch of %d; continuing without it", len(texts))
+            return [None] * len(texts)
+
+    @property
+    def semantic_scorer(self):  # noqa: ANN201
+        if not settings.MODERATION_SEMANTIC:
+            return None
+        if not hasattr(self, "_semantic"):
+            try:
+                from moderation.semantic import load_semantic_scorer
+            except ImportError:
+                self._semantic = None
+            else:
+                self._semantic = load_semantic_scorer()
+        return self._semantic
 
     def backlog(self) -> int:
         return Message.objects.filter(assessment_state=AssessmentState.PENDING).count()

@@ -158,10 +158,10 @@ def test_a_second_worker_never_assesses_a_message_twice(member, settings):
     assert len(claimed) == 8
     # The second worker skips what the first has leased, even though the first has not finished.
     second_claim = second.claim_batch()
-    assert not {pk for pk, _ in claimed} & {pk for pk, _ in second_claim}
+    assert not {row[0] for row in claimed} & {row[0] for row in second_claim}
     # A worker that dies after claiming leaves the rows pending; after the lease lapses they are
     # claimed again and assessed once.
-    Message.objects.filter(pk__in=[pk for pk, _ in claimed]).update(assessment_lease_until=None)
+    Message.objects.filter(pk__in=[row[0] for row in claimed]).update(assessment_lease_until=None)
     third = rules_only_worker(batch_size=50)
     while third.process_batch():
         pass

@@ -5,6 +5,8 @@ import { RoomConnection, socketUrl } from "./chat/connection.js";
 import { dispatchFrame, onFrame } from "./chat/frames.js";
 import { Outbox } from "./chat/outbox.js";
 import { Timeline } from "./chat/timeline.js";
+// Support cards, private notices and the muted explanation: frames the core leaves to features.
+import "./member-safety.js";
 
 const TYPING_SEND_INTERVAL_MS = 3000;
 const TYPING_SHOW_MS = 4000;
