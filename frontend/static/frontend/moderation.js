@@ -1,79 +1,651 @@
-// Moderation queue: renders /api/moderation/queue and refreshes when the live feed says so.
-// All user text goes in with textContent.
+// The moderator console (/moderation/): the live queue, one item's detail with its context, the
+// console actions, and care for the moderator (blurring, duty, break reminders).
+//
+// Data: GET /api/moderation/queue, GET /api/moderation/flags/<id>, POST actions (moderation/api.py).
+// Live: /ws/moderation/ sends flag.new, flag.urgent, flag.changed (each with the serialized flag)
+// and flag.resolved (flag_id); the queue is patched from those and re-read on every (re)connect.
+// Navigation: #item-<id> opens an item, so the phone's Back button returns to the queue.
 
-const list = document.getElementById("queue");
-const empty = document.getElementById("queue-empty");
-const feedState = document.getElementById("feed-state");
-const backlog = document.getElementById("backlog");
-const classifier = document.getElementById("classifier-status");
+import { api, ApiError, flagAction } from "./moderation/api.js";
+import {
+  CATEGORY_LABELS, PRIORITY_RANK, categoryBadges, claimLine, describeReason, duration, el, sensitiveText, waitLine, when,
+} from "./moderation/render.js";
 
-function el(tag, className, text) {
-  const node = document.createElement(tag);
-  if (className) node.className = className;
-  if (text !== undefined && text !== null) node.textContent = String(text);
-  return node;
+const $ = (id) => document.getElementById(id);
+const ui = {
+  queue: $("queue"),
+  empty: $("queue-empty"),
+  queueView: $("queue-view"),
+  summary: $("queue-summary"),
+  feed: $("feed-state"),
+  backlog: $("backlog"),
+  classifier: $("classifier-status"),
+  detail: $("detail-view"),
+  alert: $("urgent-alert"),
+  alertText: $("urgent-alert-text"),
+  alertOpen: $("urgent-alert-open"),
+  dutyToggle: $("duty-toggle"),
+  dutyState: $("duty-state"),
+  dutyStats: $("duty-stats"),
+  dutyError: $("duty-error"),
+  breakBox: $("break-reminder"),
+  breakText: $("break-text"),
+  takeBreak: $("take-break"),
+};
+const ME = JSON.parse($("moderator-name").textContent || '""');
+const DEFAULT_BLUR = ["toxic", "risk"];
+const MUTE_CHOICES = [[15, "15 minutes"], [60, "1 hour"], [24 * 60, "1 day"], [7 * 24 * 60, "7 days"]];
+// The server's wording (moderation/actions.py WARNING_TEMPLATE), so she starts from kind words;
+// sending it empty makes the server use its own copy.
+const WARNING_TEMPLATE =
+  "Hi {name}, one of our volunteer moderators here. Your message in {room} came across as hurtful " +
+  "to others, and Kindred only works if everyone feels safe to share. We know things are hard. " +
+  "Please read the community guidelines and keep your messages kind. Thank you.";
+const BASE_TITLE = document.title;
+
+const flags = new Map(); // id → {flag, at: ms when its waiting_seconds was true}
+const seenUrgent = new Set();
+let blurCategories = new Set(DEFAULT_BLUR);
+let openFlagId = null;
+
+// --- queue ----------------------------------------------------------------------------------------
+
+function waited(entry) {
+  return entry.flag.waiting_seconds + (Date.now() - entry.at) / 1000;
 }
 
-function minutes(seconds) {
-  if (seconds < 60) return `${seconds}s`;
-  const m = Math.floor(seconds / 60);
-  return m < 60 ? `${m} min` : `${Math.floor(m / 60)} h ${m % 60} min`;
+function sortedEntries() {
+  return [...flags.values()].sort((a, b) => {
+    const fa = a.flag;
+    const fb = b.flag;
+    if (fa.escalated !== fb.escalated) return fa.escalated ? -1 : 1;
+    const pa = PRIORITY_RANK[fa.priority] ?? 9;
+    const pb = PRIORITY_RANK[fb.priority] ?? 9;
+    if (pa !== pb) return pa - pb;
+    return fa.created_at < fb.created_at ? -1 : fa.created_at > fb.created_at ? 1 : 0;
+  });
 }
 
-function describeReason(reason) {
-  if (reason.rule) return reason.span ? `${reason.rule}: “${reason.span}”` : reason.rule;
-  if (reason.score) return `${reason.score} ${reason.value} ≥ ${reason.threshold}`;
-  return JSON.stringify(reason);
+function shouldBlur(category) {
+  return blurCategories.has(category);
 }
 
-function renderItem(item) {
-  const li = el("li", `queue-item priority-${item.priority}${item.escalated ? " escalated" : ""}`);
-  li.dataset.flagId = item.id;
-  const head = el("div", "queue-head");
-  head.append(
-    el("span", "badge", item.escalated ? "RISK – urgent" : `${item.category} · ${item.priority}`),
-    el("span", "room", item.message.room_name),
-    el("span", item.target_missed ? "wait missed" : "wait",
-      `waiting ${minutes(item.waiting_seconds)} (target ${minutes(item.target_seconds)})${item.target_missed ? " – target missed" : ""}`),
-  );
-  const body = el("blockquote", "queue-body");
-  body.append(el("p", "author", item.message.author.display_name || "(erased member)"), el("p", "text", item.message.body));
+function queueItem(entry) {
+  const flag = entry.flag;
+  const message = flag.message;
+  const li = el("li", `queue-item${flag.escalated ? " is-urgent" : ""}${flag.id === openFlagId ? " is-open" : ""}`);
+  li.dataset.flagId = String(flag.id);
+  li.dataset.category = flag.category;
+  if (flag.escalated) li.append(el("p", "pinned", "📌 Pinned: risk to the member"));
+  li.append(categoryBadges(flag));
+  const link = el("a", "queue-link");
+  link.href = `#item-${flag.id}`;
+  const author = message.author.display_name || "(erased member)";
+  link.append(el("span", "queue-author", author), ` in ${message.room_name}`);
+  link.append(el("span", "visually-hidden", `, ${CATEGORY_LABELS[flag.category] || flag.category}, item ${flag.id}`));
+  li.append(el("h2", "queue-title", null));
+  li.lastChild.append(link);
+  li.append(waitLine(flag, waited(entry)));
+  li.append(claimLine(flag, ME));
+  li.append(sensitiveText(message.body, { blur: shouldBlur(flag.category), className: "queue-text" }));
   const reasons = el("ul", "reasons");
-  for (const r of item.reasons) reasons.append(el("li", null, describeReason(r)));
-  const meta = el("p", "meta", `source: ${item.sources.join(", ")}${item.report_count ? ` · ${item.report_count} report(s)` : ""} · message #${item.message.seq} (${item.message.state})`);
-  li.append(head, body, reasons, meta);
+  reasons.setAttribute("aria-label", "Why it was flagged");
+  for (const reason of flag.reasons || []) reasons.append(el("li", null, describeReason(reason)));
+  li.append(reasons);
+  const state = message.state !== "visible" ? ` · message ${message.state === "held" ? "held: only the author sees it" : message.state}` : "";
+  li.append(el("p", "queue-meta", `Sources: ${(flag.sources || []).join(", ")} · #${message.seq} · ${when(message.created_at)}${state}`));
   return li;
 }
 
-async function refresh() {
-  const response = await fetch("/api/moderation/queue", { headers: { Accept: "application/json" } });
-  if (!response.ok) return;
-  const data = await response.json();
-  list.replaceChildren(...data.items.map(renderItem));
-  empty.hidden = data.items.length > 0;
-  backlog.textContent = data.moderation_backlog;
-  classifier.textContent = data.classifier;
+function renderQueue() {
+  const focusedId = document.activeElement && document.activeElement.closest && document.activeElement.closest(".queue-item")?.dataset.flagId;
+  const entries = sortedEntries();
+  ui.queue.replaceChildren(...entries.map(queueItem));
+  ui.empty.hidden = entries.length > 0;
+  const urgent = entries.filter((e) => e.flag.escalated).length;
+  const missed = entries.filter((e) => waited(e) > e.flag.target_seconds).length;
+  const parts = [`${entries.length} waiting`];
+  if (urgent) parts.push(`${urgent} urgent`);
+  if (missed) parts.push(`${missed} past target`);
+  ui.summary.textContent = parts.join(", ");
+  document.title = urgent ? `(⚠ ${urgent}) ${BASE_TITLE}` : entries.length ? `(${entries.length}) ${BASE_TITLE}` : BASE_TITLE;
+  if (focusedId) ui.queue.querySelector(`.queue-item[data-flag-id="${focusedId}"] .queue-link`)?.focus({ preventScroll: true });
+  updateUrgentAlert();
 }
+
+function tickWaits() {
+  for (const p of ui.queue.querySelectorAll(".flag-wait")) {
+    const entry = flags.get(Number(p.dataset.flagId));
+    if (entry) p.replaceWith(waitLine(entry.flag, waited(entry)));
+  }
+}
+
+function upsertFlag(flag) {
+  flags.set(flag.id, { flag, at: Date.now() });
+}
+
+async function refreshQueue() {
+  try {
+    const data = await api("/api/moderation/queue");
+    flags.clear();
+    for (const flag of data.items) upsertFlag(flag);
+    ui.backlog.textContent = data.moderation_backlog;
+    ui.classifier.textContent = data.classifier;
+    const warning = $("classifier-warning");
+    if (warning) warning.hidden = Boolean(data.classifier_available);
+    renderQueue();
+  } catch (err) {
+    ui.summary.textContent = `Couldn't load the queue: ${err.message}`;
+  }
+}
+
+// --- urgent alert (visible, never a sound) -----------------------------------------------------------
+
+function updateUrgentAlert() {
+  const urgent = sortedEntries().filter((e) => e.flag.escalated && e.flag.state !== "claimed");
+  const fresh = urgent.filter((e) => !seenUrgent.has(e.flag.id) && e.flag.id !== openFlagId);
+  if (!fresh.length) {
+    ui.alert.hidden = true;
+    return;
+  }
+  const first = fresh[0].flag;
+  ui.alertText.textContent = fresh.length === 1
+    ? `a message in ${first.message.room_name} shows risk to the member. Respond within ${duration(first.target_seconds)}.`
+    : `${fresh.length} messages show risk to the member. Respond within ${duration(first.target_seconds)}.`;
+  ui.alertOpen.href = `#item-${first.id}`;
+  ui.alert.hidden = false;
+}
+
+ui.alertOpen.addEventListener("click", () => {
+  for (const entry of flags.values()) if (entry.flag.escalated) seenUrgent.add(entry.flag.id);
+  ui.alert.hidden = true;
+});
+
+// --- live feed --------------------------------------------------------------------------------------
 
 let attempt = 0;
-function connect() {
+function setFeed(state, text) {
+  ui.feed.dataset.state = state;
+  ui.feed.textContent = text;
+}
+
+function connectFeed() {
   const proto = location.protocol === "https:" ? "wss" : "ws";
   const socket = new WebSocket(`${proto}://${location.host}/ws/moderation/`);
-  socket.addEventListener("open", () => { attempt = 0; feedState.textContent = "Live"; refresh(); });
+  let refused = false;
   socket.addEventListener("message", (event) => {
-    const frame = JSON.parse(event.data);
-    if (frame.type === "flag.new" || frame.type === "flag.urgent") refresh();
-    if (frame.type === "flag.urgent") document.title = "⚠ Urgent · Moderation queue · Kindred";
+    let frame;
+    try {
+      frame = JSON.parse(event.data);
+    } catch {
+      return;
+    }
+    if (frame.type === "moderation.ready") {
+      attempt = 0;
+      setFeed("live", "● Live");
+      refreshQueue(); // anything that happened while we were away
+    } else if (frame.type === "flag.new" || frame.type === "flag.urgent" || frame.type === "flag.changed") {
+      if (!frame.flag) return;
+      upsertFlag(frame.flag);
+      renderQueue();
+      if (frame.flag.id === openFlagId) refreshDetailState(frame.flag);
+    } else if (frame.type === "flag.resolved") {
+      flags.delete(frame.flag_id);
+      renderQueue();
+      if (frame.flag_id === openFlagId) loadDetail(openFlagId, { keepForms: true });
+    } else if (frame.type === "error" && (frame.code === "not_authenticated" || frame.code === "forbidden")) {
+      refused = true;
+      setFeed("stopped", frame.code === "not_authenticated" ? "Logged out: log in again" : "Not allowed");
+    }
   });
   socket.addEventListener("close", (event) => {
-    if (event.code === 4401 || event.code === 4403) { feedState.textContent = "Not allowed"; return; }
+    if (refused || event.code === 4401 || event.code === 4403) return;
     const delay = Math.min(30000, 500 * 2 ** attempt) * (0.5 + Math.random());
     attempt += 1;
-    feedState.textContent = `Reconnecting in ${Math.round(delay / 1000)}s…`;
-    setTimeout(connect, delay);
+    setFeed("reconnecting", `Reconnecting in ${Math.max(1, Math.round(delay / 1000))} s…`);
+    setTimeout(connectFeed, delay);
   });
 }
 
-refresh();
-connect();
-setInterval(refresh, 30000);
+// --- duty and care ---------------------------------------------------------------------------------
+
+let duty = null;
+
+function renderDuty(stats) {
+  duty = stats;
+  const on = Boolean(stats.on_duty);
+  ui.dutyToggle.setAttribute("aria-checked", String(on));
+  ui.dutyState.textContent = on ? "On" : "Off";
+  ui.dutyStats.textContent = on
+    ? `Handled ${stats.handled} item${stats.handled === 1 ? "" : "s"} · ${duration(stats.minutes * 60)} on duty`
+    : "Off duty. Members' first messages are held for review while nobody is on duty.";
+  const categories = Array.isArray(stats.blur_categories) && stats.blur_categories.length ? stats.blur_categories : DEFAULT_BLUR;
+  const changed = categories.join() !== [...blurCategories].join();
+  blurCategories = new Set(categories);
+  if (changed) renderQueue();
+  ui.breakBox.hidden = !(on && stats.suggest_break);
+  if (on && stats.suggest_break) {
+    ui.breakText.textContent =
+      `You've handled ${stats.handled} item${stats.handled === 1 ? "" : "s"} in ${duration(stats.minutes * 60)}. ` +
+      "Hard messages take something out of everyone. A few minutes away helps you keep caring well; the other moderators and the queue will be here.";
+  }
+}
+
+async function loadDuty() {
+  try {
+    renderDuty(await api("/api/moderation/duty"));
+    ui.dutyError.textContent = "";
+  } catch (err) {
+    ui.dutyError.textContent = err.message;
+  }
+}
+
+async function setDuty(on) {
+  ui.dutyToggle.disabled = true;
+  try {
+    renderDuty(await api("/api/moderation/duty", { method: "POST", body: { on_duty: on } }));
+    ui.dutyError.textContent = "";
+  } catch (err) {
+    ui.dutyError.textContent = err.message;
+  } finally {
+    ui.dutyToggle.disabled = false;
+  }
+}
+
+ui.dutyToggle.addEventListener("click", () => setDuty(!(duty && duty.on_duty)));
+ui.takeBreak.addEventListener("click", () => setDuty(false));
+
+// --- detail -------------------------------------------------------------------------------------------
+
+let detail = null; // {flag, context}
+let detailUi = null;
+
+function section(title, className) {
+  const s = el("section", `detail-section ${className || ""}`.trim());
+  s.append(el("h3", null, title));
+  return s;
+}
+
+function contextMessage(m, { blurFlagged }) {
+  const li = el("li", `ctx-msg${m.is_flagged_message ? " is-flagged" : ""}`);
+  const meta = el("p", "ctx-meta");
+  if (m.is_flagged_message) meta.append(el("strong", "ctx-flagged-label", "▶ Flagged message"), " · ");
+  meta.append(el("span", "ctx-author", m.author || "(erased member)"), ` · ${when(m.created_at)} · #${m.seq}`);
+  if (m.state && m.state !== "visible") meta.append(` · ${m.state}`);
+  li.append(meta);
+  li.append(sensitiveText(m.body, { blur: m.is_flagged_message && blurFlagged, className: "ctx-body" }));
+  return li;
+}
+
+function listOrNone(items, render, emptyText) {
+  if (!items || !items.length) return el("p", "detail-none", emptyText);
+  const ul = el("ul", "detail-list");
+  for (const item of items) ul.append(render(item));
+  return ul;
+}
+
+function button(text, className, onClick) {
+  const b = el("button", className || "small-button", text);
+  b.type = "button";
+  b.addEventListener("click", onClick);
+  return b;
+}
+
+function field(labelText, control, hint) {
+  const wrap = el("div", "field");
+  const id = `f-${Math.random().toString(36).slice(2, 9)}`;
+  control.id = id;
+  const label = el("label", null, labelText);
+  label.htmlFor = id;
+  wrap.append(label, control);
+  if (hint) {
+    const p = el("p", "help", hint);
+    p.id = `${id}-hint`;
+    control.setAttribute("aria-describedby", p.id);
+    wrap.append(p);
+  }
+  return wrap;
+}
+
+/** Run one console action: busy state, the server's error next to the buttons, reload after. */
+async function run(label, fn, { success, keepOpen = true } = {}) {
+  const { status, error } = detailUi;
+  error.textContent = "";
+  status.textContent = `${label}…`;
+  detailUi.root.classList.add("is-busy");
+  for (const b of detailUi.root.querySelectorAll(".actions button")) b.disabled = true;
+  try {
+    await fn();
+    status.textContent = success || "Done.";
+    loadDuty();
+    if (keepOpen) await loadDetail(openFlagId, { keepForms: false, keepStatus: true });
+    return true;
+  } catch (err) {
+    status.textContent = "";
+    error.textContent = err instanceof ApiError || err instanceof Error ? err.message : String(err);
+    // What we showed may be stale (another moderator acted): re-read, keep her typing.
+    if (err.status === 409) await loadDetail(openFlagId, { keepForms: true, keepError: true });
+    return false;
+  } finally {
+    detailUi.root.classList.remove("is-busy");
+    applyActionState();
+  }
+}
+
+function buildActions() {
+  const flagId = detail.flag.id;
+  const box = el("section", "detail-section actions");
+  box.setAttribute("aria-labelledby", "actions-title");
+  const h = el("h3", null, "Actions");
+  h.id = "actions-title";
+  box.append(h);
+
+  const status = el("p", "action-status");
+  status.setAttribute("role", "status");
+  const error = el("p", "action-error");
+  error.setAttribute("role", "alert");
+  const hint = el("p", "action-hint");
+
+  const claimRow = el("div", "action-row");
+  const claim = button("Claim", "primary", () => run("Claiming", () => flagAction(flagId, "claim"), { success: "Claimed: it's yours. Others see you're handling it." }));
+  const release = button("Release", "small-button", () => run("Releasing", () => flagAction(flagId, "release"), { success: "Released back to the queue." }));
+  claimRow.append(claim, release);
+
+  const reason = el("input");
+  reason.type = "text";
+  reason.maxLength = 500;
+  reason.autocomplete = "off";
+  const reasonField = field("Reason (optional, kept in the record)", reason);
+
+  const decideRow = el("div", "action-row");
+  const hide = button("Hide message", "primary action-hide", () =>
+    run("Hiding", () => flagAction(flagId, "hide", { reason: reason.value }), { success: "Hidden. Members now see “Removed by a moderator”." }));
+  const approve = button("Approve", "small-button", () =>
+    run("Approving", () => flagAction(flagId, "approve", { reason: reason.value }), { success: "Approved: everyone in the room can see it now." }));
+  const dismiss = button("Dismiss", "small-button", () =>
+    run("Dismissing", () => flagAction(flagId, "dismiss", { reason: reason.value }), { success: "Dismissed as a false alarm." }));
+  decideRow.append(hide, approve, dismiss);
+
+  const restoreRow = el("div", "action-row undo-row");
+  const restore = button("Restore message (undo hide)", "small-button", () =>
+    run("Restoring", () => api(`/api/moderation/messages/${detail.flag.message.id}/restore`, { method: "POST", body: { reason: reason.value } }),
+      { success: "Restored: the message is back in the room." }));
+  restoreRow.append(restore);
+
+  // Warn
+  const warnBox = el("details", "action-more");
+  warnBox.append(el("summary", null, "Send a warning"));
+  const warnText = el("textarea");
+  warnText.rows = 5;
+  warnText.maxLength = 2000;
+  warnText.value = WARNING_TEMPLATE
+    .replace("{name}", detail.flag.message.author.display_name || "there")
+    .replace("{room}", detail.flag.message.room_name);
+  const warn = button("Send warning", "small-button", () =>
+    run("Sending the warning", () => flagAction(flagId, "warn", { text: warnText.value }), { success: "Warning sent. She sees it privately in the chat." }));
+  warnBox.append(field("What she will read (only she sees it)", warnText, "Edit as you like. Leave it empty to send the standard wording."), warn);
+
+  // Mute
+  const muteBox = el("details", "action-more");
+  muteBox.append(el("summary", null, "Pause her posting (mute)"));
+  const muteFor = el("select");
+  for (const [minutes, text] of MUTE_CHOICES) {
+    const option = el("option", null, text);
+    option.value = String(minutes);
+    muteFor.append(option);
+  }
+  const mute = button("Mute", "small-button", () =>
+    run("Muting", () => flagAction(flagId, "mute", { minutes: Number(muteFor.value), reason: reason.value }),
+      { success: `Muted for ${muteFor.selectedOptions[0].textContent} in ${detail.flag.message.room_name}. She can still read.` }));
+  muteBox.append(field("For how long", muteFor, `Only in ${detail.flag.message.room_name}. She is told privately and can still read.`), mute);
+
+  // Escalate
+  const escBox = el("details", "action-more");
+  escBox.append(el("summary", null, "Escalate to supervisors"));
+  const escNote = el("textarea");
+  escNote.rows = 3;
+  escNote.maxLength = 2000;
+  const escalate = button("Escalate", "small-button", () => {
+    if (!escNote.value.trim()) {
+      detailUi.error.textContent = "Say in a sentence why you are escalating.";
+      escNote.focus();
+      return;
+    }
+    run("Escalating", () => flagAction(flagId, "escalate", { note: escNote.value }), { success: "Escalated: the supervisors have been told." });
+  });
+  escBox.append(field("Why (required)", escNote, "The supervisors on call get this note by email."), escalate);
+
+  // Suspend, with a confirmation step
+  const suspendBox = el("details", "action-more action-danger");
+  suspendBox.append(el("summary", null, "Suspend the account"));
+  const suspendWarn = el("p", "help", "She is logged out everywhere at once and cannot log in until a moderator reinstates her. Use it for serious or repeated harm.");
+  const suspendConfirm = el("div", "confirm");
+  suspendConfirm.hidden = true;
+  const suspend = button("Suspend…", "small-button danger-button", () => {
+    suspendConfirm.hidden = false;
+    suspend.hidden = true;
+    suspendConfirm.querySelector("button").focus();
+  });
+  const confirmYes = button(`Yes, suspend ${detail.flag.message.author.display_name || "this account"}`, "primary danger", () =>
+    run("Suspending", () => flagAction(flagId, "suspend", { reason: reason.value }), { success: "Suspended. Her open chats were closed." })
+      .then(() => { suspendConfirm.hidden = true; suspend.hidden = false; }));
+  const confirmNo = button("Cancel", "small-button", () => { suspendConfirm.hidden = true; suspend.hidden = false; suspend.focus(); });
+  suspendConfirm.append(el("p", "confirm-text", "Are you sure?"), confirmYes, confirmNo);
+  suspendBox.append(suspendWarn, suspend, suspendConfirm);
+
+  // Note (on the member, not the item: no claim needed)
+  const noteBox = el("details", "action-more");
+  noteBox.append(el("summary", null, "Add a note about this member"));
+  const noteText = el("textarea");
+  noteText.rows = 3;
+  noteText.maxLength = 2000;
+  const addNote = button("Add note", "small-button", () => {
+    const authorId = detail.flag.message.author.id;
+    return run("Adding the note", () => api(`/api/moderation/members/${authorId}/note`, { method: "POST", body: { text: noteText.value } }),
+      { success: "Note added. Other moderators will see it." }).then((ok) => { if (ok) noteText.value = ""; });
+  });
+  noteBox.append(field("Note (moderators only)", noteText), addNote);
+
+  const mutes = el("div", "action-row undo-row mutes");
+
+  box.append(hint, claimRow, reasonField, decideRow, restoreRow, mutes, warnBox, muteBox, escBox, noteBox, suspendBox, status, error);
+  return { box, status, error, hint, claim, release, hide, approve, dismiss, restore, restoreRow, mutes, warnBox, muteBox, escBox, suspendBox, noteBox, reasonField };
+}
+
+/** Which buttons make sense now: claim-only actions need her claim; undo needs something to undo. */
+function applyActionState() {
+  if (!detail || !detailUi) return;
+  const { flag, context } = detail;
+  const a = detailUi.actions;
+  const mine = flag.state === "claimed" && flag.claimed_by === ME;
+  const resolved = flag.state === "resolved";
+  const message = flag.message;
+  const hasAuthor = Boolean(message.author && message.author.id);
+  for (const b of detailUi.root.querySelectorAll(".actions button")) b.disabled = false;
+  a.claim.hidden = mine || resolved;
+  a.release.hidden = !mine;
+  for (const part of [a.reasonField, a.hide.parentNode, a.warnBox, a.muteBox, a.escBox, a.suspendBox]) part.hidden = resolved;
+  a.hide.hidden = message.state === "hidden";
+  a.approve.hidden = message.state !== "held";
+  for (const b of [a.hide, a.approve, a.dismiss, a.warnBox.querySelector("button"), a.muteBox.querySelector("button"), a.escBox.querySelector("button"), a.suspendBox.querySelector("button")]) {
+    if (b) b.disabled = !mine;
+  }
+  a.warnBox.hidden = resolved || !hasAuthor;
+  a.muteBox.hidden = resolved || !hasAuthor;
+  a.suspendBox.hidden = resolved || !hasAuthor || context.author_suspended;
+  a.noteBox.hidden = !hasAuthor;
+  a.restoreRow.hidden = message.state !== "hidden";
+  a.hint.textContent = resolved
+    ? `Resolved${flag.resolution ? `: ${flag.resolution}` : ""}. You can still undo below.`
+    : mine
+      ? "You're handling this item. Others can see that."
+      : flag.state === "claimed"
+        ? `${flag.claimed_by} is handling this. Claim it only if you've agreed to take over.`
+        : "Claim this item to act on it, so two moderators don't act at once.";
+  a.mutes.replaceChildren();
+  for (const mute of context.active_mutes || []) {
+    a.mutes.append(button(`Unmute in ${mute.room} (muted until ${when(mute.until)})`, "small-button", () =>
+      run("Lifting the mute", () => api(`/api/moderation/mutes/${mute.id}/unmute`, { method: "POST", body: {} }), { success: "Unmuted: she can post again and has been told." })));
+  }
+}
+
+function renderDetail({ keepStatus = false } = {}) {
+  const { flag, context } = detail;
+  const message = flag.message;
+  const blur = shouldBlur(flag.category);
+  const root = ui.detail;
+  const oldStatus = keepStatus && detailUi ? detailUi.status.textContent : "";
+  const oldError = keepStatus && detailUi ? detailUi.error.textContent : "";
+
+  const top = el("div", "detail-top");
+  const back = el("a", "back-link", "← Back to the queue");
+  back.href = "#queue";
+  top.append(back);
+  const title = el("h2", "detail-title");
+  title.id = "detail-title";
+  title.tabIndex = -1;
+  title.textContent = `${message.author.display_name || "(erased member)"} in ${message.room_name}`;
+  const head = el("div", "detail-head");
+  head.append(categoryBadges(flag), title);
+  if (flag.state !== "resolved") head.append(waitLine(flag, flag.waiting_seconds));
+  head.append(claimLine(flag, ME));
+  if (context.author_suspended) head.append(el("p", "detail-warning", "⛔ This account is suspended."));
+
+  const msg = section("The message", "detail-message");
+  const meta = el("p", "ctx-meta", `#${message.seq} · ${when(message.created_at)} · ${message.state === "held" ? "held: only the author sees it" : message.state}`);
+  msg.append(meta, sensitiveText(message.body, { blur, className: "detail-body" }));
+  const reasons = el("ul", "reasons");
+  for (const reason of flag.reasons || []) reasons.append(el("li", null, describeReason(reason)));
+  msg.append(el("h4", null, "Why it was flagged"), reasons);
+
+  const conversation = section("Conversation around it", "detail-conversation");
+  const ctx = el("ol", "ctx-list");
+  for (const m of [...context.before, context.message, ...context.after]) ctx.append(contextMessage(m, { blurFlagged: blur }));
+  conversation.append(el("p", "help", `Up to 10 messages before and after, in ${message.room_name}.`), ctx);
+
+  const actions = buildActions();
+
+  const reports = section(`Reports (${(context.reports || []).length})`);
+  reports.append(listOrNone(context.reports, (r) => {
+    const li = el("li");
+    li.append(el("strong", null, r.by), ` · ${when(r.created_at)}`);
+    if (r.reason) li.append(el("p", null, r.reason));
+    return li;
+  }, "No member has reported it."));
+
+  const notes = section("Moderator notes on this member");
+  notes.append(listOrNone(context.notes, (n) => {
+    const li = el("li");
+    li.append(el("p", "ctx-meta", `${n.kind === "warning" ? "Warning sent" : "Note"} by ${n.by || "a former moderator"} · ${when(n.created_at)}`), el("p", null, n.text));
+    return li;
+  }, "No notes yet."));
+
+  const earlier = section("Earlier flags");
+  earlier.append(listOrNone(context.earlier_flags, (f) => {
+    const li = el("li");
+    li.append(el("p", "ctx-meta", `${CATEGORY_LABELS[f.category] || f.category} · ${f.state}${f.resolution ? `: ${f.resolution}` : ""} · ${when(f.created_at)}`));
+    li.append(sensitiveText(f.body, { blur: shouldBlur(f.category) }));
+    return li;
+  }, "None before this one."));
+
+  const elsewhere = section("Her recent messages in other rooms");
+  elsewhere.append(listOrNone(context.author_elsewhere, (m) => {
+    const li = el("li");
+    li.append(el("p", "ctx-meta", `${m.room} · ${when(m.created_at)}${m.state !== "visible" ? ` · ${m.state}` : ""}`), el("p", "ctx-body", m.body));
+    return li;
+  }, "Nothing elsewhere recently."));
+
+  root.replaceChildren(top, head, msg, actions.box, conversation, reports, notes, earlier, elsewhere);
+  detailUi = { root, status: actions.status, error: actions.error, actions };
+  detailUi.status.textContent = oldStatus;
+  detailUi.error.textContent = oldError;
+  applyActionState();
+  const flagged = ctx.querySelector(".is-flagged");
+  if (flagged) ctx.scrollTop = Math.max(0, flagged.offsetTop - ctx.offsetTop - 48);
+}
+
+/** A feed update for the open item: the claim line and buttons change, her typing stays. */
+function refreshDetailState(flag) {
+  if (!detail || detail.flag.id !== flag.id) return;
+  detail.flag = flag;
+  const head = ui.detail.querySelector(".detail-head");
+  const line = head && head.querySelector(".flag-claim");
+  if (line) line.replaceWith(claimLine(flag, ME));
+  applyActionState();
+}
+
+async function loadDetail(flagId, { keepForms = false, keepStatus = false, keepError = false } = {}) {
+  try {
+    const data = await api(`/api/moderation/flags/${flagId}`);
+    if (openFlagId !== flagId) return;
+    const first = !detail || detail.flag.id !== flagId;
+    detail = data;
+    if (first || !keepForms || !detailUi) {
+      renderDetail({ keepStatus: keepStatus || keepError });
+    } else {
+      // Keep what she typed: only the parts that depend on state change.
+      const head = ui.detail.querySelector(".detail-head");
+      head.querySelector(".flag-claim")?.replaceWith(claimLine(data.flag, ME));
+      applyActionState();
+    }
+  } catch (err) {
+    if (openFlagId !== flagId) return;
+    ui.detail.replaceChildren();
+    const back = el("a", "back-link", "← Back to the queue");
+    back.href = "#queue";
+    ui.detail.append(back, el("h2", "detail-title", "Couldn't open this item"), el("p", "action-error", err.message));
+  }
+}
+
+async function openDetail(flagId) {
+  openFlagId = flagId;
+  seenUrgent.add(flagId);
+  detail = null;
+  detailUi = null;
+  document.body.classList.add("showing-detail");
+  ui.detail.hidden = false;
+  ui.detail.replaceChildren(el("p", "detail-loading", "Loading…"));
+  for (const li of ui.queue.querySelectorAll(".queue-item")) li.classList.toggle("is-open", li.dataset.flagId === String(flagId));
+  updateUrgentAlert();
+  await loadDetail(flagId);
+  const title = $("detail-title");
+  if (title) title.focus({ preventScroll: true });
+  ui.detail.scrollIntoView({ block: "start" });
+}
+
+function closeDetail() {
+  const was = openFlagId;
+  openFlagId = null;
+  detail = null;
+  detailUi = null;
+  document.body.classList.remove("showing-detail");
+  ui.detail.hidden = true;
+  ui.detail.replaceChildren();
+  renderQueue();
+  const link = was && ui.queue.querySelector(`.queue-item[data-flag-id="${was}"] .queue-link`);
+  if (link) link.focus();
+}
+
+function route() {
+  const match = /^#item-(\d+)$/.exec(location.hash);
+  if (match) openDetail(Number(match[1]));
+  else if (openFlagId !== null) closeDetail();
+}
+
+window.addEventListener("hashchange", route);
+// The whole card opens the item, not only its title link; buttons inside keep their own job.
+ui.queue.addEventListener("click", (event) => {
+  if (event.target.closest("button, a")) return;
+  const item = event.target.closest(".queue-item");
+  if (item) location.hash = `#item-${item.dataset.flagId}`;
+});
+
+// --- start ----------------------------------------------------------------------------------------------
+
+loadDuty();
+refreshQueue().then(route);
+connectFeed();
+setInterval(tickWaits, 15000);
+setInterval(loadDuty, 60000);
+// The feed patches the list; a full re-read now and then heals anything missed.
+setInterval(refreshQueue, 60000);
