@@ -1,4 +1,4 @@
-"""Moderation policy: turn rule signals (and, later, model scores) into one decision.
+"""Moderation policy: turn rule signals, model scores and semantic similarities into one decision.
 
 Pure: no Django, no ORM, no clock. Two entry points, matching the two moments a message is judged:
 
@@ -13,11 +13,14 @@ Principles, in priority order:
 2. Nothing a member says about herself is treated as toxic. Swearing at yourself is distress.
 3. Hiding (``hold``) is for threats, severe abuse, and members a moderator has already restricted.
    Everything else that is doubtful is delivered and ``flag``ged for review.
+4. The semantic exemplar layer (``moderation/semantic.py``) can only add: it flags (never holds)
+   toxic/insensitive messages aimed at someone else, labels self-directed pain as distress, and
+   escalates risk only at very high similarity or together with a distress rule hit.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -25,6 +28,7 @@ from moderation.rules import RuleMatch, RuleSignals, rule_signals
 
 if TYPE_CHECKING:
     from moderation.classifiers import Classifier, Scores
+    from moderation.semantic import SemanticScorer
 
 Action = Literal["allow", "flag", "hold", "escalate"]
 Category = Literal["none", "toxic", "insensitive", "distress", "risk"]
@@ -53,6 +57,29 @@ class Thresholds:
     threat_hold: float = 0.60
     #: an insensitive rule hit with ``toxicity`` at or above this is raised to high priority.
     insensitive_priority_toxicity: float = 0.40
+
+    # Semantic exemplar layer (cosine similarities from ``SemanticScorer``; calibrated on the dev
+    # and wider sets, see docs/moderation-quality.md). "Margin" is how far the category's
+    # similarity must exceed the best of the competing categories named in each comment.
+    #: ``semantic_toxic`` at or above this, with the margin over ok/distress/insensitive, aimed at
+    #: someone else (second person, or no one identifiable) → flag toxic.
+    semantic_toxic_flag: float = 0.45
+    semantic_toxic_margin: float = 0.06
+    #: ``semantic_insensitive`` at or above this, with the margin over ok/distress/toxic, not
+    #: first person → flag insensitive.
+    semantic_insensitive_flag: float = 0.45
+    semantic_insensitive_margin: float = 0.08
+    #: ``semantic_distress`` at or above this, with the margin over ok/toxic/insensitive, not aimed
+    #: at someone else → category distress (still ``allow``: support, never punishment).
+    semantic_distress_label: float = 0.50
+    semantic_distress_margin: float = 0.05
+    #: ``semantic_risk`` at or above this with the margin over ok/distress → escalate on its own.
+    #: Deliberately very high: idioms ("could murder a cup of tea") must never escalate.
+    semantic_risk_escalate: float = 0.78
+    semantic_risk_margin: float = 0.15
+    #: lower bar when a distress rule also fired (self-directed pain plus risk-like wording).
+    semantic_risk_with_distress: float = 0.62
+    semantic_risk_with_distress_margin: float = 0.05
 
     @classmethod
     def for_profanity_check(cls) -> Thresholds:
@@ -162,6 +189,8 @@ def decide(
     scores: Scores | None,
     member_state: MemberState,
     thresholds: Thresholds | None = None,
+    *,
+    semantic: Mapping[str, float] | None = None,
 ) -> Decision:
     """Full decision once the classifier has run (``scores=None`` when it is unavailable).
 
@@ -173,8 +202,18 @@ def decide(
     * self-directed (first person, no abuse rule) with high toxicity → allow, category distress:
       the author is never flagged for being harsh about herself;
     * insensitive rule + elevated toxicity → priority high.
+
+    ``semantic`` (the dict from ``SemanticScorer.score`` for this message, or ``None``) is then
+    applied by :func:`apply_semantic`; it never makes a decision more lenient and never holds.
     """
     t = thresholds or Thresholds()
+    decision = _decide_scores(signals, scores, member_state, t)
+    if semantic:
+        decision = apply_semantic(decision, signals, semantic, t)
+    return decision
+
+
+def _decide_scores(signals: RuleSignals, scores: Scores | None, member_state: MemberState, t: Thresholds) -> Decision:
     base = decide_inline(signals, member_state, t)
     score_dict = scores.as_dict() if scores is not None else {}
     unavailable = [] if scores is not None else [
@@ -224,17 +263,92 @@ def decide(
     return with_(base)
 
 
+def _margin(semantic: Mapping[str, float], key: str, *others: str) -> float:
+    return semantic.get(f"semantic_{key}", 0.0) - max(semantic.get(f"semantic_{o}", 0.0) for o in others)
+
+
+def apply_semantic(decision: Decision, signals: RuleSignals, semantic: Mapping[str, float],
+                   thresholds: Thresholds | None = None) -> Decision:
+    """Combine nearest-exemplar similarities with the decision so far and with whom the words are
+    aimed at (``signals.addressee``). Only ever adds:
+
+    * risk: escalate when ``semantic_risk`` is very high (with a clear margin over ok/distress),
+      or fairly high together with a distress rule hit; never for words aimed at someone else or
+      alongside an abuse rule ("go and kill yourself" is abuse, and stays held);
+    * toxic: flag (normal priority, never hold) a message aimed at someone else or at no one
+      identifiable, never a first-person one: self-directed distress is never toxic;
+    * insensitive: flag, same addressee rule;
+    * distress: an ``allow``/``none`` message about the writer becomes category ``distress``.
+
+    The similarities are recorded in ``Decision.scores`` under their own keys either way.
+    """
+    t = thresholds or Thresholds()
+    sim = {k: float(v) for k, v in semantic.items()}
+    scores = {**decision.scores, **sim}
+
+    def result(action: Action, category: Category, priority: Priority, *extra: dict[str, Any]) -> Decision:
+        return Decision(action, category, priority, list(decision.reasons) + list(extra), scores)
+
+    unchanged = result(decision.action, decision.category, decision.priority)
+    if decision.action == "escalate":
+        return unchanged
+
+    who = signals.addressee
+    risk = sim.get("semantic_risk", 0.0)
+    if who != "other" and not signals.abuse and decision.action != "hold":
+        risk_margin = _margin(sim, "risk", "ok", "distress")
+        if risk >= t.semantic_risk_escalate and risk_margin >= t.semantic_risk_margin:
+            return result("escalate", "risk", "urgent", _score_reason(
+                "semantic_risk", risk, t.semantic_risk_escalate, "semantic: very close to risk exemplars"))
+        if (signals.distress and risk >= t.semantic_risk_with_distress
+                and _margin(sim, "risk", "ok", "distress") >= t.semantic_risk_with_distress_margin):
+            return result("escalate", "risk", "urgent", _score_reason(
+                "semantic_risk", risk, t.semantic_risk_with_distress,
+                "semantic: close to risk exemplars, with a distress rule hit"))
+
+    if decision.action != "allow":
+        return unchanged  # already flagged or held by rules/classifier: keep their reasons
+
+    if who != "self":
+        toxic = sim.get("semantic_toxic", 0.0)
+        if (toxic >= t.semantic_toxic_flag
+                and _margin(sim, "toxic", "ok", "distress", "insensitive") >= t.semantic_toxic_margin):
+            return result("flag", "toxic", "normal", _score_reason(
+                "semantic_toxic", toxic, t.semantic_toxic_flag, "semantic: close to hostile exemplars; human review"))
+        insensitive = sim.get("semantic_insensitive", 0.0)
+        if (insensitive >= t.semantic_insensitive_flag
+                and _margin(sim, "insensitive", "ok", "distress", "toxic") >= t.semantic_insensitive_margin):
+            return result("flag", "insensitive", "normal", _score_reason(
+                "semantic_insensitive", insensitive, t.semantic_insensitive_flag,
+                "semantic: close to minimising/judging exemplars; human review"))
+
+    if decision.category == "none" and who != "other":
+        distress = sim.get("semantic_distress", 0.0)
+        if (distress >= t.semantic_distress_label
+                and _margin(sim, "distress", "ok", "toxic", "insensitive") >= t.semantic_distress_margin):
+            return result("allow", "distress", "low", _score_reason(
+                "semantic_distress", distress, t.semantic_distress_label, "semantic: close to distress exemplars"))
+    return unchanged
+
+
 def assess(
     texts: Sequence[str],
     classifier: Classifier | None,
     thresholds: Thresholds | None = None,
     member_state: MemberState | None = None,
+    *,
+    semantic_scorer: SemanticScorer | None = None,
 ) -> list[Decision]:
-    """Rules + classifier + policy for a batch of texts (evaluation, admin previews, the worker).
+    """Rules + classifier + semantic layer + policy for a batch of texts (evaluation, admin
+    previews; the worker does the same per batch).
 
-    ``classifier=None`` means rules only, and every decision says so in its reasons.
+    ``classifier=None`` means no classifier, and every decision says so in its reasons;
+    ``semantic_scorer=None`` means no semantic layer.
     """
     state = member_state or MemberState()
     signals = [rule_signals(text) for text in texts]
     scores: list[Scores | None] = list(classifier.score(list(texts))) if classifier is not None else [None] * len(texts)
-    return [decide(s, sc, state, thresholds) for s, sc in zip(signals, scores, strict=True)]
+    semantic: list[Mapping[str, float] | None] = (
+        list(semantic_scorer.score(list(texts))) if semantic_scorer is not None else [None] * len(texts))
+    return [decide(s, sc, state, thresholds, semantic=sem)
+            for s, sc, sem in zip(signals, scores, semantic, strict=True)]

@@ -198,6 +198,8 @@ def prompts_api(request: HttpRequest) -> JsonResponse:
 
 
 def _json_body(request: HttpRequest) -> dict[str, Any]:
+    if request.content_type != "application/json":
+        return request.POST.dict()
     if not request.body:
         return {}
     try:
