@@ -56,7 +56,16 @@ def login_view(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 def logout_view(request: HttpRequest) -> HttpResponse:
+    """Log out, and close every socket this login session opened (other devices stay in)."""
+    from chat.events import send_event_on_commit, session_group
+
+    session_key = request.session.session_key
     logout(request)
+    if session_key:
+        send_event_on_commit(
+            session_group(session_key),
+            {"type": "user.disconnect", "code": "not_authenticated", "message": "You have logged out.", "close_code": 4401},
+        )
     return redirect("login")
 
 

@@ -18,7 +18,7 @@ from django.conf import settings
 from accounts.models import User
 from chat import actions, selectors
 from chat.errors import ChatError
-from chat.events import room_group, user_group
+from chat.events import room_group, session_group, user_group
 
 logger = logging.getLogger(__name__)
 
@@ -156,7 +156,11 @@ class RoomConsumer(AsyncWebsocketConsumer):
             code = CLOSE_NOT_FOUND if exc.code == "not_found" else CLOSE_FORBIDDEN
             await self._refuse(code, exc.code, exc.message)
             return
-        for group in (room_group(self.room.pk), user_group(self.user.pk)):
+        groups = [room_group(self.room.pk), user_group(self.user.pk)]
+        session_key = getattr(self.scope.get("session"), "session_key", None)
+        if session_key:
+            groups.append(session_group(session_key))
+        for group in groups:
             await self.channel_layer.group_add(group, self.channel_name)
             self.groups_joined.append(group)
         self.filters = await _filters(self.user)

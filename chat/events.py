@@ -23,6 +23,13 @@ def user_group(user_id: int) -> str:
     return f"user-{user_id}"
 
 
+def session_group(session_key: str) -> str:
+    """Every socket opened with one login session, so logging out closes exactly those."""
+    import hashlib
+
+    return "session-" + hashlib.sha256(session_key.encode()).hexdigest()[:40]
+
+
 def _send_now(group: str, event: dict[str, Any]) -> None:
     layer = get_channel_layer()
     if layer is None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
@@ -87,7 +89,10 @@ _test_db_name = env_str("TEST_DATABASE_NAME") or None
 if _test_db_name is None and DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not the in-memory default: in-memory SQLite uses shared-cache locking, which makes
     # concurrent writers fail instead of queueing as they do on the real file.
-    _test_db_name = str(BASE_DIR / "var" / "test-kindred.sqlite3")
+    # Per process, so two test runs on one machine never share (and corrupt) one file.
+    _test_db_name = str(BASE_DIR / "var" / f"test-kindred-{os.getpid()}.sqlite3")
+elif _test_db_name is None:
+    _test_db_name = f"test_{DATABASES['default'].get('NAME') or 'kindred'}_{os.getpid()}"
 DATABASES["default"]["TEST"] = {"NAME": _test_db_name}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -10,7 +10,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from accounts.models import User
-from chat.events import MODERATORS_GROUP
+from chat.events import MODERATORS_GROUP, session_group, user_group
 from moderation import selectors
 
 logger = logging.getLogger("kindred.access")
@@ -41,7 +41,10 @@ class ModerationConsumer(AsyncWebsocketConsumer):
             logger.warning("refused moderation socket to user %s (role %s)", user.pk, user.role)
             await self._refuse(4403, "forbidden", "Moderators only.")
             return
-        self.groups_joined = [MODERATORS_GROUP] + (["supervisors"] if user.is_supervisor else [])
+        self.groups_joined = [MODERATORS_GROUP, user_group(user.pk)] + (["supervisors"] if user.is_supervisor else [])
+        session_key = getattr(self.scope.get("session"), "session_key", None)
+        if session_key:
+            self.groups_joined.append(session_group(session_key))
         for group in self.groups_joined:
             await self.channel_layer.group_add(group, self.channel_name)
         self.joined = True
@@ -59,6 +62,17 @@ class ModerationConsumer(AsyncWebsocketConsumer):
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         # The feed is read-only for now; actions go through the HTTP API.
         await self.send(text_data=json.dumps({"type": "error", "code": "unknown_type", "message": "This socket only sends."}))
+
+    async def user_notice(self, event: dict[str, Any]) -> None:
+        """Private frames for this moderator (e.g. facilitator prompts) reach her here too."""
+        await self.send(text_data=json.dumps(event["frame"]))
+
+    async def user_filters_changed(self, event: dict[str, Any]) -> None:
+        return None
+
+    async def user_disconnect(self, event: dict[str, Any]) -> None:
+        await self.send(text_data=json.dumps({"type": "error", "code": event.get("code", "forbidden"), "message": event["message"]}))
+        await self.close(code=event.get("close_code", 4410))
 
     async def moderation_flag(self, event: dict[str, Any]) -> None:
         flag = await _flag(event["flag_id"])

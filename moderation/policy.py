@@ -63,12 +63,15 @@ class Thresholds:
     # similarity must exceed the best of the competing categories named in each comment.
     #: ``semantic_toxic`` at or above this, with the margin over ok/distress/insensitive, aimed at
     #: someone else (second person, or no one identifiable) → flag toxic.
-    semantic_toxic_flag: float = 0.45
-    semantic_toxic_margin: float = 0.06
+    semantic_toxic_flag: float = 0.36
+    semantic_toxic_margin: float = 0.0
     #: ``semantic_insensitive`` at or above this, with the margin over ok/distress/toxic, not
     #: first person → flag insensitive.
-    semantic_insensitive_flag: float = 0.45
-    semantic_insensitive_margin: float = 0.08
+    semantic_insensitive_flag: float = 0.36
+    semantic_insensitive_margin: float = 0.0
+    #: added to both flag thresholds when the words are aimed at no one identifiable (no "you"),
+    #: where a flag is likelier to be a general complaint ("nobody understands what this is like").
+    semantic_unaddressed_extra: float = 0.10
     #: ``semantic_distress`` at or above this, with the margin over ok/toxic/insensitive, not aimed
     #: at someone else → category distress (still ``allow``: support, never punishment).
     semantic_distress_label: float = 0.50
@@ -310,13 +313,14 @@ def apply_semantic(decision: Decision, signals: RuleSignals, semantic: Mapping[s
         return unchanged  # already flagged or held by rules/classifier: keep their reasons
 
     if who != "self":
+        extra = t.semantic_unaddressed_extra if who == "none" else 0.0
         toxic = sim.get("semantic_toxic", 0.0)
-        if (toxic >= t.semantic_toxic_flag
+        if (toxic >= t.semantic_toxic_flag + extra
                 and _margin(sim, "toxic", "ok", "distress", "insensitive") >= t.semantic_toxic_margin):
             return result("flag", "toxic", "normal", _score_reason(
                 "semantic_toxic", toxic, t.semantic_toxic_flag, "semantic: close to hostile exemplars; human review"))
         insensitive = sim.get("semantic_insensitive", 0.0)
-        if (insensitive >= t.semantic_insensitive_flag
+        if (insensitive >= t.semantic_insensitive_flag + extra
                 and _margin(sim, "insensitive", "ok", "distress", "toxic") >= t.semantic_insensitive_margin):
             return result("flag", "insensitive", "normal", _score_reason(
                 "semantic_insensitive", insensitive, t.semantic_insensitive_flag,

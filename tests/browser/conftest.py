@@ -55,6 +55,11 @@ ACCOUNTS = {
     "amara": Account("amara_e2e", "Amara", "member", "newborn"),
     "bea": Account("bea_e2e", "Bea", "member", "newborn"),
     "morgan": Account("morgan_e2e", "Morgan", "moderator"),
+    # Their own accounts for the safety tests, so a warning, a mute or a support card there never
+    # shows up in another test's screenshots.
+    "cleo": Account("cleo_e2e", "Cleo", "member", "newborn"),
+    "dana": Account("dana_e2e", "Dana", "member", "newborn"),
+    "rowan": Account("rowan_e2e", "Rowan", "moderator"),
 }
 
 
@@ -132,10 +137,12 @@ class LiveServer:
         assert self.proc is None, "server already running"
         self.starts += 1
         self._log = self.log_path.open("a")
-        self._log.write(f"\n=== daphne start #{self.starts} on port {self.port}\n")
+        self._log.write(f"\n=== manage.py serve start #{self.starts} on port {self.port}\n")
         self._log.flush()
+        # `serve` is Daphne plus the embedded moderation worker (MODERATION_EMBEDDED_WORKER in
+        # the env below): without a worker nothing is assessed, so no support card, no queue item.
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), "config.asgi:application"],
+            [sys.executable, "manage.py", "serve", "--host", "127.0.0.1", "--port", str(self.port)],
             cwd=REPO, env=self.env, stdout=self._log, stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + 60
@@ -197,6 +204,8 @@ def live_server_proc(chromium_path: str) -> Iterator[LiveServer]:
         # The chat client is under test here, not the classifier: keep start-up fast and
         # deterministic unless the caller asks for a real one.
         "MODERATION_CLASSIFIER": os.environ.get("E2E_MODERATION_CLASSIFIER", "none"),
+        # Also with REDIS_URL set (CI), where it would otherwise default to off.
+        "MODERATION_EMBEDDED_WORKER": "true",
         "PYTHONUNBUFFERED": "1",
     }
     env.pop("DJANGO_SETTINGS_MODULE", None)

@@ -255,3 +255,34 @@ async def test_user_text_is_stored_raw_and_rendered_escaped(member, other_member
     assert 'rel="nofollow noopener ugc"' in new["message"]["html"]
     await a.disconnect()
     await b.disconnect()
+
+
+async def test_logging_out_closes_that_sessions_sockets_within_seconds(member):
+    from django.conf import settings as dj_settings
+    from django.test import Client
+
+    from tests.conftest import ORIGIN
+    from channels.testing import WebsocketCommunicator
+    from config.asgi import application
+    from asgiref.sync import sync_to_async
+
+    client = Client()
+    await sync_to_async(client.force_login)(member)
+    cookie = client.cookies[dj_settings.SESSION_COOKIE_NAME].value
+    comm = WebsocketCommunicator(
+        application, "/ws/rooms/newborn/",
+        headers=[(b"host", b"127.0.0.1:8000"), (b"origin", ORIGIN), (b"cookie", f"{dj_settings.SESSION_COOKIE_NAME}={cookie}".encode())],
+    )
+    assert (await comm.connect())[0]
+    await receive_until(comm, "room.joined")
+    other_device = await open_socket(member, "/ws/rooms/newborn/")
+    await other_device.connect()
+    await receive_until(other_device, "room.joined")
+    await sync_to_async(client.post)("/accounts/logout/")
+    error = await receive_until(comm, "error", timeout=3)
+    assert error["code"] == "not_authenticated"
+    assert (await comm.receive_output(timeout=3))["code"] == 4401
+    # Her phone, logged in separately, stays connected.
+    await other_device.send_json_to({"type": "ping"})
+    assert (await receive_until(other_device, "pong"))["type"] == "pong"
+    await other_device.disconnect()
