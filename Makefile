@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 # A CPU build of PyTorch lies on disk on our Linux x86-64 machines; installing it first stops pip
 # from pulling a multi-GB CUDA build as a dependency of detoxify.
-TORCH_WHEEL := $(firstword $(wildcard /opt/wheels/torch-2.13.0+cpu-cp311-*-linux*_x86_64.whl))
+TORCH_WHEEL := $(firstword $(wildcard /opt/wheels/torch-2.13.0+cpu-cp311-*x86_64.whl))
 PYTEST_ARGS ?=
 
 .PHONY: setup run test test-fast bench browser-deps migrate demo clean
