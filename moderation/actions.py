@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import logging
+from datetime import timedelta
 from typing import Any
 
+from django.conf import settings as django_settings
+from django.contrib.sessions.models import Session
+from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from chat.events import MODERATORS_GROUP, room_group, send_event_on_commit, user_group
@@ -12,8 +18,21 @@ from chat.models import AssessmentState, Message, MessageState, Room
 from chat.selectors import serialize_message
 from moderation import rules, selectors
 from moderation.audit import record_audit
-from moderation.models import Assessment, Flag, FlagSource, FlagState, Priority, Report, RoomPolicy
+from moderation.models import (
+    Assessment,
+    Flag,
+    FlagSource,
+    FlagState,
+    ModeratorNote,
+    Mute,
+    Notice,
+    Priority,
+    Report,
+    RoomPolicy,
+)
 from moderation.policy import Decision, decide
+
+logger = logging.getLogger("kindred.moderation")
 
 SUPPORT_CARD_TITLE = "You're not on your own"
 SUPPORT_CARD_TEXT = (
@@ -241,14 +260,6 @@ def do_set_on_duty(*, moderator, on_duty: bool) -> None:  # noqa: ANN001
 # and its audit record in one transaction, and pushes to whoever it affects after commit.
 # --------------------------------------------------------------------------------------------
 
-from datetime import timedelta  # noqa: E402
-
-from django.conf import settings as django_settings  # noqa: E402
-from django.contrib.sessions.models import Session  # noqa: E402
-from django.core.mail import send_mail  # noqa: E402
-
-from moderation.models import ModeratorNote, Mute, Notice  # noqa: E402
-
 CLAIM_TIMEOUT = timedelta(minutes=10)
 MUTE_DURATIONS_MINUTES = (15, 60, 24 * 60, 7 * 24 * 60)
 WARNING_TEMPLATE = (
@@ -362,9 +373,9 @@ def do_claim_flag(*, flag_id: int, acting_user) -> Flag:  # noqa: ANN001
     now = timezone.now()
     with transaction.atomic():
         taken = Flag.objects.filter(pk=flag_id).filter(
-            models_Q(state=FlagState.OPEN)
-            | models_Q(state=FlagState.CLAIMED, claimed_at__lt=now - CLAIM_TIMEOUT)
-            | models_Q(state=FlagState.CLAIMED, claimed_by=acting_user)
+            Q(state=FlagState.OPEN)
+            | Q(state=FlagState.CLAIMED, claimed_at__lt=now - CLAIM_TIMEOUT)
+            | Q(state=FlagState.CLAIMED, claimed_by=acting_user)
         ).update(state=FlagState.CLAIMED, claimed_by=acting_user, claimed_at=now)
         flag = Flag.objects.select_related("claimed_by").filter(pk=flag_id).first()
         if flag is None:
@@ -578,12 +589,8 @@ def _email_on_call(subject: str, body: str) -> None:
     try:
         send_mail(subject, body, None, recipients, fail_silently=False)
     except Exception:  # noqa: BLE001
-        import logging
+        logger.exception("could not email the on-call list")
 
-        logging.getLogger("kindred.moderation").exception("could not email the on-call list")
-
-
-from django.db.models import Q as models_Q  # noqa: E402
 
 
 def do_alert_missed_targets() -> int:

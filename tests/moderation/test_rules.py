@@ -7,7 +7,8 @@ import time
 import pytest
 
 from moderation.rule_patterns import RULES
-from moderation.rules import addressee, normalise, rule_signals
+from moderation.rules import _compiled_rules, _mask_idioms, _present, _trigger_table, _Words, addressee, normalise, rule_signals
+from tests.moderation.conftest import DATA_DIR, load_labelled
 
 
 @pytest.mark.parametrize("text,subcategory", [
@@ -95,3 +96,44 @@ def test_rules_are_fast_enough_to_run_inline() -> None:
         rule_signals(t)
     per_message = (time.perf_counter() - start) / len(texts)
     assert per_message < 0.002, f"{per_message * 1e6:.0f} µs per message"
+
+
+LONG_MESSAGE = (
+    "I don't really know where to start. He is eleven weeks and feeds every two hours, my partner sleeps in the "
+    "spare room and I'm the one up with him. My mum says we just got on with it in her day and I end up feeling "
+    "worse. I feel like I'm failing at all of it, some days I look at him and feel nothing, then I cry. The health "
+    "visitor asked me the questions and I lied because I was scared they'd think I couldn't cope. Does anyone else "
+    "feel like this around three months? Did it get better for you, and what actually helped? Thanks for reading. "
+) * 5
+
+
+def test_long_messages_are_fast_enough() -> None:
+    text = LONG_MESSAGE[:2000]
+    rule_signals(text)
+    runs = []
+    for _ in range(5):
+        start = time.perf_counter()
+        for _ in range(20):
+            rule_signals(text)
+        runs.append((time.perf_counter() - start) / 20)
+    # Target is < 1 ms on an idle machine; the bound here leaves room for a loaded CI runner.
+    assert min(runs) < 0.005, f"{min(runs) * 1e6:.0f} µs for a 2,000-character message"
+
+
+def _all_texts() -> list[str]:
+    texts = [row["text"] for f in sorted(DATA_DIR.glob("*.jsonl")) for row in load_labelled(f.name)]
+    return texts + [" ".join(texts[i:i + 12])[:2000] for i in range(0, len(texts), 12)] + [LONG_MESSAGE[:2000]]
+
+
+def test_literal_precheck_never_skips_a_rule_that_matches() -> None:
+    """The speed-up must not change decisions: whenever a rule's regex matches anywhere, one of its
+    literals is found, and (for per-sentence rules) the match lies inside one sentence."""
+    for text in _all_texts():
+        norm = _mask_idioms(normalise(text))
+        present = _present(norm, _Words(norm), _trigger_table())
+        for c in _compiled_rules():
+            for m in c.regex.finditer(norm):
+                if c.triggers is not None:
+                    assert not present.isdisjoint(c.triggers), (c.rule.id, text)
+                if c.per_sentence:
+                    assert not any(ch in m.group(0) for ch in ".!?\n"), (c.rule.id, text)
