@@ -74,7 +74,9 @@ def do_create_account(
             action="account.created",
             acting_user=acting_user,
             target_user=user,
-            after={"role": role, "stage": stage, "display_name": name},
+            # No display name: the pseudonym is replaced on erasure and audit rows cannot be
+            # rewritten; the target_user link shows the current one (docs/data-protection.md).
+            after={"role": role, "stage": stage},
         )
     return user
 
@@ -96,3 +98,171 @@ def do_change_stage(user: User, stage: str, *, acting_user: User) -> User:
             after={"stage": stage},
         )
     return user
+
+
+# --- Data rights (docs/data-protection.md) ----------------------------------------------------
+
+
+def _may_act_for(user: User, acting_user: User) -> None:
+    if acting_user is None or not (acting_user.pk == user.pk or acting_user.is_supervisor):
+        raise AccountError("Only the member herself or a supervisor can do this.")
+
+
+def do_export_member_data(user: User, *, acting_user: User) -> dict:
+    """Everything Kindred holds about a member that she gave us or that is about her, as one
+    JSON-ready dict: her account, her messages with their earlier versions, reactions, reports,
+    notices, mutes, and what moderators did about her messages. Audited as account.data_exported.
+
+    Moderators' private notes are included: they are about her, and UK GDPR gives her a right to
+    them. Other members' messages are not (they are theirs)."""
+    from chat.models import MemberFilter, Membership, Message, Reaction
+    from moderation.models import Flag, ModeratorNote, Mute, Notice, Report
+
+    _may_act_for(user, acting_user)
+
+    def when(value):  # noqa: ANN001, ANN202
+        return value.isoformat() if value else None
+
+    messages = []
+    for m in Message.objects.filter(author=user).select_related("room").prefetch_related("revisions").order_by("created_at", "pk"):
+        flag = Flag.objects.filter(message=m).first()
+        messages.append({
+            "room": m.room.slug, "seq": m.seq, "created_at": when(m.created_at), "text": m.body,
+            "content_note": m.content_note, "state": m.state, "edited_at": when(m.edited_at),
+            "earlier_versions": [{"revision": r.revision, "text": r.body, "replaced_at": when(r.replaced_at)} for r in m.revisions.all()],
+            "moderation": None if flag is None else {
+                "category": flag.category, "state": flag.state, "resolution": flag.resolution,
+                "created_at": when(flag.created_at), "resolved_at": when(flag.resolved_at),
+            },
+        })
+    data = {
+        "format": "kindred-member-data/1",
+        "generated_at": timezone.now().isoformat(),
+        "account": {
+            "username": user.username, "display_name": user.display_name, "role": user.role,
+            "stage": user.stage, "region": user.region, "joined": when(user.date_joined),
+            "adult_confirmed_at": when(user.adult_confirmed_at),
+            "guidelines_accepted_at": when(user.guidelines_accepted_at),
+            "suspended_at": when(user.suspended_at), "collapsed_topics": user.collapse_topics,
+        },
+        "rooms": [{"room": ms.room.slug, "joined_at": when(ms.joined_at)} for ms in Membership.objects.filter(user=user).select_related("room")],
+        "messages": messages,
+        "reactions": [{"room": r.message.room.slug, "seq": r.message.seq, "kind": r.kind, "created_at": when(r.created_at)}
+                      for r in Reaction.objects.filter(user=user).select_related("message__room")],
+        "reports_made": [{"room": r.flag.message.room.slug, "seq": r.flag.message.seq, "reason": r.reason, "created_at": when(r.created_at)}
+                         for r in Report.objects.filter(reporter=user).select_related("flag__message__room")],
+        "muted_or_blocked": [{"display_name": f.other.display_name, "kind": f.kind, "created_at": when(f.created_at)}
+                             for f in MemberFilter.objects.filter(owner=user).select_related("other")],
+        "notices": [{"kind": n.kind, "title": n.title, "text": n.text, "created_at": when(n.created_at)}
+                    for n in Notice.objects.filter(user=user)],
+        "posting_pauses": [{"room": mu.room.slug, "until": when(mu.until), "lifted_at": when(mu.lifted_at), "created_at": when(mu.created_at)}
+                           for mu in Mute.objects.filter(user=user).select_related("room")],
+        "moderator_notes": [{"kind": n.kind, "text": n.text, "created_at": when(n.created_at)}
+                            for n in ModeratorNote.objects.filter(member=user)],
+    }
+    with transaction.atomic():
+        record_audit(action="account.data_exported", acting_user=acting_user, target_user=user,
+                     after={"messages": len(messages)})
+    return data
+
+
+def erased_display_name(user: User) -> str:
+    return f"Former member {user.pk}"
+
+
+def do_erase_account(user: User, *, acting_user: User, reason: str = "") -> None:
+    """Erase a member's account: her words go from every table, her pseudonym is replaced, and she
+    is logged out everywhere and cannot log in again.
+
+    What stays: the rows that make the service accountable and the statistics honest, with no
+    text of hers in them: her messages as empty placeholders (so room sequence numbers and the
+    audit trail still line up), queue items about them (reasons without quoted words), and the
+    audit rows, which by design never held her words (docs/data-protection.md). Audited as
+    account.erased. Moderators' and supervisors' accounts cannot be erased here: change the role
+    first (their actions must stay attributable while they hold the role)."""
+    from django.contrib.admin.models import LogEntry
+    from django.contrib.auth.hashers import make_password
+    from django.contrib.contenttypes.models import ContentType
+
+    from chat.events import send_event_on_commit, user_group
+    from chat.models import MemberFilter, Membership, Message, Presence, Reaction
+    from moderation.actions import _end_sessions, scrub_message_text
+    from moderation.models import Flag, FlagState, ModeratorNote, Notice, Report, SecondReview
+
+    _may_act_for(user, acting_user)
+    if user.role != Role.MEMBER:
+        raise AccountError("Staff accounts are erased after a supervisor changes the role to member.")
+    with transaction.atomic():
+        user = User.objects.select_for_update().get(pk=user.pk)
+        if user.username.startswith("erased-"):
+            raise AccountError("This account has already been erased.")
+        old_name = user.display_name
+        new_name = erased_display_name(user)
+        message_ids = list(Message.objects.filter(author=user).values_list("pk", flat=True))
+        scrub_message_text(message_ids)
+        # Her messages stay as empty "deleted" placeholders so room sequence numbers have no gaps.
+        Message.objects.filter(pk__in=message_ids).update(state="deleted", client_id=_erased_client_id())
+        flags = Flag.objects.filter(message_id__in=message_ids)
+        flags.update(resolution_note="", supervisor_note="")
+        flags.exclude(state=FlagState.RESOLVED).update(
+            state=FlagState.RESOLVED, resolution="account_erased", resolved_at=timezone.now(), claimed_by=None
+        )
+        SecondReview.objects.filter(flag__message_id__in=message_ids).update(note="")
+        Report.objects.filter(reporter=user).update(reason="")
+        Notice.objects.filter(user=user).delete()
+        ModeratorNote.objects.filter(member=user).delete()
+        Reaction.objects.filter(user=user).delete()
+        MemberFilter.objects.filter(owner=user).delete()
+        MemberFilter.objects.filter(other=user).delete()
+        Membership.objects.filter(user=user).delete()
+        Presence.objects.filter(user=user).delete()
+        _scrub_facilitation(user, old_name, new_name)
+        LogEntry.objects.filter(content_type=ContentType.objects.get_for_model(User), object_id=str(user.pk)).update(
+            object_repr=new_name, change_message=""
+        )
+        user.username = f"erased-{user.pk}"
+        user.display_name = new_name
+        user.first_name = user.last_name = user.email = ""
+        user.stage = user.region = ""
+        user.collapse_topics = []
+        user.adult_confirmed_at = user.guidelines_accepted_at = user.last_login = None
+        user.password = make_password(None)
+        user.is_active = False
+        user.save()
+        record_audit(action="account.erased", acting_user=acting_user,
+                     target_user=user, after={"messages": len(message_ids)}, reason=reason)
+        _end_sessions(user)
+        send_event_on_commit(user_group(user.pk), {"type": "user.disconnect", "code": "erased",
+                                                    "message": "This account has been erased.", "close_code": 4410})
+
+
+def _erased_client_id():  # noqa: ANN202
+    """A per-row client id computed in SQL, replacing the one her device made up."""
+    from django.db.models import CharField, F, Value
+    from django.db.models.functions import Cast, Concat
+
+    return Concat(Value("erased-"), Cast(F("pk"), output_field=CharField()))
+
+
+def _scrub_facilitation(user: User, old_name: str, new_name: str) -> None:
+    """Facilitator prompts name the member they are about; replace her pseudonym there. Guarded:
+    facilitation may not be installed in every build."""
+    try:
+        from moderation.facilitation.models import PromptRecord
+    except ImportError:
+        return
+    from django.utils.html import escape
+
+    from chat.models import Message
+
+    for record in PromptRecord.objects.filter(target_user=user).select_related("message"):
+        if record.message is not None:
+            # The facilitator's message that carried the prompt names her.
+            Message.objects.filter(pk=record.message.pk).update(
+                body=record.message.body.replace(old_name, new_name),
+                html=record.message.html.replace(escape(old_name), escape(new_name)),
+            )
+        record.text = record.text.replace(old_name, new_name)
+        record.sent_text = record.sent_text.replace(old_name, new_name)
+        record.target = new_name[:30]
+        record.save(update_fields=["text", "sent_text", "target"])

@@ -79,3 +79,27 @@ class LoginForm(forms.Form):
 
 class StageForm(forms.Form):
     stage = forms.ChoiceField(choices=Stage.choices, label="Where are you now?")
+
+
+class EraseAccountForm(forms.Form):
+    """Erasing cannot be undone: ask for the password (someone else may be holding her phone)
+    and a typed confirmation."""
+
+    password = forms.CharField(widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}), label="Your password")
+    confirm = forms.CharField(label="Type ERASE to confirm", max_length=10,
+                              widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters"}))
+
+    def __init__(self, *args, user: User, **kwargs) -> None:  # noqa: ANN002, ANN003
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean_password(self) -> str:
+        password = self.cleaned_data["password"]
+        if not self.user.check_password(password):
+            raise forms.ValidationError("That password is not right.")
+        return password
+
+    def clean_confirm(self) -> str:
+        if self.cleaned_data["confirm"].strip().upper() != "ERASE":
+            raise forms.ValidationError("Type ERASE to confirm.")
+        return "ERASE"

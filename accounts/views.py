@@ -82,3 +82,49 @@ def change_stage(request: HttpRequest) -> HttpResponse:
             messages.success(request, "Your stage is updated; your room list now shows your new stage room.")
             return redirect("rooms")
     return render(request, "accounts/stage.html", {"form": form}, status=400 if form.errors else 200)
+
+
+# --- Data rights: download and erase (docs/data-protection.md) -------------------------------
+
+import json  # noqa: E402
+
+from django.core.serializers.json import DjangoJSONEncoder  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+from accounts.actions import do_erase_account, do_export_member_data  # noqa: E402
+from accounts.forms import EraseAccountForm  # noqa: E402
+
+
+@login_required
+@require_http_methods(["GET"])
+def my_data(request: HttpRequest) -> HttpResponse:
+    return render(request, "accounts/my_data.html", {"erase_form": EraseAccountForm(user=request.user)})
+
+
+@login_required
+@require_POST
+def download_my_data(request: HttpRequest) -> HttpResponse:
+    """POST, not GET: the download is audited, and a link someone else sends her must not
+    start it."""
+    data = do_export_member_data(request.user, acting_user=request.user)
+    response = HttpResponse(
+        json.dumps(data, ensure_ascii=False, indent=2, cls=DjangoJSONEncoder), content_type="application/json"
+    )
+    response["Content-Disposition"] = f'attachment; filename="kindred-my-data-{timezone.localdate():%Y%m%d}.json"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
+@require_POST
+def erase_my_account(request: HttpRequest) -> HttpResponse:
+    form = EraseAccountForm(request.POST, user=request.user)
+    if not form.is_valid():
+        return render(request, "accounts/my_data.html", {"erase_form": form}, status=400)
+    try:
+        do_erase_account(request.user, acting_user=request.user)
+    except AccountError as exc:
+        form.add_error(None, str(exc))
+        return render(request, "accounts/my_data.html", {"erase_form": form}, status=400)
+    logout(request)
+    return render(request, "accounts/erased.html")

@@ -172,6 +172,9 @@ DETOXIFY_CHECKPOINT = env_str("DETOXIFY_CHECKPOINT")  # explicit path overrides 
 MODELS_DIR = env_str("MODELS_DIR", str(BASE_DIR / "var" / "models"))
 TORCH_THREADS = env_int("TORCH_THREADS", 1)
 MODERATION_BATCH_SIZE = env_int("MODERATION_BATCH_SIZE", 32)
+# int8 dynamic quantization of the classifier on CPU (docs/performance.md); off until agreement
+# with fp32 has been checked on the real weights (`make bench` reports it when they are present).
+MODERATION_QUANTIZE = env_bool("MODERATION_QUANTIZE", False)
 MODERATION_POLL_SECONDS = env_float("MODERATION_POLL_SECONDS", 0.1)
 # The embedded default runs the moderation worker inside the web process (make run).
 MODERATION_EMBEDDED_WORKER = env_bool("MODERATION_EMBEDDED_WORKER", default=not REDIS_URL)
@@ -218,3 +221,7 @@ ONCALL_EMAILS = env_list("ONCALL_EMAILS", [])
 # The sentence-embedding layer beside the classifier (moderation.semantic, all-MiniLM-L6-v2).
 MODERATION_SEMANTIC = env_bool("MODERATION_SEMANTIC", True)
 CHAT_EDIT_WINDOW_SECONDS = env_int("CHAT_EDIT_WINDOW_SECONDS", 15 * 60)
+# --- Data protection (docs/data-protection.md) ------------------------------------------------
+# Message text older than this is removed by `manage.py purge_expired` (anonymous counts are
+# kept, and so is anything still under review). Audit entries are kept: they hold no member text.
+MESSAGE_RETENTION_DAYS = env_int("MESSAGE_RETENTION_DAYS", 365)

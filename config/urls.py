@@ -6,5 +6,6 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("", include("chat.urls")),
     path("", include("moderation.urls")),
+    path("", include("moderation.supervision.urls")),
     path("", include("frontend.urls")),
 ]

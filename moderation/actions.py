@@ -465,8 +465,11 @@ def do_warn_member(*, flag_id: int, acting_user, text: str = "") -> Flag:  # noq
         if len(body) > 2000:
             raise ModerationError("validation", "A warning can be at most 2000 characters.")
         _notify(author, kind="moderation.warning", title="A note from the moderators", text=body)
-        ModeratorNote.objects.create(member=author, author=acting_user, kind=ModeratorNote.Kind.WARNING, text=body, flag=flag)
-        record_audit(action="member.warned", acting_user=acting_user, target_user=author, message=flag.message, room=flag.message.room, after={"text": body})
+        note = ModeratorNote.objects.create(member=author, author=acting_user, kind=ModeratorNote.Kind.WARNING, text=body, flag=flag)
+        # The text lives in the (erasable) note, not in the append-only audit row: the default
+        # template names the member, and a moderator may quote her (docs/data-protection.md).
+        record_audit(action="member.warned", acting_user=acting_user, target_user=author, message=flag.message, room=flag.message.room,
+                     after={"note": note.pk, "template": not (text or "").strip()})
         _resolve(flag, acting_user=acting_user, resolution="warned")
     return flag
 
@@ -578,7 +581,8 @@ def do_add_moderator_note(*, member, acting_user, text: str) -> ModeratorNote:  
         raise ModerationError("validation", "A note needs 1–2000 characters.")
     with transaction.atomic():
         note = ModeratorNote.objects.create(member=member, author=acting_user, text=text)
-        record_audit(action="member.note_added", acting_user=acting_user, target_user=member, after={"text": text})
+        # The note's text stays in the note (erasable); the audit row keeps the fact of it.
+        record_audit(action="member.note_added", acting_user=acting_user, target_user=member, after={"note": note.pk})
     return note
 
 
@@ -621,3 +625,289 @@ def do_deliver_unread_notices(*, user) -> list[dict]:  # noqa: ANN001
         unread = list(Notice.objects.filter(user=user, read_at__isnull=True).order_by("created_at")[:20])
         Notice.objects.filter(pk__in=[n.pk for n in unread]).update(read_at=timezone.now())
     return [{"type": "notice", "id": n.pk, "kind": n.kind, "title": n.title, "text": n.text} for n in unread]
+
+
+# --------------------------------------------------------------------------------------------
+# --- Supervisor actions
+# Configuration (rooms, thresholds, helplines, roles), second reviews, exports and the
+# retention purge. Each checks the role on the server and writes its audit record in the same
+# transaction. Free text about a member (message text, notes) never goes into an audit row:
+# audit rows are append-only and must survive erasure (docs/data-protection.md).
+# --------------------------------------------------------------------------------------------
+
+from dataclasses import dataclass, field  # noqa: E402
+from datetime import date  # noqa: E402
+
+from accounts.models import Role  # noqa: E402
+from chat.models import MessageRevision, RoomKind  # noqa: E402
+from moderation.models import DailyCount, Helpline, ModeratorDuty, SecondReview  # noqa: E402
+
+ROOM_FIELDS = ("name", "description", "house_rules", "kind", "stage", "position", "is_archived")
+HELPLINE_FIELDS = ("name", "contact", "when", "hours", "url", "region", "show_on_support_card", "position", "is_active")
+
+
+def _changed(before: dict[str, Any], after: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    keys = [k for k in after if before.get(k) != after[k]]
+    return {k: before.get(k) for k in keys}, {k: after[k] for k in keys}
+
+
+def _jsonable(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, date) else value
+
+
+def do_save_room(*, room_id: int | None, fields: dict[str, Any], acting_user, slug: str = "", reason: str = "") -> Room:  # noqa: ANN001
+    """Create a room (with `slug`) or change one. Supervisors only; audited with the changed
+    fields before and after. Archiving a room keeps its history and closes it to new joins."""
+    _require_supervisor(acting_user)
+    unknown = set(fields) - set(ROOM_FIELDS)
+    if unknown:
+        raise ModerationError("validation", f"Unknown room field(s): {', '.join(sorted(unknown))}.")
+    if fields.get("kind", RoomKind.TOPIC) == RoomKind.STAGE and not fields.get("stage"):
+        raise ModerationError("validation", "A stage room needs a stage.")
+    with transaction.atomic():
+        if room_id is None:
+            if not slug or Room.objects.filter(slug=slug).exists():
+                raise ModerationError("validation", "Choose a web address (slug) no other room uses.")
+            room = Room(slug=slug)
+            before: dict[str, Any] = {}
+            action = "room.created"
+        else:
+            room = Room.objects.select_for_update().filter(pk=room_id).first()
+            if room is None:
+                raise ModerationError("not_found", "No such room.")
+            before = {name: getattr(room, name) for name in ROOM_FIELDS}
+            action = "room.updated"
+        for name, value in fields.items():
+            setattr(room, name, value)
+        room.save()
+        after = {name: getattr(room, name) for name in ROOM_FIELDS}
+        old, new = _changed(before, after)
+        if room_id is None:
+            new = {"slug": room.slug, **after}
+        if old or new:
+            record_audit(action=action, acting_user=acting_user, room=room, before=old, after=new, reason=reason)
+    return room
+
+
+def do_set_room_thresholds(*, room: Room, values: dict[str, float], acting_user, reason: str = "") -> RoomPolicy:  # noqa: ANN001
+    """The supervisor page's way to change thresholds: a role check, then do_update_room_policy
+    (which audits the before and after values)."""
+    _require_supervisor(acting_user)
+    try:
+        return do_update_room_policy(room=room, values=values, acting_user=acting_user, reason=reason)
+    except ValueError as exc:
+        raise ModerationError("validation", str(exc)) from exc
+
+
+def do_save_helpline(*, helpline_id: int | None, fields: dict[str, Any], acting_user, reason: str = "") -> Helpline:  # noqa: ANN001
+    """Add or change a helpline or resource. Supervisors only; audited with before and after."""
+    _require_supervisor(acting_user)
+    unknown = set(fields) - set(HELPLINE_FIELDS)
+    if unknown:
+        raise ModerationError("validation", f"Unknown helpline field(s): {', '.join(sorted(unknown))}.")
+    with transaction.atomic():
+        if helpline_id is None:
+            helpline = Helpline()
+            before: dict[str, Any] = {}
+        else:
+            helpline = Helpline.objects.select_for_update().filter(pk=helpline_id).first()
+            if helpline is None:
+                raise ModerationError("not_found", "No such helpline.")
+            before = {name: getattr(helpline, name) for name in HELPLINE_FIELDS}
+        for name, value in fields.items():
+            setattr(helpline, name, value)
+        helpline.save()
+        old, new = _changed(before, {name: getattr(helpline, name) for name in HELPLINE_FIELDS})
+        if old or new:
+            record_audit(action="helpline.created" if helpline_id is None else "helpline.updated",
+                         acting_user=acting_user, before=old, after={"id": helpline.pk, **new}, reason=reason)
+    return helpline
+
+
+def do_mark_helpline_verified(*, helpline_id: int, acting_user, on: date | None = None) -> Helpline:  # noqa: ANN001
+    """Someone rang the number or checked the website today and it is still right."""
+    _require_supervisor(acting_user)
+    on = on or timezone.localdate()
+    with transaction.atomic():
+        helpline = Helpline.objects.select_for_update().filter(pk=helpline_id).first()
+        if helpline is None:
+            raise ModerationError("not_found", "No such helpline.")
+        before = _jsonable(helpline.last_verified)
+        helpline.last_verified = on
+        helpline.save(update_fields=["last_verified"])
+        record_audit(action="helpline.verified", acting_user=acting_user,
+                     before={"id": helpline.pk, "last_verified": before},
+                     after={"id": helpline.pk, "last_verified": on.isoformat()})
+    return helpline
+
+
+def do_change_user_role(user, role: str, *, acting_user, reason: str = "") -> None:  # noqa: ANN001
+    """Make someone a member, moderator or supervisor. Supervisors only, never their own role
+    (so the last supervisor cannot lock everyone out). A moderator taken off the roster goes off
+    duty at once."""
+    _require_supervisor(acting_user)
+    if role not in Role.values:
+        raise ModerationError("validation", f"Role must be one of: {', '.join(Role.values)}.")
+    if user.pk == acting_user.pk:
+        raise ModerationError("forbidden", "Ask another supervisor to change your own role.")
+    with transaction.atomic():
+        from accounts.models import User
+
+        user = User.objects.select_for_update().get(pk=user.pk)
+        before = user.role
+        if before == role:
+            return
+        user.role = role
+        user.save(update_fields=["role"])
+        if role == Role.MEMBER:
+            now = timezone.now()
+            for duty in ModeratorDuty.objects.select_for_update().filter(moderator=user, ended_at__isnull=True):
+                duty.ended_at = now
+                duty.save(update_fields=["ended_at"])
+        record_audit(action="account.role_changed", acting_user=acting_user, target_user=user,
+                     before={"role": before}, after={"role": role}, reason=reason)
+
+
+def do_record_second_review(*, flag_id: int, agrees: bool, acting_user, note: str = "") -> SecondReview:  # noqa: ANN001
+    """A supervisor's second look at a resolved item. The note stays on the review (it may
+    describe the member's words); the audit row keeps the verdict."""
+    _require_supervisor(acting_user)
+    note = (note or "").strip()
+    if len(note) > 2000:
+        raise ModerationError("validation", "A note can be at most 2000 characters.")
+    with transaction.atomic():
+        flag = Flag.objects.select_for_update().select_related("message").filter(pk=flag_id).first()
+        if flag is None:
+            raise ModerationError("not_found", "No such queue item.")
+        if flag.state != FlagState.RESOLVED:
+            raise ModerationError("conflict", "Only resolved items can be reviewed.")
+        if flag.resolved_by_id == acting_user.pk:
+            raise ModerationError("forbidden", "A second review must be by someone else.")
+        if SecondReview.objects.filter(flag=flag, supervisor=acting_user).exists():
+            raise ModerationError("conflict", "You have already reviewed this item.")
+        review = SecondReview.objects.create(flag=flag, supervisor=acting_user, agrees=agrees, note=note)
+        record_audit(action="flag.second_review", acting_user=acting_user, message=flag.message,
+                     target_user=flag.resolved_by,
+                     after={"review": review.pk, "flag": flag.pk, "agrees": agrees, "resolution": flag.resolution})
+    return review
+
+
+def do_record_export(*, kind: str, fmt: str, filters: dict[str, Any], acting_user, target_user=None, room: Room | None = None) -> None:  # noqa: ANN001
+    """Audit an export before a byte of it is sent. `filters` must hold no free text a member
+    wrote (a text search is recorded only as having been used)."""
+    _require_supervisor(acting_user)
+    with transaction.atomic():
+        record_audit(action=f"export.{kind}", acting_user=acting_user, target_user=target_user, room=room,
+                     after={"format": fmt, "filters": filters})
+
+
+# --- Retention -----------------------------------------------------------------------------
+
+
+def scrub_reasons(reasons: list[Any]) -> list[Any]:
+    """Assessment and flag reasons without the words they quote (`span`), keeping which rule or
+    score fired, which is what classifier-quality analytics need."""
+    return [{k: v for k, v in r.items() if k != "span"} if isinstance(r, dict) else r for r in reasons or []]
+
+
+def scrub_message_text(message_ids: list[int]) -> None:
+    """Remove the text of these messages from every place that copies it: the message, its
+    earlier revisions, the quoted spans in assessments and flags, and what reporters wrote.
+    Call inside a transaction."""
+    from moderation.models import Assessment as AssessmentModel
+
+    Message.objects.filter(pk__in=message_ids).update(body="", html="", content_note="")
+    MessageRevision.objects.filter(message_id__in=message_ids).delete()
+    for model in (AssessmentModel, Flag):
+        for row in model.objects.filter(message_id__in=message_ids).only("pk", "reasons"):
+            cleaned = scrub_reasons(row.reasons)
+            if cleaned != row.reasons:
+                model.objects.filter(pk=row.pk).update(reasons=cleaned)
+    Report.objects.filter(flag__message_id__in=message_ids).exclude(reason="").update(reason="")
+
+
+@dataclass
+class PurgeResult:
+    cutoff: Any
+    messages: int = 0
+    days: int = 0
+    kept_under_review: int = 0
+    room_days: list[tuple[str, str, int]] = field(default_factory=list)
+
+
+def do_purge_expired(*, now=None, retention_days: int | None = None, dry_run: bool = False) -> PurgeResult:  # noqa: ANN001
+    """Remove the text and author of every message older than the retention period, except
+    messages whose queue item is not yet resolved (they are purged on a later run, once it is).
+
+    Before the text goes, each local day and room is counted into DailyCount, so analytics keep
+    their numbers. Each day is its own transaction: a purge interrupted half-way has purged whole
+    days and counted exactly those. Idempotent: a purged message has neither text nor author.
+    Audited once per run (actor: none, the system)."""
+    from datetime import datetime, time as dtime
+
+    from django.db.models import Count, Q as DQ
+
+    now = now or timezone.now()
+    days = django_settings.MESSAGE_RETENTION_DAYS if retention_days is None else retention_days
+    if days < 1:
+        raise ValueError("The retention period must be at least one day.")
+    cutoff = now - timedelta(days=days)
+    unresolved = Flag.objects.exclude(state=FlagState.RESOLVED).values("message_id")
+    expired = Message.objects.filter(created_at__lt=cutoff).exclude(body="", author__isnull=True)
+    result = PurgeResult(cutoff=cutoff)
+    result.kept_under_review = expired.filter(pk__in=unresolved).count()
+    candidates = expired.exclude(pk__in=unresolved)
+    first = candidates.order_by("created_at").values_list("created_at", flat=True).first()
+    if first is None:
+        return result
+    tz = timezone.get_current_timezone()
+    day = timezone.localtime(first, tz).date()
+    last_day = timezone.localtime(cutoff, tz).date()
+    while day <= last_day:
+        start = timezone.make_aware(datetime.combine(day, dtime.min), tz)
+        day_end = timezone.make_aware(datetime.combine(day + timedelta(days=1), dtime.min), tz)
+        end = min(day_end, cutoff)
+        with transaction.atomic():
+            todays = candidates.filter(created_at__gte=start, created_at__lt=end)
+            per_room = list(
+                todays.values("room_id").annotate(
+                    n=Count("id"),
+                    held=Count("id", filter=DQ(state=MessageState.HELD)),
+                    hidden=Count("id", filter=DQ(state=MessageState.HIDDEN)),
+                    deleted=Count("id", filter=DQ(state=MessageState.DELETED)),
+                    flagged=Count("flag"),
+                )
+            )
+            if per_room:
+                result.days += 1
+            for row in per_room:
+                result.messages += row["n"]
+                result.room_days.append((day.isoformat(), str(row["room_id"]), row["n"]))
+                if dry_run:
+                    continue
+                count = DailyCount.objects.select_for_update().filter(day=day, room_id=row["room_id"]).first()
+                if count is None:
+                    # Counted while every message of the day still has its author: the messages
+                    # kept under review today are purged later, and their authors are in here.
+                    day_window = Message.objects.filter(room_id=row["room_id"], created_at__gte=start,
+                                                        created_at__lt=day_end, author__isnull=False)
+                    count = DailyCount(day=day, room_id=row["room_id"],
+                                       authors=day_window.values("author_id").distinct().count())
+                count.messages += row["n"]
+                count.held += row["held"]
+                count.hidden += row["hidden"]
+                count.deleted += row["deleted"]
+                count.flagged += row["flagged"]
+                count.purged_at = now
+                count.save()
+            if per_room and not dry_run:
+                ids = list(todays.values_list("pk", flat=True))
+                scrub_message_text(ids)
+                Message.objects.filter(pk__in=ids).update(author=None)
+        day += timedelta(days=1)
+    if not dry_run and result.messages:
+        with transaction.atomic():
+            record_audit(action="retention.purged", acting_user=None,
+                         after={"messages": result.messages, "days": result.days, "retention_days": days,
+                                "cutoff": cutoff.isoformat(), "kept_under_review": result.kept_under_review})
+    return result

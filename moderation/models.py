@@ -278,3 +278,46 @@ class ModeratorPreference(models.Model):
     break_after_items = models.PositiveSmallIntegerField(default=25)
     break_after_minutes = models.PositiveSmallIntegerField(default=90)
 from moderation.facilitation.models import *  # noqa: F401,F403
+
+
+# --- Supervisor oversight ---------------------------------------------------------------------
+
+
+class SecondReview(models.Model):
+    """A supervisor's second look at a resolved queue item: would she have decided the same?
+    Agreement per moderator is shown on the analytics page. One review per item and supervisor."""
+
+    flag = models.ForeignKey(Flag, on_delete=models.CASCADE, related_name="second_reviews")
+    supervisor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    agrees = models.BooleanField()
+    note = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["flag", "supervisor"], name="one_second_review_per_supervisor"),
+        ]
+
+
+class DailyCount(models.Model):
+    """Anonymous per-room, per-day counts written by the retention purge before it removes
+    message text and authors, so analytics keep working after the text is gone.
+
+    `day` is the local (Europe/London) date. `authors` is the number of distinct members who
+    posted that day in that room, counted once, when the day was first purged (while every
+    message of the day still had its author)."""
+
+    day = models.DateField()
+    room = models.ForeignKey("chat.Room", on_delete=models.CASCADE, related_name="+")
+    messages = models.PositiveIntegerField(default=0)
+    authors = models.PositiveIntegerField(default=0)
+    held = models.PositiveIntegerField(default=0)
+    hidden = models.PositiveIntegerField(default=0)
+    deleted = models.PositiveIntegerField(default=0)
+    flagged = models.PositiveIntegerField(default=0)
+    purged_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["day", "room"]
+        constraints = [models.UniqueConstraint(fields=["day", "room"], name="one_daily_count_per_room_day")]

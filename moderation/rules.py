@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left, bisect_right
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from collections.abc import Sequence
 from typing import Literal
 
 from moderation.rule_patterns import IDIOMS, RULES, RulePattern
@@ -225,8 +225,8 @@ def _negated(prefix: str) -> bool:
 # the parsed pattern, never written by hand, so the pre-check cannot change what a rule matches;
 # a rule whose pattern cannot be bounded this way simply always runs.
 
-from re import _constants as _sre_c  # noqa: E402  (stdlib internals, stable across 3.11–3.13)
-from re import _parser as _sre_p  # noqa: E402
+from re import _constants as _sre_c
+from re import _parser as _sre_p
 
 _ENUM_CAP = 64  # largest exact string set tracked for one run of a pattern
 _ZERO_WIDTH = (_sre_c.AT, _sre_c.ASSERT, _sre_c.ASSERT_NOT)

@@ -70,9 +70,16 @@ def load_exemplars(path: Path = EXEMPLARS_PATH) -> list[Exemplar]:
 
 
 def sentences(text: str) -> list[str]:
-    """The sentences worth embedding on their own (none for a one-sentence message)."""
+    """The pieces worth embedding on their own (none for a one-sentence message): each sentence,
+    or, past :data:`MAX_SENTENCES`, that many runs of consecutive sentences, so every sentence of
+    a long message is still looked at and the cost stays bounded."""
     parts = [p.strip() for p in _SENTENCE_RE.split(text.strip()) if len(p.strip()) >= _MIN_SENTENCE_CHARS]
-    return parts[:MAX_SENTENCES] if len(parts) > 1 else []
+    if len(parts) <= 1:
+        return []
+    if len(parts) <= MAX_SENTENCES:
+        return parts
+    size = -(-len(parts) // MAX_SENTENCES)  # ceil
+    return [" ".join(parts[i:i + size]) for i in range(0, len(parts), size)]
 
 
 class SemanticScorer:
@@ -127,6 +134,6 @@ def load_semantic_scorer(embedder: Embedder | None = None, exemplars_path: Path 
         scorer = SemanticScorer(embedder, load_exemplars(exemplars_path))
         logger.info("semantic scorer %s ready in %.1fs", scorer.name, time.perf_counter() - started)
         return scorer
-    except Exception:  # noqa: BLE001 – any failure means "run without the semantic layer"
+    except Exception:
         logger.exception("semantic scorer unavailable; moderating without it")
         return None

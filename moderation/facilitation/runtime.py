@@ -171,7 +171,7 @@ class FacilitationRuntime:
         self._last_scan = now
         try:
             return self._step(now)
-        except Exception:  # noqa: BLE001
+        except Exception:
             logger.exception("facilitation step failed; engines will be rebuilt on the next step")
             self._runs.clear()
             return 0
@@ -259,7 +259,7 @@ class FacilitationRuntime:
                 model.encode(["warming up"])
                 self._warm_embedder = model
                 logger.info("facilitation: sentence model loaded")
-            except Exception:  # noqa: BLE001
+            except Exception:
                 logger.exception("facilitation: sentence model unavailable; drift prompts are off")
 
         self._warm_thread = threading.Thread(target=load, name="facilitation-warm-up", daemon=True)

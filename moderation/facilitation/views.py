@@ -31,11 +31,11 @@ def _error(code: str, message: str, status: int) -> JsonResponse:
     return JsonResponse({"error": {"code": code, "message": message}}, status=status)
 
 
-def supervisor_required(view):  # noqa: ANN001, ANN201
+def supervisor_required(view):
     """Supervisors only, checked on the server for every request; refusals are logged."""
 
     @wraps(view)
-    def wrapped(request: HttpRequest, *args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+    def wrapped(request: HttpRequest, *args, **kwargs):
         user = request.user
         if not user.is_authenticated:
             return redirect(f"/accounts/login/?next={request.path}")
@@ -151,7 +151,7 @@ def prompt_edit(request: HttpRequest, template_id: int | None = None) -> HttpRes
 # --- JSON API ---------------------------------------------------------------------------------------
 
 
-def _room_from_query(request: HttpRequest):  # noqa: ANN202
+def _room_from_query(request: HttpRequest):
     slug = request.GET.get("room", "")
     return access_room(request.user, slug)
 
@@ -211,7 +211,7 @@ def _json_body(request: HttpRequest) -> dict[str, Any]:
     return data
 
 
-def _prompt_action(request: HttpRequest, fn) -> JsonResponse:  # noqa: ANN001
+def _prompt_action(request: HttpRequest, fn) -> JsonResponse:
     if not request.user.is_authenticated:
         return _error("not_authenticated", "Please log in first.", 401)
     try:

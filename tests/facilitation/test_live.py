@@ -12,7 +12,12 @@ from django.utils import timezone
 from accounts.models import Role
 from chat.actions import do_send_message
 from chat.models import Message, Room
-from moderation.facilitation.actions import SessionFields, do_create_session, do_dismiss_prompt, do_send_prompt
+from moderation.facilitation.actions import (
+    SessionFields,
+    do_create_session,
+    do_dismiss_prompt,
+    do_send_prompt,
+)
 from moderation.facilitation.models import PromptRecord
 from moderation.facilitation.runtime import FacilitationRuntime
 from moderation.models import AuditEntry, Notice
@@ -22,7 +27,7 @@ from tests.facilitation.conftest import WordSentiment
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def runtime(name: str = "worker-a", **kw) -> FacilitationRuntime:  # noqa: ANN003
+def runtime(name: str = "worker-a", **kw) -> FacilitationRuntime:
     # No MiniLM here (drift has its own tests); every step scans; messages count at once.
     kw.setdefault("embedder", None)
     kw.setdefault("sentiment", WordSentiment())
@@ -30,7 +35,7 @@ def runtime(name: str = "worker-a", **kw) -> FacilitationRuntime:  # noqa: ANN00
 
 
 @pytest.fixture
-def facilitated(supervisor, moderator):  # noqa: ANN001, ANN201
+def facilitated(supervisor, moderator):
     """A one-hour session in the newborn room that started a second ago, run by Morgan."""
     start = timezone.now() - timedelta(seconds=1)
     return do_create_session(
@@ -46,14 +51,14 @@ def facilitated(supervisor, moderator):  # noqa: ANN001, ANN201
     )
 
 
-async def join(user, slug: str = "newborn"):  # noqa: ANN001, ANN201
+async def join(user, slug: str = "newborn"):
     comm = await open_socket(user, f"/ws/rooms/{slug}/")
     assert (await comm.connect())[0]
     await receive_until(comm, "room.joined")
     return comm
 
 
-def at(session, seconds: float):  # noqa: ANN001, ANN201
+def at(session, seconds: float):
     return session.starts_at + timedelta(seconds=seconds)
 
 

@@ -34,7 +34,7 @@ def room() -> Room:
     return Room.objects.get(slug="newborn")
 
 
-def fields(room: Room, facilitators: list, **kw) -> SessionFields:  # noqa: ANN003
+def fields(room: Room, facilitators: list, **kw) -> SessionFields:
     start = kw.pop("starts_at", timezone.now() + timedelta(days=1))
     return SessionFields(
         room=room,

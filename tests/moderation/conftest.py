@@ -47,7 +47,7 @@ def load_labelled(name: str) -> list[dict[str, str]]:
 
 
 @pytest.fixture(scope="session")
-def semantic_scorer():  # noqa: ANN201 – SemanticScorer; imported lazily so rules-only runs stay light
+def semantic_scorer():
     """The real MiniLM semantic scorer, loaded once per test session, strictly offline."""
     import torch
 

@@ -7,7 +7,16 @@ import time
 import pytest
 
 from moderation.rule_patterns import RULES
-from moderation.rules import _compiled_rules, _mask_idioms, _present, _trigger_table, _Words, addressee, normalise, rule_signals
+from moderation.rules import (
+    _compiled_rules,
+    _mask_idioms,
+    _present,
+    _trigger_table,
+    _Words,
+    addressee,
+    normalise,
+    rule_signals,
+)
 from tests.moderation.conftest import DATA_DIR, load_labelled
 
 
@@ -108,16 +117,25 @@ LONG_MESSAGE = (
 
 
 def test_long_messages_are_fast_enough() -> None:
+    """Relative, so a loaded CI runner does not make it flaky: the pre-checked rules must cost well
+    under half of simply running every regex over the text (absolute numbers are in
+    docs/moderation-quality.md; the target is < 1 ms on an idle machine)."""
     text = LONG_MESSAGE[:2000]
-    rule_signals(text)
-    runs = []
-    for _ in range(5):
-        start = time.perf_counter()
-        for _ in range(20):
-            rule_signals(text)
-        runs.append((time.perf_counter() - start) / 20)
-    # Target is < 1 ms on an idle machine; the bound here leaves room for a loaded CI runner.
-    assert min(runs) < 0.005, f"{min(runs) * 1e6:.0f} µs for a 2,000-character message"
+    norm = _mask_idioms(normalise(text))
+    regexes = [c.regex for c in _compiled_rules()]
+
+    def best_of(fn: object) -> float:
+        runs = []
+        for _ in range(7):
+            start = time.perf_counter()
+            for _ in range(10):
+                fn()  # type: ignore[operator]
+            runs.append((time.perf_counter() - start) / 10)
+        return min(runs)
+
+    ours = best_of(lambda: rule_signals(text))
+    every_regex = best_of(lambda: [list(r.finditer(norm)) for r in regexes])
+    assert ours < 0.5 * every_regex, f"{ours * 1e6:.0f} µs vs {every_regex * 1e6:.0f} µs for all regexes"
 
 
 def _all_texts() -> list[str]:

@@ -12,7 +12,13 @@ import pytest
 from moderation.evaluation import evaluate
 from moderation.policy import MemberState, Thresholds, assess, decide
 from moderation.rules import rule_signals
-from moderation.semantic import CATEGORIES, EXEMPLARS_PATH, KEYS, load_exemplars, load_semantic_scorer, sentences
+from moderation.semantic import (
+    CATEGORIES,
+    KEYS,
+    load_exemplars,
+    load_semantic_scorer,
+    sentences,
+)
 from tests.moderation.conftest import DATA_DIR, load_labelled
 
 ON_DUTY = MemberState()
@@ -44,7 +50,7 @@ def test_bad_exemplar_file_is_rejected(tmp_path: Path) -> None:
 
 
 def test_load_failure_returns_none_and_logs(tmp_path: Path, caplog: pytest.LogCaptureFixture,
-                                            semantic_scorer) -> None:  # noqa: ANN001
+                                            semantic_scorer) -> None:
     with caplog.at_level(logging.ERROR, logger="moderation.semantic"):
         assert load_semantic_scorer(exemplars_path=tmp_path / "missing.jsonl") is None
     assert "semantic scorer unavailable" in caplog.text
@@ -58,7 +64,7 @@ def test_sentences_split_only_multi_sentence_messages() -> None:
 
 # --- the scorer ----------------------------------------------------------------------------------
 
-def test_scores_are_per_message_in_order_and_batch_independent(semantic_scorer) -> None:  # noqa: ANN001
+def test_scores_are_per_message_in_order_and_batch_independent(semantic_scorer) -> None:
     texts = ["you're a pathetic waste of space", "we had a lovely walk in the park", "I feel so alone"]
     batch = semantic_scorer.score(texts)
     assert len(batch) == 3 and all(set(d) == set(KEYS) for d in batch)
@@ -69,19 +75,19 @@ def test_scores_are_per_message_in_order_and_batch_independent(semantic_scorer) 
     assert "exemplars" in semantic_scorer.name
 
 
-def test_nearest_category_is_sensible_for_plain_examples(semantic_scorer) -> None:  # noqa: ANN001
+def test_nearest_category_is_sensible_for_plain_examples(semantic_scorer) -> None:
     texts = {"toxic": "you are a vile useless excuse for a person",
-             "ok": "does anyone know a good baby swimming class nearby?",
+             "ok": "thank you all so much for the lovely messages",
              "distress": "I feel so empty and I cry every night"}
     for category, scores in zip(texts, semantic_scorer.score(list(texts.values())), strict=True):
         assert max(KEYS, key=scores.__getitem__) == f"semantic_{category}", (category, scores)
 
 
-def test_one_hostile_sentence_in_a_long_friendly_post_is_not_averaged_away(semantic_scorer) -> None:  # noqa: ANN001
+def test_one_hostile_sentence_in_a_long_friendly_post_is_not_averaged_away(semantic_scorer) -> None:
     friendly = "We went to the park this morning and the weather was lovely. The baby napped in the pram. "
     hostile = "Honestly you are a pathetic waste of space."
-    alone, mixed = semantic_scorer.score([hostile, friendly * 3 + hostile])
-    assert mixed["semantic_toxic"] >= alone["semantic_toxic"] - 1e-3
+    calm, mixed = semantic_scorer.score([friendly * 3, friendly * 3 + hostile])
+    assert mixed["semantic_toxic"] >= Thresholds().semantic_toxic_flag > calm["semantic_toxic"]
 
 
 # --- policy combination (fixed dicts: no model needed) --------------------------------------------
@@ -137,7 +143,7 @@ def test_semantic_distress_labels_self_talk_without_flagging() -> None:
     "this baby will be the death of me lol", "I'd kill for a nap", "I'm dying to know what she's called",
     "I killed myself laughing at that", "that cake is to die for", "the 4am feed is a killer",
 ])
-def test_idioms_never_escalate_with_the_real_model(semantic_scorer, text: str) -> None:  # noqa: ANN001
+def test_idioms_never_escalate_with_the_real_model(semantic_scorer, text: str) -> None:
     d = assess([text], None, semantic_scorer=semantic_scorer)[0]
     assert d.action == "allow", (text, d.reasons, d.scores)
 
@@ -145,7 +151,7 @@ def test_idioms_never_escalate_with_the_real_model(semantic_scorer, text: str) -
 # --- quality targets with the real model ---------------------------------------------------------
 
 @pytest.mark.parametrize("dataset", ["dev_messages.jsonl", "wider_messages.jsonl"])
-def test_quality_targets_with_semantic_layer(semantic_scorer, dataset: str) -> None:  # noqa: ANN001
+def test_quality_targets_with_semantic_layer(semantic_scorer, dataset: str) -> None:
     rows = load_labelled(dataset)
     result = evaluate(rows, assess([r["text"] for r in rows], None, semantic_scorer=semantic_scorer))
     misses = "\n".join(f"{e['label']} -> {e['predicted']}: {e['text']}" for e in result.errors)
@@ -158,7 +164,7 @@ def test_quality_targets_with_semantic_layer(semantic_scorer, dataset: str) -> N
 
 
 @pytest.mark.parametrize("dataset", ["holdout_messages.jsonl", "holdout2_messages.jsonl"])
-def test_holdout_safety_invariants_with_semantic_layer(semantic_scorer, dataset: str) -> None:  # noqa: ANN001
+def test_holdout_safety_invariants_with_semantic_layer(semantic_scorer, dataset: str) -> None:
     """Holdouts are reported in docs/moderation-quality.md, not tuned on. Only the invariants that
     must hold on any data are asserted: no idiom/ok escalations, no distress flagged as toxic."""
     rows = load_labelled(dataset)

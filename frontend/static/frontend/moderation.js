@@ -76,7 +76,7 @@ function queueItem(entry) {
   const li = el("li", `queue-item${flag.escalated ? " is-urgent" : ""}${flag.id === openFlagId ? " is-open" : ""}`);
   li.dataset.flagId = String(flag.id);
   li.dataset.category = flag.category;
-  if (flag.escalated) li.append(el("p", "pinned", "📌 Pinned: risk to the member"));
+  if (flag.escalated) li.append(el("p", "pinned", "▲ Pinned: risk to the member"));
   li.append(categoryBadges(flag));
   const link = el("a", "queue-link");
   link.href = `#item-${flag.id}`;
@@ -192,7 +192,7 @@ function connectFeed() {
     } else if (frame.type === "flag.resolved") {
       flags.delete(frame.flag_id);
       renderQueue();
-      if (frame.flag_id === openFlagId) loadDetail(openFlagId, { keepForms: true });
+      if (frame.flag_id === openFlagId) loadDetail(openFlagId);
     } else if (frame.type === "error" && (frame.code === "not_authenticated" || frame.code === "forbidden")) {
       refused = true;
       setFeed("stopped", frame.code === "not_authenticated" ? "Logged out: log in again" : "Not allowed");
@@ -318,13 +318,13 @@ async function run(label, fn, { success, keepOpen = true } = {}) {
     await fn();
     status.textContent = success || "Done.";
     loadDuty();
-    if (keepOpen) await loadDetail(openFlagId, { keepForms: false, keepStatus: true });
+    if (keepOpen) await loadDetail(openFlagId);
     return true;
   } catch (err) {
     status.textContent = "";
     error.textContent = err instanceof ApiError || err instanceof Error ? err.message : String(err);
     // What we showed may be stale (another moderator acted): re-read, keep her typing.
-    if (err.status === 409) await loadDetail(openFlagId, { keepForms: true, keepError: true });
+    if (err.status === 409) await loadDetail(openFlagId);
     return false;
   } finally {
     detailUi.root.classList.remove("is-busy");
@@ -411,7 +411,8 @@ function buildActions() {
       escNote.focus();
       return;
     }
-    run("Escalating", () => flagAction(flagId, "escalate", { note: escNote.value }), { success: "Escalated: the supervisors have been told." });
+    run("Escalating", () => flagAction(flagId, "escalate", { note: escNote.value }), { success: "Escalated: the supervisors have been told." })
+      .then((ok) => { if (ok) escNote.value = ""; });
   });
   escBox.append(field("Why (required)", escNote, "The supervisors on call get this note by email."), escalate);
 
@@ -489,43 +490,41 @@ function applyActionState() {
   }
 }
 
-function renderDetail({ keepStatus = false } = {}) {
-  const { flag, context } = detail;
+function detailHead(flag, context) {
   const message = flag.message;
-  const blur = shouldBlur(flag.category);
-  const root = ui.detail;
-  const oldStatus = keepStatus && detailUi ? detailUi.status.textContent : "";
-  const oldError = keepStatus && detailUi ? detailUi.error.textContent : "";
-
-  const top = el("div", "detail-top");
-  const back = el("a", "back-link", "← Back to the queue");
-  back.href = "#queue";
-  top.append(back);
-  const title = el("h2", "detail-title");
+  const head = el("div", "detail-head");
+  const title = el("h2", "detail-title", `${message.author.display_name || "(erased member)"} in ${message.room_name}`);
   title.id = "detail-title";
   title.tabIndex = -1;
-  title.textContent = `${message.author.display_name || "(erased member)"} in ${message.room_name}`;
-  const head = el("div", "detail-head");
   head.append(categoryBadges(flag), title);
   if (flag.state !== "resolved") head.append(waitLine(flag, flag.waiting_seconds));
   head.append(claimLine(flag, ME));
-  if (context.author_suspended) head.append(el("p", "detail-warning", "⛔ This account is suspended."));
+  if (context.author_suspended) head.append(el("p", "detail-warning", "⚠ This account is suspended."));
+  return head;
+}
 
+function messageSection(flag, blur) {
+  const message = flag.message;
   const msg = section("The message", "detail-message");
-  const meta = el("p", "ctx-meta", `#${message.seq} · ${when(message.created_at)} · ${message.state === "held" ? "held: only the author sees it" : message.state}`);
-  msg.append(meta, sensitiveText(message.body, { blur, className: "detail-body" }));
+  const stateText = message.state === "held" ? "held: only the author sees it" : message.state === "hidden" ? "hidden: members see “Removed by a moderator”" : message.state;
+  msg.append(el("p", "ctx-meta", `#${message.seq} · ${when(message.created_at)} · ${stateText}`));
+  msg.append(sensitiveText(message.body, { blur, className: "detail-body" }));
   const reasons = el("ul", "reasons");
   for (const reason of flag.reasons || []) reasons.append(el("li", null, describeReason(reason)));
   msg.append(el("h4", null, "Why it was flagged"), reasons);
+  return msg;
+}
 
+function conversationSection(flag, context, blur) {
   const conversation = section("Conversation around it", "detail-conversation");
   const ctx = el("ol", "ctx-list");
   for (const m of [...context.before, context.message, ...context.after]) ctx.append(contextMessage(m, { blurFlagged: blur }));
-  conversation.append(el("p", "help", `Up to 10 messages before and after, in ${message.room_name}.`), ctx);
+  conversation.append(el("p", "help", `Up to 10 messages before and after, in ${flag.message.room_name}.`), ctx);
+  return conversation;
+}
 
-  const actions = buildActions();
-
-  const reports = section(`Reports (${(context.reports || []).length})`);
+function contextSections(context) {
+  const reports = section(`Reports (${(context.reports || []).length})`, "detail-reports");
   reports.append(listOrNone(context.reports, (r) => {
     const li = el("li");
     li.append(el("strong", null, r.by), ` · ${when(r.created_at)}`);
@@ -533,14 +532,14 @@ function renderDetail({ keepStatus = false } = {}) {
     return li;
   }, "No member has reported it."));
 
-  const notes = section("Moderator notes on this member");
+  const notes = section("Moderator notes on this member", "detail-notes");
   notes.append(listOrNone(context.notes, (n) => {
     const li = el("li");
     li.append(el("p", "ctx-meta", `${n.kind === "warning" ? "Warning sent" : "Note"} by ${n.by || "a former moderator"} · ${when(n.created_at)}`), el("p", null, n.text));
     return li;
   }, "No notes yet."));
 
-  const earlier = section("Earlier flags");
+  const earlier = section("Earlier flags", "detail-earlier");
   earlier.append(listOrNone(context.earlier_flags, (f) => {
     const li = el("li");
     li.append(el("p", "ctx-meta", `${CATEGORY_LABELS[f.category] || f.category} · ${f.state}${f.resolution ? `: ${f.resolution}` : ""} · ${when(f.created_at)}`));
@@ -548,48 +547,85 @@ function renderDetail({ keepStatus = false } = {}) {
     return li;
   }, "None before this one."));
 
-  const elsewhere = section("Her recent messages in other rooms");
+  const elsewhere = section("Her recent messages in other rooms", "detail-elsewhere");
   elsewhere.append(listOrNone(context.author_elsewhere, (m) => {
     const li = el("li");
     li.append(el("p", "ctx-meta", `${m.room} · ${when(m.created_at)}${m.state !== "visible" ? ` · ${m.state}` : ""}`), el("p", "ctx-body", m.body));
     return li;
   }, "Nothing elsewhere recently."));
+  return { reports, notes, earlier, elsewhere };
+}
 
-  root.replaceChildren(top, head, msg, actions.box, conversation, reports, notes, earlier, elsewhere);
-  detailUi = { root, status: actions.status, error: actions.error, actions };
-  detailUi.status.textContent = oldStatus;
-  detailUi.error.textContent = oldError;
+/** Build the item's page once per opening; later reads only swap the parts that show data. */
+function renderDetail() {
+  const { flag, context } = detail;
+  const blur = shouldBlur(flag.category);
+  const root = ui.detail;
+  const top = el("div", "detail-top");
+  const back = el("a", "back-link", "← Back to the queue");
+  back.href = "#queue";
+  top.append(back);
+  const parts = {
+    head: detailHead(flag, context),
+    message: messageSection(flag, blur),
+    conversation: conversationSection(flag, context, blur),
+    ...contextSections(context),
+  };
+  const actions = buildActions();
+  root.replaceChildren(top, parts.head, parts.message, actions.box, parts.conversation, parts.reports, parts.notes, parts.earlier, parts.elsewhere);
+  detailUi = { root, status: actions.status, error: actions.error, actions, parts, shown: JSON.stringify(detail) };
   applyActionState();
+  const ctx = parts.conversation.querySelector(".ctx-list");
   const flagged = ctx.querySelector(".is-flagged");
   if (flagged) ctx.scrollTop = Math.max(0, flagged.offsetTop - ctx.offsetTop - 48);
 }
 
-/** A feed update for the open item: the claim line and buttons change, her typing stays. */
-function refreshDetailState(flag) {
-  if (!detail || detail.flag.id !== flag.id) return;
-  detail.flag = flag;
-  const head = ui.detail.querySelector(".detail-head");
-  const line = head && head.querySelector(".flag-claim");
-  if (line) line.replaceWith(claimLine(flag, ME));
+/** Fresh data for the open item: what she typed, opened and unblurred stays as it was. */
+function updateDetail() {
+  const { flag, context } = detail;
+  const { parts } = detailUi;
+  const blur = shouldBlur(flag.category);
+  const swap = (name, node) => {
+    parts[name].replaceWith(node);
+    parts[name] = node;
+  };
+  swap("head", detailHead(flag, context));
+  // Keep her choice to read the text: only the line with the state is redrawn.
+  parts.message.querySelector(".ctx-meta").replaceWith(messageSection(flag, blur).querySelector(".ctx-meta"));
+  const fresh = contextSections(context);
+  for (const name of ["reports", "notes", "earlier", "elsewhere"]) swap(name, fresh[name]);
+  const before = JSON.stringify([detailUi.context?.before, detailUi.context?.after, detailUi.context?.message]);
+  if (before !== JSON.stringify([context.before, context.after, context.message])) swap("conversation", conversationSection(flag, context, blur));
+  detailUi.context = context;
   applyActionState();
 }
 
-async function loadDetail(flagId, { keepForms = false, keepStatus = false, keepError = false } = {}) {
+/** A feed update for the open item: the claim line and buttons change, her typing stays. */
+function refreshDetailState(flag) {
+  if (!detail || detail.flag.id !== flag.id || !detailUi) return;
+  detail.flag = flag;
+  detailUi.parts.head.querySelector(".flag-claim")?.replaceWith(claimLine(flag, ME));
+  applyActionState();
+}
+
+async function loadDetail(flagId) {
   try {
     const data = await api(`/api/moderation/flags/${flagId}`);
     if (openFlagId !== flagId) return;
-    const first = !detail || detail.flag.id !== flagId;
+    const first = !detail || !detailUi || detail.flag.id !== flagId;
     detail = data;
-    if (first || !keepForms || !detailUi) {
-      renderDetail({ keepStatus: keepStatus || keepError });
+    if (first) {
+      renderDetail();
+      detailUi.context = data.context;
     } else {
-      // Keep what she typed: only the parts that depend on state change.
-      const head = ui.detail.querySelector(".detail-head");
-      head.querySelector(".flag-claim")?.replaceWith(claimLine(data.flag, ME));
-      applyActionState();
+      updateDetail();
     }
   } catch (err) {
     if (openFlagId !== flagId) return;
+    if (detailUi) {
+      detailUi.error.textContent = err.message;
+      return;
+    }
     ui.detail.replaceChildren();
     const back = el("a", "back-link", "← Back to the queue");
     back.href = "#queue";

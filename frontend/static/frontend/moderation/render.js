@@ -9,7 +9,7 @@ export function el(tag, className, text) {
 
 export function duration(seconds) {
   const s = Math.max(0, Math.round(seconds));
-  if (s < 60) return s === 1 ? "1 second" : `${s} seconds`;
+  if (s < 60) return "less than a minute";
   const m = Math.floor(s / 60);
   if (m < 60) return `${m} min`;
   const h = Math.floor(m / 60);
@@ -112,7 +112,7 @@ export function waitLine(flag, waitedSeconds) {
   const p = el("p", `flag-wait${missed ? " is-missed" : ""}`);
   p.dataset.flagId = String(flag.id);
   if (missed) {
-    p.append(el("strong", "flag-wait-missed", "⏰ Target missed"), ` · waiting ${duration(waitedSeconds)} (target ${duration(flag.target_seconds)})`);
+    p.append(el("strong", "flag-wait-missed", "⚠ Target missed"), ` · waiting ${duration(waitedSeconds)} (target ${duration(flag.target_seconds)})`);
   } else {
     p.textContent = `◷ Waiting ${duration(waitedSeconds)} · target ${duration(flag.target_seconds)}`;
   }

@@ -1,0 +1,124 @@
+"""Classifier throughput, run in its own process (fixed thread count):
+
+    python -m bench.classbench --model original --n-base 24 --n-opt 256 --out FILE
+
+Baseline: Detoxify's own predict() called once per message (same architecture, same threads).
+Optimised: the product's DetoxifyClassifier.score() (length-bucketed micro-batches of
+MODERATION_BATCH_SIZE), fp32 and with MODERATION_QUANTIZE (int8 dynamic quantization).
+Agreement of int8 against fp32 is reported on these random weights as a sanity figure, and on the
+real weights whenever MODELS_DIR holds a fetched model (manifest.json from fetch_models).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+import warnings
+from pathlib import Path
+
+warnings.filterwarnings("ignore")
+LABEL_THRESHOLDS = {"toxicity": 0.80, "insult": 0.70, "identity_attack": 0.50, "severe_toxicity": 0.50, "threat": 0.60}
+
+
+def _decisions(scores: list[dict[str, float]], thresholds: dict[str, float]) -> list[tuple]:
+    return [tuple(s.get(k, 0.0) >= v for k, v in thresholds.items()) for s in scores]
+
+
+def agreement(fp32: list[dict[str, float]], int8: list[dict[str, float]]) -> dict:
+    labels = [k for k in fp32[0] if k in LABEL_THRESHOLDS]
+    diffs = [abs(a[k] - b[k]) for a, b in zip(fp32, int8) for k in labels]
+    same_product = sum(a == b for a, b in zip(_decisions(fp32, LABEL_THRESHOLDS), _decisions(int8, LABEL_THRESHOLDS)))
+    # A stress test for random weights, whose scores all sit near 0.5: thresholds at each label's
+    # fp32 median put half the messages right at the decision boundary.
+    med = {k: sorted(s[k] for s in fp32)[len(fp32) // 2] for k in labels}
+    pairs = [(x, y) for a, b in zip(_decisions(fp32, med), _decisions(int8, med)) for x, y in zip(a, b)]
+    same_median_label = sum(x == y for x, y in pairs) / max(1, len(pairs))
+    return {"messages": len(fp32), "max_abs_score_diff": round(max(diffs), 4) if diffs else None,
+            "mean_abs_score_diff": round(sum(diffs) / len(diffs), 5) if diffs else None,
+            "decision_agreement_product_thresholds": round(same_product / len(fp32), 4),
+            "per_label_agreement_at_median_thresholds": round(same_median_label, 4)}
+
+
+def real_weights_agreement(model_type: str, texts: list[str], batch: int) -> dict | None:
+    from moderation.classifiers import DetoxifyClassifier, detoxify_model_dir, read_manifest
+
+    models_dir = os.environ.get("MODELS_DIR") or str(Path(__file__).resolve().parent.parent / "var" / "models")
+    d = detoxify_model_dir(models_dir, model_type)
+    manifest = read_manifest(d) if d.is_dir() else None
+    if not manifest or (d / "bench-random-weights.json").exists():
+        return None
+    fp = DetoxifyClassifier(model_type, models_dir=models_dir, batch_size=batch)
+    q = DetoxifyClassifier(model_type, models_dir=models_dir, batch_size=batch, quantize=True)
+    a = [s.as_dict() for s in fp.score(texts)]
+    b = [s.as_dict() for s in q.score(texts)]
+    out = agreement(a, b)
+    out["models_dir"] = str(d)
+    return out
+
+
+def main() -> int:
+    p = argparse.ArgumentParser()
+    p.add_argument("--model", default="original")
+    p.add_argument("--n-base", type=int, default=24)
+    p.add_argument("--n-opt", type=int, default=256)
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--batch", type=int, default=32)
+    p.add_argument("--reps", type=int, default=3)
+    p.add_argument("--out", required=True)
+    a = p.parse_args()
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    import torch
+
+    torch.set_num_threads(a.threads)
+    from detoxify import Detoxify
+
+    from bench.models import build, corpus
+    from moderation.classifiers import DetoxifyClassifier
+
+    t = time.monotonic()
+    ckpt, hf = build(a.model)
+    build_s = time.monotonic() - t
+    texts = corpus(max(a.n_opt, a.n_base))
+    base = Detoxify(checkpoint=str(ckpt), huggingface_config_path=str(hf))
+    fp = DetoxifyClassifier(a.model, checkpoint=str(ckpt), batch_size=a.batch, threads=a.threads)
+    q = DetoxifyClassifier(a.model, checkpoint=str(ckpt), batch_size=a.batch, threads=a.threads, quantize=True)
+    torch.set_num_threads(a.threads)
+    # Warm up each path once.
+    base.predict(texts[0]); fp.score(texts[:4]); q.score(texts[:4])  # noqa: E702
+
+    res = {"model": a.model, "threads": a.threads, "batch": a.batch, "build_seconds": round(build_s, 1),
+           "baseline": [], "fp32_batched": [], "int8_batched": []}
+    # Interleaved repetitions, so machine noise hits all three alike; medians are reported.
+    for rep in range(a.reps):
+        sample = texts[: a.n_base]
+        t = time.perf_counter()
+        with torch.inference_mode():
+            for text in sample:
+                base.predict(text)
+        res["baseline"].append(len(sample) / (time.perf_counter() - t))
+        t = time.perf_counter()
+        fp.score(sample)
+        res["fp32_batched"].append(len(sample) / (time.perf_counter() - t))
+        t = time.perf_counter()
+        q.score(sample)
+        res["int8_batched"].append(len(sample) / (time.perf_counter() - t))
+    fa = [s.as_dict() for s in fp.score(texts[: a.n_opt])]
+    qa = [s.as_dict() for s in q.score(texts[: a.n_opt])]
+    # Batched fp32 must equal per-message fp32 (padding is masked): check on a few.
+    single = base.predict(texts[:8])
+    res["batched_vs_single_max_diff"] = round(max(abs(single[k][i] - fa[i][k]) for i in range(8)
+                                                  for k in fa[0] if k in single), 6)
+    res["agreement_random_weights"] = agreement(fa, qa)
+    try:
+        res["agreement_real_weights"] = real_weights_agreement(a.model, texts[: a.n_opt], a.batch)
+    except Exception as exc:  # noqa: BLE001
+        res["agreement_real_weights"] = {"error": str(exc)}
+    Path(a.out).write_text(json.dumps(res))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

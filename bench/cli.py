@@ -1,0 +1,183 @@
+"""`python -m bench [--quick | --smoke] [--only NAME ...] [--no-docs]`"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+import traceback
+from pathlib import Path
+from typing import Any
+
+from bench import driver, report, scenarios
+from bench.util import PY, ROOT, VAR, machine, raise_nofile, write_json
+
+MODES: dict[str, dict[str, Any]] = {
+    "full": {
+        "reps": 3, "step_seconds": 3.0,
+        "fanout_sizes": [10, 100, 500], "fanout_ladder": [500, 1000, 2000, 4000, 8000, 16000],
+        "modcost_size": 50, "modcost_ladder": [5, 10, 20, 40, 80],
+        "class_models": ["original", "original-small", "unbiased"], "class_n": 32, "class_reps": 3,
+        "flag_capacity_burst": 96, "flag_seconds": 30, "flag_burst_seconds": 10,
+        "idle_sockets": 5000, "idle_procs": 4, "idle_seconds": 30,
+        "scale_size": 40, "scale_ladder": [10, 20, 40, 80],
+    },
+    "quick": {
+        "reps": 1, "step_seconds": 2.0,
+        "fanout_sizes": [10, 100, 500], "fanout_ladder": [1000, 2000, 4000, 8000],
+        "modcost_size": 50, "modcost_ladder": [5, 10, 20, 40],
+        "class_models": ["original"], "class_n": 16, "class_reps": 2,
+        "flag_capacity_burst": 64, "flag_seconds": 15, "flag_burst_seconds": 5,
+        "idle_sockets": 5000, "idle_procs": 4, "idle_seconds": 12,
+        "scale_size": 20, "scale_ladder": [10, 20, 40],
+    },
+    "smoke": {
+        "reps": 1, "step_seconds": 1.0,
+        "fanout_sizes": [5], "fanout_ladder": [25, 100],
+        "idle_sockets": 30, "idle_procs": 1, "idle_seconds": 2,
+    },
+}
+ALL = ["fanout", "moderation_cost", "classifier", "time_to_flag", "idle", "scale_out", "page_weight"]
+SMOKE = ["fanout", "idle", "page_weight"]
+NEEDS_MODEL = {"moderation_cost", "time_to_flag", "scale_out"}
+
+
+def _setup_sqlite(members: int, rooms: list[str]) -> tuple[Path, dict]:
+    run = VAR / "run"
+    run.mkdir(parents=True, exist_ok=True)
+    template = run / "template.sqlite3"
+    for suffix in ("", "-wal", "-shm"):
+        Path(str(template) + suffix).unlink(missing_ok=True)
+    out = run / "accounts.json"
+    subprocess.run([PY, "-m", "bench.djsetup", "setup", "--members", str(members), "--rooms", *rooms, "--out", str(out)],
+                   env=driver.env(DATABASE_URL=f"sqlite:///{template}"), check=True, timeout=600)
+    return template, json.loads(out.read_text())
+
+
+def _pg_helpers() -> dict[str, Any]:
+    import psycopg
+    import redis
+
+    redis.Redis(host="127.0.0.1", port=6379, socket_timeout=2).ping()
+    with psycopg.connect("host=127.0.0.1 port=5432 user=postgres dbname=postgres", autocommit=True, connect_timeout=3):
+        pass
+    created: list[str] = []
+
+    def create(tag: str) -> str:
+        name = f"kindred_bench_{os.getpid()}_{tag}"
+        with psycopg.connect("host=127.0.0.1 port=5432 user=postgres dbname=postgres", autocommit=True) as c:
+            c.execute(f'DROP DATABASE IF EXISTS "{name}"')
+            c.execute(f'CREATE DATABASE "{name}"')
+        created.append(name)
+        return f"postgres://postgres@127.0.0.1:5432/{name}"
+
+    def setup(db_url: str, members: int) -> dict:
+        out = VAR / "run" / "pg-accounts.json"
+        subprocess.run([PY, "-m", "bench.djsetup", "setup", "--members", str(members), "--rooms", "scale", "--out", str(out)],
+                       env=driver.env(DATABASE_URL=db_url), check=True, timeout=600)
+        return json.loads(out.read_text())
+
+    def rep(db_url: str) -> dict:
+        out = VAR / "run" / "pg-report.json"
+        subprocess.run([PY, "-m", "bench.djsetup", "report", "--rooms", "scale", "--out", str(out)],
+                       env=driver.env(DATABASE_URL=db_url), check=True, timeout=120)
+        return json.loads(out.read_text())
+
+    def drop(db_url: str) -> None:
+        name = db_url.rsplit("/", 1)[1]
+        with psycopg.connect("host=127.0.0.1 port=5432 user=postgres dbname=postgres", autocommit=True) as c:
+            c.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    return {"create": create, "setup": setup, "report": rep, "drop": drop}
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--quick", action="store_true", help="fewer steps and repetitions (a couple of minutes)")
+    g.add_argument("--smoke", action="store_true", help="tiny sizes, no model: checks the harness works (< 60 s)")
+    p.add_argument("--only", nargs="*", choices=ALL, help="run only these scenarios")
+    p.add_argument("--no-docs", action="store_true", help="do not rewrite docs/performance.md")
+    p.add_argument("--model", default="original", help="Detoxify architecture for the server-side scenarios")
+    a = p.parse_args(argv)
+    mode = "smoke" if a.smoke else "quick" if a.quick else "full"
+    cfg = {**MODES["quick"], **MODES[mode]} if mode == "smoke" else dict(MODES[mode])
+    names = a.only or (SMOKE if mode == "smoke" else ALL)
+    raise_nofile()
+    started = time.time()
+    (VAR / "logs").mkdir(parents=True, exist_ok=True)
+    for old in (VAR / "logs").glob("*.log"):
+        old.unlink()
+    print(f"kindred bench: mode={mode}, scenarios={', '.join(names)}", flush=True)
+
+    rooms = [f"fan-{s}" for s in cfg["fanout_sizes"]] + ["modcost", "warm", "flag-cap", "flag"]
+    n_idle = cfg["idle_sockets"] if "idle" in names else 0
+    rooms += [f"idle-{i:03d}" for i in range((n_idle + 24) // 25)]
+    members_needed = max([n_idle, max(cfg["fanout_sizes"]), cfg.get("modcost_size", 0)]) + 3
+    t = time.monotonic()
+    template, accounts = _setup_sqlite(members_needed, rooms)
+    print(f"  accounts: {members_needed} members in {len(rooms)} rooms ({time.monotonic() - t:.1f} s)", flush=True)
+    ctx: dict[str, Any] = {"cfg": cfg, "template": template, "members": accounts["members"],
+                           "moderators": accounts["moderators"], "mode": mode}
+    if set(names) & NEEDS_MODEL:
+        from bench.models import ARCH, build
+
+        t = time.monotonic()
+        ckpt, hf = build(a.model)
+        ctx["model_env"] = {"MODERATION_CLASSIFIER": "detoxify", "DETOXIFY_MODEL": a.model, "DETOXIFY_CHECKPOINT": str(ckpt),
+                            "MODERATION_SEMANTIC": "1"}
+        ctx["model_name"] = f"Detoxify {a.model} ({ARCH[a.model][2]} architecture, random weights, fp32, 1 thread)"
+        print(f"  model {a.model}: {ckpt} ({time.monotonic() - t:.1f} s)", flush=True)
+    if "time_to_flag" in names:
+        out = VAR / "run" / "flagbait.json"
+        subprocess.run([PY, "-m", "bench.djsetup", "flagbait", "--out", str(out)],
+                       env=driver.env(DATABASE_URL=f"sqlite:///{template}"), check=False, timeout=300)
+        ctx["flagbait"] = json.loads(out.read_text()).get("texts", []) if out.exists() else []
+    if "scale_out" in names:
+        try:
+            ctx["pg"] = _pg_helpers()
+        except Exception as exc:  # noqa: BLE001
+            ctx["pg_error"] = f"PostgreSQL/Redis not reachable on 127.0.0.1 ({exc})"
+
+    results: dict[str, Any] = {}
+    rows: list[dict] = []
+    for name in names:
+        t = time.monotonic()
+        print(f"- {name} …", flush=True)
+        try:
+            r = getattr(scenarios, name)(ctx)
+        except Exception as exc:  # noqa: BLE001
+            traceback.print_exc()
+            r = {"rows": [scenarios.row(name.replace("_", " "), "scenario failed", note=f"{type(exc).__name__}: {exc}", met=False)],
+                 "raw": {"error": traceback.format_exc()}}
+        r["seconds"] = round(time.monotonic() - t, 1)
+        results[name] = r
+        rows += r["rows"]
+        for rw in r["rows"]:
+            print("    " + report.one_line(rw), flush=True)
+    meta = {"mode": mode, "started": time.strftime("%Y-%m-%d %H:%M:%S %Z", time.localtime(started)),
+            "seconds": round(time.time() - started, 1), "machine": machine(), "cfg": cfg,
+            "git": _git()}
+    table = report.table(rows)
+    print()
+    print(table)
+    print(f"\n{len(rows)} figures in {meta['seconds']} s (mode {mode}); raw results in var/bench/", flush=True)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    write_json(VAR / f"results-{mode}-{stamp}.json", {"meta": meta, "rows": rows, "results": results})
+    write_json(VAR / f"latest-{mode}.json", {"meta": meta, "rows": rows, "results": results})
+    if mode != "smoke" and not a.no_docs and not a.only:
+        report.write_docs(ROOT / "docs" / "performance.md", meta, rows, results)
+        print("docs/performance.md updated", flush=True)
+    return 0
+
+
+def _git() -> str:
+    try:
+        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True,
+                              timeout=5).stdout.strip()
+    except Exception:  # noqa: BLE001
+        return ""

@@ -1,0 +1,163 @@
+"""Database side of the harness, run as its own process against the database under test:
+
+    python -m bench.djsetup setup --members N --rooms slug:kind ... --out FILE
+    python -m bench.djsetup report --out FILE            (assessment counts and timings)
+    python -m bench.djsetup flagbait --out FILE          (texts only the worker's model stage flags)
+
+DATABASE_URL / REDIS_URL come from the environment exactly as for the server. Accounts are made in
+bulk with the ORM (no password hashing; the password is unusable), and each gets a Django session
+made with SessionStore's own encoding, so sockets authenticate with an ordinary session cookie.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import secrets
+import sys
+import time
+from datetime import timedelta
+
+
+def _django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+    import django
+
+    django.setup()
+
+
+def setup(args: argparse.Namespace) -> dict:
+    _django()
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.auth.hashers import make_password
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.contrib.sessions.models import Session
+    from django.core.management import call_command
+    from django.db import connection, transaction
+    from django.utils import timezone
+
+    from accounts.models import Role, Stage, User
+    from chat.models import Room, RoomKind
+
+    t0 = time.monotonic()
+    call_command("migrate", interactive=False, verbosity=0)
+    t_migrate = time.monotonic() - t0
+    backend = "accounts.backends.KindredBackend"
+    password = make_password(None)
+    now = timezone.now()
+    tag = secrets.token_hex(3)
+    with transaction.atomic():
+        for i, slug in enumerate(args.rooms):
+            Room.objects.get_or_create(slug=slug, defaults={
+                "name": f"Bench {slug}"[:80], "kind": RoomKind.TOPIC, "description": "benchmark room",
+                "house_rules": "be kind", "position": 1000 + i})
+        users = [User(username=f"bench-{tag}-{n}", display_name=f"Bench {tag} {n}", role=Role.MEMBER,
+                      stage=Stage.NEWBORN, password=password, adult_confirmed_at=now,
+                      guidelines_accepted_at=now) for n in range(args.members)]
+        users += [User(username=f"bench-{tag}-mod{n}", display_name=f"BenchMod {tag} {n}", role=Role.MODERATOR,
+                       password=password, adult_confirmed_at=now, guidelines_accepted_at=now)
+                  for n in range(args.moderators)]
+        User.objects.bulk_create(users, batch_size=1000)
+        users = list(User.objects.filter(username__startswith=f"bench-{tag}-").order_by("pk"))
+        store = SessionStore()
+        expire = now + timedelta(days=2)
+        sessions, out = [], {"members": [], "moderators": []}
+        for u in users:
+            key = secrets.token_hex(16)
+            data = {SESSION_KEY: str(u.pk), BACKEND_SESSION_KEY: backend, HASH_SESSION_KEY: u.get_session_auth_hash()}
+            sessions.append(Session(session_key=key, session_data=store.encode(data), expire_date=expire))
+            (out["moderators"] if u.role == Role.MODERATOR else out["members"]).append({"id": u.pk, "cookie": key})
+        Session.objects.bulk_create(sessions, batch_size=1000)
+    if connection.vendor == "sqlite":
+        with connection.cursor() as c:
+            c.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    out["rooms"] = list(args.rooms)
+    out["seconds"] = {"migrate": round(t_migrate, 2), "total": round(time.monotonic() - t0, 2)}
+    return out
+
+
+def report(args: argparse.Namespace) -> dict:
+    """Assessment bookkeeping after a run: every message assessed once, by whom, how fast."""
+    _django()
+    from django.db.models import Count
+
+    from chat.models import AssessmentState, Message
+    from moderation.models import Assessment, Flag
+
+    msgs = Message.objects.filter(room__slug__in=args.rooms) if args.rooms else Message.objects.all()
+    total = msgs.count()
+    pending = msgs.filter(assessment_state=AssessmentState.PENDING).count()
+    assessments = Assessment.objects.filter(message__in=msgs)
+    per_message = assessments.values("message_id", "revision").annotate(n=Count("id"))
+    twice = sum(1 for row in per_message if row["n"] > 1)
+    by_worker = dict(msgs.exclude(assessment_worker="").values_list("assessment_worker").annotate(n=Count("id")))
+    delays = []
+    fields = {f.name for f in Assessment._meta.get_fields()}
+    stamp = "created_at" if "created_at" in fields else ("assessed_at" if "assessed_at" in fields else None)
+    if stamp:
+        for created, assessed in assessments.values_list("message__created_at", stamp):
+            if created and assessed:
+                delays.append((assessed - created).total_seconds())
+    flags = Flag.objects.filter(message__in=msgs).count()
+    return {"messages": total, "pending": pending, "assessments": assessments.count(),
+            "assessed_twice": twice, "by_worker": by_worker, "assessment_delays": delays, "flags": flags}
+
+
+CANDIDATES = [
+    "you should just be grateful your baby is healthy, lots of people have it worse",
+    "honestly you are overreacting, every mum gets tired, just get on with it",
+    "maybe if you tried harder you would not feel like this",
+    "you chose to have a baby so stop moaning about it",
+    "formula is just lazy, you should have tried harder with breastfeeding",
+    "you just need to think positive and it will all be fine",
+    "stop being so dramatic about a bit of lost sleep",
+    "have you tried just going for a walk, depression is mostly in your head",
+    "some people would love to have a baby and you are complaining",
+    "it cannot be that bad, my sister had twins and managed fine",
+    "you are pathetic and nobody here wants to read your whining",
+    "what a ridiculous thing to say, you clearly have no idea",
+]
+
+
+def flagbait(args: argparse.Namespace) -> dict:
+    """Texts the inline rules let through but the worker's model stage (semantic layer) flags."""
+    _django()
+    from moderation.assessing import assess_text
+    from moderation.policy import MemberState, Thresholds
+
+    try:
+        from moderation.semantic import load_semantic_scorer
+
+        scorer = load_semantic_scorer()
+    except Exception as exc:  # noqa: BLE001
+        return {"texts": [], "why": f"semantic layer unavailable: {exc}"}
+    if scorer is None:
+        return {"texts": [], "why": "semantic layer unavailable"}
+    sims = scorer.score(CANDIDATES)
+    chosen = []
+    state = MemberState()
+    for text, sem in zip(CANDIDATES, sims, strict=True):
+        full = assess_text(text, thresholds=Thresholds(), member_state=state, scores=None, semantic=sem)
+        if full.inline.action == "allow" and full.model.action == "flag":
+            chosen.append(text)
+    return {"texts": chosen, "why": f"{len(chosen)} of {len(CANDIDATES)} candidates flag only at the model stage"}
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser()
+    p.add_argument("command", choices=["setup", "report", "flagbait"])
+    p.add_argument("--members", type=int, default=10)
+    p.add_argument("--moderators", type=int, default=1)
+    p.add_argument("--rooms", nargs="*", default=[])
+    p.add_argument("--out", required=True)
+    args = p.parse_args(argv)
+    result = {"setup": setup, "report": report, "flagbait": flagbait}[args.command](args)
+    with open(args.out, "w") as fh:
+        json.dump(result, fh, default=str)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

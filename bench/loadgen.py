@@ -1,0 +1,259 @@
+"""The load generator: a separate process that opens WebSockets over loopback and drives them.
+
+Protocol with the harness (one JSON object per line):
+  stdin  line 1: the spec (see `run`); later: `go <t0>` (wall-clock start), or `stop`.
+  stdout: {"event": "ready", ...} once every socket has joined, then {"event": "result", ...}.
+
+Every loop is bounded: the whole process gives up after spec["max_seconds"].
+Message bodies carry `#b<step>:<sender>:<idx>:<send time>` so any receiving process can compute
+delivery latency on the shared clock (same machine).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import sys
+import time
+from collections import Counter, defaultdict
+from typing import Any
+
+from websockets.asyncio.client import connect
+
+from bench.util import raise_nofile
+
+FILLER = ("thanks so much for this, it really helps to hear that other mums are up at night too "
+          "and that it does get easier with time and a bit of sleep").split()
+
+
+class Sock:
+    __slots__ = ("ws", "room", "send", "last_seq", "joined", "kind", "sid", "base")
+
+    def __init__(self, room: str, send: bool, kind: str = "room") -> None:
+        self.ws = None
+        self.room = room
+        self.send = send
+        self.kind = kind
+        self.last_seq = 0
+        self.joined = asyncio.get_running_loop().create_future()
+        self.sid = -1
+        self.base = ""
+
+
+class Run:
+    def __init__(self, spec: dict[str, Any]) -> None:
+        self.spec = spec
+        self.steps = spec.get("steps", [])
+        nsteps = max(1, len(self.steps))
+        self.recv = [0] * nsteps
+        self.lat: list[list[float]] = [[] for _ in range(nsteps)]
+        self.sent = [0] * nsteps
+        self.acked = [0] * nsteps
+        self.errors: Counter[str] = Counter()
+        self.out_of_order = 0
+        self.gaps = 0
+        self.frames = 0
+        self.pongs = 0
+        self.acks: dict[str, list] = {}      # client_id -> [room, seq, t_send]
+        self.t_send: dict[str, float] = {}
+        self.flags: list[list] = []          # [room, seq, t_seen, kind]
+        self.closed = 0
+
+    # --- receiving ----------------------------------------------------------------------------
+    async def reader(self, s: Sock) -> None:
+        try:
+            async for raw in s.ws:
+                self.frames += 1
+                if raw.startswith('{"type": "presence"') or raw.startswith('{"type": "typing"'):
+                    continue
+                now = time.time()
+                f = json.loads(raw)
+                t = f.get("type")
+                if t == "message.new":
+                    m = f["message"]
+                    seq = m.get("seq", 0)
+                    if seq <= s.last_seq:
+                        self.out_of_order += 1
+                    elif s.last_seq and seq > s.last_seq + 1:
+                        self.gaps += seq - s.last_seq - 1
+                    s.last_seq = max(s.last_seq, seq)
+                    body = m.get("body") or ""
+                    i = body.rfind("#b")
+                    if i >= 0:
+                        try:
+                            step, _sid, _idx, ts = body[i + 2:].split(":")
+                            k = int(step)
+                            self.recv[k] += 1
+                            self.lat[k].append(round((now - float(ts)) * 1000, 2))
+                        except (ValueError, IndexError):
+                            pass
+                elif t == "message.ack":
+                    cid = f.get("client_id", "")
+                    parts = cid.split("-")
+                    if len(parts) >= 4 and parts[0] == "b":
+                        try:
+                            self.acked[int(parts[2])] += 1
+                        except (ValueError, IndexError):
+                            pass
+                    if self.spec.get("record_acks"):
+                        self.acks[cid] = [f["message"]["room"] if isinstance(f["message"].get("room"), str) else s.room,
+                                          f["message"]["seq"], self.t_send.get(cid)]
+                elif t == "room.joined" or t == "moderation.ready":
+                    s.last_seq = f.get("last_seq", 0) or 0
+                    if not s.joined.done():
+                        s.joined.set_result(True)
+                elif t in ("flag.new", "flag.urgent", "flag.changed"):
+                    msg = (f.get("flag") or {}).get("message") or {}
+                    self.flags.append([msg.get("room"), msg.get("seq"), now, t])
+                elif t == "pong":
+                    self.pongs += 1
+                elif t == "error":
+                    self.errors[f.get("code", "?")] += 1
+                    if not s.joined.done():
+                        s.joined.set_result(False)
+        except Exception as exc:  # noqa: BLE001
+            self.errors[f"closed:{type(exc).__name__}"] += 1
+        finally:
+            self.closed += 1
+            if not s.joined.done():
+                s.joined.set_result(False)
+
+    # --- connecting -------------------------------------------------------------------------
+    async def open(self, s: Sock, cookie: str, sem: asyncio.Semaphore) -> bool:
+        base = s.base or self.spec["base"]
+        path = f"/ws/rooms/{s.room}/" if s.kind == "room" else "/ws/moderation/"
+        async with sem:
+            for attempt in range(3):
+                try:
+                    s.ws = await connect(
+                        base + path, origin=base.replace("ws://", "http://"), additional_headers={"Cookie": f"sessionid={cookie}"},
+                        compression=None, ping_interval=None, max_size=2**23, open_timeout=60, close_timeout=2,
+                        max_queue=None,
+                    )
+                    break
+                except Exception as exc:  # noqa: BLE001
+                    self.errors[f"connect:{type(exc).__name__}"] += 1
+                    await asyncio.sleep(0.5 * (attempt + 1))
+            else:
+                return False
+            asyncio.get_running_loop().create_task(self.reader(s))
+            try:
+                return await asyncio.wait_for(s.joined, 60)
+            except asyncio.TimeoutError:
+                self.errors["join_timeout"] += 1
+                return False
+
+    # --- sending ----------------------------------------------------------------------------
+    async def sender(self, s: Sock, t0: float, k: int) -> None:
+        total = self.spec["total_senders"]
+        texts = self.spec.get("texts") or [" ".join(FILLER[:10])]
+        step = self.steps[k]
+        rate = step["rate"] / total
+        count = int(rate * step["duration"] + 1e-9)
+        phase = (s.sid / total) / rate if rate else 0
+        for i in range(count):
+            target = t0 + phase + i / rate
+            delay = target - time.time()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            now = time.time()
+            cid = f"b-{s.sid}-{k}-{i}"
+            text = texts[(i + s.sid) % len(texts)]
+            body = f"{text} #b{k}:{s.sid}:{i}:{now:.6f}"
+            self.t_send[cid] = now
+            try:
+                await s.ws.send(json.dumps({"type": "message.send", "client_id": cid, "body": body}))
+                self.sent[k] += 1
+            except Exception as exc:  # noqa: BLE001
+                self.errors[f"send:{type(exc).__name__}"] += 1
+
+    async def pinger(self, s: Sock, hold: float) -> None:
+        interval = self.spec.get("ping_interval", 25.0)
+        end = time.time() + hold
+        await asyncio.sleep(random.random() * interval)
+        while time.time() < end:
+            try:
+                await s.ws.send('{"type": "ping"}')
+            except Exception:  # noqa: BLE001
+                return
+            await asyncio.sleep(interval)
+
+
+async def _readline() -> str:
+    loop = asyncio.get_running_loop()
+    return (await loop.run_in_executor(None, sys.stdin.readline)).strip()
+
+
+def _emit(obj: dict[str, Any]) -> None:
+    sys.stdout.write(json.dumps(obj) + "\n")
+    sys.stdout.flush()
+
+
+async def run(spec: dict[str, Any]) -> None:
+    r = Run(spec)
+    sem = asyncio.Semaphore(spec.get("connect_concurrency", 50))
+    socks: list[Sock] = []
+    cookies: list[str] = []
+    for i, item in enumerate(spec["sockets"]):
+        s = Sock(item.get("room", ""), bool(item.get("send")), item.get("kind", "room"))
+        s.base = item.get("base", "")
+        socks.append(s)
+        cookies.append(item["cookie"])
+    senders = [s for s in socks if s.send]
+    for j, s in enumerate(senders):
+        s.sid = spec.get("sender_offset", 0) + j
+    t_c = time.monotonic()
+    ok = await asyncio.gather(*(r.open(s, c, sem) for s, c in zip(socks, cookies)))
+    _emit({"event": "ready", "connected": sum(ok), "failed": len(ok) - sum(ok),
+           "connect_seconds": round(time.monotonic() - t_c, 2), "errors": dict(r.errors)})
+    while True:
+        line = await _readline()
+        if not line.startswith("go"):
+            break
+        parts = line.split()
+        t0 = float(parts[1])
+        arg = float(parts[2]) if len(parts) > 2 else 0.0
+        frames_before, pongs_before = r.frames, r.pongs
+        errors_before = Counter(r.errors)
+        delay = t0 - time.time()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        result: dict[str, Any] = {"event": "result"}
+        if spec["mode"] == "idle":
+            hold = arg
+            if spec.get("ping_interval"):
+                await asyncio.gather(*(r.pinger(s, hold) for s in socks if s.ws is not None))
+            else:
+                await asyncio.sleep(hold)
+        else:
+            k = int(arg)
+            await asyncio.gather(*(r.sender(s, t0, k) for s in senders if s.ws is not None))
+            end = t0 + r.steps[k]["duration"] + spec.get("grace", 1.0)
+            while time.time() < end:
+                await asyncio.sleep(0.05)
+            result.update({"step": k, "recv": r.recv[k], "lat": r.lat[k], "sent": r.sent[k], "acked": r.acked[k],
+                           "acks": r.acks, "flags": r.flags})
+            r.acks, r.flags = {}, []
+        errs = Counter(r.errors)
+        errs.subtract(errors_before)
+        result.update({"errors": {k2: v for k2, v in errs.items() if v}, "out_of_order": r.out_of_order,
+                       "gaps": r.gaps, "frames": r.frames - frames_before, "pongs": r.pongs - pongs_before,
+                       "still_open": sum(1 for s in socks if s.ws is not None) - r.closed})
+        _emit(result)
+    await asyncio.gather(*(s.ws.close() for s in socks if s.ws is not None), return_exceptions=True)
+
+
+def main() -> int:
+    raise_nofile()
+    spec = json.loads(sys.stdin.readline())
+    try:
+        asyncio.run(asyncio.wait_for(run(spec), spec.get("max_seconds", 300)))
+    except asyncio.TimeoutError:
+        _emit({"event": "timeout"})
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

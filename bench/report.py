@@ -1,0 +1,75 @@
+"""The printed table and docs/performance.md."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def _v(x: Any) -> str:
+    if x is None:
+        return "–"
+    if isinstance(x, float):
+        return f"{x:.3g}" if abs(x) < 100 else f"{x:,.0f}"
+    return str(x)
+
+
+def _ratio(x: Any) -> str:
+    return "–" if x is None else f"{x:.2f}×"
+
+
+def _met(m: bool | None) -> str:
+    return {True: "met", False: "MISSED", None: "–"}[m]
+
+
+def one_line(r: dict[str, Any]) -> str:
+    return (f"{r['scenario']}: {r['figure']}: kindred {_v(r['kindred'])}, baseline {_v(r['baseline'])}, "
+            f"ratio {_ratio(r['ratio'])}, target {r['target'] or '–'} → {_met(r['met'])}")
+
+
+def table(rows: list[dict[str, Any]]) -> str:
+    head = ["scenario", "figure", "Kindred", "baseline", "ratio", "target", "result"]
+    body = [[r["scenario"], r["figure"], _v(r["kindred"]), _v(r["baseline"]), _ratio(r["ratio"]), r["target"] or "–",
+             _met(r["met"])] for r in rows]
+    widths = [max(len(str(x)) for x in col) for col in zip(head, *body)]
+    widths = [min(w, 70) for w in widths]
+    line = "+".join("-" * (w + 2) for w in widths)
+    out = [" | ".join(h.ljust(w) for h, w in zip(head, widths)), line]
+    out += [" | ".join(str(c)[:w].ljust(w) for c, w in zip(b, widths)) for b in body]
+    return "\n".join(out)
+
+
+def markdown_table(rows: list[dict[str, Any]]) -> str:
+    out = ["| scenario | figure | Kindred | baseline | ratio | target | result | notes |", "|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        note = str(r.get("note") or "").replace("|", "/")
+        out.append(f"| {r['scenario']} | {r['figure']} | {_v(r['kindred'])} | {_v(r['baseline'])} | "
+                   f"{_ratio(r['ratio'])} | {r['target'] or '–'} | **{_met(r['met'])}** | {note} |")
+    return "\n".join(out)
+
+
+def write_docs(path, meta: dict[str, Any], rows: list[dict[str, Any]], results: dict[str, Any]) -> None:  # noqa: ANN001
+    from bench.analysis import analysis, method
+
+    m = meta["machine"]
+    text = f"""# Performance
+
+Measured by `make bench` (the harness in `bench/`). Every figure that has a baseline was measured
+against it **in the same run**, on the same machine, with the same load generator; ratios are
+Kindred ÷ baseline, and where a scenario repeats, the figure is the median of the runs.
+This file is rewritten by every full or `--quick` run; raw results (every step, every latency
+percentile) are in `var/bench/latest-<mode>.json`.
+
+## Latest results
+
+Run: `{meta['mode']}` mode, {meta['started']}, {meta['seconds']:.0f} s, commit `{meta.get('git') or '?'}`.
+Machine: {m.get('cpus')} CPUs ({m.get('cpu_model')}), {m.get('mem_gib')} GiB, Python {m.get('python')},
+Linux {m.get('kernel')}; load average at start {m.get('load_avg_at_start')}. The machine is shared and
+noisy: absolute numbers move from run to run by tens of percent; the ratios move much less.
+
+{markdown_table(rows)}
+
+{analysis(rows, results, meta)}
+
+{method(meta)}
+"""
+    path.write_text(text)

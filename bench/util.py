@@ -1,0 +1,161 @@
+"""Small helpers: processes, ports, /proc sampling, statistics. No Django here."""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+VAR = ROOT / "var" / "bench"
+PY = sys.executable
+
+
+def raise_nofile(limit: int = 20000) -> int:
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    want = min(hard, max(soft, limit)) if hard != resource.RLIM_INFINITY else max(soft, limit)
+    try:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
+    except (ValueError, OSError):
+        pass
+    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_port(port: int, timeout: float = 60.0, proc: subprocess.Popen | None = None) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"process exited with {proc.returncode} before listening on {port}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise TimeoutError(f"nothing listening on 127.0.0.1:{port} after {timeout}s")
+
+
+def _preexec() -> None:
+    raise_nofile()
+    os.setsid()
+
+
+class Proc:
+    """A child process we started; stopped by its own pid (and its session) only."""
+
+    def __init__(self, args: list[str], *, env: dict[str, str] | None = None, log: Path | None = None,
+                 stdin: Any = None, stdout: Any = None) -> None:
+        self.log = log
+        out = stdout
+        self._logf = None
+        if out is None and log is not None:
+            log.parent.mkdir(parents=True, exist_ok=True)
+            self._logf = open(log, "ab")  # noqa: SIM115
+            out = self._logf
+        self.p = subprocess.Popen(args, env=env, cwd=ROOT, stdin=stdin, stdout=out,
+                                  stderr=self._logf if self._logf else None, preexec_fn=_preexec)
+        self.pid = self.p.pid
+
+    def stop(self, timeout: float = 10.0) -> None:
+        if self.p.poll() is None:
+            try:
+                os.killpg(self.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+            try:
+                self.p.wait(timeout)
+            except subprocess.TimeoutExpired:
+                try:
+                    os.killpg(self.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+                self.p.wait(5)
+        if self._logf:
+            self._logf.close()
+
+
+# --- /proc sampling -----------------------------------------------------------------------------
+
+CLK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    with open(f"/proc/{pid}/stat") as fh:
+        parts = fh.read().rsplit(")", 1)[1].split()
+    return (int(parts[11]) + int(parts[12])) / CLK
+
+
+def rss_bytes(pid: int) -> int:
+    with open(f"/proc/{pid}/status") as fh:
+        for line in fh:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
+def machine() -> dict[str, Any]:
+    model = ""
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = 0
+    try:
+        for line in open("/proc/meminfo"):
+            if line.startswith("MemTotal"):
+                mem = int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    import platform
+
+    return {"cpus": os.cpu_count(), "cpu_model": model, "mem_gib": round(mem / 2**30, 1),
+            "python": platform.python_version(), "kernel": platform.release(),
+            "load_avg_at_start": [round(x, 2) for x in os.getloadavg()]}
+
+
+# --- statistics ---------------------------------------------------------------------------------
+
+
+def pct(values: list[float], q: float) -> float | None:
+    if not values:
+        return None
+    s = sorted(values)
+    k = min(len(s) - 1, max(0, int(round(q / 100 * (len(s) - 1)))))
+    return s[k]
+
+
+def median(values: list[float | None]) -> float | None:
+    vals = [v for v in values if v is not None]
+    return statistics.median(vals) if vals else None
+
+
+def ratio(a: float | None, b: float | None) -> float | None:
+    if a is None or b in (None, 0):
+        return None
+    return a / b
+
+
+def write_json(path: Path, data: Any) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data, indent=2, default=str) + "\n")
+
+
+def which_ok(name: str) -> bool:
+    return shutil.which(name) is not None
