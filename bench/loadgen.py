@@ -91,7 +91,7 @@ class Run:
                 elif t == "message.ack":
                     cid = f.get("client_id", "")
                     parts = cid.split("-")
-                    if len(parts) >= 4 and parts[0] == "b":
+                    if len(parts) >= 4 and parts[0] == "bench":
                         try:
                             self.acked[int(parts[2])] += 1
                         except (ValueError, IndexError):
@@ -158,7 +158,7 @@ class Run:
             if delay > 0:
                 await asyncio.sleep(delay)
             now = time.time()
-            cid = f"b-{s.sid}-{k}-{i}"
+            cid = f"bench-{s.sid}-{k}-{i}"
             text = texts[(i + s.sid) % len(texts)]
             body = f"{text} #b{k}:{s.sid}:{i}:{now:.6f}"
             self.t_send[cid] = now
@@ -171,13 +171,18 @@ class Run:
     async def pinger(self, s: Sock, hold: float) -> None:
         interval = self.spec.get("ping_interval", 25.0)
         end = time.time() + hold
-        await asyncio.sleep(random.random() * interval)
-        while time.time() < end:
+        nxt = time.time() + random.random() * interval
+        while True:
+            wait = min(nxt, end) - time.time()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            if time.time() >= end:
+                return
             try:
                 await s.ws.send('{"type": "ping"}')
             except Exception:  # noqa: BLE001
                 return
-            await asyncio.sleep(interval)
+            nxt += interval
 
 
 async def _readline() -> str:

@@ -545,6 +545,11 @@ def _end_sessions(user) -> None:  # noqa: ANN001
 
 def do_reinstate_member(*, member, acting_user, reason: str = "") -> None:  # noqa: ANN001
     _require_moderator(acting_user)
+    # --- reliability fix (tests/reliability/test_role_matrix.py): undoing a moderator's
+    # suspension is the same power as suspending one, so it is a supervisor's too.
+    if member.is_moderator and not acting_user.is_supervisor:
+        raise ModerationError("forbidden", "Only a supervisor can reinstate a moderator.")
+    # --- end reliability fix
     with transaction.atomic():
         if member.suspended_at is None:
             raise ModerationError("conflict", "This account is not suspended.")

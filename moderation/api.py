@@ -4,6 +4,7 @@ action, answer. Every refusal is a typed JSON error, never a 500."""
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
 from django.http import HttpRequest, JsonResponse
@@ -15,6 +16,8 @@ from chat.models import Room
 from moderation import actions, selectors
 from moderation.access import moderator_required
 from moderation.models import Flag
+
+access_logger = logging.getLogger("kindred.access")  # reliability fix: see _run
 
 
 def _error(code: str, message: str, status: int) -> JsonResponse:
@@ -57,10 +60,17 @@ def _int(data: dict[str, Any], key: str) -> int:
         raise actions.ModerationError("validation", f"{key} must be a whole number.") from exc
 
 
-def _run(fn):  # noqa: ANN001, ANN202
+def _run(fn, request: HttpRequest | None = None):  # noqa: ANN001, ANN202
     try:
         return fn()
     except actions.ModerationError as exc:
+        # --- reliability fix (tests/reliability/test_role_matrix.py): an action-level refusal
+        # (a moderator suspending a moderator…) is logged like a role-check refusal (docs:
+        # "Every refusal is logged").
+        if exc.code == "forbidden" and request is not None:
+            access_logger.warning("refused %s %s to user %s (role %s): %s", request.method, request.path,
+                                  request.user.pk, getattr(request.user, "role", ""), exc.message)
+        # --- end reliability fix
         return _error(exc.code, exc.message, STATUS_FOR.get(exc.code, 400))
     except (User.DoesNotExist, Room.DoesNotExist, Flag.DoesNotExist):
         return _error("not_found", "Not found.", 404)
@@ -87,7 +97,7 @@ def flag_detail(request: HttpRequest, flag_id: int) -> JsonResponse:
         flag = Flag.objects.select_related("message", "message__author", "message__room", "claimed_by").get(pk=flag_id)
         return JsonResponse({"flag": selectors.serialize_flag(flag), "context": selectors.flag_context(flag)})
 
-    return _run(go)
+    return _run(go, request)
 
 
 FLAG_ACTIONS = {
@@ -131,21 +141,21 @@ def flag_action(request: HttpRequest, flag_id: int, action: str) -> JsonResponse
         handler(request, flag_id, _body(request))
         return JsonResponse({"ok": True, "flag": _flag_json(flag_id)})
 
-    return _run(go)
+    return _run(go, request)
 
 
 @require_POST
 @moderator_required
 def restore_message(request: HttpRequest, message_id: int) -> JsonResponse:
     return _run(lambda: (actions.do_restore_message(message_id=message_id, acting_user=request.user,
-                                                    reason=_str(_body(request), "reason", 500)), JsonResponse({"ok": True}))[1])
+                                                    reason=_str(_body(request), "reason", 500)), JsonResponse({"ok": True}))[1], request)
 
 
 @require_POST
 @moderator_required
 def unmute(request: HttpRequest, mute_id: int) -> JsonResponse:
     return _run(lambda: (actions.do_unmute_member(mute_id=mute_id, acting_user=request.user,
-                                                  reason=_str(_body(request), "reason", 500)), JsonResponse({"ok": True}))[1])
+                                                  reason=_str(_body(request), "reason", 500)), JsonResponse({"ok": True}))[1], request)
 
 
 @require_POST
@@ -168,7 +178,7 @@ def member_action(request: HttpRequest, member_id: int, action: str) -> JsonResp
             return _error("not_found", f"Unknown action {action[:40]!r}.", 404)
         return JsonResponse({"ok": True})
 
-    return _run(go)
+    return _run(go, request)
 
 
 @moderator_required
@@ -184,7 +194,7 @@ def duty(request: HttpRequest) -> JsonResponse:
             actions.do_set_on_duty(moderator=request.user, on_duty=value)
             return JsonResponse(selectors.duty_stats(request.user))
 
-        return _run(go)
+        return _run(go, request)
     if request.method != "GET":
         return _error("method_not_allowed", "GET or POST.", 405)
     return JsonResponse({**selectors.duty_stats(request.user), "now": timezone.now().isoformat()})

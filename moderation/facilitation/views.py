@@ -179,6 +179,8 @@ def prompts_api(request: HttpRequest) -> JsonResponse:
     if not request.user.is_authenticated:
         return _error("not_authenticated", "Please log in first.", 401)
     if not request.user.is_moderator:
+        # reliability fix (tests/reliability/test_role_matrix.py): log this refusal like the others
+        logger.warning("refused %s %s to user %s (role %s)", request.method, request.path, request.user.pk, request.user.role)
         return _error("forbidden", "Facilitators only.", 403)
     try:
         room = _room_from_query(request)

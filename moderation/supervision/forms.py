@@ -105,7 +105,7 @@ class MessageFilterForm(PeriodForm):
     q = forms.CharField(required=False, max_length=200, label="Text contains")
 
     def __init__(self, *args, **kwargs) -> None:  # noqa: ANN002, ANN003
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, default_days=None, **kwargs)
         self.fields["room"].choices = _room_choices()
 
     def filters(self) -> dict:
@@ -172,6 +172,7 @@ class ThresholdForm(forms.Form):
 
 
 class HelplineForm(forms.ModelForm):
+    url = forms.URLField(required=False, assume_scheme="https", label="Website")
     reason = forms.CharField(required=False, max_length=500, help_text="For the audit log (optional).")
 
     class Meta:

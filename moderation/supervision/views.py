@@ -7,7 +7,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -48,6 +48,14 @@ def _page(request: HttpRequest, qs: Any) -> Any:
     return Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
 
 
+def _refused(form: Any) -> bool:
+    return form.is_bound and not form.is_valid()
+
+
+def _errors(form: Any) -> str:
+    return " ".join(str(e) for errors in form.errors.values() for e in errors)
+
+
 @supervisor_required
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
@@ -73,6 +81,9 @@ def analytics_page(request: HttpRequest) -> HttpResponse:
 @require_GET
 def audit_log(request: HttpRequest) -> HttpResponse:
     form = AuditFilterForm(request.GET or None, actions=selectors.audit_actions())
+    if _refused(form):
+        # A mistyped name must not quietly widen the search to everyone.
+        return render(request, "supervisor/audit.html", {"form": form, "page": None, "section": "audit"}, status=400)
     entries = _page(request, selectors.audit_entries(**form.filters()))
     return render(request, "supervisor/audit.html", {"form": form, "page": entries, "section": "audit"})
 
@@ -101,6 +112,8 @@ def audit_export(request: HttpRequest, fmt: str) -> HttpResponse:
     if fmt not in FORMATS:
         raise Http404
     form = AuditFilterForm(request.GET or None, actions=selectors.audit_actions())
+    if _refused(form):
+        return HttpResponseBadRequest("Fix the filters first: " + _errors(form), content_type="text/plain")
     filters = form.filters()
     # Audited before the first byte leaves: an export that fails half-way was still attempted.
     do_record_export(kind="audit", fmt=fmt, filters=_export_filters(filters), acting_user=request.user,
@@ -118,6 +131,8 @@ def audit_export(request: HttpRequest, fmt: str) -> HttpResponse:
 @require_GET
 def message_logs(request: HttpRequest) -> HttpResponse:
     form = MessageFilterForm(request.GET or None)
+    if _refused(form):
+        return render(request, "supervisor/messages.html", {"form": form, "page": None, "section": "messages"}, status=400)
     page = _page(request, selectors.with_revisions(selectors.message_log(**form.filters())))
     return render(request, "supervisor/messages.html", {"form": form, "page": page, "section": "messages"})
 
@@ -137,6 +152,8 @@ def message_export(request: HttpRequest, fmt: str) -> HttpResponse:
     if fmt not in FORMATS:
         raise Http404
     form = MessageFilterForm(request.GET or None)
+    if _refused(form):
+        return HttpResponseBadRequest("Fix the filters first: " + _errors(form), content_type="text/plain")
     filters = form.filters()
     do_record_export(kind="messages", fmt=fmt, filters=_export_filters(filters), acting_user=request.user,
                      target_user=filters["author"], room=filters["room"])

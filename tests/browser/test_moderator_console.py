@@ -123,7 +123,7 @@ def test_moderator_hides_an_abusive_message_live(open_as, screens) -> None:  # n
     expect(notice).to_have_count(1)
     expect(notice).to_contain_text("A note from the moderators")
     expect(notice).to_contain_text("please keep it kind here")
-    expect(notice).to_contain_text("Only you can see this.")
+    expect(notice).to_contain_text("Only you can see this")
     expect(amara.locator("#notices .notice")).to_have_count(0)
     screens.shot("warning-notice")
     notice.get_by_role("button", name=re.compile(r"^Dismiss")).click()

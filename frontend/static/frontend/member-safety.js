@@ -145,12 +145,6 @@ function restoreCard() {
 
 // --- notices ------------------------------------------------------------------------------------
 
-const NOTICE_LABELS = {
-  "moderation.warning": "From the moderators",
-  "moderation.muted": "Posting paused",
-  "moderation.unmuted": "Posting open again",
-  "report.outcome": "About your report",
-};
 const seenNotices = new Set();
 let noticeBox = null;
 
@@ -175,7 +169,8 @@ function showNotice(frame) {
   item.dataset.kind = kind;
   if (frame.id !== undefined) item.dataset.noticeId = String(frame.id);
   const head = el("div", "notice-head");
-  head.append(el("p", "notice-kind", NOTICE_LABELS[kind] || "A note for you"));
+  // The server's title says what it is; this line says nobody else got it.
+  head.append(el("p", "notice-kind", "Only you can see this"));
   const dismiss = el("button", "notice-dismiss", "Dismiss");
   dismiss.type = "button";
   dismiss.setAttribute("aria-label", `Dismiss: ${frame.title || "note"}`);
@@ -190,7 +185,6 @@ function showNotice(frame) {
   item.append(head);
   if (frame.title) item.append(el("h2", "notice-title", frame.title));
   item.append(el("p", "notice-text", frame.text || ""));
-  item.append(el("p", "notice-private", "Only you can see this."));
   box.append(item);
   if (kind === "moderation.muted") showMuted({ text: frame.text });
   if (kind === "moderation.unmuted") hideMuted();

@@ -1,0 +1,32 @@
+"""Keeps the performance harness working: a tiny `python -m bench --smoke` run (no model, a room
+of five, a few idle sockets, the page weight). Benchmarks never gate CI; this only checks that
+the harness runs end to end and prints its table."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_bench_smoke_prints_a_table() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "bench", "--smoke", "--no-docs"],
+        cwd=ROOT, capture_output=True, text=True, timeout=240,
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    out = proc.stdout
+    assert "scenario" in out and "Kindred" in out and "baseline" in out
+    for scenario in ("fan-out", "idle connections", "phone page weight"):
+        assert scenario in out, out
+    latest = json.loads((ROOT / "var" / "bench" / "latest-smoke.json").read_text())
+    rows = latest["rows"]
+    assert rows and all("figure" in r for r in rows)
+    # The harness measured something real on both sides of the fan-out comparison.
+    fan = next(r for r in rows if r["scenario"] == "fan-out")
+    assert fan["baseline"] and fan["baseline"] > 0
+    assert fan["kindred"] is not None
+    assert "scenario failed" not in out

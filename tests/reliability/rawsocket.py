@@ -1,0 +1,107 @@
+"""A deliberately minimal WebSocket client over a plain TCP socket, for a reader that can really
+stop reading: with a tiny receive buffer and nobody calling recv(), the server's writes back up
+(first in the kernel, then in Daphne's own buffers), as with a phone that froze or lost signal."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import socket
+import struct
+import time
+from typing import Any
+
+
+class RawWebSocket:
+    def __init__(self, host: str, port: int, path: str, *, origin: str, cookie: str, rcvbuf: int = 4096) -> None:
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        # Before connect, so the window the server sees is small from the first byte.
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+        self.sock.settimeout(5)
+        self.sock.connect((host, port))
+        key = base64.b64encode(os.urandom(16)).decode()
+        request = (
+            f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\nOrigin: {origin}\r\nCookie: {cookie}\r\n\r\n"
+        )
+        self.sock.sendall(request.encode())
+        self.buf = b""
+        while b"\r\n\r\n" not in self.buf:
+            chunk = self.sock.recv(4096)
+            if not chunk:
+                raise ConnectionError("closed during handshake")
+            self.buf += chunk
+        head, self.buf = self.buf.split(b"\r\n\r\n", 1)
+        status = head.split(b"\r\n", 1)[0]
+        if b" 101 " not in status + b" ":
+            raise ConnectionError(f"handshake refused: {status!r}")
+        self.bytes_read = 0
+        self.closed = False
+
+    def _fill(self, deadline: float) -> bool:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return False
+        self.sock.settimeout(remaining)
+        try:
+            chunk = self.sock.recv(65536)
+        except (TimeoutError, socket.timeout):
+            return False
+        if not chunk:
+            self.closed = True
+            return False
+        self.bytes_read += len(chunk)
+        self.buf += chunk
+        return True
+
+    def _need(self, n: int, deadline: float) -> bool:
+        while len(self.buf) < n:
+            if not self._fill(deadline):
+                return False
+        return True
+
+    def recv_frame(self, timeout: float) -> dict[str, Any] | None:
+        """The next text frame as JSON, or None on timeout/close. Control frames are skipped."""
+        deadline = time.monotonic() + timeout
+        while True:
+            if not self._need(2, deadline):
+                return None
+            b0, b1 = self.buf[0], self.buf[1]
+            opcode, length, offset = b0 & 0x0F, b1 & 0x7F, 2
+            if length == 126:
+                if not self._need(4, deadline):
+                    return None
+                length, offset = struct.unpack(">H", self.buf[2:4])[0], 4
+            elif length == 127:
+                if not self._need(10, deadline):
+                    return None
+                length, offset = struct.unpack(">Q", self.buf[2:10])[0], 10
+            if not self._need(offset + length, deadline):
+                return None
+            payload, self.buf = self.buf[offset:offset + length], self.buf[offset + length:]
+            if opcode == 0x8:
+                self.closed = True
+                return None
+            if opcode == 0x1:
+                return json.loads(payload.decode("utf-8"))
+
+    def send_raw(self, opcode: int, payload: bytes) -> None:
+        """A masked frame, as a client must send (opcode 1 text, 2 binary)."""
+        mask = os.urandom(4)
+        n = len(payload)
+        header = bytes([0x80 | opcode])
+        if n < 126:
+            header += bytes([0x80 | n])
+        elif n < 65536:
+            header += bytes([0x80 | 126]) + struct.pack(">H", n)
+        else:
+            header += bytes([0x80 | 127]) + struct.pack(">Q", n)
+        masked = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+        self.sock.sendall(header + mask + masked)
+
+    def close(self) -> None:
+        try:
+            self.sock.close()
+        except OSError:
+            pass
