@@ -6,6 +6,7 @@ import argparse
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -24,7 +25,7 @@ MODES: dict[str, dict[str, Any]] = {
         "class_models": ["original", "original-small", "unbiased"], "class_n": 32, "class_reps": 3,
         "flag_capacity_burst": 96, "flag_seconds": 30, "flag_burst_seconds": 10,
         "idle_sockets": 5000, "idle_procs": 4, "idle_seconds": 30,
-        "scale_size": 40, "scale_ladder": [10, 20, 40, 80],
+        "scale_size": 40, "scale_ladder": [10, 20, 40, 80], "join_timeout": 180,
     },
     "quick": {
         "reps": 1, "step_seconds": 2.0,
@@ -33,7 +34,7 @@ MODES: dict[str, dict[str, Any]] = {
         "class_models": ["original"], "class_n": 16, "class_reps": 2,
         "flag_capacity_burst": 64, "flag_seconds": 15, "flag_burst_seconds": 5,
         "idle_sockets": 5000, "idle_procs": 4, "idle_seconds": 12,
-        "scale_size": 20, "scale_ladder": [10, 20, 40],
+        "scale_size": 20, "scale_ladder": [10, 20, 40], "join_timeout": 60,
     },
     "smoke": {
         "reps": 1, "step_seconds": 1.0,
@@ -108,6 +109,8 @@ def main(argv: list[str] | None = None) -> int:
     cfg = {**MODES["quick"], **MODES[mode]} if mode == "smoke" else dict(MODES[mode])
     names = a.only or (SMOKE if mode == "smoke" else ALL)
     raise_nofile()
+    # SIGTERM runs the finally blocks, which stop every server and load generator we started.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     started = time.time()
     (VAR / "logs").mkdir(parents=True, exist_ok=True)
     for old in (VAR / "logs").glob("*.log"):

@@ -30,7 +30,8 @@ def contact_href(contact: str) -> str | None:
         number = re.sub(r"[^0-9+]", "", sms.group(2))
         return f"sms:{number}?body={sms.group(1).upper()}"
     if _PHONE.match(text):
-        digits = re.sub(r"[^0-9+]", "", text)
+        # "+44 (0)20…": the bracketed trunk zero is not dialled from abroad, nor needed at home.
+        digits = re.sub(r"[^0-9+]", "", text.replace("(0)", ""))
         if "+" in digits[1:] or len(digits.lstrip("+")) < 3:
             return None
         return f"tel:{digits}"

@@ -137,7 +137,7 @@ def do_create_session(fields: SessionFields, *, acting_user: User) -> Facilitate
 
 def _lock_session(session_id: int) -> FacilitatedSession:
     try:
-        return FacilitatedSession.objects.select_for_update().select_related("room").get(pk=session_id)
+        return FacilitatedSession.objects.select_for_update(of=("self",)).select_related("room").get(pk=session_id)
     except FacilitatedSession.DoesNotExist as exc:
         raise FacilitationError("not_found", "There is no such session.") from exc
 
@@ -320,7 +320,8 @@ def do_announce_session(*, session: FacilitatedSession, starts_at: datetime, end
 def _lock_prompt(prompt_id: int, acting_user: User) -> PromptRecord:
     try:
         record = (
-            PromptRecord.objects.select_for_update()
+            # of=("self",): PostgreSQL cannot lock the nullable side of the join to target_user.
+            PromptRecord.objects.select_for_update(of=("self",))
             .select_related("session", "session__room", "target_user")
             .get(pk=prompt_id)
         )

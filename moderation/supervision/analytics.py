@@ -306,7 +306,7 @@ class Chart:
 
     title: str
     description: str
-    width: int = 480
+    width: int = 400
     height: int = 220
     rects: list[Rect] = field(default_factory=list)
     lines: list[Line] = field(default_factory=list)
@@ -314,9 +314,11 @@ class Chart:
     labels: list[Label] = field(default_factory=list)
     legend: list[tuple[str, str]] = field(default_factory=list)
     empty: bool = False
+    kind: str = "svg"
+    bars: list[dict[str, Any]] = field(default_factory=list)
 
 
-PLOT_LEFT, PLOT_RIGHT, PLOT_TOP, PLOT_BOTTOM = 40, 8, 10, 30
+PLOT_LEFT, PLOT_RIGHT, PLOT_TOP, PLOT_BOTTOM = 36, 6, 10, 30
 
 
 def _nice_max(value: float) -> float:
@@ -338,13 +340,13 @@ def _axes(chart: Chart, top_value: float, x_labels: Sequence[str], plot_w: float
         v = top_value * i / 4
         y = PLOT_TOP + plot_h - plot_h * i / 4
         chart.lines.append(Line(PLOT_LEFT, y, PLOT_LEFT + plot_w, y))
-        chart.labels.append(Label(PLOT_LEFT - 4, y + 4, _fmt(round(v, 2)), "end", 12))
+        chart.labels.append(Label(PLOT_LEFT - 4, y + 5, _fmt(round(v, 2)), "end", 14))
     n = len(x_labels)
     if n:
-        every = max(1, math.ceil(n / 6))
+        every = max(1, math.ceil(n / 4))
         slot = plot_w / n
         for i in range(0, n, every):
-            chart.labels.append(Label(PLOT_LEFT + slot * (i + 0.5), chart.height - 10, x_labels[i], "middle", 12))
+            chart.labels.append(Label(PLOT_LEFT + slot * (i + 0.5), chart.height - 8, x_labels[i], "middle", 14))
 
 
 def stacked_bars(title: str, description: str, x_labels: Sequence[str], series: dict[str, list[int]],
@@ -391,22 +393,17 @@ def line_chart(title: str, description: str, x_labels: Sequence[str], values: Se
 
 def horizontal_bars(title: str, description: str, rows: Sequence[tuple[str, float, str]], *,
                     maximum: float | None = None, fill: str = "#7a3558", percent: bool = False) -> Chart:
-    """rows of (label, value, value text). Labels sit above their bars so long room names fit
-    on a phone."""
-    row_h = 34
-    chart = Chart(title, description, height=max(40, row_h * len(rows) + 6))
+    """rows of (label, value, value text), drawn as HTML text with one thin SVG bar per row
+    (`chart.bars`), so labels keep the page's text size on a phone and on a desktop."""
+    chart = Chart(title, description, kind="bars")
     if not rows:
         chart.empty = True
         return chart
     top = maximum or _nice_max(max(v for _, v, _ in rows) or 1)
-    plot_w = chart.width - 60
-    for i, (label, value, text) in enumerate(rows):
-        y = i * row_h
-        chart.labels.append(Label(0, y + 13, label, "start", 13, "#2b2622"))
-        w = max(0.0, plot_w * min(value, top) / top) if top else 0
-        chart.rects.append(Rect(0, y + 17, round(plot_w, 2), 12, "#f4ece2", ""))
-        chart.rects.append(Rect(0, y + 17, round(w, 2), 12, fill, f"{label}: {text}"))
-        chart.labels.append(Label(plot_w + 6, y + 28, text, "start", 13, "#2b2622"))
+    chart.bars = [
+        {"label": label, "width": round(100 * max(0.0, min(value, top)) / top, 1), "text": text, "fill": fill}
+        for label, value, text in rows
+    ]
     return chart
 
 
@@ -428,12 +425,12 @@ def heat_colour(value: float) -> str:
 
 
 def heatmap(title: str, description: str, grid: list[list[float]], demand: list[list[int]] | None = None) -> Chart:
-    cell, left, top_pad = 18, 36, 18
+    cell, left, top_pad = 14, 36, 18
     chart = Chart(title, description, width=left + 24 * cell + 4, height=top_pad + 7 * cell + 4)
     for h in range(0, 24, 3):
-        chart.labels.append(Label(left + h * cell + 1, 12, f"{h:02d}", "start", 11))
+        chart.labels.append(Label(left + h * cell + 1, 13, f"{h:02d}", "start", 13))
     for d in range(7):
-        chart.labels.append(Label(0, top_pad + d * cell + 13, WEEKDAYS[d], "start", 12))
+        chart.labels.append(Label(0, top_pad + d * cell + 11, WEEKDAYS[d], "start", 13))
         for h in range(24):
             value = grid[d][h]
             items = f", {demand[d][h]} item(s) arrived" if demand else ""

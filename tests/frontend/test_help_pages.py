@@ -15,7 +15,7 @@ from moderation.models import Helpline
         ("999", "tel:999"),
         ("116 123", "tel:116123"),
         ("0808 1961 776", "tel:08081961776"),
-        ("+44 (0)20 7946 0000", "tel:+4402079460000"),
+        ("+44 (0)20 7946 0000", "tel:+442079460000"),
         ("Text SHOUT to 85258", "sms:85258?body=SHOUT"),
         ("text shout to 85258", "sms:85258?body=SHOUT"),
         ("Ask your health visitor", None),

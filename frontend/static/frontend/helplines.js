@@ -19,7 +19,8 @@ export function contactHref(contact) {
     return `sms:${number}?body=${encodeURIComponent(sms[1].toUpperCase())}`;
   }
   if (PHONE.test(text)) {
-    const digits = text.replace(/[^0-9+]/g, "");
+    // "+44 (0)20…": the bracketed trunk zero is not dialled from abroad, nor needed at home.
+    const digits = text.replace(/\(0\)/g, "").replace(/[^0-9+]/g, "");
     // A plus only makes sense in front: "+44…"; stray ones would make a broken link.
     if (digits.indexOf("+", 1) !== -1 || digits.replace("+", "").length < 3) return null;
     return `tel:${digits}`;
