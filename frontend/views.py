@@ -3,6 +3,7 @@ struggling must never meet a login form between her and a phone number."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
@@ -18,4 +19,6 @@ def help_page(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def privacy_page(request: HttpRequest) -> HttpResponse:
-    return render(request, "frontend/privacy.html")
+    days = int(getattr(settings, "MESSAGE_RETENTION_DAYS", 365))
+    period = "one year" if days == 365 else f"{days} days"
+    return render(request, "frontend/privacy.html", {"message_retention": period})

@@ -144,7 +144,7 @@ def test_get_help_and_privacy_pages(open_as, browser, live_server_proc, screens)
         page.get_by_role("contentinfo").get_by_role("link", name="Privacy").click()
         page.wait_for_url(re.compile(r"/privacy/$"))
         expect(page.get_by_role("heading", level=1)).to_have_text("Your privacy on Kindred")
-        for heading in ("What we keep", "Who can see it", "How long we keep it", "Asking us to delete your information"):
+        for heading in ("What we keep", "Who can see it", "How long we keep it", "Seeing or deleting your information"):
             expect(page.get_by_role("heading", name=heading)).to_be_visible()
         expect(page.locator("main")).to_contain_text("Trained volunteer moderators")
         page.goto(f"{live_server_proc.url}/accounts/signup/")

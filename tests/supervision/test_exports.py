@@ -143,3 +143,8 @@ async def test_under_asgi_the_export_is_an_async_stream(supervisor, member, newb
     assert len(rest) >= 2  # several network writes, not one list
     lines = (first + b"".join(rest)).decode("utf-8-sig").strip().splitlines()
     assert len(lines) == N + 1
+    # The chunks ran in the database thread; close its connection as the server does after a
+    # response, so the test database can be dropped.
+    from django.db import connections
+
+    await sync_to_async(connections.close_all, thread_sensitive=True)()
