@@ -20,7 +20,7 @@ from bench.util import PY, ROOT, VAR, machine, raise_nofile, write_json
 MODES: dict[str, dict[str, Any]] = {
     "full": {
         "reps": 3, "step_seconds": 3.0,
-        "fanout_sizes": [10, 100, 500], "fanout_ladder": [500, 1000, 2000, 4000, 8000, 16000],
+        "fanout_sizes": [10, 100, 500], "fanout_ladder": [100, 200, 400, 800, 1600, 3200, 6400, 12800],
         "modcost_size": 50, "modcost_ladder": [5, 10, 20, 40, 80],
         "class_models": ["original", "original-small", "unbiased"], "class_n": 32, "class_reps": 3,
         "flag_capacity_burst": 96, "flag_seconds": 30, "flag_burst_seconds": 10,
@@ -29,7 +29,7 @@ MODES: dict[str, dict[str, Any]] = {
     },
     "quick": {
         "reps": 1, "step_seconds": 2.0,
-        "fanout_sizes": [10, 100, 500], "fanout_ladder": [1000, 2000, 4000, 8000],
+        "fanout_sizes": [10, 100, 500], "fanout_ladder": [100, 300, 1000, 3000, 10000],
         "modcost_size": 50, "modcost_ladder": [5, 10, 20, 40],
         "class_models": ["original"], "class_n": 16, "class_reps": 2,
         "flag_capacity_burst": 64, "flag_seconds": 15, "flag_burst_seconds": 5,

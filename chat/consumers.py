@@ -28,7 +28,9 @@ CLOSE_NOT_FOUND = 4404
 CLOSE_SUSPENDED = 4410
 
 TYPING_MIN_INTERVAL = 3.0
-MEMBER_FRAMES = frozenset({"message.edit", "message.delete", "reaction.toggle", "message.report", "member.filter"})
+MEMBER_FRAMES = frozenset(
+    {"message.edit", "message.delete", "reaction.toggle", "message.report", "member.filter", "notice.read"}
+)
 
 
 @database_sync_to_async
@@ -41,10 +43,10 @@ def _access_room(user: User, slug: str):  # noqa: ANN202
 def _join(user: User, room, channel_name: str) -> dict[str, Any]:  # noqa: ANN001
     actions.do_join_room(user=user, room=room, channel_name=channel_name)
     messages = selectors.recent_messages(room, limit=settings.CHAT_HISTORY_ON_JOIN)
-    from moderation.actions import do_deliver_unread_notices
+    from moderation.actions import unread_notice_frames
 
     return {
-        "notices": do_deliver_unread_notices(user=user),
+        "notices": unread_notice_frames(user=user),
         "messages": [selectors.serialize_message(m) for m in messages],
         "present": selectors.present_users(room),
         "last_seq": room.__class__.objects.values_list("last_seq", flat=True).get(pk=room.pk),
@@ -98,6 +100,13 @@ def _member_action(user: User, room, frame: dict[str, Any]) -> dict[str, Any] | 
             raise ChatError("validation", str(exc)) from exc
         return {"type": "report.received", "seq": seq,
                 "message": "Thank you. A moderator will look at it, and we'll let you know what happened."}
+    elif kind == "notice.read":
+        from moderation.actions import ModerationError, do_mark_notice_read
+
+        try:
+            do_mark_notice_read(user=user, notice_id=frame.get("id"))
+        except ModerationError as exc:
+            raise ChatError("validation", exc.message, field="id") from exc
     elif kind == "member.filter":
         other_id, what = frame.get("user_id"), frame.get("kind")
         if isinstance(other_id, bool) or not isinstance(other_id, int):

@@ -288,7 +288,12 @@ def _require_supervisor(user) -> None:  # noqa: ANN001
         raise ModerationError("forbidden", "Supervisors only.")
 
 
-def _lock_flag(flag_id: int, acting_user, *, need_claim: bool = True) -> Flag:  # noqa: ANN001
+FOLLOW_UP_WINDOW = timedelta(minutes=30)
+
+
+def _lock_flag(flag_id: int, acting_user, *, need_claim: bool = True, follow_up: bool = False) -> Flag:  # noqa: ANN001
+    """Lock a queue item for an action. `follow_up` lets the moderator who just resolved an item
+    also warn or mute its author (hide *and* warn) for FOLLOW_UP_WINDOW afterwards."""
     try:
         # of=("self",): PostgreSQL cannot lock the nullable side of the outer join to the author.
         flag = (
@@ -299,6 +304,14 @@ def _lock_flag(flag_id: int, acting_user, *, need_claim: bool = True) -> Flag:  
     except Flag.DoesNotExist as exc:
         raise ModerationError("not_found", "No such queue item.") from exc
     if need_claim:
+        if (
+            follow_up
+            and flag.state == FlagState.RESOLVED
+            and flag.resolved_by_id == acting_user.pk
+            and flag.resolved_at
+            and timezone.now() - flag.resolved_at < FOLLOW_UP_WINDOW
+        ):
+            return flag
         if flag.state == FlagState.RESOLVED:
             raise ModerationError("conflict", "This item has already been resolved.")
         if flag.state != FlagState.CLAIMED or flag.claimed_by_id != acting_user.pk:
@@ -457,7 +470,7 @@ def do_restore_message(*, message_id: int, acting_user, reason: str = "") -> Mes
 def do_warn_member(*, flag_id: int, acting_user, text: str = "") -> Flag:  # noqa: ANN001
     _require_moderator(acting_user)
     with transaction.atomic():
-        flag = _lock_flag(flag_id, acting_user)
+        flag = _lock_flag(flag_id, acting_user, follow_up=True)
         author = flag.message.author
         if author is None:
             raise ModerationError("conflict", "This member's account no longer exists.")
@@ -470,7 +483,8 @@ def do_warn_member(*, flag_id: int, acting_user, text: str = "") -> Flag:  # noq
         # template names the member, and a moderator may quote her (docs/data-protection.md).
         record_audit(action="member.warned", acting_user=acting_user, target_user=author, message=flag.message, room=flag.message.room,
                      after={"note": note.pk, "template": not (text or "").strip()})
-        _resolve(flag, acting_user=acting_user, resolution="warned")
+        if flag.state != FlagState.RESOLVED:
+            _resolve(flag, acting_user=acting_user, resolution="warned")
     return flag
 
 
@@ -488,8 +502,9 @@ def do_mute_member(*, member, room: Room, minutes: int, acting_user, reason: str
         _notify(member, kind="moderation.muted", title="Posting paused",
                 text=f"A moderator has paused your posting in {room.name} until {timezone.localtime(until):%H:%M on %d %b}. You can still read. If you need help now, use Get help.")
         if flag_id is not None:
-            flag = _lock_flag(flag_id, acting_user)
-            _resolve(flag, acting_user=acting_user, resolution="muted", note=reason)
+            flag = _lock_flag(flag_id, acting_user, follow_up=True)
+            if flag.state != FlagState.RESOLVED:
+                _resolve(flag, acting_user=acting_user, resolution="muted", note=reason)
     return mute
 
 
@@ -624,12 +639,17 @@ def do_alert_missed_targets() -> int:
     return alerted
 
 
-def do_deliver_unread_notices(*, user) -> list[dict]:  # noqa: ANN001
-    """Notices she missed while away, as frames; marked read once handed to a socket."""
-    with transaction.atomic():
-        unread = list(Notice.objects.filter(user=user, read_at__isnull=True).order_by("created_at")[:20])
-        Notice.objects.filter(pk__in=[n.pk for n in unread]).update(read_at=timezone.now())
+def unread_notice_frames(*, user) -> list[dict]:  # noqa: ANN001
+    """Notices she has not dismissed yet, as frames (sent after every room.joined)."""
+    unread = Notice.objects.filter(user=user, read_at__isnull=True).order_by("created_at")[:20]
     return [{"type": "notice", "id": n.pk, "kind": n.kind, "title": n.title, "text": n.text} for n in unread]
+
+
+def do_mark_notice_read(*, user, notice_id: object) -> None:  # noqa: ANN001
+    """She dismissed it. Only her own notices; unknown ids are ignored (idempotent)."""
+    if isinstance(notice_id, bool) or not isinstance(notice_id, int):
+        raise ModerationError("validation", "id must be a notice id.")
+    Notice.objects.filter(pk=notice_id, user=user, read_at__isnull=True).update(read_at=timezone.now())
 
 
 # --------------------------------------------------------------------------------------------

@@ -95,7 +95,14 @@ def _flag_json(flag_id: int) -> dict[str, Any]:
 def flag_detail(request: HttpRequest, flag_id: int) -> JsonResponse:
     def go() -> JsonResponse:
         flag = Flag.objects.select_related("message", "message__author", "message__room", "claimed_by").get(pk=flag_id)
-        return JsonResponse({"flag": selectors.serialize_flag(flag), "context": selectors.flag_context(flag)})
+        return JsonResponse({
+            "flag": selectors.serialize_flag(flag),
+            "context": selectors.flag_context(flag),
+            "warning_template": actions.WARNING_TEMPLATE.format(
+                name=flag.message.author.display_name if flag.message.author else "there",
+                room=flag.message.room.name,
+            ),
+        })
 
     return _run(go, request)
 

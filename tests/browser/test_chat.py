@@ -168,12 +168,6 @@ def test_refused_message_stays_with_retry_and_edit(open_as, screens) -> None:  #
 def test_offline_then_logged_out_stops_and_offers_login(open_as, screens) -> None:  # noqa: ANN001
     bea = open_as("bea")
     open_room(bea)
-    # Log out from another tab: the session is gone, but this socket is still open.
-    other = bea.context.new_page()
-    other.goto(bea.url.split("/rooms/")[0] + "/rooms/")
-    other.get_by_role("button", name="Log out").click()
-    other.close()
-
     bea.context.set_offline(True)
     expect(bea.locator("#conn-state")).to_have_text("Offline: waiting for the network")
     send(bea, "Written on the train")
@@ -181,10 +175,19 @@ def test_offline_then_logged_out_stops_and_offers_login(open_as, screens) -> Non
     screens.shot("offline")
 
     bea.context.set_offline(False)
-    # Reconnecting without a session is refused with 4401: no retry loop, a way to log in.
+    # Back online: the queued message goes out once, by itself.
+    expect(bea.locator("#messages .msg-pending")).to_have_count(0, timeout=20_000)
+    expect(bea.locator("#messages")).to_contain_text("Written on the train")
+
+    # Logging out in another tab closes this tab's socket at once (same login session):
+    # no retry loop, and a way to log in again.
+    other = bea.context.new_page()
+    other.goto(bea.url.split("/rooms/")[0] + "/rooms/")
+    other.get_by_role("button", name="Log out").click()
+    other.close()
     state = bea.locator("#conn-state")
     expect(state).to_have_attribute("data-state", "stopped")
-    expect(state).to_contain_text("Please log in first.")
+    expect(state).to_contain_text("You are logged out.")
     expect(state.get_by_role("link", name="Log in again")).to_have_attribute(
         "href", "/accounts/login/?next=%2Frooms%2Fnewborn%2F"
     )

@@ -15,7 +15,7 @@ from chat.models import MessageState, Room
 from moderation import actions
 from moderation.models import AuditEntry, Flag, FlagState, ModeratorNote, Mute, Notice
 from moderation.policy import Decision
-from tests.conftest import open_socket, receive_until
+from tests.conftest import drain, open_socket, receive_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -258,3 +258,38 @@ def test_duty_counter_suggests_a_break(moderator):
 
     ModeratorPreference.objects.filter(moderator=moderator).update(break_after_minutes=0)
     assert api(moderator, "get", "/api/moderation/duty").json()["suggest_break"] is True
+
+
+def test_the_moderator_who_hid_a_message_can_also_warn_its_author(flagged, moderator, member, make_user):
+    actions.do_claim_flag(flag_id=flagged.pk, acting_user=moderator)
+    actions.do_hide_message(flag_id=flagged.pk, acting_user=moderator)
+    assert api(moderator, "post", f"/api/moderation/flags/{flagged.pk}/warn", {}).status_code == 200
+    assert Notice.objects.filter(user=member, kind="moderation.warning").exists()
+    assert Flag.objects.get(pk=flagged.pk).resolution == "hidden"
+    other_mod = make_user(role="moderator")
+    assert api(other_mod, "post", f"/api/moderation/flags/{flagged.pk}/warn", {}).status_code == 409
+
+
+async def test_notices_stay_until_she_dismisses_them(flagged, moderator, member):
+    await database_sync_to_async(actions.do_claim_flag)(flag_id=flagged.pk, acting_user=moderator)
+    await database_sync_to_async(actions.do_warn_member)(flag_id=flagged.pk, acting_user=moderator, text="Be gentle please")
+    for _ in range(2):  # a reload before dismissing shows it again
+        comm = await open_socket(member, "/ws/rooms/newborn/")
+        await comm.connect()
+        await receive_until(comm, "room.joined")
+        notice = await receive_until(comm, "notice")
+        assert notice["text"] == "Be gentle please"
+        await comm.disconnect()
+    comm = await open_socket(member, "/ws/rooms/newborn/")
+    await comm.connect()
+    await receive_until(comm, "room.joined")
+    notice = await receive_until(comm, "notice")
+    await comm.send_json_to({"type": "notice.read", "id": notice["id"]})
+    await comm.send_json_to({"type": "ping"})
+    await receive_until(comm, "pong")
+    await comm.disconnect()
+    comm = await open_socket(member, "/ws/rooms/newborn/")
+    await comm.connect()
+    await receive_until(comm, "room.joined")
+    assert all(f["type"] != "notice" for f in await drain(comm, timeout=0.5))
+    await comm.disconnect()

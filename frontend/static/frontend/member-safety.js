@@ -22,6 +22,7 @@ function el(tag, className, text) {
 
 // --- support card -----------------------------------------------------------------------------
 
+let sendFrame = null;
 let dialog = null;
 let lastCard = null;
 let returnFocusTo = null;
@@ -177,6 +178,8 @@ function showNotice(frame) {
   dismiss.addEventListener("click", () => {
     const next = item.nextElementSibling || item.previousElementSibling;
     item.remove();
+    // Read only once she dismisses it: a reload before then shows it again.
+    if (sendFrame && frame.id !== undefined) sendFrame({ type: "notice.read", id: frame.id });
     // Don't drop her focus on the floor: go to the next note, else back to writing.
     const target = next ? next.querySelector(".notice-dismiss") : document.getElementById("composer-input");
     if (target) target.focus({ preventScroll: true });
@@ -252,7 +255,8 @@ function onGetHelp(event) {
 }
 
 document.addEventListener("kindred:ready", (event) => {
-  const { onFrame } = event.detail;
+  const { onFrame, send } = event.detail;
+  sendFrame = send;
   restoreCard();
   onFrame("support.card", receiveCard);
   onFrame("notice", showNotice);
