@@ -151,6 +151,7 @@ def do_send_message(
     body: str,
     reply_to: Message | None = None,
     content_note: str = "",
+    resource=None,  # noqa: ANN001 - a moderation.Helpline shared as a card
 ) -> Message:
     """Store a message with the room's next sequence number, then push it after commit.
 
@@ -173,6 +174,7 @@ def do_send_message(
             state=inline.state,
             reply_to=reply_to,
             content_note=content_note,
+            resource=resource,
         )
         message.room = room
         message.author = author
@@ -329,3 +331,29 @@ def do_set_member_filter(*, owner: User, other: User, kind: str | None) -> None:
         # Both people's open sockets refresh their filters (hidden messages, hidden presence).
         for uid in (owner.pk, other.pk):
             send_event_on_commit(user_group(uid), {"type": "user.filters_changed"})
+
+
+def check_share_resource(*, moderator: User, room: Room, resource_id: object, client_id: object) -> tuple[Message, bool]:
+    """A moderator drops a service from the resources directory into the conversation as a card
+    (the study's "peer navigator"). It is an ordinary message, stored and sequenced like any
+    other, with the card attached."""
+    from moderation.models import Helpline
+
+    if not moderator.is_moderator:
+        raise RoomForbidden("Only moderators can share resource cards.")
+    if isinstance(resource_id, bool) or not isinstance(resource_id, int):
+        raise ChatError("validation", "resource_id must be a resource's id.", field="resource_id")
+    resource = Helpline.objects.filter(pk=resource_id, is_active=True).first()
+    if resource is None:
+        raise ChatError("not_found", "There is no such resource.")
+    client_id = check_client_id(client_id)
+    existing = _existing(moderator, client_id)
+    if existing is not None:
+        return existing, False
+    body = f"{resource.name}: {resource.when}. {resource.contact}".strip()
+    if resource.url:
+        body += f" {resource.url}"
+    message = do_send_message(
+        author=moderator, room=room, client_id=client_id, body=body[: settings.CHAT_MAX_BODY_CHARS], resource=resource
+    )
+    return message, True

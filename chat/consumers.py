@@ -29,7 +29,8 @@ CLOSE_SUSPENDED = 4410
 
 TYPING_MIN_INTERVAL = 3.0
 MEMBER_FRAMES = frozenset(
-    {"message.edit", "message.delete", "reaction.toggle", "message.report", "member.filter", "notice.read"}
+    {"message.edit", "message.delete", "reaction.toggle", "message.report", "member.filter", "notice.read",
+     "resource.share"}
 )
 
 
@@ -100,6 +101,11 @@ def _member_action(user: User, room, frame: dict[str, Any]) -> dict[str, Any] | 
             raise ChatError("validation", str(exc)) from exc
         return {"type": "report.received", "seq": seq,
                 "message": "Thank you. A moderator will look at it, and we'll let you know what happened."}
+    elif kind == "resource.share":
+        message, _ = actions.check_share_resource(
+            moderator=user, room=room, resource_id=frame.get("resource_id"), client_id=frame.get("client_id")
+        )
+        return {"type": "resource.shared", "seq": message.seq}
     elif kind == "notice.read":
         from moderation.actions import ModerationError, do_mark_notice_read
 

@@ -75,6 +75,8 @@ class Message(models.Model):
     state = models.CharField(max_length=8, choices=MessageState.choices, default=MessageState.VISIBLE)
     reply_to = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     content_note = models.CharField(max_length=32, blank=True)
+    # A resource card a moderator dropped into the conversation (the "peer navigator" role).
+    resource = models.ForeignKey("moderation.Helpline", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     edited_at = models.DateTimeField(null=True, blank=True)
     # Bumped on every edit; each revision is assessed once (moderation.Assessment is unique on
     # message + revision).

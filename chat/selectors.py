@@ -84,6 +84,7 @@ def serialize_message(message: Message) -> dict[str, Any]:
         "content_note": message.content_note,
         "reply_to": _quote(message),
         "reactions": reaction_summary(message),
+        "resource": message.resource.as_card() if message.resource_id else None,
     }
 
 
@@ -115,7 +116,7 @@ def redact_for(message: dict[str, Any], *, viewer_id: int, viewer_is_moderator: 
 def _message_queryset(room: Room):
     return (
         Message.objects.filter(room=room)
-        .select_related("author", "room", "reply_to", "reply_to__author")
+        .select_related("author", "room", "reply_to", "reply_to__author", "resource")
         .prefetch_related("reactions__user")
     )
 

@@ -90,3 +90,14 @@ def unread_api(request: HttpRequest) -> JsonResponse:
     if not request.user.is_authenticated:
         return _json_error("not_authenticated", "Please log in first.", 401)
     return JsonResponse({"rooms": selectors.unread_counts(request.user)})
+
+
+@require_GET
+def resources_api(request: HttpRequest) -> JsonResponse:
+    """GET /api/resources?stage=&region=&kind=: the resources directory (public information)."""
+    from moderation.selectors import resources_for
+
+    stage = request.GET.get("stage", "")[:16]
+    region = request.GET.get("region", "")[:64]
+    kind = request.GET.get("kind", "")[:16]
+    return JsonResponse({"resources": resources_for(stage=stage, region=region, kind=kind)})

@@ -215,6 +215,13 @@ class WorkerHeartbeat(models.Model):
     assessed = models.PositiveBigIntegerField(default=0)
 
 
+class ResourceKind(models.TextChoices):
+    HELPLINE = "helpline", "Helpline"
+    SERVICE = "service", "Local or NHS service"
+    GROUP = "group", "Peer support group"
+    INFORMATION = "information", "Information"
+
+
 class Helpline(models.Model):
     """A support service shown on the support card and the resources page. Editable data:
     numbers change, so each entry carries the date someone last checked it."""
@@ -229,12 +236,19 @@ class Helpline(models.Model):
     position = models.PositiveSmallIntegerField(default=0)
     last_verified = models.DateField(null=True, blank=True)
     is_active = models.BooleanField(default=True)
+    kind = models.CharField(max_length=16, choices=ResourceKind.choices, default=ResourceKind.HELPLINE)
+    # Stages this service is for (accounts.Stage values); empty means every stage.
+    stages = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["position", "name"]
 
     def __str__(self) -> str:
         return self.name
+
+    def as_card(self) -> dict:
+        return {"id": self.pk, "name": self.name, "contact": self.contact, "when": self.when,
+                "hours": self.hours, "url": self.url, "kind": self.kind}
 
 
 class ModeratorNote(models.Model):

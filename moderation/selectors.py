@@ -195,3 +195,19 @@ def duty_stats(moderator) -> dict[str, Any]:  # noqa: ANN001
         "break_after_minutes": prefs.break_after_minutes,
         "blur_categories": prefs.blur_categories,
     }
+
+
+def resources_for(*, stage: str = "", region: str = "", kind: str = "") -> list[dict[str, Any]]:
+    """The resources directory: national services plus those for her region, for her stage
+    (services with no stages listed are for everyone)."""
+    rows = Helpline.objects.filter(is_active=True)
+    rows = rows.filter(region__in=["", region]) if region else rows
+    if kind:
+        rows = rows.filter(kind=kind)
+    out = []
+    for h in rows:
+        if stage and h.stages and stage not in h.stages:
+            continue
+        out.append({**h.as_card(), "region": h.region, "stages": h.stages,
+                    "last_verified": h.last_verified.isoformat() if h.last_verified else None})
+    return out

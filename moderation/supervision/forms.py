@@ -173,11 +173,16 @@ class ThresholdForm(forms.Form):
 
 class HelplineForm(forms.ModelForm):
     url = forms.URLField(required=False, assume_scheme="https", label="Website")
+    stages = forms.TypedMultipleChoiceField(
+        choices=Stage.choices, required=False, widget=forms.CheckboxSelectMultiple,
+        help_text="Leave all unticked if it is for every stage.",
+    )
     reason = forms.CharField(required=False, max_length=500, help_text="For the audit log (optional).")
 
     class Meta:
         model = Helpline
-        fields = ["name", "contact", "when", "hours", "url", "region", "show_on_support_card", "position", "is_active"]
+        fields = ["name", "kind", "contact", "when", "hours", "url", "region", "stages",
+                  "show_on_support_card", "position", "is_active"]
         labels = {"when": "When to use it", "url": "Website", "is_active": "Shown to members",
                   "show_on_support_card": "On the support card"}
 

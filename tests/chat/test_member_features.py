@@ -170,3 +170,33 @@ async def test_unread_counts_for_other_rooms(member, other_member, client):
     assert all(set(r) == {"room", "name", "unread"} for r in data["rooms"])  # never message text
     await a.disconnect()
     await b.disconnect()
+
+
+async def test_moderator_drops_a_resource_card_into_the_conversation(member, moderator):
+    from moderation.models import Helpline
+
+    pandas = await database_sync_to_async(Helpline.objects.get)(name="PANDAS Foundation")
+    a, _ = await join(member)
+    m, _ = await join(moderator)
+    await m.send_json_to({"type": "resource.share", "resource_id": pandas.pk, "client_id": "res-000001"})
+    await receive_until(m, "resource.shared")
+    card = await receive_until(a, "message.new")
+    assert card["message"]["resource"]["name"] == "PANDAS Foundation"
+    assert card["message"]["resource"]["contact"] == "0808 1961 776"
+    await a.send_json_to({"type": "resource.share", "resource_id": pandas.pk, "client_id": "res-000002"})
+    assert (await receive_until(a, "error"))["code"] == "forbidden"
+    await a.disconnect()
+    await m.disconnect()
+
+
+def test_resources_directory_filters_by_stage_and_region(client):
+    from moderation.models import Helpline
+
+    Helpline.objects.create(name="Leeds perinatal team", contact="0113 000 0000", when="Local NHS perinatal mental health",
+                            region="Leeds", kind="service", stages=["pregnant", "newborn", "baby"])
+    Helpline.objects.create(name="Toddler group", contact="-", when="Weekly", region="York", kind="group", stages=["toddler"])
+    names = lambda q: [r["name"] for r in client.get(f"/api/resources?{q}").json()["resources"]]  # noqa: E731
+    assert "Leeds perinatal team" in names("stage=newborn&region=Leeds")
+    assert "Leeds perinatal team" not in names("stage=toddler&region=Leeds")
+    assert "Toddler group" not in names("stage=toddler&region=Leeds")
+    assert "Samaritans" in names("stage=toddler&region=Leeds")
