@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import timedelta
 
@@ -17,7 +18,7 @@ from chat.events import room_group, send_event_on_commit
 from chat.models import AssessmentState, MemberFilter, Membership, Message, MessageRevision, MessageState, Presence, Reaction, ReactionKind, Room
 from chat import content_notes
 from chat.rendering import normalise_body, render_body
-from chat.selectors import PRESENCE_STALE_SECONDS, can_join, present_users, serialize_message
+from chat.selectors import PRESENCE_STALE_SECONDS, can_join, present_users, redact_for, serialize_message
 from moderation import pipeline
 
 CLIENT_ID_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
@@ -180,8 +181,18 @@ def do_send_message(
         message.author = author
         Membership.objects.get_or_create(user=author, room=room)
         pipeline.apply_inline_outcome(message, inline)
+        full = serialize_message(message)
         send_event_on_commit(
-            room_group(room.pk), {"type": "chat.message", "message": serialize_message(message)}
+            room_group(room.pk),
+            {
+                "type": "chat.message",
+                "message": full,
+                # Rendered once here for every ordinary viewer, instead of once per socket.
+                "public_frame": json.dumps(
+                    {"type": "message.new", "message": redact_for(full, viewer_id=0, viewer_is_moderator=False)},
+                    ensure_ascii=False,
+                ),
+            },
         )
     return message
 

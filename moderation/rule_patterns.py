@@ -137,7 +137,7 @@ RULES: tuple[RulePattern, ...] = (
                 r"(?:just )?(?:die|dead|be dead|not be alive)\b(?! than)|"
                 r"\b(?:hope|hoping|wish|wishing|pray\w*) (?:that )?(?:i|a bus|a car|a lorry|something) (?:just )?(?:would |will )?"
                 r"(?:die|dies|died|get hit|gets? me|crash\w*|kills? me|hits? me|runs? me over)\b|"
-                r"\bwish (?:that )?i (?:had|would have) (?:never been born|died)\b",
+                r"\bwish (?:that )?i (?:had|would have|would) (?:never been born|died)\b",
                 "Wish to be dead, including passive forms ('hope a bus hits me', 'wish I'd never been born'). "
                 "'want to die of embarrassment' is blanked first; 'I'd rather die than go to soft play' "
                 "(hyperbole with 'than') does not match.", negatable=True),
@@ -149,7 +149,7 @@ RULES: tuple[RulePattern, ...] = (
                 "Passive ideation; the negation is part of the meaning, so never negated.",),
     RulePattern("risk.suicide.had_enough", "risk", "suicidal_thoughts",
                 r"\b(?:had enough|sick|tired|weary|done|fed up|finished) (?:of|with) (?:living|life|being alive|"
-                r"being here|existing|being me)\b|"
+                r"being here|existing|being me)\b(?! (?:admin|being|as a|on the|in the|in this|at the moment))|"
                 r"\b(?:cannot|can not|do not want to|not able to) (?:do|face|handle) (?:life|living|this life|being alive|"
                 r"existing)(?: any ?more)?\b|\blife is (?:not|no longer) worth (?:it|living)\b|"
                 r"\bnot worth (?:living|being alive|going on|carrying on)\b",
@@ -159,7 +159,7 @@ RULES: tuple[RulePattern, ...] = (
                 negatable=True),
     RulePattern("risk.suicide.want_stop", "risk", "suicidal_thoughts",
                 r"\b(?:want|wanted|wish|need|needed|just want)\w* (?:for )?(?:it all|everything|all of it|"
-                r"life|my life|the pain|the world|all this) to (?:stop|end|be over|go away|just stop)\b|"
+                r"life|my life|the pain|the world|all this) to (?:stop|end|be over|go away|just stop)\b(?! with| by| so| before| until)|"
                 r"\bwant (?:it|everything) to (?:stop|end) (?:forever|for good|permanently)\b",
                 "Wanting everything to stop ('I just want it all to stop'). 'I want the crying to stop' "
                 "(a specific stressor) is distress and not matched."),
@@ -237,7 +237,8 @@ RULES: tuple[RulePattern, ...] = (
     RulePattern("risk.plan.means", "risk", "suicide_plan",
                 rf"\b(?:saving|saved|save|stockpil\w*|hoard\w*|stash\w*|put by|putting by|squirrel\w*) (?:up )?(?:away )?"
                 rf"(?:all )?(?:of )?(?:my |the |some |a few |enough )?(?:spare |extra |old )?{OD_MEANS}\b"
-                rf"(?! (?:for (?:the|her|him|my (?:baby|son|daughter|kids))|in case (?:she|he|the baby|they)))|"
+                rf"(?! (?:for (?:the|her|him|my (?:baby|son|daughter|kids)|crafts|recycling)|in case (?:she|he|the baby|they)|"
+                rf"box|boxes|packets?|pots?))|"
                 rf"\b(?:hiding|hid|hidden|keeping|kept) (?:all )?(?:of )?(?:my |the |some |a few )?(?:spare |extra |old )?"
                 rf"{OD_MEANS} (?:from (?:him|her|my partner|my husband|everyone|the gp|the doctor|my mum|the nurse)|"
                 rf"just in case|in case i|for when i|for if i|for a bad day|for later)\b|"
@@ -250,7 +251,10 @@ RULES: tuple[RulePattern, ...] = (
                 rf"\b(?:overdos\w*|od on|od ing)\b|"
                 rf"\b(?:swallow\w*|take|taking|took|down|downing|neck|necking)\b (?:all|every|everything|the lot|the whole lot|"
                 rf"the whole|a whole|them all|all of)\b(?: \w+){{0,4}} (?:{OD_MEANS}|medicine cabinet|medicine cupboard|"
-                rf"medicine box|packets?|boxes|bottles?|blister packs?|strips?)\b|"
+                rf"medicine box|packets?|boxes|bottles?|blister packs?|strips?)\b"
+                rf"(?![^.!?\n]*\b(?:like the|like my|as prescribed|as the (?:gp|doctor|pharmacist)|on time|every day|each day|"
+                rf"remembered|forgot|with food|for the (?:day|week)|out of (?:the|my) (?:cupboard|bag|drawer)|to the (?:pharmacy|chemist)|"
+                rf"to (?:be|get) (?:checked|reviewed))\b)|"
                 rf"\b(?:swallow\w*|take|taking|down|downing|neck|necking) (?:them|those|these|it) all\b(?=.*\b(?:{OD_MEANS}|"
                 rf"packets?|boxes|bottles?|at once|in one go|tonight)\b)|"
                 rf"\bhow many {OD_MEANS} (?:would|does|will|to (?:die|kill|overdose|od|end|not wake)|it takes|it would take|would it take|does it take|is too many|kill)\b|"
@@ -285,6 +289,9 @@ RULES: tuple[RulePattern, ...] = (
                 r"(?:into|in front of|off) (?:a |the |an )?(?:wall|tree|lorry|oncoming traffic|traffic|barrier|crash barrier|"
                 r"central reservation|motorway|bridge|cliff|river|canal|sea|bus|truck)\b|"
                 r"\b(?:a |the )?(?:noose|ligature)s?\b|\b(?:rope|belt|cord|cable|lead|tie) (?:round|around|to|on) my neck\b|"
+                r"\b(?:bought|buy|buying|got|get|getting|have|found|hidden|hid) (?:a |some |the )?(?:rope|cord)\b"
+                r"(?=[^.!?\n]*\b(?:hang|hanging|neck|loft|beam|banister|bannister|strong enough|where i would|where i will|"
+                r"in case)\b)|"
                 r"\bhang(?:ing)? (?:myself )?from (?:the|a) (?:banister|bannister|loft|beam|door|stairs|tree|hook|rail)\b|"
                 r"\b(?:keep|kept|been|went|go|going|drove|driving|walked|walking|stood|standing|sat|sitting|find myself|"
                 r"found myself|ended up) (?:\w+ )?(?:to|at|on|by|near|on top of|over) (?:the )?(?:edge of (?:the )?)?(?:bridge|cliff|"
@@ -344,7 +351,7 @@ RULES: tuple[RulePattern, ...] = (
                 r"skin|stomach|tummy|hips?|forearms?|scabs?)\b"
                 r"(?![^.!?\n]*\b(?:oven|iron|kettle|steriliser|sterilizer|straighteners|pan|hob|tray|shaving|shave|eczema|"
                 r"rash|itchy|itch|itching|bites?|hives|accident\w*|by mistake|chickenpox|sunburn|mosquito\w*|in my sleep|"
-                r"nails need)\b)"
+                r"nails need|habit|cuticles?)\b)"
                 r"(?=[^.!?\n]*\b(?:again|un ?til|till|til|bleed\w*|bled|to feel|so i can feel|when it (?:gets|got) (?:too much|bad)|"
                 r"to cope|it helps|helps me|only thing|punish\w*|deserve|scars?|on purpose|relapse\w*|urges?|numb|release)\b)",
                 "Self-harm described by what she does to her own body, with a relapse, intent or coping "
@@ -364,7 +371,7 @@ RULES: tuple[RulePattern, ...] = (
     RulePattern("risk.baby.intrusive", "risk", "harm_to_baby_intrusive",
                 rf"\b(?:thoughts?|images?|urges?|visions?|pictures?|flash\w*|impulses?|imagin\w*|picturing|"
                 rf"dreams?|scenarios?|keep seeing|keep thinking (?:about|of)) (?:(?:of|about|in my head of|in my head about|"
-                rf"where|that) )?(?:me |myself |i )?(?:{HARM_BABY_VERB}|letting (?:{BABY}) (?:fall|drown|slip|go under)|"
+                rf"where|that) )?(?:me |myself |i )?(?:{HARM_BABY_VERB}\b|letting (?:{BABY}) (?:fall|drown|slip|go under)|"
                 rf"(?:hold\w*|held|push\w*|put\w*) (?:{BABY}) (?:under|down the|off|over the|out of the window|in front))"
                 rf"(?: {BABY})?(?! (?:the|a|my|her|his|their|our) (?:night|dream|3am|morning|evening|bedtime|nap|feed|bottle|"
                 rf"dummy|phone|keys|cup|bag|car|plate)s?\b| off\b| at\b| round\b| to\b| (?:the|her|his|my|a) (?:\w+ )?(?:feed|nap)s?\b)|"
@@ -416,7 +423,7 @@ RULES: tuple[RulePattern, ...] = (
                 r"throttl\w*) me\b|"
                 r"\b(?:he|she) (?:\w+ )?(?:pushed|pushes|shoved|shoves|threw|throws|slammed|slams|dragged|drags|pinned|pins|"
                 r"held|holds) me (?:down the stairs|down|against|into|onto|to the floor|to the ground)\b|"
-                r"\b(?:strangled|choked|punched|slapped|raped|headbutted|throttled) me\b|\bby (?:the|my) (?:throat|neck|hair)\b|"
+                r"\b(?:strangled|choked|punched|slapped|raped|throttled) me\b|\bby (?:the|my) (?:throat|neck|hair)\b|"
                 r"\bhands? (?:round|around|on) my throat\b|"
                 rf"\b{PARTNER} (?:\w+ )?(?:gave|left) me (?:a )?(?:black eye|bruises|split lip|fat lip)\b",
                 "Physical violence by a partner. With a bare 'he', only acts a baby or toddler cannot do count "
@@ -435,7 +442,9 @@ RULES: tuple[RulePattern, ...] = (
                 rf"(?:drunk|angry|drinking|in a rage)\b",
                 "Fear of a partner or of being unsafe at home. 'scared of him waking' (baby) is excluded."),
     RulePattern("risk.abuse.threat", "risk", "domestic_abuse",
-                rf"\bthreaten\w* to (?:kill|hurt|take|leave with|report|have me|get me|call|ring|tell)\b|"
+                rf"\bthreaten\w* to (?:kill|hurt|take|leave with|report|have me|get me|call|ring|tell)\b"
+                rf"(?! (?:the |my |our |his |her )?(?:dog|cat|car|bins|rubbish|telly|tv|ipad|xbox|toys?|dummy|phone away from "
+                rf"(?:him|her|the kids))\b)|"
                 rf"\b(?:{PARTNER}|he|she) (?:\w+ )?threaten\w* (?:me|us)\b|"
                 rf"\b(?:{PARTNER}|he|she|they) (?:\w+ )?(?:says|said|keeps saying|tells me|told me|is going to|will|would|swears|swore) "
                 rf"(?:that )?(?:(?:he|she|they) )?(?:will |would |is going to |is gonna |can )?"

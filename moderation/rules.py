@@ -49,7 +49,27 @@ _EXPANSIONS: dict[str, str] = {
     "cannot": "cannot", "coz": "because", "cos": "because", "bc": "because", "ppl": "people",
     "mums": "mums", "mom's": "mums", "anymore": "any more", "nobodys": "nobody is",
     "myslef": "myself", "mysef": "myself", "mself": "myself", "urself": "yourself",
+    # Text-speak and dropped letters, common in messages typed in a hurry ("i dnt wanna b alive",
+    # "no1 wud care"). "b" is safe to expand: no pattern uses a bare "b".
+    "dnt": "do not", "wud": "would", "wudnt": "would not", "cud": "could",
+    "cudnt": "could not", "shud": "should", "b": "be", "evry": "every", "evryone": "everyone",
+    "evrything": "everything", "evrybody": "everybody", "bein": "being", "livin": "living",
+    "nothin": "nothing", "hurtin": "hurting", "cuttin": "cutting", "killin": "killing", "dyin": "dying",
+    "tryin": "trying", "goin": "going", "doin": "doing", "wen": "when", "tonite": "tonight",
+    "thru": "through", "luv": "love", "abt": "about", "kno": "know", "nd": "and", "wiv": "with",
 }
+# Digits inside words/phrases of text-speak. "2" becomes "to" only before a verb or pronoun, so
+# "he's 2" and "2 weeks" are untouched.
+_DIGIT_SPEAK_RE = re.compile(
+    r"\b(?:(any|every|evry|no|some|sum)1|2(?= (?:be|b|live|die|go|do|wake|kill|hurt|end|carry|keep|exist|stop|"
+    r"take|have|see|me|him|her|them|myself|bed|sleep)\b))\b"
+)
+_DIGIT_SPEAK = {"any": "anyone", "every": "everyone", "evry": "everyone", "no": "no one", "some": "someone",
+                "sum": "someone"}
+
+
+def _digit_speak(m: re.Match[str]) -> str:
+    return _DIGIT_SPEAK[m.group(1)] if m.group(1) else "to"
 _TOKEN_RE = re.compile(r"[a-z]+(?:'[a-z]+)?")
 _REPEATS_RE = re.compile(r"([a-z])\1{2,}")
 _HYPHEN_RE = re.compile(r"(?<=[a-z])[-_/](?=[a-z])")
@@ -75,6 +95,8 @@ def normalise(text: str) -> str:
     """Lower-case, straighten apostrophes, expand contractions, squash letter repeats."""
     t = text.translate(_APOSTROPHES).lower()
     t = _REPEATS_RE.sub(r"\1", t)
+    if "1" in t or "2" in t:
+        t = _DIGIT_SPEAK_RE.sub(_digit_speak, t)
     if "-" in t or "_" in t or "/" in t:
         t = _HYPHEN_RE.sub(" ", t)
     t = _expand_tokens(t)

@@ -33,6 +33,16 @@ from tests.moderation.conftest import DATA_DIR, load_labelled
     ("I'm so scared I'll drop her down the stairs on purpose", "harm_to_baby_intrusive"),
     ("my partner threatens to take the kids if I leave", "domestic_abuse"),
     ("I'm terrified of my husband", "domestic_abuse"),
+    # widened families (docs/moderation-quality.md, "Risk rule families")
+    ("I've looked up the cliffs near my mum's", "suicide_plan"),
+    ("thinking I should just take everything in the medicine cupboard", "suicide_plan"),
+    ("I've had enough of life", "suicidal_thoughts"),
+    ("I can't promise I'll stay safe tonight", "suicidal_thoughts"),
+    ("started burning my arms again when it gets bad", "self_harm"),
+    ("he locks me in the house when he goes out", "domestic_abuse"),
+    ("my husband took my phone and keys so I couldn't leave", "domestic_abuse"),
+    ("I keep getting flashes of letting her fall down the stairs", "harm_to_baby_intrusive"),
+    ("no1 wud even notice if i was gone", "suicidal_thoughts"),
 ])
 def test_risk_is_detected_across_phrasings(text: str, subcategory: str) -> None:
     signals = rule_signals(text)
@@ -57,6 +67,13 @@ def test_risk_is_detected_across_phrasings(text: str, subcategory: str) -> None:
     "I'm dying to know what she's called",
     "no point in buying the big pack of nappies",
     "we're saving up for a new pram",
+    "I'm dying for a wee",
+    "I'd kill for a lie-in",
+    "I'm so done with nappies",
+    "I took his phone off him, he was on it all night",
+    "locked myself out of the car again",
+    "he took my phone off me at dinner, said I'm glued to it",
+    "taking things one day at a time",
 ])
 def test_idioms_and_negations_are_not_risk(text: str) -> None:
     assert not rule_signals(text).risk, [m.id for m in rule_signals(text).risk]

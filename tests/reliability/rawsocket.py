@@ -48,6 +48,9 @@ class RawWebSocket:
             chunk = self.sock.recv(65536)
         except (TimeoutError, socket.timeout):
             return False
+        except (ConnectionResetError, BrokenPipeError):
+            self.closed = True
+            return False
         if not chunk:
             self.closed = True
             return False
@@ -98,7 +101,10 @@ class RawWebSocket:
         else:
             header += bytes([0x80 | 127]) + struct.pack(">Q", n)
         masked = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
-        self.sock.sendall(header + mask + masked)
+        try:
+            self.sock.sendall(header + mask + masked)
+        except (ConnectionResetError, BrokenPipeError):
+            self.closed = True
 
     def close(self) -> None:
         try:

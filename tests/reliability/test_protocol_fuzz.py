@@ -64,7 +64,9 @@ raw_text = st.one_of(
                      '"ping"', '{"type":null}', '{"type":["ping"]}', "{", '{"type":"ping"', "\ud800", "{}",
                      '{"type":"ping","read_seq":1e308}', '{"type":"message.send","body":{"$gt":""}}']),
 )
-payloads = st.one_of(frames.map(lambda f: ("json", f)), well_typed.map(lambda f: ("json", f)), raw_text.map(lambda t: ("raw", t)))
+# (An empty text frame cannot be expressed through channels' WebsocketCommunicator.)
+payloads = st.one_of(frames.map(lambda f: ("json", f)), well_typed.map(lambda f: ("json", f)),
+                     raw_text.filter(bool).map(lambda t: ("raw", t)))
 
 STATS = {"frames": 0, "answers": 0, "errors": {}, "examples": 0}
 
@@ -106,7 +108,7 @@ async def _fuzz_once(user, batch: list[tuple[str, Any]]) -> list[tuple[str, dict
 
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
                                                                    HealthCheck.data_too_large], derandomize=False)
 @given(batch=st.lists(payloads, min_size=40, max_size=40))
 def test_generated_frames_get_typed_answers_and_never_a_server_error(member, other_member, caplog, batch) -> None:  # noqa: ANN001

@@ -5,8 +5,12 @@ import { RoomConnection, socketUrl } from "./chat/connection.js";
 import { dispatchFrame, onFrame } from "./chat/frames.js";
 import { Outbox } from "./chat/outbox.js";
 import { Timeline } from "./chat/timeline.js";
+import { compose } from "./chat/compose.js";
+import { renderSettings } from "./chat/render.js";
 // Support cards, private notices and the muted explanation: frames the core leaves to features.
 import "./member-safety.js";
+// Reactions, replies, edits, reports, mute/block, content notes, resource cards.
+import "./member-features.js";
 
 const TYPING_SEND_INTERVAL_MS = 3000;
 const TYPING_SHOW_MS = 4000;
@@ -31,6 +35,12 @@ const ui = {
 };
 
 let me = config.me;
+// How she wants messages drawn: before the first one is.
+renderSettings.collapseTopics = new Set(config.collapseTopics || []);
+if (config.editWindowSeconds) renderSettings.editWindowMs = config.editWindowSeconds * 1000;
+for (const option of document.querySelectorAll("#content-note option")) {
+  if (option.value) renderSettings.topicLabels[option.value] = option.textContent;
+}
 const timeline = new Timeline(ui.list, ui.scroller, me);
 // Keyed by account too: on a shared phone, one mother's unsent words never go out as another's.
 const outbox = new Outbox(`${config.me.id}:${config.room}`);
@@ -153,7 +163,15 @@ onFrame("message.new", (frame) => {
   if (timeline.hasGap()) requestResume();
 });
 
-onFrame("message.updated", (frame) => receive([frame.message]));
+onFrame("message.updated", (frame) => {
+  receive([frame.message]);
+  // Her edit is stored: only now does the composer let go of the text.
+  if (compose.editing && compose.editSent && frame.message.seq === compose.editing.seq) {
+    compose.reset();
+    ui.input.value = "";
+    saveDraft();
+  }
+});
 
 onFrame("messages.batch", (frame) => {
   const before = timeline.lastSeq;
@@ -185,6 +203,11 @@ onFrame("error", (frame) => {
     return;
   }
   if (CONNECT_CODES.has(frame.code) || !connection.joined) return; // the close shows it
+  if (compose.editing && compose.editSent) {
+    // The edit was refused: she is still editing, with her text where it was.
+    compose.editSent = false;
+    if (frame.code === "content_note_required" && frame.topic) compose.setNote(frame.topic, { focus: true });
+  }
   if (["unknown_type", "bad_json", "bad_frame"].includes(frame.code)) {
     console.warn("kindred: server refused a frame", frame);
     return;
@@ -203,6 +226,18 @@ function handleSendError(item, frame) {
   if (frame.code === "server_error") {
     setItem(id, { status: "waiting" });
     setTimeout(() => sendItem(id), SERVER_ERROR_RETRY_MS);
+    return;
+  }
+  if (frame.code === "content_note_required") {
+    // Not sent: her words go back into the box, with the note picker open on the topic.
+    timeline.removePending(id);
+    outbox.remove(id);
+    const current = ui.input.value;
+    ui.input.value = current.trim() ? `${item.body}\n${current}` : item.body;
+    saveDraft();
+    compose.restore(item);
+    compose.setNote(frame.topic || "", { focus: true });
+    showError(frame.message);
     return;
   }
   // validation, muted, forbidden, frame_too_large…: she decides (retry or edit).
@@ -225,7 +260,10 @@ function setItem(clientId, changes) {
 function sendItem(clientId) {
   const item = outbox.get(clientId);
   if (!item || item.status === "failed") return;
-  const sent = connection.send({ type: "message.send", client_id: item.client_id, body: item.body });
+  const frame = { type: "message.send", client_id: item.client_id, body: item.body };
+  if (item.reply_to) frame.reply_to = item.reply_to;
+  if (item.content_note) frame.content_note = item.content_note;
+  const sent = connection.send(frame);
   setItem(clientId, { status: sent ? "sending" : "queued" });
 }
 
@@ -242,7 +280,14 @@ function submit() {
     return;
   }
   showError("");
-  const item = outbox.add(body);
+  if (compose.editing) {
+    const edit = { type: "message.edit", seq: compose.editing.seq, body: text, content_note: compose.note };
+    if (connection.send(edit)) compose.editSent = true;
+    else showError("You're not connected just now: your edit will be here to save when you are.");
+    return;
+  }
+  const item = outbox.add(body, compose.extras());
+  compose.reset();
   timeline.addPending(item);
   ui.input.value = "";
   saveDraft();
@@ -437,6 +482,6 @@ timeline.scrollToBottom();
 // Later features (support cards, moderator notices) can wait for this to get the socket.
 document.dispatchEvent(
   new CustomEvent("kindred:ready", {
-    detail: { config, send: (frame) => connection.send(frame), onFrame },
+    detail: { config, send: (frame) => connection.send(frame), onFrame, timeline },
   }),
 );

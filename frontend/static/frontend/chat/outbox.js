@@ -43,8 +43,9 @@ export class Outbox {
     }
   }
 
-  add(body) {
-    const item = { client_id: newClientId(), body, status: "queued", error: "", createdAt: Date.now() };
+  /** `extras`: optional reply_to (seq), reply_quote ({author}) and content_note (topic). */
+  add(body, extras = {}) {
+    const item = { client_id: newClientId(), body, status: "queued", error: "", createdAt: Date.now(), ...extras };
     this.items.push(item);
     this.save();
     return item;

@@ -4,6 +4,8 @@
 const URL_IN_TEXT = /\bhttps?:\/\/[^\s<>"'`]+/gi;
 const TRAILING_PUNCTUATION = /[.,;:!?'"*_~]$/;
 
+import { contactAction, contactHref, safeWebUrl } from "../helplines.js";
+
 const ROLE_LABELS = { moderator: "Moderator", supervisor: "Supervisor" };
 
 /** An http/https URL string, normalised by the URL parser, or null. */
@@ -96,20 +98,184 @@ function metaLine({ author, own, createdAt }) {
   return meta;
 }
 
+// --- what the member features need to draw a message -------------------------------------------
+// Set by chat.js / member-features.js; read on every (re)draw so a message.updated keeps her view.
+
+export const REACTIONS = [
+  // Visible label, and the words a screen reader hears (they contain the visible label: WCAG 2.5.3).
+  { kind: "me_too", label: "Me too", name: "Me too" },
+  { kind: "hug", label: "Hug", name: "Send a hug" },
+  { kind: "thanks", label: "Thank you", name: "Thank you" },
+];
+const REACTION_WORDS = { me_too: "Me too", hug: "Sending a hug", thanks: "Thank you" };
+
+export const renderSettings = {
+  collapseTopics: new Set(), // content-note topics she reads only after a tap
+  topicLabels: {}, // topic → "Baby loss"
+  editWindowMs: 15 * 60 * 1000,
+  revealed: new Set(), // seqs whose content note she opened during this visit
+  openMenu: null, // seq whose options are open
+  filtered: new Map(), // user id → "mute" | "block", as she set it during this visit
+};
+
+export function topicLabel(topic) {
+  return renderSettings.topicLabels[topic] || String(topic).replace(/_/g, " ");
+}
+
+function button(className, text, act, extra = {}) {
+  const b = el("button", className, text);
+  b.type = "button";
+  b.dataset.act = act;
+  b.dataset.focusKey = extra.focusKey || act;
+  for (const [k, v] of Object.entries(extra.data || {})) b.dataset[k] = v;
+  return b;
+}
+
+function hidden(text) {
+  return el("span", "visually-hidden", text);
+}
+
+/** Whether she may still edit or delete her own message (the server checks again). */
+export function editableUntil(message, viewer) {
+  const own = message.author && message.author.id === viewer.id;
+  if (!own || message.resource || !["visible", "held"].includes(message.state || "visible")) return 0;
+  const created = Date.parse(message.created_at);
+  if (Number.isNaN(created)) return 0;
+  const until = created + renderSettings.editWindowMs;
+  return until > Date.now() ? until : 0;
+}
+
+function quoteElement(quote) {
+  const q = button("msg-quote", undefined, "quote", { data: { target: String(quote.seq) } });
+  q.append(hidden("In reply to "));
+  q.append(el("span", "msg-quote-author", quote.author || "a member"));
+  q.append(hidden(": "));
+  q.append(el("span", "msg-quote-text", quote.excerpt || "a message that is no longer available"));
+  return q;
+}
+
+function resourceCard(resource) {
+  const card = el("div", "resource-card");
+  card.append(el("p", "resource-kicker", "Shared by a moderator"));
+  card.append(el("p", "resource-name", resource.name));
+  if (resource.when) card.append(el("p", "resource-when", resource.when));
+  if (resource.hours) card.append(el("p", "resource-hours", `Open ${resource.hours}`));
+  const actions = el("p", "resource-actions");
+  const href = contactHref(resource.contact);
+  if (href) {
+    const a = el("a", "resource-contact");
+    a.href = href;
+    a.textContent = href.startsWith("sms:") ? resource.contact : `${contactAction(href)} ${resource.contact}`;
+    actions.append(a);
+  } else if (resource.contact) {
+    actions.append(el("span", "resource-contact-text", resource.contact));
+  }
+  const web = safeWebUrl(resource.url);
+  if (web) {
+    const a = el("a", "resource-web");
+    a.href = web;
+    a.target = "_blank";
+    a.rel = "noopener noreferrer";
+    a.textContent = "Website";
+    a.append(hidden(` of ${resource.name} (opens in a new tab)`));
+    actions.append(a);
+  }
+  if (actions.childNodes.length) card.append(actions);
+  return card;
+}
+
+function reactionBar(message, viewer, seq) {
+  const reactions = message.reactions || {};
+  const bar = el("div", "msg-actions");
+  const group = el("div", "reactions");
+  group.setAttribute("role", "group");
+  group.setAttribute("aria-label", "Support reactions");
+  for (const r of REACTIONS) {
+    const entry = reactions[r.kind] || { count: 0, by: [] };
+    const mine = Array.isArray(entry.by) && entry.by.includes(viewer.display_name);
+    const b = button("reaction", undefined, "react", { focusKey: `react-${r.kind}`, data: { kind: r.kind } });
+    b.setAttribute("aria-pressed", mine ? "true" : "false");
+    if (r.name !== r.label) b.append(hidden(r.name.slice(0, r.name.length - r.label.length)));
+    b.append(el("span", "reaction-label", r.label));
+    if (entry.count) {
+      b.append(hidden(", "));
+      b.append(el("span", "reaction-count", String(entry.count)));
+    }
+    group.append(b);
+  }
+  bar.append(group);
+  bar.append(button("msg-act", "Reply", "reply"));
+  return bar;
+}
+
+function reactorsList(message) {
+  const reactions = message.reactions || {};
+  const lines = REACTIONS.map((r) => [r.kind, reactions[r.kind]]).filter(([, e]) => e && e.count);
+  if (!lines.length) return null;
+  const total = lines.reduce((n, [, e]) => n + e.count, 0);
+  const details = el("details", "msg-reactors");
+  details.append(el("summary", null, total === 1 ? "Who reacted (1)" : `Who reacted (${total})`));
+  const list = el("ul");
+  for (const [kind, entry] of lines) {
+    const li = el("li");
+    li.append(el("strong", null, `${REACTION_WORDS[kind]}: `), (entry.by || []).join(", "));
+    list.append(li);
+  }
+  details.append(list);
+  return details;
+}
+
+function optionsMenu(message, viewer, seq, own, editUntil) {
+  const author = message.author;
+  const name = author ? author.display_name : "";
+  const open = renderSettings.openMenu === seq;
+  const toggle = button("msg-options", undefined, "options");
+  toggle.setAttribute("aria-expanded", open ? "true" : "false");
+  toggle.setAttribute("aria-controls", `msg-${seq}-menu`);
+  toggle.append(el("span", "msg-options-dots", "⋯"), hidden(own ? "Options for your message" : `Options for ${name}'s message`));
+  const menu = el("div", "msg-menu");
+  menu.id = `msg-${seq}-menu`;
+  menu.hidden = !open;
+  if (own) {
+    menu.append(button("menu-item", "Edit", "edit"), button("menu-item menu-danger", "Delete", "delete"));
+    menu.append(el("p", "menu-help", "You can change or delete a message for 15 minutes after sending it."));
+  } else {
+    menu.append(button("menu-item", "Report this message", "report"));
+    if (author && !ROLE_LABELS[author.role]) {
+      menu.append(button("menu-item", `Mute or block ${name}…`, "filter"));
+    }
+  }
+  if (editUntil) {
+    toggle.dataset.editUntil = String(editUntil);
+    menu.dataset.editUntil = String(editUntil);
+  }
+  return [toggle, menu];
+}
+
 /**
  * Fill `li` with `message` as `viewer` may see it (the server already redacted it):
  *   held, not ours and not a moderator → nothing (the li stays, hidden, so seq stays contiguous)
  *   hidden without text → "Removed by a moderator"
+ *   deleted → "Message deleted"
+ *   hidden_for_you (she muted or blocked the author) → one line saying so, with the undo
  *   held and ours → text plus "Waiting for a moderator to check this"
+ * A redraw (message.updated) keeps focus on the same control and an opened content note open.
  */
 export function fillMessage(li, message, viewer) {
   const author = message.author || null;
   const own = Boolean(author && author.id === viewer.id);
   const state = message.state || "visible";
+  const seq = message.seq;
+  const active = document.activeElement;
+  const focusKey = active && active !== li && li.contains(active) ? active.dataset.focusKey : null;
+  li._message = message;
   li.className = "msg";
-  li.dataset.seq = String(message.seq);
+  li.dataset.seq = String(seq);
   li.dataset.state = state;
-  li.id = `msg-${message.seq}`;
+  if (author) li.dataset.authorId = String(author.id);
+  else delete li.dataset.authorId;
+  li.id = `msg-${seq}`;
+  li.tabIndex = -1; // a quoted reply can take her here
   li.hidden = false;
   li.replaceChildren();
   if (own) li.classList.add("msg-own");
@@ -125,10 +291,58 @@ export function fillMessage(li, message, viewer) {
     li.append(metaLine({ author: null, own: false, createdAt: message.created_at }));
     return li;
   }
-  li.append(metaLine({ author, own, createdAt: message.created_at }));
-  const body = el("p", "msg-body");
-  appendLinkified(body, message.body || "");
-  li.append(body);
+  if (state === "deleted") {
+    li.classList.add("msg-removed", "msg-deleted");
+    li.append(el("p", "msg-removed-text", own ? "You deleted this message" : "Message deleted"));
+    li.append(metaLine({ author, own, createdAt: message.created_at }));
+    return li;
+  }
+  if (message.hidden_for_you) {
+    // The server withheld the words; say so plainly rather than offer a "Show" that can't.
+    li.classList.add("msg-filtered");
+    const name = author ? author.display_name : "this member";
+    const kind = author ? renderSettings.filtered.get(author.id) : null;
+    const said = kind === "block" ? `You blocked ${name}` : kind === "mute" ? `You muted ${name}` : `You muted or blocked ${name}`;
+    const line = el("p", "msg-filtered-text", `Message hidden. ${said}.`);
+    const undo = button("msg-act", kind === "block" ? `Unblock ${name}` : `Unmute ${name}`, "unfilter");
+    li.append(line, undo);
+    restoreFocus(li, focusKey);
+    return li;
+  }
+
+  const meta = metaLine({ author, own, createdAt: message.created_at });
+  if (message.edited) meta.append(" ", el("span", "msg-edited", "edited"));
+  li.append(meta);
+  if (message.reply_to) li.append(quoteElement(message.reply_to));
+
+  const content = el("div", "msg-content");
+  content.id = `msg-${seq}-content`;
+  if (message.resource) {
+    li.classList.add("msg-resource");
+    content.append(resourceCard(message.resource));
+  } else {
+    const body = el("p", "msg-body");
+    appendLinkified(body, message.body || "");
+    content.append(body);
+  }
+  const note = message.content_note;
+  if (note) {
+    li.classList.add("msg-noted");
+    const collapses = renderSettings.collapseTopics.has(note) && !own;
+    if (collapses) {
+      const open = renderSettings.revealed.has(seq);
+      const toggle = button("cn-toggle", undefined, "note", {});
+      toggle.setAttribute("aria-expanded", open ? "true" : "false");
+      toggle.setAttribute("aria-controls", content.id);
+      toggle.append(el("span", "cn-label", `Content note: ${topicLabel(note)}`));
+      toggle.append(el("span", "cn-hint", open ? "Hide" : "Tap to read"));
+      content.hidden = !open;
+      li.append(toggle);
+    } else {
+      li.append(el("p", "cn-tag", `Content note: ${topicLabel(note)}`));
+    }
+  }
+  li.append(content);
   if (state === "held") {
     li.classList.add("msg-held");
     li.append(el("p", "msg-note", own ? "Waiting for a moderator to check this" : "Held for review: only you and the author see it"));
@@ -136,7 +350,29 @@ export function fillMessage(li, message, viewer) {
     li.classList.add("msg-hidden-staff");
     li.append(el("p", "msg-note", "Removed by a moderator: members don't see it"));
   }
+  const editUntil = editableUntil(message, viewer);
+  if (state === "visible") {
+    const bar = reactionBar(message, viewer, seq);
+    if (!own || editUntil) bar.append(...optionsMenu(message, viewer, seq, own, editUntil));
+    li.append(bar);
+    const who = reactorsList(message);
+    if (who) li.append(who);
+  } else if (state === "held" && editUntil) {
+    const bar = el("div", "msg-actions");
+    bar.append(...optionsMenu(message, viewer, seq, own, editUntil));
+    li.append(bar);
+  }
+  // The open menu sits at the end of the message, under its buttons.
+  const menu = li.querySelector(".msg-menu");
+  if (menu) li.append(menu);
+  restoreFocus(li, focusKey);
   return li;
+}
+
+function restoreFocus(li, focusKey) {
+  if (!focusKey) return;
+  const target = li.querySelector(`[data-focus-key="${CSS.escape(focusKey)}"]`);
+  if (target) target.focus({ preventScroll: true });
 }
 
 export function renderMessage(message, viewer) {
@@ -155,6 +391,8 @@ export function renderPending(item, viewer) {
   const li = el("li", "msg msg-own msg-pending");
   li.dataset.clientId = item.client_id;
   li.append(metaLine({ author: viewer, own: true, createdAt: null }));
+  if (item.reply_quote) li.append(el("p", "msg-pending-context", `Reply to ${item.reply_quote.author || "a member"}`));
+  if (item.content_note) li.append(el("p", "cn-tag", `Content note: ${topicLabel(item.content_note)}`));
   const body = el("p", "msg-body");
   appendLinkified(body, item.body);
   li.append(body);
