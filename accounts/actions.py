@@ -266,3 +266,38 @@ def _scrub_facilitation(user: User, old_name: str, new_name: str) -> None:
         record.sent_text = record.sent_text.replace(old_name, new_name)
         record.target = new_name[:30]
         record.save(update_fields=["text", "sent_text", "target"])
+
+
+# --- Reading preferences ---------------------------------------------------------------------
+
+
+def do_set_collapse_topics(user: User, topics: object, *, acting_user: User) -> User:
+    """Choose which content-note topics stay collapsed for her until she taps them.
+
+    `topics` must be a list of chat.content_notes.TOPICS keys; it is stored deduplicated, in the
+    order TOPICS lists them. The audit row says that it changed and how many topics, but not
+    which: audit rows are append-only and outlive erasure, and which subjects a mother would
+    rather not read about is health information she told nobody."""
+    from chat.content_notes import TOPICS
+
+    _may_act_for(user, acting_user)
+    if not isinstance(topics, (list, tuple)) or not all(isinstance(t, str) for t in topics):
+        raise AccountError("Content-note topics must be a list.")
+    unknown = sorted(set(topics) - set(TOPICS))
+    if unknown:
+        raise AccountError(f"Unknown content-note topic: {', '.join(unknown)}.")
+    chosen = [t for t in TOPICS if t in set(topics)]
+    before = list(user.collapse_topics or [])
+    if before == chosen:
+        return user
+    with transaction.atomic():
+        user.collapse_topics = chosen
+        user.save(update_fields=["collapse_topics"])
+        record_audit(
+            action="account.collapse_topics_changed",
+            acting_user=acting_user,
+            target_user=user,
+            before={"count": len(before)},
+            after={"count": len(chosen)},
+        )
+    return user

@@ -39,6 +39,7 @@ def room_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "historyUrl": f"/api/rooms/{room.slug}/messages",
             "me": selectors.serialize_user(request.user),
             "maxBody": settings.CHAT_MAX_BODY_CHARS,
+            "collapseTopics": list(request.user.collapse_topics or []), "editWindowSeconds": settings.CHAT_EDIT_WINDOW_SECONDS,
         },
     }
     return render(request, "chat/room.html", context)

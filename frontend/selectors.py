@@ -55,3 +55,9 @@ def help_page_helplines(region: str = "") -> list[dict[str, Any]]:
             "last_verified": h.last_verified if isinstance(h.last_verified, date) else None,
         })
     return lines
+
+
+def resource_regions() -> list[str]:
+    """The areas that have services of their own, for the resources page's filter."""
+    rows = Helpline.objects.filter(is_active=True).exclude(region="").values_list("region", flat=True)
+    return sorted(set(rows))

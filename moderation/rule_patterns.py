@@ -264,14 +264,14 @@ RULES: tuple[RulePattern, ...] = (
                 "I can get' and 'she tries to swallow all the toys' do not match: a means must follow.",
                 negatable=True),
     RulePattern("risk.plan.research", "risk", "suicide_plan",
-                rf"\b(?:looked|looking|look|googl\w*|search\w*|research\w*|read up|reading up|checked out|checking out|"
-                rf"scoped out|scoping out)\b(?: up)?(?: on)?(?: \w+){{0,3}} "
-                rf"(?:(?:a |the |some )?(?:bridge|bridges|cliff|cliffs|cliff edge|flyover|viaduct|high places|high buildings|"
-                rf"tall buildings|multi storey|car park roof|railway line|level crossing|drop from)\b"
-                rf"(?! (?:opening|times|tickets|toll|tour|walk|closure|lift|for (?:a|our|the) (?:trip|day|walk|visit)))|"
-                rf"(?:how high|how tall|how far|how deep)\b(?= .*\b(?:bridge|cliff|drop|building|car park|"
-                rf"balcony|roof)\b)|(?:ways|how|quickest way|easiest way|painless ways?) to (?:die|kill myself|end it|"
-                rf"end my life|hang|overdose|not wake up)\b|(?:the )?(?:lethal|fatal) (?:dose|amount))",
+                r"\b(?:looked|looking|look|googl\w*|search\w*|research\w*|read up|reading up|checked out|checking out|"
+                r"scoped out|scoping out)\b(?: up)?(?: on)?(?: \w+){0,3} "
+                r"(?:(?:a |the |some )?(?:bridge|bridges|cliff|cliffs|cliff edge|flyover|viaduct|high places|high buildings|"
+                r"tall buildings|multi storey|car park roof|railway line|level crossing|drop from)\b"
+                r"(?! (?:opening|times|tickets|toll|tour|walk|closure|lift|for (?:a|our|the) (?:trip|day|walk|visit)))|"
+                r"(?:how high|how tall|how far|how deep)\b(?= .*\b(?:bridge|cliff|drop|building|car park|"
+                r"balcony|roof)\b)|(?:ways|how|quickest way|easiest way|painless ways?) to (?:die|kill myself|end it|"
+                r"end my life|hang|overdose|not wake up)\b|(?:the )?(?:lethal|fatal) (?:dose|amount))",
                 "Researching a method or place ('I've looked up the bridge near us', 'googled how high the "
                 "cliffs are'). 'looked up the train times' and 'Tower Bridge opening times' do not match.",
                 negatable=True),
@@ -347,8 +347,8 @@ RULES: tuple[RulePattern, ...] = (
     RulePattern("risk.self_harm.body", "risk", "self_harm",
                 r"(?:\bi (?:\w+ ){0,2}|\b(?:been|started|keep|kept|back to|still|urge to|urges to|want to|need to|going to) |^)"
                 r"(?:cut|cutting|scratch\w*|burn\w*|pick\w*|hit|hitting|punch\w*|bit|bite|biting|pinch\w*|carv\w*|"
-                r"claw\w*|gouge\w*|dig|digging|scrap\w*) (?:at |into )?my (?:own )?(?:arms?|wrists?|legs?|thighs?|"
-                r"skin|stomach|tummy|hips?|forearms?|scabs?)\b"
+                r"claw\w*|gouge\w*|dig|digging|scrap\w*) (?:at |into )?my (?:(?:arm|wrist|leg|thigh|hip|forearm|scab)s?|"
+                r"skin|stomach|tummy)\b"
                 r"(?![^.!?\n]*\b(?:oven|iron|kettle|steriliser|sterilizer|straighteners|pan|hob|tray|shaving|shave|eczema|"
                 r"rash|itchy|itch|itching|bites?|hives|accident\w*|by mistake|chickenpox|sunburn|mosquito\w*|in my sleep|"
                 r"nails need|habit|cuticles?)\b)"
@@ -401,8 +401,8 @@ RULES: tuple[RulePattern, ...] = (
                 "'I nearly dropped her in the bath' (an accident) does not match unless 'on purpose'.",
                 negatable=True),
     RulePattern("risk.baby.direct", "risk", "harm_to_baby",
-                rf"\b(?:hurt|harm|kill|smother|suffocate|drown|shake|throw|strangle|stab) (?:my|the|our) "
-                rf"(?:baby|babies|son|daughter|little one|newborn|lo|twins?|kids?|child|children)\b",
+                r"\b(?:hurt|harm|kill|smother|suffocate|drown|shake|throw|strangle|stab) (?:my|the|our) "
+                r"(?:baby|babies|son|daughter|little one|newborn|lo|twins?|kids?|child|children)\b",
                 "Any statement about harming one's own child. 'I would never hurt my baby' is negated.",
                 negatable=True),
     RulePattern("risk.baby.psychosis", "risk", "harm_to_baby",

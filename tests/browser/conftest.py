@@ -60,6 +60,11 @@ ACCOUNTS = {
     "cleo": Account("cleo_e2e", "Cleo", "member", "newborn"),
     "dana": Account("dana_e2e", "Dana", "member", "newborn"),
     "rowan": Account("rowan_e2e", "Rowan", "moderator"),
+    # Member features (tests/browser/test_member_features.py, test_accessibility.py): mutes,
+    # reports and reading settings stay with these accounts.
+    "erin": Account("erin_e2e", "Erin", "member", "newborn"),
+    "fay": Account("fay_e2e", "Fay", "member", "newborn"),
+    "tess": Account("tess_e2e", "Tess", "moderator"),
 }
 
 

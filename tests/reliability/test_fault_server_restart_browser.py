@@ -69,11 +69,11 @@ def test_pages_reconnect_spread_out_after_a_server_kill_and_resume_without_gaps(
         page.goto(f"{stack.server.url}/rooms/{ROOM}/")
         pages.append(page)
     for page in pages:
-        expect(page.locator("#conn-state")).to_have_attribute("data-state", "connected")
+        expect(page.locator("#conn-state")).to_have_attribute("data-state", "connected", timeout=30_000)
 
     _send_from_python(stack, BABY_MEMBERS[0], [f"before the crash {n}" for n in range(5)])
     for page in pages:
-        expect(page.locator("#messages li[data-seq]")).to_have_count(len(stack.stored(ROOM)))
+        expect(page.locator("#messages li[data-seq]")).to_have_count(len(stack.stored(ROOM)), timeout=15_000)
 
     killed_ms = time.time() * 1000
     stack.server.stop(__import__("signal").SIGKILL)

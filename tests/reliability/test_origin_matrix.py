@@ -96,10 +96,12 @@ async def test_bad_origins_get_http_403_from_the_real_server(stack: Stack) -> No
     """Over a real TCP handshake with Daphne: refused before the socket opens (HTTP 403)."""
     results: dict[str, dict[str, int]] = {}
     cookie = stack.cookie("relmod")
+    # An HTTP client cannot put non-ASCII in a header; its punycode form is in the list.
+    origins = [o for o in BAD_ORIGINS if o is None or o.isascii()]
     for path in websocket_paths():
         url = f"{stack.ws_base}{path}"
-        statuses = await asyncio.gather(*(handshake_status(url, origin, cookie) for origin in BAD_ORIGINS))
-        results[path] = dict(zip([str(o) for o in BAD_ORIGINS], statuses, strict=True))
+        statuses = await asyncio.gather(*(handshake_status(url, origin, cookie) for origin in origins))
+        results[path] = dict(zip([str(o) for o in origins], statuses, strict=True))
         good = await handshake_status(url, stack.origin, cookie)
         assert good == 101, (path, good)
     accepted = {p: [o for o, s in r.items() if s != 403] for p, r in results.items()}

@@ -104,7 +104,7 @@ function metaLine({ author, own, createdAt }) {
 export const REACTIONS = [
   // Visible label, and the words a screen reader hears (they contain the visible label: WCAG 2.5.3).
   { kind: "me_too", label: "Me too", name: "Me too" },
-  { kind: "hug", label: "Hug", name: "Send a hug" },
+  { kind: "hug", label: "Hug", name: "Hug" }, // not "Send…": the composer's button is "Send"
   { kind: "thanks", label: "Thank you", name: "Thank you" },
 ];
 const REACTION_WORDS = { me_too: "Me too", hug: "Sending a hug", thanks: "Thank you" };
@@ -195,12 +195,9 @@ function reactionBar(message, viewer, seq) {
     const mine = Array.isArray(entry.by) && entry.by.includes(viewer.display_name);
     const b = button("reaction", undefined, "react", { focusKey: `react-${r.kind}`, data: { kind: r.kind } });
     b.setAttribute("aria-pressed", mine ? "true" : "false");
-    if (r.name !== r.label) b.append(hidden(r.name.slice(0, r.name.length - r.label.length)));
+    b.setAttribute("aria-label", entry.count ? `${r.name}, ${entry.count}` : r.name);
     b.append(el("span", "reaction-label", r.label));
-    if (entry.count) {
-      b.append(hidden(", "));
-      b.append(el("span", "reaction-count", String(entry.count)));
-    }
+    if (entry.count) b.append(el("span", "reaction-count", String(entry.count)));
     group.append(b);
   }
   bar.append(group);
@@ -232,7 +229,9 @@ function optionsMenu(message, viewer, seq, own, editUntil) {
   const toggle = button("msg-options", undefined, "options");
   toggle.setAttribute("aria-expanded", open ? "true" : "false");
   toggle.setAttribute("aria-controls", `msg-${seq}-menu`);
-  toggle.append(el("span", "msg-options-dots", "⋯"), hidden(own ? "Options for your message" : `Options for ${name}'s message`));
+  const dots = el("span", "msg-options-dots", "⋯");
+  dots.setAttribute("aria-hidden", "true");
+  toggle.append(dots, hidden(own ? "Options for your message" : `Options for ${name}'s message`));
   const menu = el("div", "msg-menu");
   menu.id = `msg-${seq}-menu`;
   menu.hidden = !open;
