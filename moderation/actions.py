@@ -43,14 +43,27 @@ SUPPORT_CARD_TEXT = (
 )
 
 
-def _support_card(message: Message) -> dict[str, Any]:
+# Someone at home may be reading her screen (the rules catch "he reads all my messages"): the
+# card for danger at home names no abuse in its title or text, and points at Quick exit.
+DISCREET_CARD_TITLE = "Support is here"
+DISCREET_CARD_TEXT = (
+    "Thank you for sharing that. A moderator will check in with you privately. If you are in "
+    "danger right now, call 999 (if you can't speak, press 55 when asked). You can leave this page "
+    "at once with Quick exit. These services are free and confidential:"
+)
+
+
+def _support_card(message: Message, decision: Decision | None = None) -> dict[str, Any]:
     region = getattr(message.author, "region", "") or ""
+    subcategories = {r.get("subcategory") for r in (decision.reasons if decision else [])}
+    discreet = "domestic_abuse" in subcategories
     return {
         "type": "support.card",
         "room": message.room.slug,
         "message_seq": message.seq,
-        "title": SUPPORT_CARD_TITLE,
-        "text": SUPPORT_CARD_TEXT,
+        "title": DISCREET_CARD_TITLE if discreet else SUPPORT_CARD_TITLE,
+        "text": DISCREET_CARD_TEXT if discreet else SUPPORT_CARD_TEXT,
+        "discreet": discreet,
         "helplines": selectors.support_card_helplines(region),
     }
 
@@ -91,7 +104,9 @@ def do_record_decision(message: Message, decision: Decision, *, source: str) -> 
                 flag.state = FlagState.OPEN
             flag.save()
         if newly_escalated and message.author_id:
-            send_event_on_commit(user_group(message.author_id), {"type": "user.notice", "frame": _support_card(message)})
+            send_event_on_commit(
+                user_group(message.author_id), {"type": "user.notice", "frame": _support_card(message, decision)}
+            )
         if newly_escalated and not selectors.moderator_on_duty():
             # Nobody is watching the queue: the on-call list hears about a risk message at once.
             transaction.on_commit(lambda: _email_on_call(

@@ -189,6 +189,7 @@ class ModerationWorker:
         """Blocking loop for `manage.py moderation_worker`."""
         stop = stop or threading.Event()
         poll = max_idle_sleep or settings.MODERATION_POLL_SECONDS
+        self.warm_up()
         self.beat(force=True)
         while not stop.is_set():
             close_old_connections()
@@ -206,6 +207,7 @@ class ModerationWorker:
         (database and model) in a worker thread so the loop never waits on the model."""
         poll = settings.MODERATION_POLL_SECONDS
         step = sync_to_async(self._step, thread_sensitive=False)
+        await sync_to_async(self.warm_up, thread_sensitive=False)()
         while True:
             try:
                 done = await step()
@@ -215,6 +217,15 @@ class ModerationWorker:
                 await asyncio.sleep(1.0)
             if done == 0:
                 await asyncio.sleep(poll)
+
+    def warm_up(self) -> None:
+        """Load the models before the first message arrives, not while it waits (the sentence
+        model takes several seconds to load)."""
+        try:
+            self.status  # noqa: B018 - loads the classifier
+            self.semantic_scorer  # noqa: B018 - loads the sentence model
+        except Exception:  # noqa: BLE001
+            logger.exception("warming up the moderation models failed; they will load on first use")
 
     def _step(self) -> int:
         close_old_connections()

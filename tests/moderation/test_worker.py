@@ -243,3 +243,13 @@ async def test_severe_model_score_hides_a_delivered_message_from_every_client(me
     assert flag.category == "toxic" and "model" in flag.sources
     await a.disconnect()
     await b.disconnect()
+
+
+async def test_danger_at_home_gets_a_discreet_support_card(member):
+    a = await join(member)
+    await a.send_json_to({"type": "message.send", "client_id": "home-00001", "body": "he locked me in the bathroom and took my phone so I couldn't call anyone"})
+    card = await receive_until(a, "support.card")
+    assert card["discreet"] is True
+    assert "abuse" not in (card["title"] + card["text"]).lower()
+    assert "National Domestic Abuse Helpline (Refuge)" in [h["name"] for h in card["helplines"]]
+    await a.disconnect()

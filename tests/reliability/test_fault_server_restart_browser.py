@@ -80,8 +80,11 @@ def test_pages_reconnect_spread_out_after_a_server_kill_and_resume_without_gaps(
     for page in pages:
         expect(page.locator("#conn-state")).not_to_have_attribute("data-state", "connected", timeout=15_000)
     time.sleep(2)
-    stack.server.start()  # returns once /healthz answers
+    # Reconnect times are measured from the moment the new process is launched (a page may get
+    # in before /healthz is polled); start() returns once /healthz answers.
     ready_ms = time.time() * 1000
+    stack.server.start()
+    healthz_ms = time.time() * 1000
     # Messages stored after the restart, while the pages are still waiting out their back-off:
     # each page can only have them by resuming.
     _send_from_python(stack, BABY_MEMBERS[1], [f"after the restart {n}" for n in range(5)])
@@ -101,8 +104,8 @@ def test_pages_reconnect_spread_out_after_a_server_kill_and_resume_without_gaps(
         attempts_while_down = [t for t in ws_times if killed_ms <= t < ready_ms]
         per_page.append({
             "page": name,
-            "connected_ms_after_server_ready": round(reconnected - ready_ms),
-            "first_attempt_ms_after_server_ready": round(min(t for t in ws_times if t >= ready_ms) - ready_ms),
+            "connected_ms_after_restart": round(reconnected - ready_ms),
+            "first_attempt_ms_after_restart": round(min((t for t in ws_times if t >= ready_ms), default=reconnected) - ready_ms),
             "attempts_while_down": len(attempts_while_down),
             "gaps": len(set(stored) - set(seqs)),
             "duplicates": len(seqs) - len(set(seqs)),
@@ -112,15 +115,16 @@ def test_pages_reconnect_spread_out_after_a_server_kill_and_resume_without_gaps(
     for page in pages:
         page.context.close()
 
-    times = sorted(p["connected_ms_after_server_ready"] for p in per_page)
+    times = sorted(p["connected_ms_after_restart"] for p in per_page)
     gaps_between = [b - a for a, b in zip(times, times[1:])]
     figure = {
         "pages": len(pages),
         "viewport": "360x740",
-        "server_down_ms": round(ready_ms - killed_ms),
+        "server_down_ms_before_restart": round(ready_ms - killed_ms),
+        "server_startup_ms_until_healthz": round(healthz_ms - ready_ms),
         "stored": len(stored),
         "reconnect_spread_ms": times[-1] - times[0],
-        "reconnect_ms_after_ready": times,
+        "reconnect_ms_after_restart": times,
         "median_ms_between_consecutive_reconnects": statistics.median(gaps_between),
         "pages_within_50ms_of_first": sum(1 for t in times if t - times[0] <= 50),
         "per_page": per_page,

@@ -106,6 +106,8 @@ def _check_page(page, url: str, findings: dict, who: str, *, click: str | None =
         for i in range(min(links.count(), 6)):
             links.nth(i).click()
             page.wait_for_timeout(300)
+    for t in expect_text or []:
+        page.wait_for_function("(t) => document.body.innerText.includes(t)", arg=t, timeout=15_000)
     page.wait_for_timeout(500)
     injected = page.evaluate(
         "(sel) => [...document.querySelectorAll(sel)].filter(e => !e.closest('head')).map(e => e.outerHTML.slice(0, 120))",
