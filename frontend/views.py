@@ -73,7 +73,10 @@ def resources_page(request: HttpRequest) -> HttpResponse:
     region = request.GET.get("region", getattr(user, "region", "") if user.is_authenticated else "")
     stage = stage if stage in Stage.values else ""
     region = region if region in regions else ""
-    kinds = dict(ResourceKind.choices)
+    # Headings for the page, plural; in ResourceKind's order.
+    plural = {"helpline": "Helplines", "service": "Local and NHS services", "group": "Peer support groups",
+              "information": "Information"}
+    kinds = {k: plural.get(k, label) for k, label in ResourceKind.choices}
     groups: dict[str, list[dict]] = {}
     for resource in resources_for(stage=stage, region=region):
         href = contact_href(resource["contact"])

@@ -158,11 +158,11 @@ def test_invalid_utf8_binary_and_oversized_frames_are_refused_by_the_real_server
     ws.send_raw(0x1, json.dumps({"type": "ping"}).encode())
     results["still_open_after_refusals"] = _next_type(ws, "pong") == "pong"
     ws.send_raw(0x1, b"x" * (300 * 1024))  # over Daphne's 256 kB message limit
-    results["300kB_text_closed"] = ws.recv_frame(5) is None and ws.closed
+    results["300kB_text_closed"] = _closes(ws)
     ws.close()
     ws = sock()
     ws.send_raw(0x1, b'{"type":"ping","x":"\xff\xfe"}')  # invalid UTF-8 in a text frame
-    results["invalid_utf8_closed"] = ws.recv_frame(5) is None and ws.closed
+    results["invalid_utf8_closed"] = _closes(ws)
     ws.close()
     ws = sock()  # the server is still fine
     ws.send_raw(0x1, b'{"type":"ping"}')
@@ -175,6 +175,14 @@ def test_invalid_utf8_binary_and_oversized_frames_are_refused_by_the_real_server
     assert results["still_open_after_refusals"] and results["300kB_text_closed"], results
     assert results["invalid_utf8_closed"] and results["server_healthy_after"], results
     assert results["tracebacks_in_server_log"] == 0, log[-3000:]
+
+
+def _closes(ws: RawWebSocket) -> bool:
+    """True if the server closes the socket (presence frames may come first)."""
+    for _ in range(20):
+        if ws.recv_frame(5) is None:
+            break
+    return ws.closed
 
 
 def _next_error(ws: RawWebSocket) -> str | None:
@@ -232,6 +240,8 @@ async def test_one_member_flooding_cannot_slow_another_room(stack: Stack) -> Non
         answers: dict[str, int] = {}
 
         async def read_flood() -> None:
+            from websockets.exceptions import ConnectionClosed
+
             try:
                 while True:
                     frame = json.loads(await asyncio.wait_for(flood.recv(), 3))
@@ -241,6 +251,9 @@ async def test_one_member_flooding_cannot_slow_another_room(stack: Stack) -> Non
                     answers[key] = answers.get(key, 0) + 1
             except (TimeoutError, asyncio.TimeoutError):
                 return
+            except ConnectionClosed as exc:
+                # The flooder's own socket may be dropped; she reconnects and resumes. Recorded.
+                answers[f"flooder_socket_closed:{exc.rcvd.code if exc.rcvd else None}"] = 1
 
         reader = asyncio.create_task(read_flood())
         t0 = time.monotonic()

@@ -445,7 +445,8 @@ document.addEventListener("kindred:ready", (event) => {
   document.addEventListener("click", (e) => {
     if (renderSettings.openMenu === null) return;
     const li = liOf(renderSettings.openMenu);
-    if (!li || !li.querySelector(".msg-actions")?.contains(e.target) && !li.querySelector(".msg-menu")?.contains(e.target)) closeMenu();
+    const inside = e.target instanceof Element && e.target.closest(".msg-options, .msg-menu");
+    if (!li || !inside || !li.contains(inside)) closeMenu();
   });
   setInterval(expireOwnActions, 15_000);
   const share = document.getElementById("share-resource");

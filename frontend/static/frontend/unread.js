@@ -24,17 +24,13 @@ function render(rooms) {
   const others = rooms.filter((r) => r.room !== here && r.unread > 0);
   const total = others.reduce((n, r) => n + r.unread, 0);
   if (badge) {
-    badge.replaceChildren();
-    if (total) {
-      const number = document.createElement("span");
-      number.setAttribute("aria-hidden", "true");
-      number.textContent = shown(total);
-      const words = document.createElement("span");
-      words.className = "visually-hidden";
-      words.textContent = `: ${total} new message${total === 1 ? "" : "s"} in your rooms`;
-      badge.append(number, words);
-    }
+    badge.textContent = total ? shown(total) : "";
+    badge.setAttribute("aria-hidden", "true");
     badge.hidden = !total;
+    // The number alone would be read as "Rooms 9"; say what it counts.
+    const link = badge.closest("a");
+    if (link && total) link.setAttribute("aria-label", `Rooms, ${total} new message${total === 1 ? "" : "s"} in your other rooms`);
+    else if (link) link.removeAttribute("aria-label");
   }
   const counts = new Map(others.map((r) => [r.room, r.unread]));
   for (const node of document.querySelectorAll("[data-unread-room]")) {

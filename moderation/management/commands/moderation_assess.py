@@ -24,6 +24,11 @@ class Command(BaseCommand):
     def add_arguments(self, parser) -> None:  # noqa: ANN001
         parser.add_argument("file", nargs="?", help="JSON Lines file; stdin when omitted or '-'")
         parser.add_argument("--room", default=None, help="use this room's thresholds (slug)")
+        parser.add_argument(
+            "--report",
+            action="store_true",
+            help='when input lines carry a "label", print precision/recall per category to stderr',
+        )
 
     def handle(self, *args, **options) -> None:  # noqa: ANN002, ANN003
         thresholds = selectors.thresholds_for(self._room(options["room"])) if options["room"] else None
@@ -35,8 +40,10 @@ class Command(BaseCommand):
             thresholds = Thresholds.for_profanity_check() if status.fallback_used or (
                 status.classifier is not None and "profanity" in status.classifier.name
             ) else Thresholds()
-        texts = self._read(options["file"])
+        texts, labels = self._read(options["file"])
         semantic = _semantic_scorer()
+        self.stderr.write(f"semantic layer: {semantic.name if semantic else 'off'}")
+        decisions = []
         for start in range(0, len(texts), BATCH):
             chunk = texts[start : start + BATCH]
             scores = status.classifier.score(chunk) if status.classifier else [None] * len(chunk)
@@ -46,6 +53,7 @@ class Command(BaseCommand):
                 final = assess_text(
                     text, thresholds=thresholds, member_state=MemberState(), scores=score, **kwargs
                 ).final
+                decisions.append(final)
                 out = {
                     "text": text,
                     "action": final.action,
@@ -55,6 +63,8 @@ class Command(BaseCommand):
                     "reasons": final.reasons,
                 }
                 self.stdout.write(json.dumps(out, ensure_ascii=False))
+        if options["report"]:
+            self._report(texts, labels, decisions, status.status, semantic)
 
     def _room(self, slug: str) -> Room:
         try:
@@ -71,7 +81,7 @@ class Command(BaseCommand):
                     lines = handle.read().splitlines()
             except OSError as exc:
                 raise CommandError(f"Cannot read {path}: {exc.strerror}") from exc
-        texts = []
+        texts, labels = [], []
         for number, line in enumerate(lines, start=1):
             if not line.strip():
                 continue
@@ -82,7 +92,23 @@ class Command(BaseCommand):
             if not isinstance(obj, dict) or not isinstance(obj.get("text"), str):
                 raise CommandError(f'line {number}: expected an object with a string "text"')
             texts.append(obj["text"])
-        return texts
+            labels.append(obj.get("label"))
+        return texts, labels
+
+    def _report(self, texts, labels, decisions, classifier_status, semantic) -> None:  # noqa: ANN001
+        from moderation.evaluation import evaluate
+
+        if any(label is None for label in labels):
+            raise CommandError('--report needs a "label" on every input line')
+        result = evaluate([{"text": t, "label": label} for t, label in zip(texts, labels, strict=True)], decisions)
+        write = self.stderr.write
+        write(f"classifier: {classifier_status}; semantic layer: {semantic.name if semantic else 'off'}")
+        write("| category | precision | recall | labelled | predicted |")
+        write("|---|---|---|---|---|")
+        for category, score in result.per_category.items():
+            write(f"| {category} | {score.precision:.2f} | {score.recall:.2f} | {score.support} | {score.predicted} |")
+        write(f"distress wrongly flagged as toxic: {result.distress_flagged_as_toxic_rate:.0%}")
+        write(f"ok messages flagged: {result.ok_flag_rate:.0%}; ok messages escalated: {result.ok_escalated}")
 
 
 def _semantic_scorer():  # noqa: ANN202

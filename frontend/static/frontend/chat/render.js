@@ -102,10 +102,9 @@ function metaLine({ author, own, createdAt }) {
 // Set by chat.js / member-features.js; read on every (re)draw so a message.updated keeps her view.
 
 export const REACTIONS = [
-  // Visible label, and the words a screen reader hears (they contain the visible label: WCAG 2.5.3).
-  { kind: "me_too", label: "Me too", name: "Me too" },
-  { kind: "hug", label: "Hug", name: "Hug" }, // not "Send…": the composer's button is "Send"
-  { kind: "thanks", label: "Thank you", name: "Thank you" },
+  { kind: "me_too", label: "Me too" },
+  { kind: "hug", label: "Hug" }, // not "Send a hug": the composer's button is "Send"
+  { kind: "thanks", label: "Thank you" },
 ];
 const REACTION_WORDS = { me_too: "Me too", hug: "Sending a hug", thanks: "Thank you" };
 
@@ -195,9 +194,9 @@ function reactionBar(message, viewer, seq) {
     const mine = Array.isArray(entry.by) && entry.by.includes(viewer.display_name);
     const b = button("reaction", undefined, "react", { focusKey: `react-${r.kind}`, data: { kind: r.kind } });
     b.setAttribute("aria-pressed", mine ? "true" : "false");
-    b.setAttribute("aria-label", entry.count ? `${r.name}, ${entry.count}` : r.name);
+    // The name is what she sees ("Me too 2"): WCAG 2.5.3, and voice control can say it.
     b.append(el("span", "reaction-label", r.label));
-    if (entry.count) b.append(el("span", "reaction-count", String(entry.count)));
+    if (entry.count) b.append(" ", el("span", "reaction-count", String(entry.count)));
     group.append(b);
   }
   bar.append(group);
@@ -350,20 +349,17 @@ export function fillMessage(li, message, viewer) {
     li.append(el("p", "msg-note", "Removed by a moderator: members don't see it"));
   }
   const editUntil = editableUntil(message, viewer);
+  if ((state === "visible" && !own) || ((state === "visible" || state === "held") && editUntil)) {
+    // "⋯" at the top right of the message; its options open right under the name line.
+    const [toggle, menu] = optionsMenu(message, viewer, seq, own, editUntil);
+    meta.append(toggle);
+    meta.after(menu);
+  }
   if (state === "visible") {
-    const bar = reactionBar(message, viewer, seq);
-    if (!own || editUntil) bar.append(...optionsMenu(message, viewer, seq, own, editUntil));
-    li.append(bar);
+    li.append(reactionBar(message, viewer, seq));
     const who = reactorsList(message);
     if (who) li.append(who);
-  } else if (state === "held" && editUntil) {
-    const bar = el("div", "msg-actions");
-    bar.append(...optionsMenu(message, viewer, seq, own, editUntil));
-    li.append(bar);
   }
-  // The open menu sits at the end of the message, under its buttons.
-  const menu = li.querySelector(".msg-menu");
-  if (menu) li.append(menu);
   restoreFocus(li, focusKey);
   return li;
 }
