@@ -103,7 +103,10 @@ if REDIS_URL:
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
             "CONFIG": {
-                "hosts": [REDIS_URL],
+                # redis-py 8 reads with a 5 s socket timeout by default, the same as the channel
+                # layer's blocking-pop timeout: an idle receive then raises TimeoutError and the
+                # socket dies with 1011. Reads must outlast the 5 s pop.
+                "hosts": [{"address": REDIS_URL, "socket_timeout": 15, "socket_connect_timeout": 5}],
                 "capacity": 1500,
                 "expiry": 30,
                 "group_expiry": 86400,

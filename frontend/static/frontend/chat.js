@@ -281,6 +281,13 @@ function submit() {
   }
   showError("");
   if (compose.editing) {
+    if (text === compose.editing.body.trim() && compose.note === compose.editing.content_note) {
+      // Nothing changed: the server would store nothing and send no update.
+      compose.reset();
+      ui.input.value = "";
+      saveDraft();
+      return;
+    }
     const edit = { type: "message.edit", seq: compose.editing.seq, body: text, content_note: compose.note };
     if (connection.send(edit)) compose.editSent = true;
     else showError("You're not connected just now: your edit will be here to save when you are.");
