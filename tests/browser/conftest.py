@@ -65,6 +65,12 @@ ACCOUNTS = {
     "erin": Account("erin_e2e", "Erin", "member", "newborn"),
     "fay": Account("fay_e2e", "Fay", "member", "newborn"),
     "tess": Account("tess_e2e", "Tess", "moderator"),
+    # Whole journeys (tests/browser/test_e2e_journey.py): a supervisor, and two toddler-room
+    # members so the hidden message, the risk item and the threshold change stay out of the
+    # rooms the other tests use.
+    "sam": Account("sam_e2e", "Sam", "supervisor"),
+    "gwen": Account("gwen_e2e", "Gwen", "member", "toddler"),
+    "ivy": Account("ivy_e2e", "Ivy", "member", "toddler"),
 }
 
 
