@@ -308,11 +308,8 @@ class RoomConsumer(AsyncWebsocketConsumer):
         message = selectors.redact_for(
             message, viewer_id=self.user.pk, viewer_is_moderator=self.user.is_moderator
         )
-        author = message.get("author") or {}
-        if author.get("id") in self.filters["hidden"]:
-            # Muted or blocked by this viewer: the seq still arrives (no gap), the words don't.
-            message = {**message, "body": "", "html": "", "reply_to": None, "hidden_for_you": True}
-        return message
+        # Muted or blocked by this viewer: the seq still arrives (no gap), the words don't.
+        return selectors.hide_filtered(message, self.filters["hidden"])
 
     def _visible_presence(self, present: list[dict[str, Any]]) -> list[dict[str, Any]]:
         return [u for u in present if u["id"] not in self.filters["blocked_by"]]
@@ -323,12 +320,14 @@ class RoomConsumer(AsyncWebsocketConsumer):
     async def chat_message(self, event: dict[str, Any]) -> None:
         message = event["message"]
         author_id = (message.get("author") or {}).get("id")
+        quoted_id = (message.get("reply_to") or {}).get("author_id")
         public = event.get("public_frame")
         if (
             public is not None
             and not self.user.is_moderator
             and author_id != self.user.pk
             and author_id not in self.filters["hidden"]
+            and quoted_id not in self.filters["hidden"]
         ):
             # What every ordinary viewer sees is the same bytes: send the pre-rendered frame.
             await self.send(text_data=public)

@@ -62,6 +62,7 @@ def _quote(message: Message) -> dict[str, Any] | None:
         return None
     return {
         "seq": parent.seq,
+        "author_id": parent.author_id,
         "author": parent.author.display_name if parent.author else None,
         "excerpt": parent.body[:140],
         "state": parent.state,
@@ -211,3 +212,15 @@ def room_list_for(user: User) -> list[dict[str, Any]]:
     # Rooms you can join first: a mother should find her own room at the top of the list.
     result.sort(key=lambda r: (not r["can_join"], r["kind"] != RoomKind.STAGE, r["room"].position))
     return result
+
+
+def hide_filtered(message: dict[str, Any], hidden: set[int] | frozenset[int]) -> dict[str, Any]:
+    """Apply one viewer's mute/block list: their messages keep their seq (no gap) but lose their
+    words, and so do quotes of them inside other people's replies."""
+    author = message.get("author") or {}
+    if author.get("id") in hidden:
+        return {**message, "body": "", "html": "", "reply_to": None, "hidden_for_you": True}
+    quote = message.get("reply_to")
+    if quote and quote.get("author_id") in hidden:
+        return {**message, "reply_to": {**quote, "excerpt": "", "hidden_for_you": True}}
+    return message

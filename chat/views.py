@@ -66,11 +66,15 @@ def history_api(request: HttpRequest, slug: str) -> JsonResponse:
     if (before is not None and before < 1) or not 1 <= limit <= 200:
         return _json_error("validation", "before must be ≥ 1 and limit between 1 and 200.", 400)
     rows = selectors.messages_before(room, before, limit=limit)
+    hidden = selectors.filters_of(request.user)["hidden"]
     messages = [
-        selectors.redact_for(
-            selectors.serialize_message(m),
-            viewer_id=request.user.pk,
-            viewer_is_moderator=request.user.is_moderator,
+        selectors.hide_filtered(
+            selectors.redact_for(
+                selectors.serialize_message(m),
+                viewer_id=request.user.pk,
+                viewer_is_moderator=request.user.is_moderator,
+            ),
+            hidden,
         )
         for m in rows
     ]

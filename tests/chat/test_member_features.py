@@ -33,7 +33,7 @@ async def test_reply_quotes_the_original(member, other_member):
     b, _ = await join(other_member)
     first = await say(a, "Does anyone else dread bedtime?", "reply-0001")
     reply = await say(b, "Every single night", "reply-0002", reply_to=first["seq"])
-    assert reply["reply_to"] == {"seq": first["seq"], "author": "Amara", "excerpt": "Does anyone else dread bedtime?", "state": "visible"}
+    assert reply["reply_to"] == {"seq": first["seq"], "author_id": member.pk, "author": "Amara", "excerpt": "Does anyone else dread bedtime?", "state": "visible"}
     await b.send_json_to({"type": "message.send", "client_id": "reply-0003", "body": "x", "reply_to": 9999})
     assert (await receive_until(b, "error"))["field"] == "reply_to"
     await a.disconnect()
@@ -200,3 +200,25 @@ def test_resources_directory_filters_by_stage_and_region(client):
     assert "Leeds perinatal team" not in names("stage=toddler&region=Leeds")
     assert "Toddler group" not in names("stage=toddler&region=Leeds")
     assert "Samaritans" in names("stage=toddler&region=Leeds")
+
+
+async def test_muted_words_stay_hidden_in_history_and_in_quotes(member, other_member, make_user, client):
+    third = await database_sync_to_async(make_user)(display_name="Cara")
+    a, _ = await join(member)
+    c, _ = await join(third)
+    b, _ = await join(other_member)
+    await b.send_json_to({"type": "member.filter", "user_id": member.pk, "kind": "mute"})
+    await receive_until(b, "member.filter.saved")
+    said = await say(a, "something Bea would rather not read", "mq-000001")
+    await say(c, "I hear you", "mq-000002", reply_to=said["seq"])
+    quoted = await receive_until(b, "message.new")
+    while quoted["message"]["author"]["display_name"] != "Cara":
+        quoted = await receive_until(b, "message.new")
+    assert quoted["message"]["body"] == "I hear you"
+    assert quoted["message"]["reply_to"]["excerpt"] == ""
+    await database_sync_to_async(client.force_login)(other_member)
+    history = (await database_sync_to_async(client.get)("/api/rooms/newborn/messages")).json()["messages"]
+    texts = " ".join(m["body"] + ((m.get("reply_to") or {}).get("excerpt") or "") for m in history)
+    assert "rather not read" not in texts
+    for comm in (a, b, c):
+        await comm.disconnect()
