@@ -9,6 +9,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 import traceback
 from pathlib import Path
@@ -96,6 +97,33 @@ def _pg_helpers() -> dict[str, Any]:
     return {"create": create, "setup": setup, "report": rep, "drop": drop}
 
 
+class LoadSampler:
+    """The machine's 1-minute load average every few seconds while the run lasts (the machine is
+    shared: this says how busy it was while we measured)."""
+
+    def __init__(self, every: float = 5.0) -> None:
+        self.samples: list[tuple[float, float]] = []
+        self._stop = threading.Event()
+        self._every = every
+        self._t0 = time.monotonic()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.samples.append((round(time.monotonic() - self._t0, 1), round(os.getloadavg()[0], 2)))
+            self._stop.wait(self._every)
+
+    def since(self, t: float) -> list[float]:
+        return [v for (s, v) in self.samples if s >= t - self._t0]
+
+    def stop(self) -> dict[str, Any]:
+        self._stop.set()
+        vals = [v for _, v in self.samples]
+        return {"min": min(vals), "median": sorted(vals)[len(vals) // 2], "max": max(vals),
+                "samples": len(vals)} if vals else {}
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     g = p.add_mutually_exclusive_group()
@@ -104,7 +132,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--only", nargs="*", choices=ALL, help="run only these scenarios")
     p.add_argument("--no-docs", action="store_true", help="do not rewrite docs/performance.md")
     p.add_argument("--model", default="original", help="Detoxify architecture for the server-side scenarios")
+    p.add_argument("--render", metavar="RESULTS_JSON",
+                   help="rewrite docs/performance.md from a saved results file (no measuring)")
     a = p.parse_args(argv)
+    if a.render:
+        saved = json.loads(Path(a.render).read_text())
+        report.write_docs(ROOT / "docs" / "performance.md", saved["meta"], saved["rows"], saved["results"])
+        print(f"docs/performance.md rewritten from {a.render}", flush=True)
+        return 0
     mode = "smoke" if a.smoke else "quick" if a.quick else "full"
     cfg = {**MODES["quick"], **MODES[mode]} if mode == "smoke" else dict(MODES[mode])
     names = a.only or (SMOKE if mode == "smoke" else ALL)
@@ -112,6 +147,8 @@ def main(argv: list[str] | None = None) -> int:
     # SIGTERM runs the finally blocks, which stop every server and load generator we started.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     started = time.time()
+    sampler = LoadSampler()
+    load_at_start = os.getloadavg()
     (VAR / "logs").mkdir(parents=True, exist_ok=True)
     for old in (VAR / "logs").glob("*.log"):
         old.unlink()
@@ -158,13 +195,18 @@ def main(argv: list[str] | None = None) -> int:
             r = {"rows": [scenarios.row(name.replace("_", " "), "scenario failed", note=f"{type(exc).__name__}: {exc}", met=False)],
                  "raw": {"error": traceback.format_exc()}}
         r["seconds"] = round(time.monotonic() - t, 1)
+        la = sampler.since(t)
+        r["load_avg_1m"] = {"min": min(la), "max": max(la)} if la else {}
         results[name] = r
         rows += r["rows"]
         for rw in r["rows"]:
             print("    " + report.one_line(rw), flush=True)
+    mach = machine()
+    mach["load_avg_at_start"] = [round(x, 2) for x in load_at_start]
+    mach["load_avg_1m_during"] = sampler.stop()
     meta = {"mode": mode, "started": time.strftime("%Y-%m-%d %H:%M:%S %Z", time.localtime(started)),
-            "seconds": round(time.time() - started, 1), "machine": machine(), "cfg": cfg,
-            "git": _git()}
+            "seconds": round(time.time() - started, 1), "machine": mach, "cfg": cfg,
+            "git": _git(), "load_avg_1m_by_scenario": {n: results[n].get("load_avg_1m") for n in results}}
     table = report.table(rows)
     print()
     print(table)

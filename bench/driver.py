@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import select
 import shutil
 import subprocess
@@ -110,11 +111,12 @@ class Fleet:
         shares = [sockets[i::n_procs] for i in range(n_procs)]
         total_senders = sum(1 for s in sockets if s.get("send"))
         offset = 0
+        tag = secrets.token_hex(4)
         for i, share in enumerate(shares):
             spec = {"mode": mode, "base": f"ws://127.0.0.1:{port}", "origin": f"http://127.0.0.1:{port}",
                     "sockets": share, "steps": steps or [], "grace": grace, "texts": texts,
                     "total_senders": total_senders, "sender_offset": offset, "ping_interval": ping_interval,
-                    "record_acks": record_acks, "max_seconds": max_seconds, "proc": i,
+                    "record_acks": record_acks, "max_seconds": max_seconds, "proc": i, "tag": tag,
                     "connect_concurrency": 64}
             offset += sum(1 for s in share if s.get("send"))
             p = Proc([PY, "-m", "bench.loadgen"], env=env(), log=None, stdin=subprocess.PIPE, stdout=subprocess.PIPE)

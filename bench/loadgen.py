@@ -158,7 +158,9 @@ class Run:
             if delay > 0:
                 await asyncio.sleep(delay)
             now = time.time()
-            cid = f"bench-{s.sid}-{k}-{i}"
+            # The fleet's tag keeps client_ids unique across fleets: the product is idempotent on
+            # (author, client_id) and refuses a client_id already used in another room.
+            cid = f"bench-{s.sid}-{k}-{i}-{self.spec.get('tag', '')}"
             text = texts[(i + s.sid) % len(texts)]
             body = f"{text} #b{k}:{s.sid}:{i}:{now:.6f}"
             self.t_send[cid] = now

@@ -27,6 +27,7 @@ from pathlib import Path
 
 from bench.util import VAR
 
+HEAD_BIAS = -4.0
 ORIGINAL = ["toxic", "severe_toxic", "obscene", "threat", "insult", "identity_hate"]
 UNBIASED = ["toxicity", "severe_toxicity", "obscene", "identity_attack", "insult", "threat", "sexual_explicit",
             "male", "female", "homosexual_gay_or_lesbian", "christian", "jewish", "muslim", "black", "white",
@@ -95,7 +96,7 @@ def build(model_type: str, *, root: Path | None = None, seed: int = 0) -> tuple[
     d = root / model_type
     ckpt, hf = d / "model.ckpt", d / "hf"
     marker = d / "bench-random-weights.json"
-    if ckpt.is_file() and marker.is_file():
+    if ckpt.is_file() and marker.is_file() and json.loads(marker.read_text()).get("head_bias") == HEAD_BIAS:
         return ckpt, hf
     model_name, config_name, hub_id, classes, hp = ARCH[model_type]
     hf.mkdir(parents=True, exist_ok=True)
@@ -108,6 +109,14 @@ def build(model_type: str, *, root: Path | None = None, seed: int = 0) -> tuple[
     config.save_pretrained(str(hf))
     torch.manual_seed(seed)
     model = getattr(transformers, model_name)(config).eval()
+    # Random weights put every label's score near 0.5, above the product's severe_toxicity
+    # threshold (0.5): every message would be held and flagged, which no real chat looks like and
+    # which adds a hold broadcast and a flag to every message. A negative bias on the output layer
+    # makes the random model score like a real one does on ordinary messages (≈ 0.01–0.05); the
+    # cost of a forward pass does not depend on the values.
+    head = getattr(model.classifier, "out_proj", model.classifier)
+    with torch.no_grad():
+        head.bias.fill_(HEAD_BIAS)
     state = {k: v.detach().clone() for k, v in model.state_dict().items()}
     torch.save({
         "state_dict": state,
@@ -119,5 +128,5 @@ def build(model_type: str, *, root: Path | None = None, seed: int = 0) -> tuple[
         },
     }, ckpt)
     marker.write_text(json.dumps({"model_type": model_type, "architecture": hub_id, "weights": "random",
-                                  "seed": seed}) + "\n")
+                                  "seed": seed, "head_bias": HEAD_BIAS}) + "\n")
     return ckpt, hf

@@ -47,6 +47,17 @@ def markdown_table(rows: list[dict[str, Any]]) -> str:
     return "\n".join(out)
 
 
+def _load(d: dict | None) -> str:
+    if not d:
+        return "not sampled"
+    return f"min {d['min']}, median {d['median']}, max {d['max']} ({d['samples']} samples)"
+
+
+def _by_scenario(d: dict) -> str:
+    parts = [f"{k} {v['min']}–{v['max']}" for k, v in d.items() if v]
+    return "; ".join(parts) or "not sampled"
+
+
 def write_docs(path, meta: dict[str, Any], rows: list[dict[str, Any]], results: dict[str, Any]) -> None:  # noqa: ANN001
     from bench.analysis import analysis, method
 
@@ -63,8 +74,11 @@ percentile) are in `var/bench/latest-<mode>.json`.
 
 Run: `{meta['mode']}` mode, {meta['started']}, {meta['seconds']:.0f} s, commit `{meta.get('git') or '?'}`.
 Machine: {m.get('cpus')} CPUs ({m.get('cpu_model')}), {m.get('mem_gib')} GiB, Python {m.get('python')},
-Linux {m.get('kernel')}; load average at start {m.get('load_avg_at_start')}. The machine is shared and
-noisy: absolute numbers move from run to run by tens of percent; the ratios move much less.
+Linux {m.get('kernel')}; load average (1/5/15 min) at start {m.get('load_avg_at_start')}; 1-minute load
+average sampled every 5 s during the run: {_load(m.get('load_avg_1m_during'))}. The machine is shared
+(other engineers' browser tests ran throughout) and noisy: absolute numbers move from run to run by
+tens of percent; ratios against a baseline measured minutes apart in the same run move less.
+Load average by scenario (min–max of the samples): {_by_scenario(meta.get('load_avg_1m_by_scenario') or {})}.
 
 {markdown_table(rows)}
 

@@ -18,7 +18,7 @@ from chat.events import room_group, send_event_on_commit
 from chat.models import AssessmentState, MemberFilter, Membership, Message, MessageRevision, MessageState, Presence, Reaction, ReactionKind, Room
 from chat import content_notes
 from chat.rendering import normalise_body, render_body
-from chat.selectors import PRESENCE_STALE_SECONDS, can_join, present_users, redact_for, serialize_message
+from chat.selectors import PRESENCE_STALE_SECONDS, can_join, redact_for, serialize_message
 from moderation import pipeline
 
 CLIENT_ID_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
@@ -205,17 +205,19 @@ def do_join_room(*, user: User, room: Room, channel_name: str) -> None:
             channel_name=channel_name,
             defaults={"user": user, "room": room, "connected_at": now, "last_seen": now},
         )
-        _push_presence(room)
+        if Presence.objects.filter(room=room, user=user).count() == 1:  # her first open tab here
+            _push_presence_change(room, user, "joined")
 
 
 def do_leave_room(*, channel_name: str) -> None:
     with transaction.atomic():
-        presence = Presence.objects.select_related("room").filter(channel_name=channel_name).first()
+        presence = Presence.objects.select_related("room", "user").filter(channel_name=channel_name).first()
         if presence is None:
             return
-        room = presence.room
+        room, user = presence.room, presence.user
         presence.delete()
-        _push_presence(room)
+        if not Presence.objects.filter(room=room, user=user).exists():  # her last tab here closed
+            _push_presence_change(room, user, "left")
 
 
 def do_touch_presence(*, channel_name: str) -> None:
@@ -232,9 +234,14 @@ def do_mark_read(*, user: User, room: Room, seq: int) -> None:
     Membership.objects.filter(user=user, room=room, last_read_seq__lt=seq).update(last_read_seq=seq)
 
 
-def _push_presence(room: Room) -> None:
-    users = present_users(room)
-    send_event_on_commit(room_group(room.pk), {"type": "chat.presence", "present": users})
+def _push_presence_change(room: Room, user: User, change: str) -> None:
+    """Who came or went, not the whole list: a join in a room of n costs n small frames, not n
+    copies of an n-long list (the joining socket gets the full list in room.joined)."""
+    from chat.selectors import serialize_user
+
+    send_event_on_commit(
+        room_group(room.pk), {"type": "chat.presence_change", "change": change, "user": serialize_user(user)}
+    )
 
 
 # --- Things a member does to messages and to other members -----------------------------------

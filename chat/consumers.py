@@ -337,6 +337,12 @@ class RoomConsumer(AsyncWebsocketConsumer):
     async def chat_message_updated(self, event: dict[str, Any]) -> None:
         await self._send_json({"type": "message.updated", "message": self._redact(event["message"])})
 
+    async def chat_presence_change(self, event: dict[str, Any]) -> None:
+        user = event["user"]
+        if user["id"] in self.filters["blocked_by"]:
+            return
+        await self._send_json({"type": f"presence.{event['change']}", "user": user})
+
     async def chat_presence(self, event: dict[str, Any]) -> None:
         await self._send_json({"type": "presence", "present": self._visible_presence(event["present"])})
 

@@ -158,6 +158,9 @@ class ThresholdForm(forms.Form):
     }
 
     def __init__(self, *args, **kwargs) -> None:  # noqa: ANN002, ANN003
+        # Shown on the same page as RoomForm, which also has a "reason": ids of their own, so each
+        # label points at its own field (field names, and so the POST, are unchanged).
+        kwargs.setdefault("auto_id", "id_thresholds_%s")
         super().__init__(*args, **kwargs)
         for name in RoomPolicy.THRESHOLD_FIELDS:
             self.fields[name] = forms.FloatField(

@@ -239,8 +239,23 @@ async def test_presence_updates_when_someone_leaves(member, other_member):
     b, _ = await join(other_member)
     await drain(a)
     await b.disconnect()
-    presence = await receive_until(a, "presence")
-    assert [u["display_name"] for u in presence["present"]] == ["Amara"]
+    left = await receive_until(a, "presence.left")
+    assert left["user"]["display_name"] == "Bea"
+    await a.disconnect()
+
+
+async def test_presence_announces_a_newcomer_once_even_with_two_tabs(member, other_member):
+    a, _ = await join(member)
+    b1, _ = await join(other_member)
+    joined = await receive_until(a, "presence.joined")
+    while joined["user"]["display_name"] != "Bea":  # her own arrival is announced to her too
+        joined = await receive_until(a, "presence.joined")
+    b2, _ = await join(other_member)
+    assert not [f for f in await drain(a) if f["type"] == "presence.joined" and f["user"]["display_name"] == "Bea"]
+    await b1.disconnect()
+    assert all(f["type"] != "presence.left" for f in await drain(a))  # her other tab is still open
+    await b2.disconnect()
+    assert (await receive_until(a, "presence.left"))["user"]["display_name"] == "Bea"
     await a.disconnect()
 
 

@@ -22,7 +22,7 @@ from tests.reliability.conftest import Stack, write_figure
 from tests.reliability.rawsocket import RawWebSocket
 
 SERVER_FRAMES = {
-    "room.joined", "message.ack", "message.new", "message.updated", "messages.batch", "presence", "typing",
+    "room.joined", "message.ack", "message.new", "message.updated", "messages.batch", "presence", "presence.joined", "presence.left", "typing",
     "pong", "support.card", "notice", "report.received", "member.filter.saved", "error",
     "session.started", "session.ended",
 }

@@ -91,7 +91,7 @@ async def test_logout_and_suspension_close_open_sockets_within_seconds(stack: St
     figure["logout"] = {"http_status": status, "sockets": len(socks),
                         "seconds_to_close": [round(s, 3) for s, _, _ in logout_results],
                         "close_codes": [c for _, c, _ in logout_results], "error_codes": [e for _, _, e in logout_results],
-                        "other_session_still_connected": pong["type"] in ("pong", "presence")}
+                        "other_session_still_connected": pong["type"] in ("pong", "presence", "presence.joined", "presence.left")}
 
     # Suspension by a moderator through the console API.
     target = users["relsusp"]

@@ -150,7 +150,7 @@ onFrame("room.joined", (frame) => {
   timeline.viewer = me;
   timeline.startAt(frame.messages);
   receive(frame.messages);
-  renderPresence(frame.present);
+  resetPresence(frame.present);
   // Catch up on anything between our lastSeq and the joined snapshot, and anything sent
   // between the snapshot and our subscription.
   resumeFrom = null;
@@ -403,7 +403,16 @@ function renderPresence(present) {
   ui.presence.textContent = names.length ? `${names.length} here: ${names.join(", ")}` : "";
 }
 
-onFrame("presence", (frame) => renderPresence(frame.present));
+// The full list comes with room.joined; after that the server sends who came and went.
+const present = new Map();
+function resetPresence(list) {
+  present.clear();
+  for (const u of list || []) present.set(u.id, u);
+  renderPresence([...present.values()]);
+}
+onFrame("presence", (frame) => resetPresence(frame.present));
+onFrame("presence.joined", (frame) => { present.set(frame.user.id, frame.user); renderPresence([...present.values()]); });
+onFrame("presence.left", (frame) => { present.delete(frame.user.id); renderPresence([...present.values()]); });
 
 // --- scrolling, "new messages", earlier history -----------------------------------------------
 
