@@ -149,11 +149,15 @@ class Run:
         total = self.spec["total_senders"]
         texts = self.spec.get("texts") or [" ".join(FILLER[:10])]
         step = self.steps[k]
-        rate = step["rate"] / total
-        count = int(rate * step["duration"] + 1e-9)
-        phase = (s.sid / total) / rate if rate else 0
-        for i in range(count):
-            target = t0 + phase + i / rate
+        rate = step["rate"]
+        if rate <= 0:
+            return
+        # The step's messages are numbered 0..n-1 across all senders and sent evenly spaced at the
+        # offered rate; sender j sends numbers j, j + total, ... (so a rate below one message per
+        # sender per step still sends the right number of messages).
+        n = max(1, int(round(rate * step["duration"])))
+        for i, num in enumerate(range(s.sid, n, total)):
+            target = t0 + num / rate
             delay = target - time.time()
             if delay > 0:
                 await asyncio.sleep(delay)

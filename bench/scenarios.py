@@ -29,6 +29,13 @@ def row(scenario: str, figure: str, kindred: Any = None, baseline: Any = None, r
             "target": target, "met": met, "note": note}
 
 
+MIN_STEP_MESSAGES = 10
+
+
+def step_duration(rate: float, duration: float) -> float:
+    return round(max(duration, min(12.0, MIN_STEP_MESSAGES / rate)), 2) if rate > 0 else duration
+
+
 def _passes(m: dict[str, Any]) -> bool:
     return m["lost"] == 0 and m["p99_ms"] is not None and m["p99_ms"] <= P99_LIMIT_MS and m["acked"] > 0
 
@@ -39,7 +46,9 @@ def ladder_run(port: int, pids: list[int], sockets: list[dict], *, members: int,
     """Connect, settle, then step the message rate up until a step fails. Rates in messages/s."""
     # Step 0 is a warm-up (first messages import and compile lazily); it is not reported.
     warm = min(ladder[0], 2.0 * sum(1 for s in sockets if s.get("send")))
-    steps = [{"rate": warm, "duration": 1.0}] + [{"rate": r, "duration": duration} for r in ladder]
+    # A slow step lasts long enough for at least MIN_STEP_MESSAGES messages (at most 12 s), so a
+    # large room's first steps (well under one message per second) still send something.
+    steps = [{"rate": warm, "duration": 1.0}] + [{"rate": r, "duration": step_duration(r, duration)} for r in ladder]
     fleet = Fleet(port=port, sockets=sockets, n_procs=n_procs, steps=steps, grace=1.0, name=name)
     out: dict[str, Any] = {"steps": []}
     try:
@@ -63,7 +72,7 @@ def ladder_run(port: int, pids: list[int], sockets: list[dict], *, members: int,
             t = time.monotonic()
             res = fleet.go(k)
             elapsed = time.monotonic() - t
-            m = merge_step(res, members=members, duration=duration)
+            m = merge_step(res, members=members, duration=steps[k]["duration"])
             m["rate_msgs_per_s"] = rate
             m["server_cpu_pct"] = round(100 * sum(cpu_seconds(p) - c0[p] for p in pids) / elapsed, 1)
             m["passed"] = _passes(m)

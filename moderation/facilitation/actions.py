@@ -391,8 +391,10 @@ def do_send_prompt(prompt_id: int, text: str | None = None, *, acting_user: User
             target_user=record.target_user,
             room=record.session.room,
             message=message,
-            before={"prompt": record.pk, "signal": record.signal, "text": record.text},
-            after={"text": record.sent_text, "edited": record.edited, "private": record.is_private},
+            # Ids, not text: a prompt can name a member, and audit rows can never be erased
+            # (docs/data-protection.md). The text lives on the PromptRecord and the message.
+            before={"prompt": record.pk, "signal": record.signal},
+            after={"edited": record.edited, "private": record.is_private},
         )
         _push_to_facilitators(record.session, _closed_frame(record))
     return record
@@ -411,7 +413,7 @@ def do_dismiss_prompt(prompt_id: int, *, acting_user: User) -> PromptRecord:
             acting_user=acting_user,
             target_user=record.target_user,
             room=record.session.room,
-            before={"prompt": record.pk, "signal": record.signal, "text": record.text},
+            before={"prompt": record.pk, "signal": record.signal},
         )
         _push_to_facilitators(record.session, _closed_frame(record))
     return record

@@ -88,6 +88,7 @@ def moderate(page: Page, text: str, *, button: str, reason: str, status: str) ->
     detail.get_by_label("Reason (optional, kept in the record)").fill(reason)
     detail.get_by_role("button", name=button, exact=True).click()
     expect(detail.locator(".action-status")).to_contain_text(status)
+    expect(detail.locator(".flag-claim")).to_have_text("✓ Resolved")
 
 
 def back_to_queue(page: Page) -> None:
@@ -220,7 +221,8 @@ def test_facilitated_session_prompts_reach_only_the_facilitator(open_as, screens
         expect(page.get_by_text(prompt_reason[len("Why: "):])).to_have_count(0)
         expect(page.get_by_text(prompt_text)).to_have_count(0)
         assert frames[who], f"{who}'s page received no frames at all: the check would prove nothing"
-        leaked = [f for f in frames[who] if "facilitator." in f or opening_text[:40] in f and OPENING_EDIT not in f]
+        leaked = [f for f in frames[who]
+                  if "facilitator." in f or prompt_text[:40] in f or (opening_text[:40] in f and OPENING_EDIT not in f)]
         assert leaked == [], f"{who} received facilitator frames: {leaked[:2]}"
 
     # Dismissed: gone at once, and not back after a reload (the server recorded it).

@@ -309,11 +309,12 @@ function field(labelText, control, hint) {
 
 /** Run one console action: busy state, the server's error next to the buttons, reload after. */
 async function run(label, fn, { success, keepOpen = true } = {}) {
-  const { status, error } = detailUi;
+  const ui = detailUi; // she may go back to the queue (detailUi = null) before this finishes
+  const { status, error } = ui;
   error.textContent = "";
   status.textContent = `${label}…`;
-  detailUi.root.classList.add("is-busy");
-  for (const b of detailUi.root.querySelectorAll(".actions button")) b.disabled = true;
+  ui.root.classList.add("is-busy");
+  for (const b of ui.root.querySelectorAll(".actions button")) b.disabled = true;
   try {
     await fn();
     status.textContent = success || "Done.";
@@ -327,7 +328,7 @@ async function run(label, fn, { success, keepOpen = true } = {}) {
     if (err.status === 409) await loadDetail(openFlagId);
     return false;
   } finally {
-    detailUi.root.classList.remove("is-busy");
+    ui.root.classList.remove("is-busy");
     applyActionState();
   }
 }
