@@ -25,7 +25,7 @@ MODES: dict[str, dict[str, Any]] = {
         "modcost_size": 50, "modcost_ladder": [5, 10, 20, 40, 80],
         "class_models": ["original", "original-small", "unbiased"], "class_n": 32, "class_reps": 3,
         "flag_capacity_burst": 96, "flag_seconds": 30, "flag_burst_seconds": 10,
-        "idle_sockets": 5000, "idle_procs": 4, "idle_seconds": 30,
+        "idle_sockets": 5000, "idle_procs": 4, "idle_seconds": 30, "idle_connect_deadline": 420,
         "scale_size": 40, "scale_ladder": [10, 20, 40, 80], "join_timeout": 180,
     },
     "quick": {
@@ -34,13 +34,13 @@ MODES: dict[str, dict[str, Any]] = {
         "modcost_size": 50, "modcost_ladder": [5, 10, 20, 40],
         "class_models": ["original"], "class_n": 16, "class_reps": 2,
         "flag_capacity_burst": 64, "flag_seconds": 15, "flag_burst_seconds": 5,
-        "idle_sockets": 5000, "idle_procs": 4, "idle_seconds": 12,
+        "idle_sockets": 5000, "idle_procs": 4, "idle_seconds": 12, "idle_connect_deadline": 240,
         "scale_size": 20, "scale_ladder": [10, 20, 40], "join_timeout": 60,
     },
     "smoke": {
         "reps": 1, "step_seconds": 1.0,
         "fanout_sizes": [5], "fanout_ladder": [25, 100],
-        "idle_sockets": 30, "idle_procs": 1, "idle_seconds": 2,
+        "idle_sockets": 30, "idle_procs": 1, "idle_seconds": 2, "idle_connect_deadline": 60, "sendprof_n": 8,
     },
 }
 ALL = ["fanout", "moderation_cost", "classifier", "time_to_flag", "idle", "scale_out", "page_weight"]

@@ -105,7 +105,7 @@ class Fleet:
     def __init__(self, *, port: int, sockets: list[dict[str, Any]], n_procs: int, mode: str = "fanout",
                  steps: list[dict[str, float]] | None = None, grace: float = 1.0, texts: list[str] | None = None,
                  ping_interval: float | None = None, record_acks: bool = False, max_seconds: float = 600,
-                 name: str = "loadgen") -> None:
+                 name: str = "loadgen", connect_deadline: float | None = None) -> None:
         self.procs: list[Proc] = []
         n_procs = max(1, min(n_procs, len(sockets)))
         shares = [sockets[i::n_procs] for i in range(n_procs)]
@@ -117,6 +117,7 @@ class Fleet:
                     "sockets": share, "steps": steps or [], "grace": grace, "texts": texts,
                     "total_senders": total_senders, "sender_offset": offset, "ping_interval": ping_interval,
                     "record_acks": record_acks, "max_seconds": max_seconds, "proc": i, "tag": tag,
+                    "connect_deadline": connect_deadline,
                     "connect_concurrency": 64}
             offset += sum(1 for s in share if s.get("send"))
             p = Proc([PY, "-m", "bench.loadgen"], env=env(), log=None, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
@@ -128,6 +129,7 @@ class Fleet:
     def ready(self, timeout: float = 300) -> dict[str, Any]:
         out = [_readline(p.p, timeout) for p in self.procs]
         return {"connected": sum(o.get("connected", 0) for o in out), "failed": sum(o.get("failed", 0) for o in out),
+                "gave_up": sum(o.get("gave_up", 0) for o in out),
                 "connect_seconds": max(o.get("connect_seconds", 0) for o in out),
                 "errors": [o.get("errors") for o in out if o.get("errors")]}
 

@@ -20,6 +20,7 @@ from collections import Counter, defaultdict
 from typing import Any
 
 from websockets.asyncio.client import connect
+from websockets.protocol import State
 
 from bench.util import raise_nofile
 
@@ -215,8 +216,19 @@ async def run(spec: dict[str, Any]) -> None:
     for j, s in enumerate(senders):
         s.sid = spec.get("sender_offset", 0) + j
     t_c = time.monotonic()
-    ok = await asyncio.gather(*(r.open(s, c, sem) for s, c in zip(socks, cookies)))
-    _emit({"event": "ready", "connected": sum(ok), "failed": len(ok) - sum(ok),
+    tasks = [asyncio.ensure_future(r.open(s, c, sem)) for s, c in zip(socks, cookies)]
+    # With a connect deadline, sockets still connecting then are given up (and closed) and the
+    # harness measures what did connect; without one, every socket gets its own timeouts.
+    _done, pending = await asyncio.wait(tasks, timeout=spec.get("connect_deadline"))
+    for t in pending:
+        t.cancel()
+    await asyncio.gather(*pending, return_exceptions=True)
+    ok = [t.done() and not t.cancelled() and t.exception() is None and bool(t.result()) for t in tasks]
+    for s, good in zip(socks, ok):
+        if not good and s.ws is not None:
+            await s.ws.close()
+            s.ws = None
+    _emit({"event": "ready", "connected": sum(ok), "failed": len(ok) - sum(ok), "gave_up": len(pending),
            "connect_seconds": round(time.monotonic() - t_c, 2), "errors": dict(r.errors)})
     while True:
         line = await _readline()
@@ -250,7 +262,7 @@ async def run(spec: dict[str, Any]) -> None:
         errs.subtract(errors_before)
         result.update({"errors": {k2: v for k2, v in errs.items() if v}, "out_of_order": r.out_of_order,
                        "gaps": r.gaps, "frames": r.frames - frames_before, "pongs": r.pongs - pongs_before,
-                       "still_open": sum(1 for s in socks if s.ws is not None) - r.closed})
+                       "still_open": sum(1 for s in socks if s.ws is not None and s.ws.state is State.OPEN)})
         _emit(result)
     await asyncio.gather(*(s.ws.close() for s in socks if s.ws is not None), return_exceptions=True)
 

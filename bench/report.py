@@ -58,6 +58,14 @@ def _by_scenario(d: dict) -> str:
     return "; ".join(parts) or "not sampled"
 
 
+def _mode_note(meta: dict[str, Any]) -> str:
+    if meta.get("mode") != "quick":
+        return ""
+    return ("This is a `--quick` run: one repetition of each comparison (no median over repeats), shorter "
+            "steps, a coarser ladder, one classifier architecture, a shorter idle window and connect deadline. "
+            "`make bench` (full mode: three repetitions, medians) replaces it.\n\n")
+
+
 def write_docs(path, meta: dict[str, Any], rows: list[dict[str, Any]], results: dict[str, Any]) -> None:  # noqa: ANN001
     from bench.analysis import analysis, method
 
@@ -80,7 +88,7 @@ average sampled every 5 s during the run: {_load(m.get('load_avg_1m_during'))}. 
 tens of percent; ratios against a baseline measured minutes apart in the same run move less.
 Load average by scenario (min–max of the samples): {_by_scenario(meta.get('load_avg_1m_by_scenario') or {})}.
 
-{markdown_table(rows)}
+{_mode_note(meta)}{markdown_table(rows)}
 
 {analysis(rows, results, meta)}
 

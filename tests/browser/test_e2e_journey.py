@@ -208,7 +208,7 @@ def test_facilitated_session_prompts_reach_only_the_facilitator(open_as, screens
     prompt = panel.locator(".fp-card").first
     expect(prompt).to_have_count(1, timeout=180_000)
     expect(prompt.locator(".fp-target")).to_have_text(re.compile(r"about (Amara|Bea)$"))
-    expect(prompt.locator(".fp-reason")).to_have_text(re.compile(r"^Why: (Amara|Bea) "))
+    expect(prompt.locator(".fp-reason")).to_have_text(re.compile(r"^Why: (Amara|Bea)\b"))
     prompt_text = prompt.locator(".fp-text").input_value()
     prompt_reason = prompt.locator(".fp-reason").inner_text()
     signal = prompt.get_attribute("class")
