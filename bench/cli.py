@@ -134,10 +134,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--model", default="original", help="Detoxify architecture for the server-side scenarios")
     p.add_argument("--render", metavar="RESULTS_JSON",
                    help="rewrite docs/performance.md from a saved results file (no measuring)")
+    p.add_argument("--supplement", nargs="*", default=[], metavar="RESULTS_JSON",
+                   help="with --render: also show these saved runs (e.g. an --only run) after the main table")
     a = p.parse_args(argv)
     if a.render:
         saved = json.loads(Path(a.render).read_text())
-        report.write_docs(ROOT / "docs" / "performance.md", saved["meta"], saved["rows"], saved["results"])
+        sups = [json.loads(Path(f).read_text()) for f in a.supplement]
+        report.write_docs(ROOT / "docs" / "performance.md", saved["meta"], saved["rows"], saved["results"], sups)
         print(f"docs/performance.md rewritten from {a.render}", flush=True)
         return 0
     mode = "smoke" if a.smoke else "quick" if a.quick else "full"

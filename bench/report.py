@@ -66,7 +66,23 @@ def _mode_note(meta: dict[str, Any]) -> str:
             "`make bench` (full mode: three repetitions, medians) replaces it.\n\n")
 
 
-def write_docs(path, meta: dict[str, Any], rows: list[dict[str, Any]], results: dict[str, Any]) -> None:  # noqa: ANN001
+def _supplements(extra: list[dict[str, Any]] | None) -> str:
+    """Other saved runs (e.g. `--only classifier` in full mode) shown after the main table."""
+    if not extra:
+        return ""
+    out = []
+    for sup in extra:
+        m = sup["meta"]
+        la = (m.get("machine") or {}).get("load_avg_1m_during")
+        out.append(f"### Supplementary run: `{m['mode']}` mode, {', '.join(sup['results'])}, {m['started']}, "
+                   f"{m['seconds']:.0f} s, commit `{m.get('git') or '?'}`; load average during it: {_load(la)}\n")
+        out.append(markdown_table(sup["rows"]))
+        out.append("")
+    return "\n".join(out) + "\n"
+
+
+def write_docs(path, meta: dict[str, Any], rows: list[dict[str, Any]], results: dict[str, Any],  # noqa: ANN001
+               supplements: list[dict[str, Any]] | None = None) -> None:
     from bench.analysis import analysis, method
 
     m = meta["machine"]
@@ -90,6 +106,7 @@ Load average by scenario (min–max of the samples): {_by_scenario(meta.get('loa
 
 {_mode_note(meta)}{markdown_table(rows)}
 
+{_supplements(supplements)}
 {analysis(rows, results, meta)}
 
 {method(meta)}
