@@ -152,6 +152,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.time()
     sampler = LoadSampler()
     load_at_start = os.getloadavg()
+    git_at_start = _git()  # the product may change under a long run on a shared work tree
     (VAR / "logs").mkdir(parents=True, exist_ok=True)
     for old in (VAR / "logs").glob("*.log"):
         old.unlink()
@@ -209,7 +210,8 @@ def main(argv: list[str] | None = None) -> int:
     mach["load_avg_1m_during"] = sampler.stop()
     meta = {"mode": mode, "started": time.strftime("%Y-%m-%d %H:%M:%S %Z", time.localtime(started)),
             "seconds": round(time.time() - started, 1), "machine": mach, "cfg": cfg,
-            "git": _git(), "load_avg_1m_by_scenario": {n: results[n].get("load_avg_1m") for n in results}}
+            "git": git_at_start + ("" if _git() == git_at_start else f" (HEAD moved to {_git()} during the run)"),
+            "load_avg_1m_by_scenario": {n: results[n].get("load_avg_1m") for n in results}}
     table = report.table(rows)
     print()
     print(table)

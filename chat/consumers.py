@@ -33,6 +33,7 @@ CLOSE_NOT_AUTHENTICATED = 4401
 CLOSE_FORBIDDEN = 4403
 CLOSE_NOT_FOUND = 4404
 CLOSE_SUSPENDED = 4410
+CLOSE_TRY_AGAIN = 1013  # RFC 6455 "try again later"
 
 TYPING_MIN_INTERVAL = 3.0
 MEMBER_FRAMES = frozenset(
@@ -182,9 +183,17 @@ class RoomConsumer(AsyncWebsocketConsumer):
         session_key = getattr(self.scope.get("session"), "session_key", None)
         if session_key:
             groups.append(session_group(session_key))
-        for group in groups:
-            await self.channel_layer.group_add(group, self.channel_name)
-            self.groups_joined.append(group)
+        try:
+            for group in groups:
+                await self.channel_layer.group_add(group, self.channel_name)
+                self.groups_joined.append(group)
+        except Exception:  # noqa: BLE001
+            # The channel layer (Redis) is down or restarting. Nothing is lost — messages are in
+            # the database — so tell the client to come back shortly and resume.
+            logger.warning("channel layer unavailable while joining %s; asking the client to retry", self.room.slug)
+            self.room = None
+            await self._refuse(CLOSE_TRY_AGAIN, "unavailable", "Reconnecting: the chat service is restarting.")
+            return
         self.filters = await _filters(self.user)
         joined = await _join(self.user, self.room, self.channel_name)
         self._last_typing = 0.0
@@ -207,9 +216,25 @@ class RoomConsumer(AsyncWebsocketConsumer):
 
     async def disconnect(self, code: int) -> None:
         for group in self.groups_joined:
-            await self.channel_layer.group_discard(group, self.channel_name)
+            try:
+                await self.channel_layer.group_discard(group, self.channel_name)
+            except Exception:  # noqa: BLE001
+                # Redis gone: its group memberships went with it. Still clear our presence row.
+                logger.warning("channel layer unavailable while leaving; presence is still cleared")
+                break
         if self.room is not None:
             await _leave(self.channel_name)
+
+    async def _refresh_groups(self) -> None:
+        """group_add is idempotent: re-adding on every ping puts a socket that survived a Redis
+        restart (which forgets every group) back into its groups within one ping interval; the
+        client then sees a seq gap and resumes."""
+        for group in self.groups_joined:
+            try:
+                await self.channel_layer.group_add(group, self.channel_name)
+            except Exception:  # noqa: BLE001
+                logger.warning("channel layer unavailable on ping; will retry on the next one")
+                return
 
     # --- client frames ---------------------------------------------------------------------
 
@@ -264,6 +289,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
             read_seq = frame.get("read_seq")
             read = _non_negative_int(read_seq, "read_seq") if read_seq is not None else None
             await _touch(self.channel_name, self.user, self.room, read)
+            await self._refresh_groups()
             await self._send_json({"type": "pong"})
         else:
             raise ChatError("unknown_type", f"Unknown frame type {kind[:40]!r}.")
