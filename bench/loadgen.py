@@ -156,7 +156,7 @@ class Run:
         # The step's messages are numbered 0..n-1 across all senders and sent evenly spaced at the
         # offered rate; sender j sends numbers j, j + total, ... (so a rate below one message per
         # sender per step still sends the right number of messages).
-        n = max(1, int(round(rate * step["duration"])))
+        n = max(1, round(rate * step["duration"]))
         for i, num in enumerate(range(s.sid, n, total)):
             target = t0 + num / rate
             delay = target - time.time()

@@ -78,6 +78,11 @@ def _supplements(extra: list[dict[str, Any]] | None) -> str:
                    f"{m['seconds']:.0f} s, commit `{m.get('git') or '?'}`; load average during it: {_load(la)}\n")
         out.append(markdown_table(sup["rows"]))
         out.append("")
+        from bench.analysis import analysis
+
+        text = analysis(sup["rows"], sup["results"], m).split("\n", 2)[2]
+        out.append("What this run's raw results say:\n\n" + text)
+        out.append("")
     return "\n".join(out) + "\n"
 
 

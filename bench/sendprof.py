@@ -45,7 +45,8 @@ def main(argv: list[str] | None = None) -> int:
     from chat import actions, selectors
     from chat.models import Room
 
-    acc = json.loads(open(a.accounts).read())
+    with open(a.accounts) as fh:
+        acc = json.load(fh)
     room = Room.objects.get(slug=a.room)
     uid = acc["members"][0]["id"]
     timers = {"close": 0.0, "commit": 0.0}
@@ -63,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
 
     orig = connection.get_connection_params
 
-    def params():  # noqa: ANN202
+    def params():
         out = orig()
         out["factory"] = Timed
         return out
@@ -73,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     res: dict[str, dict[str, list[float]]] = {m: {"total": [], "close": [], "commit": [], "queries": []} for m in modes}
     queries = [0]
 
-    def count(execute, sql, params, many, context):  # noqa: ANN001, ANN202
+    def count(execute, sql, params, many, context):
         queries[0] += 1
         return execute(sql, params, many, context)
 
