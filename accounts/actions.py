@@ -97,7 +97,15 @@ def do_change_stage(user: User, stage: str, *, acting_user: User) -> User:
             before={"stage": before},
             after={"stage": stage},
         )
+        _push_user_changed(user)
     return user
+
+
+def _push_user_changed(user: User) -> None:
+    """Her open room sockets reload her and leave rooms she may no longer be in."""
+    from chat.events import send_event_on_commit, user_group
+
+    send_event_on_commit(user_group(user.pk), {"type": "user.changed"})
 
 
 # --- Data rights (docs/data-protection.md) ----------------------------------------------------

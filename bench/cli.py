@@ -18,11 +18,22 @@ from typing import Any
 from bench import driver, report, scenarios
 from bench.util import PY, ROOT, VAR, machine, raise_nofile, write_json
 
+def _geometric(start: float, stop: float, factor: float) -> list[float]:
+    """Rates rising by `factor`: fine enough that a ratio between two figures is not decided by
+    where a coarse ladder happens to have its steps (with doubling steps, 0.33× can only be read
+    as 0.25× or 0.5×). Each figure's resolution is the factor."""
+    out, r = [], float(start)
+    while r <= stop * 1.0001:
+        out.append(round(r, 1) if r < 100 else float(round(r)))
+        r *= factor
+    return out
+
+
 MODES: dict[str, dict[str, Any]] = {
     "full": {
         "reps": 3, "step_seconds": 3.0,
-        "fanout_sizes": [10, 100, 500], "fanout_ladder": [100, 200, 400, 800, 1600, 3200, 6400, 12800],
-        "modcost_size": 50, "modcost_ladder": [5, 10, 20, 40, 80],
+        "fanout_sizes": [10, 100, 500], "fanout_ladder": _geometric(100, 25600, 2 ** 0.5),
+        "modcost_size": 50, "modcost_ladder": _geometric(5, 160, 2 ** 0.5),
         "class_models": ["original", "original-small", "unbiased"], "class_n": 32, "class_reps": 3,
         "flag_capacity_burst": 96, "flag_seconds": 30, "flag_burst_seconds": 10,
         "idle_sockets": 5000, "idle_procs": 4, "idle_seconds": 30, "idle_connect_deadline": 420,
@@ -30,8 +41,8 @@ MODES: dict[str, dict[str, Any]] = {
     },
     "quick": {
         "reps": 1, "step_seconds": 2.0,
-        "fanout_sizes": [10, 100, 500], "fanout_ladder": [100, 300, 1000, 3000, 10000],
-        "modcost_size": 50, "modcost_ladder": [5, 10, 20, 40],
+        "fanout_sizes": [10, 100, 500], "fanout_ladder": _geometric(100, 35000, 1.7),
+        "modcost_size": 50, "modcost_ladder": _geometric(5, 120, 1.5),
         "class_models": ["original"], "class_n": 16, "class_reps": 2,
         "flag_capacity_burst": 64, "flag_seconds": 15, "flag_burst_seconds": 5,
         "idle_sockets": 5000, "idle_procs": 4, "idle_seconds": 12, "idle_connect_deadline": 240,

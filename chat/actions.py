@@ -8,8 +8,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from accounts.models import User
@@ -18,6 +17,7 @@ from chat.events import room_group, send_event_on_commit
 from chat.models import AssessmentState, MemberFilter, Membership, Message, MessageRevision, MessageState, Presence, Reaction, ReactionKind, Room
 from chat import content_notes
 from chat.rendering import normalise_body, render_body
+from chat import selectors
 from chat.selectors import PRESENCE_STALE_SECONDS, can_join, redact_for, serialize_message
 from moderation import pipeline
 
@@ -74,7 +74,12 @@ def check_client_id(client_id: object) -> str:
 
 
 def _existing(author: User, client_id: str) -> Message | None:
-    return Message.objects.select_related("author", "room").filter(author=author, client_id=client_id).first()
+    """The message this member already sent with this client_id, if any (a resend)."""
+    found = Message.objects.filter(author=author, client_id=client_id).order_by().values_list("room_id", "seq")[:1]
+    found = found[0] if found else None
+    if found is None:
+        return None
+    return selectors.message_by_seq(Room(pk=found[0]), found[1])
 
 
 def check_content_note(note: object, *, room: Room, text: str) -> str:
@@ -101,7 +106,7 @@ def _check_reply_to(reply_to: object, room: Room) -> Message | None:
         return None
     if isinstance(reply_to, bool) or not isinstance(reply_to, int) or reply_to < 1:
         raise ChatError("validation", "reply_to must be the seq of a message in this room.", field="reply_to")
-    parent = Message.objects.filter(room=room, seq=reply_to).first()
+    parent = Message.objects.select_related("author").filter(room=room, seq=reply_to).first()
     if parent is None:
         raise ChatError("validation", "You can only reply to a message in this room.", field="reply_to")
     return parent
@@ -115,9 +120,11 @@ def check_send_message(
     body: object,
     reply_to: object = None,
     content_note: object = None,
+    membership_known: bool = False,
 ) -> tuple[Message, bool]:
     """Validate and send. Idempotent on (author, client_id): a resend returns the stored message
-    and creates nothing. Returns (message, created)."""
+    and creates nothing. Returns (message, created). `membership_known`: the caller (a room
+    socket, which joined) knows she is a member of the room."""
     client_id = check_client_id(client_id)
     existing = _existing(author, client_id)
     if existing is not None:
@@ -133,7 +140,8 @@ def check_send_message(
     _check_rate_limit(author)
     try:
         message = do_send_message(
-            author=author, room=room, client_id=client_id, body=text, reply_to=parent, content_note=note
+            author=author, room=room, client_id=client_id, body=text, reply_to=parent, content_note=note,
+            muted=False, membership_known=membership_known,
         )
         return message, True
     except IntegrityError:
@@ -153,6 +161,8 @@ def do_send_message(
     reply_to: Message | None = None,
     content_note: str = "",
     resource=None,  # noqa: ANN001 - a moderation.Helpline shared as a card
+    muted: bool | None = None,
+    membership_known: bool = False,
 ) -> Message:
     """Store a message with the room's next sequence number, then push it after commit.
 
@@ -161,9 +171,8 @@ def do_send_message(
     sequence numbers have no gaps.
     """
     with transaction.atomic():
-        Room.objects.filter(pk=room.pk).update(last_seq=F("last_seq") + 1)
-        seq = Room.objects.values_list("last_seq", flat=True).get(pk=room.pk)
-        inline = pipeline.assess_before_delivery(author=author, room=room, body=body)
+        seq = _next_seq(room)
+        inline = pipeline.assess_before_delivery(author=author, room=room, body=body, muted=muted)
         message = Message.objects.create(
             room=room,
             seq=seq,
@@ -179,7 +188,10 @@ def do_send_message(
         )
         message.room = room
         message.author = author
-        Membership.objects.get_or_create(user=author, room=room)
+        # A new message has no reactions: serialising it needs no query for them.
+        message._prefetched_objects_cache = {"reactions": Reaction.objects.none()}
+        if not membership_known:
+            Membership.objects.get_or_create(user=author, room=room)
         pipeline.apply_inline_outcome(message, inline)
         full = serialize_message(message)
         send_event_on_commit(
@@ -197,14 +209,23 @@ def do_send_message(
     return message
 
 
+def _next_seq(room: Room) -> int:
+    """Take the room's next sequence number. The UPDATE locks the room row until the enclosing
+    transaction ends, so concurrent senders queue and a rollback gives the number back.
+    One statement (UPDATE … RETURNING, SQLite ≥ 3.35 and PostgreSQL) instead of an update and a
+    re-read: this runs for every message."""
+    table = connection.ops.quote_name(Room._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {table} SET last_seq = last_seq + 1 WHERE id = %s RETURNING last_seq", [room.pk])
+        return cursor.fetchone()[0]
+
+
 def do_join_room(*, user: User, room: Room, channel_name: str) -> None:
     now = timezone.now()
     with transaction.atomic():
         Membership.objects.get_or_create(user=user, room=room)
-        Presence.objects.update_or_create(
-            channel_name=channel_name,
-            defaults={"user": user, "room": room, "connected_at": now, "last_seen": now},
-        )
+        # A socket's channel name is new with every connection.
+        Presence.objects.create(channel_name=channel_name, user=user, room=room, connected_at=now, last_seen=now)
         if Presence.objects.filter(room=room, user=user).count() == 1:  # her first open tab here
             _push_presence_change(room, user, "joined")
 
@@ -220,8 +241,9 @@ def do_leave_room(*, channel_name: str) -> None:
             _push_presence_change(room, user, "left")
 
 
-def do_touch_presence(*, channel_name: str) -> None:
-    Presence.objects.filter(channel_name=channel_name).update(last_seen=timezone.now())
+def do_touch_presence_many(*, channel_names: list[str]) -> None:
+    """A web process marks all its open sockets as still here, in one statement (chat.fanout)."""
+    Presence.objects.filter(channel_name__in=channel_names).update(last_seen=timezone.now())
 
 
 def do_sweep_stale_presence() -> int:

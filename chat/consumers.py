@@ -18,7 +18,8 @@ from django.conf import settings
 from accounts.models import User
 from chat import actions, selectors
 from chat.errors import ChatError
-from chat.events import room_group, session_group, user_group
+from chat.events import room_group, send_event_now, session_group, user_group
+from chat.fanout import get_hub
 
 logger = logging.getLogger(__name__)
 
@@ -33,9 +34,13 @@ CLOSE_NOT_AUTHENTICATED = 4401
 CLOSE_FORBIDDEN = 4403
 CLOSE_NOT_FOUND = 4404
 CLOSE_SUSPENDED = 4410
-CLOSE_TRY_AGAIN = 1013  # RFC 6455 "try again later"
+# RFC 6455's "try again later" is 1013, but autobahn (Daphne's WebSocket library) only lets a
+# server close with 1000 or 3000–4999 and raised instead of closing: 4013 mirrors it.
+CLOSE_TRY_AGAIN = 4013
 
 TYPING_MIN_INTERVAL = 3.0
+EARLY_EVENTS_LIMIT = 1000
+PONG = {"type": "websocket.send", "text": json.dumps({"type": "pong"})}
 MEMBER_FRAMES = frozenset(
     {"message.edit", "message.delete", "reaction.toggle", "message.report", "member.filter", "notice.read",
      "resource.share"}
@@ -44,21 +49,23 @@ MEMBER_FRAMES = frozenset(
 
 @database_sync_to_async
 def _access_room(user: User, slug: str):  # noqa: ANN202
-    user = User.objects.get(pk=user.pk)
-    return user, selectors.access_room(user, slug)
+    room = selectors.access_room(user, slug)
+    return room, selectors.filters_of(user)
 
 
 @database_sync_to_async
 def _join(user: User, room, channel_name: str) -> dict[str, Any]:  # noqa: ANN001
+    """Everything a socket needs on joining, in one trip to the database thread."""
     actions.do_join_room(user=user, room=room, channel_name=channel_name)
     messages = selectors.recent_messages(room, limit=settings.CHAT_HISTORY_ON_JOIN)
     from moderation.actions import unread_notice_frames
 
+    last_seq = room.__class__.objects.values_list("last_seq", flat=True).get(pk=room.pk)
     return {
         "notices": unread_notice_frames(user=user),
         "messages": [selectors.serialize_message(m) for m in messages],
         "present": selectors.present_users(room),
-        "last_seq": room.__class__.objects.values_list("last_seq", flat=True).get(pk=room.pk),
+        "last_seq": max([last_seq] + [m.seq for m in messages]),
     }
 
 
@@ -69,16 +76,15 @@ def _leave(channel_name: str) -> None:
 
 @database_sync_to_async
 def _send(user: User, room, frame: dict[str, Any]):  # noqa: ANN001, ANN202
-    author = User.objects.get(pk=user.pk)
     message, created = actions.check_send_message(
-        author=author,
+        author=user,
         room=room,
         client_id=frame.get("client_id"),
         body=frame.get("body"),
         reply_to=frame.get("reply_to"),
         content_note=frame.get("content_note"),
+        membership_known=True,
     )
-    message = selectors.message_by_seq(room, message.seq)
     return selectors.serialize_message(message), created
 
 
@@ -144,10 +150,15 @@ def _resume(room, after_seq: int) -> list[dict[str, Any]]:  # noqa: ANN001
 
 
 @database_sync_to_async
-def _touch(channel_name: str, user: User, room, read_seq: int | None) -> None:  # noqa: ANN001
-    actions.do_touch_presence(channel_name=channel_name)
-    if read_seq is not None:
-        actions.do_mark_read(user=user, room=room, seq=read_seq)
+def _mark_read(user: User, room, read_seq: int) -> None:  # noqa: ANN001
+    actions.do_mark_read(user=user, room=room, seq=read_seq)
+
+
+@database_sync_to_async
+def _reload_member(user: User, room):  # noqa: ANN001, ANN202
+    """Her role, stage or account changed: reload her and check she may still be here."""
+    user = User.objects.get(pk=user.pk)
+    return user, selectors.can_join(user, room)
 
 
 def _non_negative_int(value: object, field: str) -> int:
@@ -158,13 +169,23 @@ def _non_negative_int(value: object, field: str) -> int:
 
 
 class RoomConsumer(AsyncWebsocketConsumer):
+    """One member's socket in one room.
+
+    Its room, user and session groups are subscribed through the process's fan-out hub
+    (chat.fanout), which calls `deliver` for every event; events that arrive before the member
+    has her `room.joined` frame wait in `_early` so that nothing overtakes the history."""
+
     room = None
     user: User | None = None
-    groups_joined: list[str]
     filters: dict[str, set[int]] = {"hidden": frozenset(), "blocked_by": frozenset()}  # noqa: RUF012
+    _ready = False
+    _hub = None
+    _plain_viewer = False  # not a moderator and no mute/block list: gets the shared frame
+    _read_seq = None
 
     async def connect(self) -> None:
-        self.groups_joined = []
+        self._early: list[dict[str, Any]] = []
+        self._last_typing = 0.0
         user = self.scope.get("user")
         # Accept first so that the refusal reaches the client as a documented close code;
         # a refused handshake only shows up as an opaque 1006 in browsers.
@@ -172,31 +193,35 @@ class RoomConsumer(AsyncWebsocketConsumer):
         if user is None or not user.is_authenticated:
             await self._refuse(CLOSE_NOT_AUTHENTICATED, "not_authenticated", "Please log in first.")
             return
+        # Loaded by the auth middleware for this handshake; later changes to her role, stage or
+        # account reach this socket as a `user.changed` / `user.disconnect` event.
+        user = getattr(user, "_wrapped", user)
         slug = self.scope["url_route"]["kwargs"]["slug"]
         try:
-            self.user, self.room = await _access_room(user, slug)
+            room, filters = await _access_room(user, slug)
         except ChatError as exc:
             code = CLOSE_NOT_FOUND if exc.code == "not_found" else CLOSE_FORBIDDEN
             await self._refuse(code, exc.code, exc.message)
             return
-        groups = [room_group(self.room.pk), user_group(self.user.pk)]
+        self.user, self.filters = user, filters
+        self._update_viewer()
+        groups = [room_group(room.pk), user_group(user.pk)]
         session_key = getattr(self.scope.get("session"), "session_key", None)
         if session_key:
             groups.append(session_group(session_key))
+        self._hub = get_hub(self.channel_layer)
         try:
             for group in groups:
-                await self.channel_layer.group_add(group, self.channel_name)
-                self.groups_joined.append(group)
+                await self._hub.subscribe(group, self)
         except Exception:  # noqa: BLE001
             # The channel layer (Redis) is down or restarting. Nothing is lost — messages are in
             # the database — so tell the client to come back shortly and resume.
-            logger.warning("channel layer unavailable while joining %s; asking the client to retry", self.room.slug)
-            self.room = None
+            logger.warning("channel layer unavailable while joining %s; asking the client to retry", room.slug)
+            self._hub.unsubscribe(self)
             await self._refuse(CLOSE_TRY_AGAIN, "unavailable", "Reconnecting: the chat service is restarting.")
             return
-        self.filters = await _filters(self.user)
+        self.room = room
         joined = await _join(self.user, self.room, self.channel_name)
-        self._last_typing = 0.0
         await self._send_json(
             {
                 "type": "room.joined",
@@ -209,37 +234,62 @@ class RoomConsumer(AsyncWebsocketConsumer):
         )
         for notice in joined["notices"]:
             await self._send_json(notice)
+        # What happened while we were reading the history, minus what the history already had.
+        while self._early:
+            event = self._early.pop(0)
+            if event["type"] == "chat.message" and event["message"]["seq"] <= joined["last_seq"]:
+                continue
+            await self._handle(event)
+        self._early = []
+        self._ready = True
 
     async def _refuse(self, close_code: int, error_code: str, message: str) -> None:
         await self._send_json({"type": "error", "code": error_code, "message": message})
         await self.close(code=close_code)
 
     async def disconnect(self, code: int) -> None:
-        for group in self.groups_joined:
-            try:
-                await self.channel_layer.group_discard(group, self.channel_name)
-            except Exception:  # noqa: BLE001
-                # Redis gone: its group memberships went with it. Still clear our presence row.
-                logger.warning("channel layer unavailable while leaving; presence is still cleared")
-                break
+        self._ready = False
+        if self._hub is not None:
+            self._hub.unsubscribe(self)
         if self.room is not None:
             await _leave(self.channel_name)
 
-    async def _refresh_groups(self) -> None:
-        """group_add is idempotent: re-adding on every ping puts a socket that survived a Redis
-        restart (which forgets every group) back into its groups within one ping interval; the
-        client then sees a seq gap and resumes."""
-        for group in self.groups_joined:
-            try:
-                await self.channel_layer.group_add(group, self.channel_name)
-            except Exception:  # noqa: BLE001
-                logger.warning("channel layer unavailable on ping; will retry on the next one")
-                return
+    # --- called by the fan-out hub ---------------------------------------------------------
+
+    def presence_channel(self) -> str | None:
+        return self.channel_name if self._ready else None
+
+    async def deliver(self, event: dict[str, Any]) -> None:
+        if self._ready:
+            await self._handle(event)
+        elif self.room is not None or self._hub is not None:
+            if len(self._early) < EARLY_EVENTS_LIMIT:
+                self._early.append(event)
+            # Beyond the limit the client sees a seq gap on the next message and resumes.
+
+    async def _handle(self, event: dict[str, Any]) -> None:
+        kind = event["type"]
+        if kind == "chat.message":
+            message = event["message"]
+            public = event.get("public_frame")
+            if public is not None and self._plain_viewer:
+                author_id = (message.get("author") or {}).get("id")
+                if author_id != self.user.pk:
+                    # What every ordinary viewer sees is the same text, rendered once.
+                    await self.base_send({"type": "websocket.send", "text": public})
+                    return
+            await self.chat_message(event)
+            return
+        handler = getattr(self, kind.replace(".", "_"), None)
+        if handler is None or kind.startswith("_"):
+            logger.warning("room socket has no handler for %r", kind)
+            return
+        await handler(event)
 
     # --- client frames ---------------------------------------------------------------------
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
-        if self.room is None:
+        if not self._ready:
             return
         try:
             frame = self._parse(text_data, bytes_data)
@@ -286,11 +336,15 @@ class RoomConsumer(AsyncWebsocketConsumer):
             if answer is not None:
                 await self._send_json(answer)
         elif kind == "ping":
+            # Cheap on purpose: thousands of idle phones ping every 25 s. Presence is marked
+            # seen by the process's hub heartbeat; the read position is written only when it moved.
             read_seq = frame.get("read_seq")
-            read = _non_negative_int(read_seq, "read_seq") if read_seq is not None else None
-            await _touch(self.channel_name, self.user, self.room, read)
-            await self._refresh_groups()
-            await self._send_json({"type": "pong"})
+            if read_seq is not None:
+                read = _non_negative_int(read_seq, "read_seq")
+                if read != self._read_seq:
+                    await _mark_read(self.user, self.room, read)
+                    self._read_seq = read
+            await self.base_send(PONG)
         else:
             raise ChatError("unknown_type", f"Unknown frame type {kind[:40]!r}.")
 
@@ -323,10 +377,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
         if now - self._last_typing < TYPING_MIN_INTERVAL:
             return
         self._last_typing = now
-        await self.channel_layer.group_send(
-            room_group(self.room.pk),
-            {"type": "chat.typing", "user": selectors.serialize_user(self.user)},
-        )
+        await send_event_now(room_group(self.room.pk), {"type": "chat.typing", "user": selectors.serialize_user(self.user)})
 
     # --- channel-layer events ----------------------------------------------------------------
 
@@ -340,8 +391,19 @@ class RoomConsumer(AsyncWebsocketConsumer):
     def _visible_presence(self, present: list[dict[str, Any]]) -> list[dict[str, Any]]:
         return [u for u in present if u["id"] not in self.filters["blocked_by"]]
 
+    def _update_viewer(self) -> None:
+        self._plain_viewer = not self.user.is_moderator and not self.filters["hidden"]
+
     async def user_filters_changed(self, event: dict[str, Any]) -> None:
         self.filters = await _filters(self.user)
+        self._update_viewer()
+
+    async def user_changed(self, event: dict[str, Any]) -> None:
+        """Her role, stage or account changed elsewhere (settings, a supervisor)."""
+        self.user, allowed = await _reload_member(self.user, self.room)
+        self._update_viewer()
+        if not allowed:
+            await self._refuse(CLOSE_FORBIDDEN, "forbidden", "You can no longer be in this room.")
 
     async def chat_message(self, event: dict[str, Any]) -> None:
         message = event["message"]
@@ -367,7 +429,12 @@ class RoomConsumer(AsyncWebsocketConsumer):
         user = event["user"]
         if user["id"] in self.filters["blocked_by"]:
             return
-        await self._send_json({"type": f"presence.{event['change']}", "user": user})
+        # The same frame for everyone in the room: rendered once per process (the hub hands
+        # every local socket the same event).
+        frame = event.get("_frame")
+        if frame is None:
+            frame = event["_frame"] = json.dumps({"type": f"presence.{event['change']}", "user": user}, ensure_ascii=False)
+        await self.base_send({"type": "websocket.send", "text": frame})
 
     async def chat_presence(self, event: dict[str, Any]) -> None:
         await self._send_json({"type": "presence", "present": self._visible_presence(event["present"])})

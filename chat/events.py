@@ -13,6 +13,9 @@ from django.db import transaction
 logger = logging.getLogger(__name__)
 
 MODERATORS_GROUP = "moderators"
+# Every event carries the group it was sent to: a web process subscribes to a group once for all
+# its sockets (chat.fanout) and finds the local sockets for an event by this key.
+GROUP_KEY = "_group"
 
 
 def room_group(room_id: int) -> str:
@@ -30,12 +33,16 @@ def session_group(session_key: str) -> str:
     return "session-" + hashlib.sha256(session_key.encode()).hexdigest()[:40]
 
 
+def stamped(group: str, event: dict[str, Any]) -> dict[str, Any]:
+    return {**event, GROUP_KEY: group}
+
+
 def _send_now(group: str, event: dict[str, Any]) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
     try:
-        async_to_sync(layer.group_send)(group, event)
+        async_to_sync(layer.group_send)(group, stamped(group, event))
     except Exception:  # noqa: BLE001
         # The row is committed; clients recover it by resuming from their last sequence number.
         # A push failure (Redis restarting) must never turn a stored message into an error.
@@ -45,3 +52,10 @@ def _send_now(group: str, event: dict[str, Any]) -> None:
 def send_event_on_commit(group: str, event: dict[str, Any]) -> None:
     """Queue `event` for `group` once the current transaction commits (immediately if none)."""
     transaction.on_commit(lambda: _send_now(group, event))
+
+
+async def send_event_now(group: str, event: dict[str, Any]) -> None:
+    """From async code, for things that are not stored (typing): push at once."""
+    layer = get_channel_layer()
+    if layer is not None:
+        await layer.group_send(group, stamped(group, event))

@@ -76,7 +76,13 @@ TEMPLATES = [
 # --- Database -------------------------------------------------------------------------------
 (BASE_DIR / "var").mkdir(exist_ok=True)
 DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'var' / 'kindred.sqlite3'}")
-DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
+# Connections are kept per thread (CONN_MAX_AGE) with a health check before reuse: opening and
+# closing an SQLite connection (PRAGMAs, WAL checkpoint on close) cost more than a message send.
+DATABASES = {
+    "default": dj_database_url.parse(
+        DATABASE_URL, conn_max_age=env_int("CONN_MAX_AGE", 60), conn_health_checks=True
+    )
+}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # IMMEDIATE transactions take the write lock up front, so two writers queue politely
     # instead of failing with "database is locked" half-way through allocating a sequence number.
@@ -107,7 +113,9 @@ if REDIS_URL:
                 # layer's blocking-pop timeout: an idle receive then raises TimeoutError and the
                 # socket dies with 1011. Reads must outlast the 5 s pop.
                 "hosts": [{"address": REDIS_URL, "socket_timeout": 15, "socket_connect_timeout": 5}],
-                "capacity": 1500,
+                # Messages waiting for one web process (all its channels share one Redis key): its
+                # fan-out hub (chat.fanout) reads every room event for all its sockets there.
+                "capacity": 10000,
                 "expiry": 30,
                 "group_expiry": 86400,
                 "prefix": env_str("CHANNEL_PREFIX", "kindred"),
@@ -122,7 +130,14 @@ if REDIS_URL:
         }
     }
 else:
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels.layers.InMemoryChannelLayer",
+            # The process's fan-out hub (chat.fanout) reads every room event for all its sockets
+            # from one channel: it needs far more room than the default 100.
+            "CONFIG": {"capacity": 10000},
+        }
+    }
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # --- Auth -----------------------------------------------------------------------------------
@@ -161,6 +176,9 @@ WHITENOISE_USE_FINDERS = not PRODUCTION
 
 # --- Chat -----------------------------------------------------------------------------------
 CHAT_HISTORY_ON_JOIN = 50
+# Each web process marks its sockets' presence as seen and re-adds its channel-layer groups this
+# often (chat.fanout); presence older than 75 s counts as gone.
+CHAT_HUB_HEARTBEAT_SECONDS = env_float("CHAT_HUB_HEARTBEAT_SECONDS", 20.0)
 CHAT_MAX_BODY_CHARS = 2000
 CHAT_MAX_FRAME_BYTES = env_int("CHAT_MAX_FRAME_BYTES", 16384)
 CHAT_RATE_LIMIT_COUNT = env_int("CHAT_RATE_LIMIT_COUNT", 10)

@@ -159,7 +159,7 @@ def do_record_assessment(
             return None
         message = Message.objects.select_related("author", "room").get(pk=message_id)
         signals = rules.rule_signals(message.body)
-        state = selectors.member_state(message.author, message.room, exclude_message_id=message.pk) if message.author else None
+        state = selectors.member_state(message.author, message.room) if message.author else None
         from moderation.policy import MemberState
 
         extra = {"semantic": semantic} if semantic is not None else {}
@@ -806,6 +806,7 @@ def do_change_user_role(user, role: str, *, acting_user, reason: str = "") -> No
                 duty.save(update_fields=["ended_at"])
         record_audit(action="account.role_changed", acting_user=acting_user, target_user=user,
                      before={"role": before}, after={"role": role}, reason=reason)
+        send_event_on_commit(user_group(user.pk), {"type": "user.changed"})
 
 
 def do_record_second_review(*, flag_id: int, agrees: bool, acting_user, note: str = "") -> SecondReview:  # noqa: ANN001

@@ -70,6 +70,13 @@ class ModerationConsumer(AsyncWebsocketConsumer):
     async def user_filters_changed(self, event: dict[str, Any]) -> None:
         return None
 
+    async def user_changed(self, event: dict[str, Any]) -> None:
+        """Her role changed: a moderator taken off the roster loses the feed at once."""
+        user = await _fresh_user(self.scope["user"].pk)
+        if not user.is_moderator or user.is_suspended:
+            logger.warning("closing moderation socket of user %s: role is now %s", user.pk, user.role)
+            await self._refuse(4403, "forbidden", "Moderators only.")
+
     async def user_disconnect(self, event: dict[str, Any]) -> None:
         await self.send(text_data=json.dumps({"type": "error", "code": event.get("code", "forbidden"), "message": event["message"]}))
         await self.close(code=event.get("close_code", 4410))

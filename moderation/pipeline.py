@@ -31,10 +31,12 @@ def check_may_post(*, author, room) -> None:  # noqa: ANN001
         )
 
 
-def assess_before_delivery(*, author, room, body: str) -> InlineOutcome:  # noqa: ANN001
-    """Rules and the member's state decide whether the message is held before anyone sees it."""
+def assess_before_delivery(*, author, room, body: str, muted: bool | None = None) -> InlineOutcome:  # noqa: ANN001
+    """Rules and the member's state decide whether the message is held before anyone sees it.
+    `muted`: already known by the caller (check_may_post has just looked), so not looked up again."""
     signals = rules.rule_signals(body)
-    decision = decide_inline(signals, selectors.member_state(author, room), selectors.thresholds_for(room))
+    state = selectors.member_state(author, room, muted=muted)
+    decision = decide_inline(signals, state, selectors.thresholds_for(room))
     state = MessageState.HELD if decision.action == "hold" else MessageState.VISIBLE
     return InlineOutcome(state=state, decision=decision)
 

@@ -99,7 +99,6 @@ class MemberState:
     muted: bool = False
     probation: bool = False  # new or previously sanctioned member whose posts are pre-moderated
     moderator_on_duty: bool = True
-    first_message: bool = False
 
 
 @dataclass(frozen=True)

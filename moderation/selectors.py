@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from django.core.cache import cache
 from django.db.models import Case, IntegerField, Value, When
 from django.utils import timezone
 
@@ -17,11 +18,24 @@ WORKER_STALE_SECONDS = 15
 TARGET_SECONDS = {Priority.URGENT: 5 * 60, Priority.HIGH: 30 * 60, Priority.NORMAL: 60 * 60, Priority.LOW: 4 * 60 * 60}
 
 
+def _thresholds_key(room_id: int) -> str:
+    return f"moderation:thresholds:{room_id}"
+
+
+ON_DUTY_KEY = "moderation:on-duty"
+
+
 def thresholds_for(room: Room) -> Thresholds:
+    """Read on every message, changed rarely: kept in the shared cache, which every change to a
+    RoomPolicy clears (moderation.signals)."""
+    key = _thresholds_key(room.pk)
+    cached = cache.get(key)
+    if cached is not None:
+        return cached
     policy = RoomPolicy.objects.filter(room=room).first()
-    if policy is None:
-        return Thresholds()
-    return Thresholds(**policy.values())
+    thresholds = Thresholds() if policy is None else Thresholds(**policy.values())
+    cache.set(key, thresholds, timeout=300)
+    return thresholds
 
 
 def active_mute(user, room: Room) -> Mute | None:  # noqa: ANN001
@@ -33,19 +47,19 @@ def active_mute(user, room: Room) -> Mute | None:  # noqa: ANN001
 
 
 def moderator_on_duty() -> bool:
-    return ModeratorDuty.objects.filter(ended_at__isnull=True).exists()
+    """Read on every message: cached briefly in the shared cache, cleared whenever a duty starts
+    or ends (moderation.signals)."""
+    cached = cache.get(ON_DUTY_KEY)
+    if cached is None:
+        cached = ModeratorDuty.objects.filter(ended_at__isnull=True).exists()
+        cache.set(ON_DUTY_KEY, cached, timeout=30)
+    return cached
 
 
-def member_state(author, room: Room, *, exclude_message_id: int | None = None) -> MemberState:  # noqa: ANN001
-    earlier = Message.objects.filter(author=author)
-    if exclude_message_id is not None:
-        earlier = earlier.exclude(pk=exclude_message_id)
-    return MemberState(
-        muted=active_mute(author, room) is not None,
-        probation=False,
-        moderator_on_duty=moderator_on_duty(),
-        first_message=not earlier.exists(),
-    )
+def member_state(author, room: Room, *, muted: bool | None = None) -> MemberState:  # noqa: ANN001
+    if muted is None:
+        muted = active_mute(author, room) is not None
+    return MemberState(muted=muted, probation=False, moderator_on_duty=moderator_on_duty())
 
 
 def support_card_helplines(region: str = "") -> list[dict[str, Any]]:

@@ -16,6 +16,10 @@ from accounts.models import Role, Stage, User
 
 ORIGIN = b"http://127.0.0.1:8000"
 
+# The product keeps a database connection per thread (CONN_MAX_AGE); the suite closes them after
+# each use so that no thread-pool thread holds the test database open when it is dropped.
+settings.DATABASES["default"]["CONN_MAX_AGE"] = 0
+
 
 def pytest_report_header(config) -> list[str]:  # noqa: ANN001
     engine = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]

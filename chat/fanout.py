@@ -1,0 +1,198 @@
+"""Process-local fan-out for room sockets: one channel-layer subscription per group per process.
+
+Without this, every socket in a room is its own member of the room's channel-layer group: a
+message to a room of n is n channel-layer messages (deep-copied by the in-memory layer,
+serialised n times by Redis), n consumer wake-ups and n handler calls, one after the other on
+the event loop. Here each web process subscribes once to each group any of its sockets needs
+(room, user, login session) and writes an event to its local sockets in one pass; a message's
+frame for ordinary viewers is rendered once when it is stored (chat.actions.do_send_message), so
+for most sockets delivery is just writing the same text to the transport — the pattern of
+`websockets.broadcast()`. Moderators, the author and members with a mute/block list still get
+their own rendering through the consumer's handler.
+
+Events carry the group they were sent to (`chat.events.GROUP_KEY`, stamped by `send_event`),
+which is how the hub finds the local sockets for an event arriving on its one channel.
+
+The hub also does, once per process, what every socket used to do on every ping:
+- refreshes its groups (group_add is idempotent) so that a Redis restart, which forgets every
+  group, is healed within one heartbeat; the client sees a seq gap and resumes;
+- marks its sockets' presence rows as seen, in a few UPDATE statements instead of one per ping.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+import weakref
+from typing import Any, Protocol
+
+from channels.layers import get_channel_layer
+from django.conf import settings
+
+from chat.events import GROUP_KEY
+
+logger = logging.getLogger(__name__)
+
+PRESENCE_CHUNK = 500
+
+
+class Subscriber(Protocol):
+    channel_name: str
+
+    async def deliver(self, event: dict[str, Any]) -> None: ...
+
+    def presence_channel(self) -> str | None: ...
+
+
+class Hub:
+    def __init__(self, layer) -> None:  # noqa: ANN001
+        self.layer = layer
+        self.channel: str | None = None
+        self.subscribers: dict[str, set[Subscriber]] = {}
+        self._pending: dict[str, asyncio.Future] = {}
+        self._tasks: list[asyncio.Task] = []
+        self._start_lock = asyncio.Lock()
+        self._beats = 0
+        self.delivered = 0
+
+    # --- subscriptions ----------------------------------------------------------------------
+
+    async def _start(self) -> None:
+        async with self._start_lock:
+            if self.channel is not None:
+                return
+            # The layer's default prefix: channels_redis reads all of a process's channels with that
+            # prefix through one shared blocking pop, and a channel with another prefix would
+            # wait behind it.
+            self.channel = await self.layer.new_channel()
+            loop = asyncio.get_running_loop()
+            self._tasks = [loop.create_task(self._read()), loop.create_task(self._heartbeat())]
+
+    async def subscribe(self, group: str, subscriber: Subscriber) -> None:
+        """Add a local socket to `group`. Raises if the channel layer is unreachable."""
+        if self.channel is None:
+            await self._start()
+        while group in self._pending:  # someone is adding or discarding this group right now
+            await asyncio.shield(self._pending[group])
+        subs = self.subscribers.get(group)
+        if subs is not None:
+            subs.add(subscriber)
+            return
+        done = asyncio.get_running_loop().create_future()
+        self._pending[group] = done
+        try:
+            await self.layer.group_add(group, self.channel)
+            self.subscribers.setdefault(group, set()).add(subscriber)
+        finally:
+            del self._pending[group]
+            done.set_result(None)
+
+    def unsubscribe(self, subscriber: Subscriber) -> None:
+        """Forget a socket. Empty groups are left to the heartbeat, which discards them."""
+        for subs in self.subscribers.values():
+            subs.discard(subscriber)
+
+    # --- delivery ---------------------------------------------------------------------------
+
+    async def _read(self) -> None:
+        backoff = 0.1
+        while True:
+            try:
+                event = await self.layer.receive(self.channel)
+                backoff = 0.1
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # noqa: BLE001
+                # Redis restarting: keep trying; clients resume from their last seq.
+                logger.warning("fan-out hub could not read from the channel layer; retrying in %.1f s", backoff)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 5.0)
+                continue
+            await self.dispatch(event)
+
+    async def dispatch(self, event: dict[str, Any]) -> None:
+        subs = self.subscribers.get(event.get(GROUP_KEY, ""))
+        if not subs:
+            return
+        for subscriber in list(subs):
+            try:
+                await subscriber.deliver(event)
+            except Exception:  # noqa: BLE001
+                # One socket's failure (closing, a bug in a handler) never stops the others.
+                logger.exception("delivering %s to a socket failed", event.get("type"))
+        self.delivered += len(subs)
+
+    # --- once per process, instead of once per socket ---------------------------------------
+
+    async def _heartbeat(self) -> None:
+        interval = settings.CHAT_HUB_HEARTBEAT_SECONDS
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                await self.beat()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # noqa: BLE001
+                logger.exception("fan-out hub heartbeat failed; retrying on the next one")
+
+    async def beat(self) -> None:
+        self._beats += 1
+        # Groups nobody here needs any more.
+        for group in [g for g, subs in self.subscribers.items() if not subs]:
+            if self.subscribers.get(group) or group in self._pending:
+                continue
+            done = asyncio.get_running_loop().create_future()
+            self._pending[group] = done
+            del self.subscribers[group]
+            try:
+                with contextlib.suppress(Exception):
+                    await self.layer.group_discard(group, self.channel)
+            finally:
+                del self._pending[group]
+                done.set_result(None)
+        # Re-add the rest (heals a Redis restart). Room groups every beat; the many per-user and
+        # per-session groups every third beat.
+        for group in list(self.subscribers):
+            if group.startswith("room-") or self._beats % 3 == 0:
+                try:
+                    await self.layer.group_add(group, self.channel)
+                except Exception:  # noqa: BLE001
+                    logger.warning("channel layer unavailable on heartbeat; will retry on the next one")
+                    break
+        await self._touch_presence()
+
+    async def _touch_presence(self) -> None:
+        channels = sorted({
+            name for subs in self.subscribers.values() for s in subs if (name := s.presence_channel())
+        })
+        if channels:
+            from channels.db import database_sync_to_async
+
+            from chat.actions import do_touch_presence_many
+
+            for i in range(0, len(channels), PRESENCE_CHUNK):
+                await database_sync_to_async(do_touch_presence_many, thread_sensitive=False)(
+                    channel_names=channels[i: i + PRESENCE_CHUNK]
+                )
+
+    def close(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+
+
+# One hub per event loop and channel layer (tests run many loops and swap layers).
+_hubs: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[int, Hub]] = weakref.WeakKeyDictionary()
+
+
+def get_hub(layer=None) -> Hub:  # noqa: ANN001
+    layer = layer or get_channel_layer()
+    loop = asyncio.get_running_loop()
+    per_loop = _hubs.setdefault(loop, {})
+    hub = per_loop.get(id(layer))
+    if hub is None or hub.layer is not layer:
+        hub = per_loop[id(layer)] = Hub(layer)
+    return hub
+
+
