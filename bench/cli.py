@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import driver, report, scenarios
-from bench.util import PY, ROOT, VAR, machine, raise_nofile, write_json
+from bench.util import PY, ROOT, RUN, VAR, machine, raise_nofile, write_json
 
 def _geometric(start: float, stop: float, factor: float) -> list[float]:
     """Rates rising by `factor`: fine enough that a ratio between two figures is not decided by
@@ -60,7 +60,7 @@ NEEDS_MODEL = {"moderation_cost", "time_to_flag", "scale_out"}
 
 
 def _setup_sqlite(members: int, rooms: list[str]) -> tuple[Path, dict]:
-    run = VAR / "run"
+    run = RUN
     run.mkdir(parents=True, exist_ok=True)
     template = run / "template.sqlite3"
     for suffix in ("", "-wal", "-shm"):
@@ -89,13 +89,13 @@ def _pg_helpers() -> dict[str, Any]:
         return f"postgres://postgres@127.0.0.1:5432/{name}"
 
     def setup(db_url: str, members: int) -> dict:
-        out = VAR / "run" / "pg-accounts.json"
+        out = RUN / "pg-accounts.json"
         subprocess.run([PY, "-m", "bench.djsetup", "setup", "--members", str(members), "--rooms", "scale", "--out", str(out)],
                        env=driver.env(DATABASE_URL=db_url), check=True, timeout=600)
         return json.loads(out.read_text())
 
     def rep(db_url: str) -> dict:
-        out = VAR / "run" / "pg-report.json"
+        out = RUN / "pg-report.json"
         subprocess.run([PY, "-m", "bench.djsetup", "report", "--rooms", "scale", "--out", str(out)],
                        env=driver.env(DATABASE_URL=db_url), check=True, timeout=120)
         return json.loads(out.read_text())
@@ -165,8 +165,6 @@ def main(argv: list[str] | None = None) -> int:
     load_at_start = os.getloadavg()
     git_at_start = _git()  # the product may change under a long run on a shared work tree
     (VAR / "logs").mkdir(parents=True, exist_ok=True)
-    for old in (VAR / "logs").glob("*.log"):
-        old.unlink()
     print(f"kindred bench: mode={mode}, scenarios={', '.join(names)}", flush=True)
 
     rooms = [f"fan-{s}" for s in cfg["fanout_sizes"]] + ["modcost", "warm", "flag-cap", "flag"]
@@ -188,7 +186,7 @@ def main(argv: list[str] | None = None) -> int:
         ctx["model_name"] = f"Detoxify {a.model} ({ARCH[a.model][2]} architecture, random weights, fp32, 1 thread)"
         print(f"  model {a.model}: {ckpt} ({time.monotonic() - t:.1f} s)", flush=True)
     if "time_to_flag" in names:
-        out = VAR / "run" / "flagbait.json"
+        out = RUN / "flagbait.json"
         subprocess.run([PY, "-m", "bench.djsetup", "flagbait", "--out", str(out)],
                        env=driver.env(DATABASE_URL=f"sqlite:///{template}"), check=False, timeout=300)
         ctx["flagbait"] = json.loads(out.read_text()).get("texts", []) if out.exists() else []
@@ -233,6 +231,7 @@ def main(argv: list[str] | None = None) -> int:
     if mode != "smoke" and not a.no_docs and not a.only:
         report.write_docs(ROOT / "docs" / "performance.md", meta, rows, results)
         print("docs/performance.md updated", flush=True)
+    shutil.rmtree(RUN, ignore_errors=True)
     return 0
 
 

@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.util import PY, ROOT, VAR, Proc, cpu_seconds, free_port, pct, wait_port
+from bench.util import PY, ROOT, RUN, VAR, Proc, cpu_seconds, free_port, pct, wait_port
 
 BASE_ENV = {
     "DJANGO_SETTINGS_MODULE": "config.settings",
@@ -40,7 +40,7 @@ def env(**extra: str) -> dict[str, str]:
 
 
 def sqlite_copy(template: Path, name: str) -> str:
-    dest = VAR / "run" / f"{name}.sqlite3"
+    dest = RUN / f"{name}.sqlite3"
     for suffix in ("", "-wal", "-shm"):
         Path(str(dest) + suffix).unlink(missing_ok=True)
     shutil.copyfile(template, dest)

@@ -66,7 +66,7 @@ class Run:
         try:
             async for raw in s.ws:
                 self.frames += 1
-                if raw.startswith('{"type": "presence"') or raw.startswith('{"type": "typing"'):
+                if raw.startswith('{"type": "presence') or raw.startswith('{"type": "typing"'):
                     continue
                 now = time.time()
                 f = json.loads(raw)

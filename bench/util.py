@@ -17,6 +17,9 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 VAR = ROOT / "var" / "bench"
+# Scratch files (database copies, accounts) of this run only: two runs at once on one machine
+# must not overwrite each other's template database and session cookies.
+RUN = VAR / "run" / str(os.getpid())
 PY = sys.executable
 
 

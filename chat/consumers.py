@@ -256,6 +256,10 @@ class RoomConsumer(AsyncWebsocketConsumer):
 
     # --- called by the fan-out hub ---------------------------------------------------------
 
+    def plain_viewer_other_than(self, author_id: int | None) -> bool:
+        """Ready, not a moderator, no mute/block list, and not the author: the shared frame is hers."""
+        return self._ready and self._plain_viewer and author_id != self.user.pk
+
     def presence_channel(self) -> str | None:
         return self.channel_name if self._ready else None
 

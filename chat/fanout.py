@@ -43,6 +43,10 @@ class Subscriber(Protocol):
 
     async def deliver(self, event: dict[str, Any]) -> None: ...
 
+    async def base_send(self, message: dict[str, Any]) -> None: ...
+
+    def plain_viewer_other_than(self, author_id: int | None) -> bool: ...
+
     def presence_channel(self) -> str | None: ...
 
 
@@ -116,6 +120,11 @@ class Hub:
         subs = self.subscribers.get(event.get(GROUP_KEY, ""))
         if not subs:
             return
+        public = event.get("public_frame")
+        if public is not None and event["type"] == "chat.message":
+            await self._broadcast(event, public, list(subs))
+            self.delivered += len(subs)
+            return
         for subscriber in list(subs):
             try:
                 await subscriber.deliver(event)
@@ -123,6 +132,20 @@ class Hub:
                 # One socket's failure (closing, a bug in a handler) never stops the others.
                 logger.exception("delivering %s to a socket failed", event.get("type"))
         self.delivered += len(subs)
+
+    async def _broadcast(self, event: dict[str, Any], public: str, subs: list) -> None:
+        """A new message: the same text to every ordinary viewer, written straight to the socket;
+        the author, moderators and members with a mute/block list go through their handler."""
+        author_id = (event["message"].get("author") or {}).get("id")
+        frame = {"type": "websocket.send", "text": public}
+        for subscriber in subs:
+            try:
+                if subscriber.plain_viewer_other_than(author_id):
+                    await subscriber.base_send(frame)
+                else:
+                    await subscriber.deliver(event)
+            except Exception:  # noqa: BLE001
+                logger.exception("delivering a message to a socket failed")
 
     # --- once per process, instead of once per socket ---------------------------------------
 

@@ -130,10 +130,16 @@ def filters_of(user: User) -> dict[str, set[int]]:
     """Whom she has muted or blocked, and who has blocked her (they don't see her presence)."""
     from chat.models import MemberFilter
 
-    hidden = set(MemberFilter.objects.filter(owner=user).values_list("other_id", flat=True))
-    blocked_by = set(
-        MemberFilter.objects.filter(other=user, kind=MemberFilter.Kind.BLOCK).values_list("owner_id", flat=True)
-    )
+    rows = MemberFilter.objects.filter(
+        Q(owner=user) | Q(other=user, kind=MemberFilter.Kind.BLOCK)
+    ).values_list("owner_id", "other_id")
+    hidden: set[int] = set()
+    blocked_by: set[int] = set()
+    for owner_id, other_id in rows:
+        if owner_id == user.pk:
+            hidden.add(other_id)
+        else:
+            blocked_by.add(owner_id)
     return {"hidden": hidden, "blocked_by": blocked_by}
 
 
