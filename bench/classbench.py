@@ -3,8 +3,10 @@
     python -m bench.classbench --model original --n-base 24 --n-opt 256 --out FILE
 
 Baseline: Detoxify's own predict() called once per message (same architecture, same threads).
-Optimised: the product's DetoxifyClassifier.score() (length-bucketed micro-batches of
-MODERATION_BATCH_SIZE), fp32 and with MODERATION_QUANTIZE (int8 dynamic quantization).
+Optimised: the product's DetoxifyClassifier.score() (tokenized once, sorted by token count, cut
+into padding-minimising micro-batches of at most MODERATION_BATCH_SIZE), fp32 (quantize="off") and
+int8 (quantize="on": dynamic quantization; the product default "auto" uses it only when
+fetch_models recorded int8-vs-fp32 decision agreement >= 98.5 % for the checkpoint).
 Agreement of int8 against fp32 is reported on these random weights as a sanity figure, and on the
 real weights whenever MODELS_DIR holds a fetched model (manifest.json from fetch_models).
 """
@@ -50,12 +52,15 @@ def real_weights_agreement(model_type: str, texts: list[str], batch: int) -> dic
     manifest = read_manifest(d) if d.is_dir() else None
     if not manifest or (d / "bench-random-weights.json").exists():
         return None
-    fp = DetoxifyClassifier(model_type, models_dir=models_dir, batch_size=batch)
-    q = DetoxifyClassifier(model_type, models_dir=models_dir, batch_size=batch, quantize=True)
+    fp = DetoxifyClassifier(model_type, models_dir=models_dir, batch_size=batch, quantize="off")
+    q = DetoxifyClassifier(model_type, models_dir=models_dir, batch_size=batch, quantize="on")
+    auto = DetoxifyClassifier(model_type, models_dir=models_dir, batch_size=batch)
     a = [s.as_dict() for s in fp.score(texts)]
     b = [s.as_dict() for s in q.score(texts)]
     out = agreement(a, b)
     out["models_dir"] = str(d)
+    out["product_default"] = auto.int8_status
+    out["recorded_int8_check"] = manifest.get("int8_check")
     return out
 
 
@@ -83,8 +88,8 @@ def main() -> int:
     build_s = time.monotonic() - t
     texts = corpus(max(a.n_opt, a.n_base))
     base = Detoxify(checkpoint=str(ckpt), huggingface_config_path=str(hf))
-    fp = DetoxifyClassifier(a.model, checkpoint=str(ckpt), batch_size=a.batch, threads=a.threads)
-    q = DetoxifyClassifier(a.model, checkpoint=str(ckpt), batch_size=a.batch, threads=a.threads, quantize=True)
+    fp = DetoxifyClassifier(a.model, checkpoint=str(ckpt), batch_size=a.batch, threads=a.threads, quantize="off")
+    q = DetoxifyClassifier(a.model, checkpoint=str(ckpt), batch_size=a.batch, threads=a.threads, quantize="on")
     torch.set_num_threads(a.threads)
     # Warm up each path once.
     base.predict(texts[0]); fp.score(texts[:4]); q.score(texts[:4])  # noqa: E702

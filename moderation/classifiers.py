@@ -125,8 +125,10 @@ class ClassifierConfig:
     models_dir: str = "var/models"
     checkpoint: str | None = None
     batch_size: int = 32
-    # --- perf (bench/, docs/performance.md): int8 dynamic quantization of the Linear layers ---
-    quantize: bool = False
+    # int8 dynamic quantization of the Linear layers (CPU): "auto" uses it only when
+    # ``fetch_models`` recorded int8-vs-fp32 decision agreement >= INT8_MIN_AGREEMENT for this very
+    # checkpoint; "on" forces it (operator's risk), "off" never. Booleans map to "on"/"off".
+    quantize: str | bool = "auto"
 
     @classmethod
     def from_settings(cls, settings: Any) -> ClassifierConfig:
@@ -140,7 +142,7 @@ class ClassifierConfig:
             models_dir=str(getattr(settings, "MODELS_DIR", "var/models")),
             checkpoint=getattr(settings, "DETOXIFY_CHECKPOINT", None) or None,
             batch_size=int(getattr(settings, "MODERATION_BATCH_SIZE", 32)),
-            quantize=bool(getattr(settings, "MODERATION_QUANTIZE", False)),  # perf: see docs/performance.md
+            quantize=normalize_quantize(getattr(settings, "MODERATION_QUANTIZE", "auto")),
         )
 
 
@@ -268,6 +270,7 @@ class _ResolvedModel:
     config_dir: Path
     rewritten_for_dir: bool  # the checkpoint on disk already points at config_dir
     expected_sha256: str | None
+    int8_check: dict[str, Any] | None = None  # manifest's int8 record, when the manifest is this checkpoint's
 
 
 def _resolve_detoxify_files(
@@ -294,7 +297,9 @@ def _resolve_detoxify_files(
             and ckpt.resolve().parent == model_dir.resolve()
             and manifest.get("checkpoint_model_type") == str(config_dir.resolve())
         )
-        return _ResolvedModel(ckpt, config_dir, rewritten, manifest.get("sha256") if rewritten else None)
+        if not rewritten:
+            return _ResolvedModel(ckpt, config_dir, False, None)
+        return _ResolvedModel(ckpt, config_dir, True, manifest.get("sha256"), manifest.get(INT8_CHECK_KEY))
 
     if not model_dir.is_dir():
         raise ClassifierUnavailable(f"model directory {model_dir} does not exist; {hint}")
@@ -310,7 +315,9 @@ def _resolve_detoxify_files(
         ckpt = found[0]
         manifest = None
     rewritten = bool(manifest and manifest.get("checkpoint_model_type") == str(config_dir.resolve()))
-    return _ResolvedModel(ckpt, config_dir, rewritten, manifest.get("sha256") if manifest else None)
+    if not manifest:
+        return _ResolvedModel(ckpt, config_dir, rewritten, None)
+    return _ResolvedModel(ckpt, config_dir, rewritten, manifest.get("sha256"), manifest.get(INT8_CHECK_KEY))
 
 
 def _load_detoxify(resolved: _ResolvedModel, device: str) -> Any:
@@ -350,12 +357,42 @@ def _load_detoxify(resolved: _ResolvedModel, device: str) -> Any:
         raise ClassifierUnavailable(f"Detoxify failed to load {resolved.checkpoint}: {exc}") from exc
 
 
-# --- perf (bench/, docs/performance.md) -------------------------------------------------------
+# --------------------------------------------------------------------------------------------
+# int8 dynamic quantization, and the recorded check that makes it safe to use by default
+# --------------------------------------------------------------------------------------------
+
+#: What "int8" means. A recorded agreement check only vouches for the recipe it measured.
+INT8_RECIPE = "torch.ao dynamic qint8, nn.Linear, per-tensor weights, fused tanh-GELU (v1)"
+#: int8 is used by default ("auto") only when it changed no more than 1.5 % of decisions.
+INT8_MIN_AGREEMENT = 0.985
+#: ...measured on at least this many reference messages (fewer cannot show 98.5 %).
+INT8_MIN_REFERENCE_MESSAGES = 100
+INT8_CHECK_KEY = "int8_check"
+
+_TRUE_WORDS = {"1", "true", "yes", "on", "force", "int8"}
+_FALSE_WORDS = {"0", "false", "no", "off", "fp32"}
+
+
+def normalize_quantize(value: Any) -> str:
+    """``MODERATION_QUANTIZE`` as ``"auto"`` (default), ``"on"`` (force int8) or ``"off"``."""
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    word = str(value if value is not None else "").strip().lower()
+    if word in ("", "auto"):
+        return "auto"
+    if word in _TRUE_WORDS:
+        return "on"
+    if word in _FALSE_WORDS:
+        return "off"
+    raise ValueError(f"MODERATION_QUANTIZE must be auto, on or off, got {value!r}")
+
+
 def _quantized_copy(model: Any) -> Any:
     """A copy of a loaded Detoxify whose Linear layers are int8 (dynamic quantization, CPU only).
 
-    ~2.5-3x faster on CPU for BERT-size models; embeddings and LayerNorm stay fp32. Agreement with
-    fp32 must be checked on real weights before turning it on (`make bench` reports it).
+    Embeddings, LayerNorm and attention stay fp32. Whether this changes moderation decisions
+    depends on the weights, so it is used by default only after ``fetch_models`` measured it
+    (see :func:`int8_check_status`).
     """
     import copy
     import warnings
@@ -368,15 +405,176 @@ def _quantized_copy(model: Any) -> Any:
     clone = copy.copy(model)
     clone.model = qmodel.eval()
     return clone
-# --- end perf -----------------------------------------------------------------------------------
+
+
+def _use_fused_gelu(model: Any) -> int:
+    """Swap transformers' ``NewGELUActivation`` (ALBERT's ``gelu_new``: tanh GELU written as five
+    separate tensor ops) for ``torch.nn.GELU(approximate="tanh")``, the same formula in one fused
+    kernel (outputs differ by < 1e-6). Returns how many modules were swapped."""
+    import torch
+
+    swapped = 0
+    for module in list(model.modules()):
+        for name, child in list(module.named_children()):
+            if type(child).__name__ == "NewGELUActivation":
+                setattr(module, name, torch.nn.GELU(approximate="tanh"))
+                swapped += 1
+    return swapped
+
+
+def decisions(
+    scores: Sequence[Scores | Mapping[str, float]], thresholds: Sequence[tuple[str, float]]
+) -> list[tuple[bool, ...]]:
+    """Per message, which ``(label, threshold)`` pairs its scores reach (the policy's comparisons)."""
+    out = []
+    for s in scores:
+        values = s.as_dict() if isinstance(s, Scores) else s
+        out.append(tuple(values.get(label, 0.0) >= limit for label, limit in thresholds))
+    return out
+
+
+def int8_agreement(
+    fp32: Sequence[Scores], int8: Sequence[Scores], thresholds: Sequence[tuple[str, float]]
+) -> dict[str, Any]:
+    """How often int8 and fp32 scores lead to the same threshold decisions, and how far they differ."""
+    if len(fp32) != len(int8) or not fp32:
+        raise ValueError("need the same, non-empty set of messages scored both ways")
+    same = sum(a == b for a, b in zip(decisions(fp32, thresholds), decisions(int8, thresholds)))
+    diffs = [abs(a.as_dict()[k] - v) for a, b in zip(fp32, int8) for k, v in b.as_dict().items()]
+    return {
+        "messages": len(fp32),
+        "decision_agreement": round(same / len(fp32), 5),
+        "messages_with_changed_decision": len(fp32) - same,
+        "max_abs_score_diff": round(max(diffs), 5),
+        "mean_abs_score_diff": round(sum(diffs) / len(diffs), 6),
+        "thresholds": [[label, limit] for label, limit in thresholds],
+    }
+
+
+def int8_check_status(check: Mapping[str, Any] | None, checkpoint_sha256: str | None) -> tuple[bool, str]:
+    """Does a recorded ``int8_check`` (from ``manifest.json``) vouch for int8 on this checkpoint?
+
+    Returns ``(ok, reason)``; the reason is written for operators.
+    """
+    hint = "run `python manage.py fetch_models --check-int8` to measure it"
+    if not checkpoint_sha256:
+        return False, f"no manifest.json vouches for this checkpoint; {hint}"
+    if not check:
+        return False, f"no int8-vs-fp32 agreement check recorded in manifest.json; {hint}"
+    if check.get("recipe") != INT8_RECIPE:
+        return False, f"the recorded int8 check measured another quantization recipe; {hint}"
+    if check.get("checkpoint_sha256") != checkpoint_sha256:
+        return False, f"the recorded int8 check measured a different checkpoint; {hint}"
+    try:
+        messages = int(check["messages"])
+        agreement = float(check["decision_agreement"])
+    except (KeyError, TypeError, ValueError):
+        return False, f"the recorded int8 check is incomplete; {hint}"
+    if messages < INT8_MIN_REFERENCE_MESSAGES:
+        return False, (f"the recorded int8 check used only {messages} messages "
+                       f"(needs {INT8_MIN_REFERENCE_MESSAGES}); {hint}")
+    if agreement < INT8_MIN_AGREEMENT:
+        return False, (f"int8 changed decisions on {1 - agreement:.1%} of {messages} reference messages "
+                       f"(limit {1 - INT8_MIN_AGREEMENT:.1%})")
+    return True, (f"int8 verified: same decisions as fp32 on {agreement:.1%} of {messages} reference "
+                  f"messages (measured {check.get('measured_at', '?')})")
+
+
+def record_int8_check(model_dir: Path, check: Mapping[str, Any]) -> dict[str, Any]:
+    """Store ``check`` under ``int8_check`` in ``model_dir/manifest.json``; returns the manifest."""
+    manifest = read_manifest(model_dir)
+    if manifest is None:
+        raise ClassifierUnavailable(f"{model_dir / MANIFEST_NAME} does not exist; run manage.py fetch_models")
+    manifest[INT8_CHECK_KEY] = dict(check)
+    tmp = model_dir / (MANIFEST_NAME + ".tmp")
+    tmp.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    tmp.replace(model_dir / MANIFEST_NAME)
+    return manifest
+
+
+def measure_int8_agreement(
+    model_type: str,
+    models_dir: Path | str,
+    texts: Sequence[str],
+    thresholds: Sequence[tuple[str, float]],
+    *,
+    threads: int = 1,
+    batch_size: int = 32,
+) -> dict[str, Any]:
+    """Score ``texts`` with the installed model in fp32 and in int8 and compare decisions.
+
+    The result is what :func:`record_int8_check` stores and :func:`int8_check_status` reads.
+    """
+    import datetime
+
+    import torch
+
+    model_dir = detoxify_model_dir(models_dir, model_type)
+    manifest = read_manifest(model_dir)
+    if not manifest or not manifest.get("sha256"):
+        raise ClassifierUnavailable(f"{model_dir} has no manifest with a checkpoint sha256; run manage.py fetch_models")
+    texts = list(texts)
+    fp = DetoxifyClassifier(model_type, models_dir=models_dir, threads=threads, batch_size=batch_size, quantize="off")
+    q = DetoxifyClassifier(model_type, models_dir=models_dir, threads=threads, batch_size=batch_size, quantize="on")
+    result = int8_agreement(fp.score(texts), q.score(texts), thresholds)
+    result.update({
+        "recipe": INT8_RECIPE,
+        "checkpoint_sha256": manifest["sha256"],
+        "min_agreement": INT8_MIN_AGREEMENT,
+        "passed": result["decision_agreement"] >= INT8_MIN_AGREEMENT
+        and result["messages"] >= INT8_MIN_REFERENCE_MESSAGES,
+        "torch": torch.__version__,
+        "quantized_engine": torch.backends.quantized.engine,
+        "measured_at": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+    })
+    return result
+
+
+# --------------------------------------------------------------------------------------------
+# Batching
+# --------------------------------------------------------------------------------------------
+
+#: What one extra forward pass costs, in padded tokens (per-layer Python and dispatch overhead).
+#: Measured on BERT-base, 1 thread: anything from 4 to 16 gives the same throughput.
+CALL_COST_TOKENS = 8
+
+
+def plan_batches(lengths: Sequence[int], max_batch: int, call_cost: float = CALL_COST_TOKENS) -> list[tuple[int, int]]:
+    """Cut ascending token ``lengths`` into contiguous ``[start, end)`` micro-batches.
+
+    Minimises (padded tokens + ``call_cost`` per batch) exactly, by dynamic programming: a batch
+    costs ``size × its longest length``. Messages of equal length always batch together for
+    free; a long post is not padded into a batch of one-liners, nor vice versa.
+    """
+    n = len(lengths)
+    max_batch = max(1, int(max_batch))
+    best = [0.0] + [float("inf")] * n
+    cut = [0] * (n + 1)
+    for end in range(1, n + 1):
+        longest = lengths[end - 1]
+        for start in range(max(0, end - max_batch), end):
+            cost = best[start] + call_cost + (end - start) * longest
+            if cost < best[end]:
+                best[end], cut[end] = cost, start
+    plan = []
+    end = n
+    while end > 0:
+        plan.append((cut[end], end))
+        end = cut[end]
+    return plan[::-1]
 
 
 class DetoxifyClassifier:
-    """Detoxify, loaded offline, scored in length-bucketed micro-batches.
+    """Detoxify, loaded offline, scored in length-planned micro-batches.
 
     Construction loads the model (or reuses the process-wide copy) and raises
     :class:`ClassifierUnavailable` with an operator-readable reason when it cannot.
     ``torch.set_num_threads`` is process-wide; the last classifier constructed wins.
+
+    ``quantize``: ``"auto"`` (default) scores with the int8 copy only when the manifest records a
+    passing int8-vs-fp32 decision check for this checkpoint (``fetch_models`` measures it), fp32
+    otherwise with a warning; ``"on"``/``True`` forces int8, ``"off"``/``False`` forces fp32.
+    ``int8_status`` says which and why.
     """
 
     def __init__(
@@ -388,7 +586,7 @@ class DetoxifyClassifier:
         models_dir: Path | str = "var/models",
         checkpoint: Path | str | None = None,
         batch_size: int = 32,
-        quantize: bool = False,
+        quantize: str | bool = "auto",
     ) -> None:
         if model_type not in DETOXIFY_MODEL_TYPES:
             raise ClassifierUnavailable(
@@ -398,6 +596,10 @@ class DetoxifyClassifier:
             import torch
         except ImportError as exc:  # pragma: no cover
             raise ClassifierUnavailable(f"torch is not installed ({exc})") from exc
+        try:
+            mode = normalize_quantize(quantize)
+        except ValueError as exc:
+            raise ClassifierUnavailable(str(exc)) from exc
 
         self.model_type = model_type
         self.device = device
@@ -406,50 +608,94 @@ class DetoxifyClassifier:
         torch.set_num_threads(self.threads)
 
         resolved = _resolve_detoxify_files(model_type, models_dir, checkpoint)
+        use_int8, self.int8_status = self._choose_int8(mode, device, resolved)
         key = (model_type, device, str(resolved.checkpoint.resolve()), str(resolved.config_dir.resolve()))
         with _MODEL_CACHE_LOCK:
             model = _MODEL_CACHE.get(key)
             if model is None:
                 model = _load_detoxify(resolved, device)
                 model.model.eval()
+                _use_fused_gelu(model.model)
                 _MODEL_CACHE[key] = model
-            # --- perf (bench/, docs/performance.md): MODERATION_QUANTIZE ------------------------
-            if quantize and device == "cpu":
+            if use_int8:
                 qkey = (*key[:3], key[3] + "#int8")
                 qmodel = _MODEL_CACHE.get(qkey)
                 if qmodel is None:
                     qmodel = _quantized_copy(model)
                     _MODEL_CACHE[qkey] = qmodel
                 model = qmodel
-            # --- end perf ---------------------------------------------------------------------
         self._model = model
+        self.quantized = use_int8
         self._lock = threading.Lock()
         thread_word = "thread" if self.threads == 1 else "threads"
-        int8 = ", int8" if quantize and device == "cpu" else ""
+        int8 = ", int8" if use_int8 else ""
         self.name = f"detoxify:{model_type} on {device}{int8}, {self.threads} {thread_word}"
+
+    @staticmethod
+    def _choose_int8(mode: str, device: str, resolved: _ResolvedModel) -> tuple[bool, str]:
+        if mode == "off":
+            return False, "fp32 (MODERATION_QUANTIZE=off)"
+        if device != "cpu":
+            return False, f"fp32: int8 dynamic quantization is CPU-only (device {device})"
+        ok, reason = int8_check_status(resolved.int8_check, resolved.expected_sha256)
+        if mode == "on":
+            if not ok:
+                logger.warning("MODERATION_QUANTIZE=on forces int8 for %s although %s", resolved.checkpoint, reason)
+                return True, f"int8 forced by MODERATION_QUANTIZE=on, unverified: {reason}"
+            return True, reason
+        if ok:
+            logger.info("Detoxify %s: %s", resolved.checkpoint.name, reason)
+            return True, reason
+        logger.warning(
+            "Detoxify %s scores in fp32 (several times slower than int8) because %s",
+            resolved.checkpoint, reason,
+        )
+        return False, f"fp32: {reason}"
 
     def score(self, texts: list[str]) -> list[Scores]:
         """Score ``texts``; output order matches input order.
 
-        Texts are sorted by length and cut into ``batch_size`` micro-batches so that padding in
-        each batch stays small (a one-line "thanks x" is not padded to a 2,000 character post).
+        Tokenizes everything once (truncated at the model maximum, as Detoxify does), sorts by
+        token count and runs :func:`plan_batches` micro-batches of at most ``batch_size``, so a
+        one-line "thanks x" is not padded to a 2,000 character post. Padding is masked, so each
+        message scores as if it were scored alone (``Detoxify.predict``).
         """
         import torch
 
         if not texts:
             return []
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-        results: list[Scores | None] = [None] * len(texts)
+        detoxify = self._model
+        tokenizer = detoxify.tokenizer
+        labels = list(detoxify.class_names)
         with self._lock, torch.inference_mode():
-            for start in range(0, len(order), self.batch_size):
-                idx = order[start : start + self.batch_size]
-                raw = self._model.predict([texts[i] or " " for i in idx])
-                for label, values in raw.items():
-                    # Detoxify squeezes a batch of one down to a bare float.
-                    if not isinstance(values, list):
-                        raw[label] = [values]
-                for j, i in enumerate(idx):
-                    results[i] = Scores.from_mapping({k: v[j] for k, v in raw.items()})
+            encoded = tokenizer([t or " " for t in texts], truncation=True)
+            keys = list(encoded.keys())
+            columns = {k: encoded[k] for k in keys}
+            ids = columns["input_ids"]
+            order = sorted(range(len(texts)), key=lambda i: len(ids[i]))
+            lengths = [len(ids[i]) for i in order]
+            pad_values = {
+                "input_ids": tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0,
+                "token_type_ids": getattr(tokenizer, "pad_token_type_id", 0),
+            }
+            left = getattr(tokenizer, "padding_side", "right") == "left"
+            device = detoxify.model.device
+            results: list[Scores | None] = [None] * len(texts)
+            for start, end in plan_batches(lengths, self.batch_size):
+                idx = order[start:end]
+                width = lengths[end - 1]
+                inputs = {}
+                for k in keys:
+                    pad = pad_values.get(k, 0)
+                    rows = []
+                    for i in idx:
+                        row = list(columns[k][i])
+                        fill = [pad] * (width - len(row))
+                        rows.append(fill + row if left else row + fill)
+                    inputs[k] = torch.tensor(rows, dtype=torch.long, device=device)
+                probs = torch.sigmoid(detoxify.model(**inputs)[0]).cpu().tolist()
+                for i, row in zip(idx, probs):
+                    results[i] = Scores.from_mapping(dict(zip(labels, row)))
         return [r for r in results if r is not None]
 
 
@@ -502,7 +748,7 @@ def _build(backend: str, config: ClassifierConfig) -> Classifier:
             models_dir=config.models_dir,
             checkpoint=config.checkpoint,
             batch_size=config.batch_size,
-            quantize=config.quantize,  # perf: MODERATION_QUANTIZE
+            quantize=config.quantize,
         )
     if backend in ("profanity-check", "profanity_check"):
         return ProfanityCheckClassifier()
@@ -561,6 +807,12 @@ __all__: Sequence[str] = (
     "clear_model_cache",
     "detoxify_model_dir",
     "install_detoxify_checkpoint",
+    "int8_agreement",
+    "int8_check_status",
+    "measure_int8_agreement",
+    "normalize_quantize",
+    "plan_batches",
+    "record_int8_check",
     "read_detoxify_checkpoint",
     "load_classifier",
 )

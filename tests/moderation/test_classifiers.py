@@ -146,3 +146,100 @@ def test_manifest_records_offline_layout(models_dir) -> None:
     assert manifest["checkpoint_model_type"] == str((models_dir / "original" / "hf").resolve())
     assert len(manifest["sha256"]) == 64
     assert manifest["classes"][0] == "toxic"
+
+
+# --- batching and int8 (issue #9) -----------------------------------------------------------
+
+
+def test_plan_batches_groups_equal_lengths_and_keeps_long_posts_apart() -> None:
+    from moderation.classifiers import plan_batches
+
+    lengths = [5, 5, 5, 6, 6, 40, 200]
+    plan = plan_batches(lengths, max_batch=32)
+    assert plan[0][0] == 0 and plan[-1][1] == len(lengths)
+    assert all(a < b for a, b in plan) and all(p[1] == q[0] for p, q in zip(plan, plan[1:]))
+    assert (6, 7) in plan  # a 200-token post is never padded into a batch of one-liners
+    assert len(plan_batches([7] * 100, max_batch=32)) == 4  # capped at max_batch, no padding
+    assert plan_batches([], max_batch=32) == []
+
+
+def test_batched_scores_equal_detoxify_predict_per_message(models_dir, no_network) -> None:
+    classifier = DetoxifyClassifier("original", models_dir=models_dir, batch_size=32, quantize="off")
+    texts = TEXTS * 3 + ["a much longer message " * 30]
+    batched = classifier.score(texts)
+    for text, got in zip(texts, batched):
+        want = classifier._model.predict(text or " ")
+        for label, value in got.as_dict().items():
+            assert value == pytest.approx(want[label], abs=1e-5)
+
+
+def _write_int8_check(model_dir: Path, **overrides) -> None:
+    from moderation.classifiers import INT8_CHECK_KEY, INT8_RECIPE
+
+    manifest = json.loads((model_dir / "manifest.json").read_text())
+    # A hand-written record exercises the gate; real records come from fetch_models (see
+    # tests/moderation/test_fetch_models.py), which measures them.
+    check = {"recipe": INT8_RECIPE, "checkpoint_sha256": manifest["sha256"], "messages": 400,
+             "decision_agreement": 0.995, **overrides}
+    manifest[INT8_CHECK_KEY] = check
+    (model_dir / "manifest.json").write_text(json.dumps(manifest))
+
+
+def test_auto_quantize_stays_fp32_without_a_recorded_check_and_says_so(models_dir, caplog, no_network) -> None:
+    with caplog.at_level(logging.WARNING, logger="moderation.classifiers"):
+        classifier = DetoxifyClassifier("original", models_dir=models_dir)
+    assert not classifier.quantized and "int8" not in classifier.name
+    assert "fetch_models --check-int8" in classifier.int8_status
+    assert any("fp32" in r.getMessage() for r in caplog.records)
+
+
+def test_auto_quantize_uses_int8_only_with_a_passing_check_for_this_checkpoint(models_dir, no_network) -> None:
+    model_dir = models_dir / "original"
+    _write_int8_check(model_dir)
+    on = DetoxifyClassifier("original", models_dir=models_dir)
+    assert on.quantized and on.name == "detoxify:original on cpu, int8, 1 thread"
+    assert "99.5%" in on.int8_status
+    assert len(on.score(TEXTS)) == len(TEXTS)
+
+    for bad, reason in (({"decision_agreement": 0.98}, "changed decisions"),
+                        ({"checkpoint_sha256": "0" * 64}, "different checkpoint"),
+                        ({"recipe": "something else"}, "another quantization recipe"),
+                        ({"messages": 20}, "only 20 messages")):
+        _write_int8_check(model_dir, **bad)
+        off = DetoxifyClassifier("original", models_dir=models_dir)
+        assert not off.quantized and reason in off.int8_status, bad
+
+
+def test_quantize_on_and_off_override_the_check(models_dir, no_network) -> None:
+    forced = DetoxifyClassifier("original", models_dir=models_dir, quantize="on")
+    assert forced.quantized and "unverified" in forced.int8_status
+    _write_int8_check(models_dir / "original")
+    assert not DetoxifyClassifier("original", models_dir=models_dir, quantize=False).quantized
+
+
+def test_moderation_quantize_setting_values() -> None:
+    from types import SimpleNamespace
+
+    from moderation.classifiers import normalize_quantize
+
+    assert ClassifierConfig().quantize == "auto"
+    assert ClassifierConfig.from_settings(SimpleNamespace()).quantize == "auto"
+    for raw, want in (("", "auto"), ("AUTO", "auto"), ("1", "on"), ("true", "on"), (True, "on"),
+                      ("0", "off"), ("off", "off"), (False, "off")):
+        assert normalize_quantize(raw) == want
+        assert ClassifierConfig.from_settings(SimpleNamespace(MODERATION_QUANTIZE=raw)).quantize == want
+    with pytest.raises(ValueError):
+        normalize_quantize("maybe")
+
+
+def test_int8_agreement_counts_changed_decisions() -> None:
+    from moderation.classifiers import int8_agreement
+
+    def s(tox: float) -> Scores:
+        return Scores(toxicity=tox, severe_toxicity=0.0, obscene=0.0, threat=0.0, insult=0.0, identity_attack=0.0)
+
+    fp = [s(0.1), s(0.79), s(0.95), s(0.5)]
+    q = [s(0.11), s(0.81), s(0.94), s(0.5)]
+    got = int8_agreement(fp, q, [("toxicity", 0.8), ("toxicity", 0.4)])
+    assert got["messages"] == 4 and got["messages_with_changed_decision"] == 1
+    assert got["decision_agreement"] == 0.75 and got["max_abs_score_diff"] == pytest.approx(0.02)

@@ -11,6 +11,18 @@ Result, in ``MODELS_DIR/<model>/``::
     hf/              Hugging Face config.json + tokenizer files of the underlying transformer
     manifest.json    source URL, sha256 of the (rewritten) checkpoint, Hub id, label names
 
+Then it measures int8 against fp32 (see ``--check-int8``) and records the result in the manifest:
+``MODERATION_QUANTIZE=auto`` (the default) scores with the ≈3× faster int8 model only when int8
+changed no more than 1.5 % of the moderation decisions on the reference messages.
+
+    python manage.py fetch_models --check-int8          # re-measure an installed model, offline
+    python manage.py fetch_models --check-int8 --reference our-chat-sample.jsonl
+
+The reference set is ``moderation/data/exemplars.jsonl`` plus the labelled message sets under
+``tests/moderation/data/`` when present, plus any ``--reference`` files (JSON lines with a
+``"text"`` field, or plain text, one message per line). Decisions are the policy's comparisons at
+the default thresholds (``moderation.policy.Thresholds``).
+
 The rewrite embeds an absolute path; if the directory is moved the classifier still loads (it
 patches the checkpoint in memory and logs so), but re-running this command is cheaper at start-up.
 ``--checkpoint-file`` / ``--config-dir`` install from files fetched some other way.
@@ -18,6 +30,7 @@ patches the checkpoint in memory and logs so), but re-running this command is ch
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 from pathlib import Path
@@ -29,11 +42,15 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from moderation.classifiers import (
     DETOXIFY_MODEL_TYPES,
     HF_SUBDIR,
+    INT8_MIN_AGREEMENT,
+    INT8_MIN_REFERENCE_MESSAGES,
     ClassifierUnavailable,
     DetoxifyClassifier,
-    read_detoxify_checkpoint,
     detoxify_model_dir,
     install_detoxify_checkpoint,
+    measure_int8_agreement,
+    read_detoxify_checkpoint,
+    record_int8_check,
 )
 
 # Files a tokenizer/config can need, across BERT (vocab.txt), RoBERTa (vocab.json + merges.txt),
@@ -79,6 +96,14 @@ class Command(BaseCommand):
                             help="Use this local .ckpt instead of downloading it")
         parser.add_argument("--config-dir", default=None,
                             help="Use this local Hugging Face config/tokenizer directory instead of the Hub")
+        parser.add_argument("--check-int8", action="store_true",
+                            help="Only (re)measure int8 vs fp32 decision agreement of the installed model "
+                                 "and record it in its manifest (offline, no download)")
+        parser.add_argument("--reference", action="append", default=[], metavar="FILE",
+                            help="Extra reference messages for the int8 check (JSON lines with a 'text' "
+                                 "field, or one message per line); repeatable")
+        parser.add_argument("--skip-int8-check", action="store_true",
+                            help="Do not measure int8 after installing (MODERATION_QUANTIZE=auto then stays fp32)")
 
     def handle(self, *args: Any, **options: Any) -> None:
         from detoxify.detoxify import MODEL_URLS
@@ -90,6 +115,9 @@ class Command(BaseCommand):
         target = detoxify_model_dir(models_dir, model_type)
         target.mkdir(parents=True, exist_ok=True)
         url = MODEL_URLS[model_type]
+        if options["check_int8"]:
+            self._check_int8(model_type, models_dir, options["reference"])
+            return
 
         checkpoint_path = self._fetch_checkpoint(url, target, options["checkpoint_file"])
         try:
@@ -115,7 +143,7 @@ class Command(BaseCommand):
 
         self.stdout.write("Loading it back offline and scoring a test sentence…")
         try:
-            classifier = DetoxifyClassifier(model_type, models_dir=models_dir)
+            classifier = DetoxifyClassifier(model_type, models_dir=models_dir, quantize="off")
             scores = classifier.score(["Thank you, that really helped."])[0]
         except ClassifierUnavailable as exc:
             raise CommandError(f"Downloaded files do not load: {exc}") from exc
@@ -123,6 +151,39 @@ class Command(BaseCommand):
             f"Ready: {classifier.name}; test toxicity={scores.toxicity:.3f}. "
             f"Set MODELS_DIR={models_dir} DETOXIFY_MODEL={model_type}."
         ))
+        if not options["skip_int8_check"]:
+            self._check_int8(model_type, models_dir, options["reference"])
+
+    def _check_int8(self, model_type: str, models_dir: Path, extra_files: list[str]) -> None:
+        """Measure int8 vs fp32 decisions on the reference messages; record the result either way."""
+        texts = reference_messages(extra_files)
+        if len(texts) < INT8_MIN_REFERENCE_MESSAGES:
+            raise CommandError(
+                f"only {len(texts)} reference messages; the int8 check needs {INT8_MIN_REFERENCE_MESSAGES} "
+                "(add --reference FILE)"
+            )
+        self.stdout.write(f"Checking int8 against fp32 on {len(texts)} reference messages…")
+        try:
+            check = measure_int8_agreement(
+                model_type, models_dir, texts, policy_thresholds(),
+                threads=int(getattr(settings, "TORCH_THREADS", 1)),
+                batch_size=int(getattr(settings, "MODERATION_BATCH_SIZE", 32)),
+            )
+            record_int8_check(detoxify_model_dir(models_dir, model_type), check)
+        except ClassifierUnavailable as exc:
+            raise CommandError(f"int8 check failed: {exc}") from exc
+        summary = (
+            f"int8 vs fp32: same decisions on {check['decision_agreement']:.2%} of {check['messages']} messages "
+            f"({check['messages_with_changed_decision']} changed; max |Δscore| {check['max_abs_score_diff']})"
+        )
+        if check["passed"]:
+            self.stdout.write(self.style.SUCCESS(
+                f"{summary}: ≥ {INT8_MIN_AGREEMENT:.1%}, so MODERATION_QUANTIZE=auto will use int8."
+            ))
+        else:
+            self.stdout.write(self.style.WARNING(
+                f"{summary}: below {INT8_MIN_AGREEMENT:.1%}, so MODERATION_QUANTIZE=auto keeps fp32."
+            ))
 
     def _fetch_checkpoint(self, url: str, target: Path, local_file: str | None) -> Path:
         dest = target / url.rsplit("/", 1)[-1]
@@ -179,3 +240,44 @@ class Command(BaseCommand):
         if not (config_dir / "config.json").is_file():
             raise CommandError(f"{repo_id} snapshot has no config.json in {config_dir}")
         self.stdout.write(f"Config/tokenizer files: {', '.join(sorted(p.name for p in config_dir.iterdir() if p.is_file()))}")
+
+
+def reference_messages(extra_files: list[str] | None = None) -> list[str]:
+    """The int8 check's reference messages: semantic exemplars, labelled evaluation sets, extras."""
+    base = Path(settings.BASE_DIR)
+    files = [base / "moderation" / "data" / "exemplars.jsonl"]
+    files += sorted((base / "tests" / "moderation" / "data").glob("*.jsonl"))
+    for extra in extra_files or []:
+        if not Path(extra).is_file():
+            raise CommandError(f"--reference {extra} does not exist")
+        files.append(Path(extra))
+    texts: dict[str, None] = {}
+    for path in files:
+        if not path.is_file():
+            continue
+        for line in path.read_text(encoding="utf-8").splitlines():
+            line = line.strip()
+            if not line or line.startswith("#"):
+                continue
+            text = line
+            if line.startswith("{"):
+                try:
+                    text = str(json.loads(line).get("text") or "")
+                except ValueError:
+                    pass
+            if text:
+                texts[text] = None
+    return list(texts)
+
+
+def policy_thresholds() -> list[tuple[str, float]]:
+    """Every (label, threshold) comparison the policy makes on classifier scores, at its defaults."""
+    from moderation.policy import Thresholds
+
+    t = Thresholds()
+    pairs = [
+        ("toxicity", t.toxicity_flag), ("insult", t.insult_flag), ("severe_toxicity", t.toxicity_flag),
+        ("identity_attack", t.identity_attack_flag), ("severe_toxicity", t.severe_toxicity_hold),
+        ("threat", t.threat_hold), ("toxicity", t.insensitive_priority_toxicity),
+    ]
+    return list(dict.fromkeys(pairs))
