@@ -71,7 +71,7 @@ def analysis(rows: list[dict[str, Any]], results: dict[str, Any], meta: dict[str
                 k, b = vals["kindred"], vals["baseline"]
                 cpu_lines.append(f"room of {size}: Kindred {k[0] * 1000:.0f} µs at {k[1]:g} deliveries/s, baseline "
                                  f"{b[0] * 1000:.0f} µs at {b[1]:g}/s ({k[0] / b[0]:.0f}×)")
-        pc, pp, pj = prof.get("per-call connection"), prof.get("persistent connection"), prof.get("join (per-call connection)")
+        pc, pp, pj = prof.get("per-call connection"), prof.get("persistent connection"), prof.get("join")
         text = ("**Fan-out.** Two costs bound Kindred, both measured here. " + ("; ".join(lines) + ". " if lines else ""))
         if cpu_lines:
             text += ("(1) *Per delivery*: server CPU time per delivered message (the web process's CPU over a "

@@ -2,13 +2,15 @@
 
     python -m bench.sendprof --db sqlite:///FILE --accounts FILE --room SLUG --n 30 --out FILE
 
-Runs exactly what the room consumer's `_send` does per `message.send` (load the author, then
-`actions.check_send_message`, `selectors.message_by_seq`, `serialize_message`), wrapped as
+Runs exactly the room consumer's database work per `message.send` (`chat.consumers._send`:
+`actions.check_send_message` and serialising the stored message), wrapped as
 `database_sync_to_async` wraps it (close_old_connections before and after), twice, interleaved:
 
-- "per-call connection": the product's setting (CONN_MAX_AGE=0), so every call opens the SQLite
-  connection (and runs its PRAGMAs) and closes it afterwards;
-- "persistent connection": CONN_MAX_AGE=None for the same calls.
+- "per-call connection": CONN_MAX_AGE=0, so every call opens the SQLite connection (and runs its
+  PRAGMAs) and closes it afterwards;
+- "persistent connection": a connection kept by the thread, as the product does (CONN_MAX_AGE).
+
+Then a socket's join (`_access_room` and `_join`, plus the auth middleware's user load).
 
 Reports the median wall time per send, how much of it is sqlite3's close() and commit(), and the
 number of SQL statements per send.
@@ -42,13 +44,15 @@ def main(argv: list[str] | None = None) -> int:
     from django.db import close_old_connections, connection
 
     from accounts.models import User
-    from chat import actions, selectors
     from chat.models import Room
 
     with open(a.accounts) as fh:
         acc = json.load(fh)
     room = Room.objects.get(slug=a.room)
     uid = acc["members"][0]["id"]
+    from chat import consumers
+
+    author = User.objects.get(pk=uid)  # the socket holds her from the handshake
     timers = {"close": 0.0, "commit": 0.0}
 
     class Timed(sqlite3.Connection):
@@ -87,10 +91,9 @@ def main(argv: list[str] | None = None) -> int:
             t = time.perf_counter()
             close_old_connections()
             with connection.execute_wrapper(count):
-                author = User.objects.get(pk=uid)
-                m, _ = actions.check_send_message(author=author, room=room, client_id=f"prof-{stamp}-{i}-{age}",
-                                                 body=f"hello everyone, how was the night {i}")
-                selectors.serialize_message(selectors.message_by_seq(room, m.seq))
+                # Exactly the room socket's database work for one message.send.
+                consumers._send.func(author, room, {"client_id": f"prof-{stamp}-{i}-{age}",
+                                                    "body": f"hello everyone, how was the night {i}"})
             close_old_connections()
             if age == 0:
                 connection.close()  # what close_old_connections does once CONN_MAX_AGE=0 has expired
@@ -100,32 +103,25 @@ def main(argv: list[str] | None = None) -> int:
                 res[mode]["close"].append(timers["close"] * 1000)
                 res[mode]["commit"].append(timers["commit"] * 1000)
                 res[mode]["queries"].append(queries[0])
-    # A socket joining a room: the consumer's connect() database work (its three calls), with the
-    # product's per-call connections.
-    from chat import consumers
-
-    connection.settings_dict["CONN_MAX_AGE"] = 0
+    # A socket joining a room: the consumer's connect() database work (its two calls), with the
+    # product's persistent connection.
+    connection.settings_dict["CONN_MAX_AGE"] = None
     join = {"total": [], "queries": []}
     members = acc["members"][1: 1 + min(25, a.n)]
     for i, mem in enumerate(members):
         queries[0] = 0
         t = time.perf_counter()
         with connection.execute_wrapper(count):
-            for fn, args in ((consumers._access_room.func, None), (consumers._filters.func, None),
-                             (consumers._join.func, None)):
-                close_old_connections()
-                if fn is consumers._access_room.func:
-                    user, rm = fn(User.objects.get(pk=mem["id"]), a.room)
-                elif fn is consumers._filters.func:
-                    fn(user)
-                else:
-                    fn(user, rm, f"bench.sendprof.{stamp}.{i}")
-                connection.close()
+            user = User.objects.get(pk=mem["id"])  # the auth middleware's load, counted
+            close_old_connections()
+            rm, _filters = consumers._access_room.func(user, a.room)
+            close_old_connections()
+            consumers._join.func(user, rm, f"bench.sendprof.{stamp}.{i}")
         dt = time.perf_counter() - t
         if i >= 2:
             join["total"].append(dt * 1000)
             join["queries"].append(queries[0])
-    res["join (per-call connection)"] = join
+    res["join"] = join
     connection.close()
     out = {mode: {k: round(statistics.median(v), 2) for k, v in r.items()} for mode, r in res.items()}
     out["n"] = a.n

@@ -79,7 +79,7 @@ def _existing(author: User, client_id: str) -> Message | None:
     found = found[0] if found else None
     if found is None:
         return None
-    return selectors.message_by_seq(Room(pk=found[0]), found[1])
+    return selectors.message_by_seq(Room.objects.get(pk=found[0]), found[1])
 
 
 def check_content_note(note: object, *, room: Room, text: str) -> str:

@@ -117,13 +117,21 @@ def redact_for(message: dict[str, Any], *, viewer_id: int, viewer_is_moderator: 
 def _message_queryset(room: Room):
     return (
         Message.objects.filter(room=room)
-        .select_related("author", "room", "reply_to", "reply_to__author", "resource")
+        .select_related("author", "reply_to", "reply_to__author", "resource")
         .prefetch_related("reactions__user")
     )
 
 
+def _in_room(rows: list[Message], room: Room) -> list[Message]:
+    """They are all in `room`: give them the object in hand instead of joining the room table."""
+    for m in rows:
+        m.room = room
+    return rows
+
+
 def message_by_seq(room: Room, seq: int) -> Message | None:
-    return _message_queryset(room).filter(seq=seq).first()
+    found = _in_room(list(_message_queryset(room).filter(seq=seq)[:1]), room)
+    return found[0] if found else None
 
 
 def filters_of(user: User) -> dict[str, set[int]]:
@@ -156,11 +164,11 @@ def unread_counts(user: User) -> list[dict[str, Any]]:
 def recent_messages(room: Room, *, limit: int = 50) -> list[Message]:
     rows = list(_message_queryset(room).order_by("-seq")[:limit])
     rows.reverse()
-    return rows
+    return _in_room(rows, room)
 
 
 def messages_after(room: Room, after_seq: int, *, limit: int = RESUME_BATCH_LIMIT) -> list[Message]:
-    return list(_message_queryset(room).filter(seq__gt=after_seq).order_by("seq")[:limit])
+    return _in_room(list(_message_queryset(room).filter(seq__gt=after_seq).order_by("seq")[:limit]), room)
 
 
 def messages_before(room: Room, before_seq: int | None, *, limit: int = 50) -> list[Message]:
@@ -169,7 +177,7 @@ def messages_before(room: Room, before_seq: int | None, *, limit: int = 50) -> l
         qs = qs.filter(seq__lt=before_seq)
     rows = list(qs.order_by("-seq")[:limit])
     rows.reverse()
-    return rows
+    return _in_room(rows, room)
 
 
 def present_users(room: Room) -> list[dict[str, Any]]:
