@@ -9,10 +9,12 @@ from __future__ import annotations
 import json
 import logging
 import time
+import uuid
 from typing import Any
 
 from channels.db import database_sync_to_async as _database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
+from channels.layers import get_channel_layer
 from channels.consumer import get_handler_name
 from django.conf import settings
 
@@ -176,6 +178,12 @@ class RoomConsumer(AsyncWebsocketConsumer):
     (chat.fanout), which calls `deliver` for every event; events that arrive before the member
     has her `room.joined` frame wait in `_early` so that nothing overtakes the history."""
 
+    # Everything a room socket receives arrives through its process's fan-out hub, so it needs no
+    # channel-layer channel of its own (no queue and no pending receive per socket): Channels
+    # gives a consumer none when its alias names no configured layer. `channel_name` is still
+    # set, to a unique id of the socket, and keys its presence row.
+    channel_layer_alias = "kindred-room-sockets-receive-through-the-hub"
+    channel_name = ""
     room = None
     user: User | None = None
     filters: dict[str, set[int]] = {"hidden": frozenset(), "blocked_by": frozenset()}  # noqa: RUF012
@@ -195,6 +203,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
         await handler(message)
 
     async def connect(self) -> None:
+        self.channel_name = f"socket.{uuid.uuid4().hex}"
         self._early: list[dict[str, Any]] = []
         self._last_typing = 0.0
         user = self.scope.get("user")
@@ -220,7 +229,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
         session_key = getattr(self.scope.get("session"), "session_key", None)
         if session_key:
             groups.append(session_group(session_key))
-        self._hub = get_hub(self.channel_layer)
+        self._hub = get_hub(get_channel_layer())
         try:
             for group in groups:
                 await self._hub.subscribe(group, self)
