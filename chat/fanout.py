@@ -104,7 +104,7 @@ class Hub:
         backoff = 0.1
         while True:
             try:
-                event = await self.layer.receive(self.channel)
+                event = await self._receive()
                 backoff = 0.1
             except asyncio.CancelledError:
                 raise
@@ -115,6 +115,22 @@ class Hub:
                 backoff = min(backoff * 2, 5.0)
                 continue
             await self.dispatch(event)
+
+    async def _receive(self) -> dict[str, Any]:
+        """`layer.receive`, in a task of its own so that cancelling the hub always ends it.
+
+        Python 3.11's `asyncio.wait_for` swallows a cancellation that lands while the future it
+        waits for is finishing (redis-py writes every command through one), and channels_redis then
+        blocks on Redis again, forever: a hub cancelled at shutdown would never finish. So we keep
+        cancelling the receive until it has really stopped."""
+        receive = asyncio.ensure_future(self.layer.receive(self.channel))
+        try:
+            return await asyncio.shield(receive)
+        except asyncio.CancelledError:
+            while not receive.done():
+                receive.cancel()
+                await asyncio.wait([receive], timeout=0.5)
+            raise
 
     async def dispatch(self, event: dict[str, Any]) -> None:
         subs = self.subscribers.get(event.get(GROUP_KEY, ""))

@@ -202,14 +202,6 @@ MODERATION_BATCH_SIZE = env_int("MODERATION_BATCH_SIZE", 32)
 # on / 1: always int8 (unverified is logged); off / 0: always fp32.
 MODERATION_QUANTIZE = env_str("MODERATION_QUANTIZE", "auto")
 MODERATION_POLL_SECONDS = env_float("MODERATION_POLL_SECONDS", 0.1)
-# A batch is bounded by time as well as by count: at most about this many seconds of model time,
-# from a running estimate of the cost per message (a message arriving mid-batch waits for the whole
-# batch), and more only when the oldest pending message has already waited longer. Not smaller:
-# each model call has a fixed cost, so small batches fall behind at high load (docs/moderation.md).
-MODERATION_BATCH_SECONDS = env_float("MODERATION_BATCH_SECONDS", 1.0)
-# How much less the OS favours the model than chat (nice steps, 0-19): the embedded worker's model
-# thread, or the whole `manage.py moderation_worker` process.
-MODERATION_WORKER_NICE = env_int("MODERATION_WORKER_NICE", 10)
 # The embedded default runs the moderation worker inside the web process (make run).
 MODERATION_EMBEDDED_WORKER = env_bool("MODERATION_EMBEDDED_WORKER", default=not REDIS_URL)
 HELPLINES_FILE = env_str("HELPLINES_FILE", str(BASE_DIR / "moderation" / "data" / "helplines-uk.json"))
