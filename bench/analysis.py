@@ -84,8 +84,8 @@ def analysis(rows: list[dict[str, Any]], results: dict[str, Any], meta: dict[str
                      + "; ".join(cpu_lines) + ". What is left per socket is Daphne's: autobahn builds the "
                      "WebSocket frame for each connection separately, and Twisted defers every write to the next "
                      "reactor turn (register the socket for writing, `send()`, unregister), where "
-                     "`websockets.broadcast()` frames once and writes at once. On this VM a loopback `send()` "
-                     "alone measured ≈ 80 µs of the sender's CPU (it runs the receiving side's TCP work too). ")
+                     "`websockets.broadcast()` frames once and writes at once. (The `send()` syscall itself is "
+                     "not the cost: a micro-benchmark on this VM measured ≈ 2.5 µs per small loopback send.) ")
         if pp:
             text += (f"*Per message*, in-process, the room socket's database work for one `message.send` "
                      f"costs {pp['total']} ms (median, persistent connection as in the product; "
@@ -127,7 +127,8 @@ def analysis(rows: list[dict[str, Any]], results: dict[str, Any], meta: dict[str
                 text += (f"Assessment {w}: " + (f"passed up to {best:g} msg/s" if best else "passed no step")
                          + (f", failed at {f['rate_msgs_per_s']:g} msg/s with p50 {f['p50_ms']} ms, p99 "
                             f"{f['p99_ms']} ms, web process CPU {f['server_cpu_pct']}%" if f else "") + ". ")
-        text += ("Production runs the worker as its own process(es); `MODERATION_QUANTIZE=1` cuts the "
+        text += ("Production runs the worker as its own process(es); int8 (`MODERATION_QUANTIZE=auto`, used "
+                 "once `fetch_models` has verified ≥ 98.5 % decision agreement on the real checkpoint) cuts the "
                  "model's CPU time per message (classifier figures).")
         out += [text, ""]
 
@@ -148,7 +149,7 @@ def analysis(rows: list[dict[str, Any]], results: dict[str, Any], meta: dict[str
         if q:
             ttf = q.get("time_to_flag") or []
             p95 = sorted(ttf)[max(0, round(0.95 * (len(ttf) - 1)))] if ttf else None
-            text += (f"With `MODERATION_QUANTIZE=1` capacity was {q.get('capacity_msgs_per_s', 0):.1f} msg/s and "
+            text += (f"With int8 (`MODERATION_QUANTIZE=1`) capacity was {q.get('capacity_msgs_per_s', 0):.1f} msg/s and "
                      f"p95 send → flag {_fmt(p95)} s at 80 % of that (higher) rate. ")
         for lbl, v in (("fp32", fp), ("int8", q)):
             b = v.get("burst") or {}
@@ -159,8 +160,8 @@ def analysis(rows: list[dict[str, Any]], results: dict[str, Any], meta: dict[str
                          f"was refused: {b['acked']} of {b['sent']} sends acknowledged): with the embedded worker, "
                          f"scoring and delivery share one process and two busy cores, so an over-capacity burst "
                          f"delays delivery itself by seconds. ")
-        text += ("What would move it: `MODERATION_QUANTIZE=1` (after real-weight agreement is checked), a "
-                 "smaller maximum batch, and above all the worker as its own process (`manage.py "
+        text += ("What would move it: int8 (the default once `fetch_models` has checked real-weight "
+                 "agreement), a smaller maximum batch, and above all the worker as its own process (`manage.py "
                  "moderation_worker`, as in production) so that a backlog of assessments never slows delivery.")
         out += [text, ""]
 
@@ -187,9 +188,9 @@ def analysis(rows: list[dict[str, Any]], results: dict[str, Any], meta: dict[str
                  "pings (30 s, so clients that ping every 25 s are never pinged as well) and its two sweeps over "
                  "every connection (every 5 and 6 s instead of 1 and 2 s). Channels' per-frame "
                  "`close_old_connections` thread hop is skipped on the room socket. A profile (py-spy, 2,000 "
-                 "sockets pinging every 5 s) put what remains at ≈ 0.4 ms per ping on this VM: about a third "
-                 "in the two socket syscalls (`recv`, `send`), the rest in Twisted, autobahn's frame parsing and "
-                 "building, and Channels' dispatch. What would move it further: a longer client ping interval "
+                 "sockets pinging every 5 s) put what remains at ≈ 0.4 ms per ping on this VM, almost all of it "
+                 "Python: Twisted's reactor and deferred writes, autobahn's frame parsing and building, and "
+                 "Channels' dispatch (the `recv`/`send` syscalls themselves are a few µs). What would move it further: a longer client ping interval "
                  "(slower detection of a dead connection on a phone; proxies commonly close sockets idle for "
                  "60 s, so not beyond ≈ 45 s), or a WebSocket server with C framing (outside the chosen stack).")
         out += [text, ""]

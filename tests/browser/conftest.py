@@ -19,6 +19,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+import uuid
 from urllib.parse import urlsplit, urlunsplit
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -96,7 +97,9 @@ class _Database:
             import psycopg
             from psycopg import sql
 
-            self._name = f"kindred_e2e_{os.getpid()}"
+            # One per stack: the browser and the reliability stacks are both alive in one session,
+            # and a running server holds persistent connections to its own database.
+            self._name = f"kindred_e2e_{os.getpid()}_{uuid.uuid4().hex[:8]}"
             self._admin_url = self.url
             with psycopg.connect(self._admin_url, autocommit=True) as conn:
                 conn.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(self._name)))
