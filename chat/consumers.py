@@ -22,7 +22,7 @@ from accounts.models import User
 from chat import actions, selectors
 from chat.errors import ChatError
 from chat.events import room_group, send_event_now, session_group, user_group
-from chat.fanout import get_hub
+from chat.fanout import DIRECT_SEND, get_hub
 
 logger = logging.getLogger(__name__)
 
@@ -43,7 +43,7 @@ CLOSE_TRY_AGAIN = 4013
 
 TYPING_MIN_INTERVAL = 3.0
 EARLY_EVENTS_LIMIT = 1000
-PONG = {"type": "websocket.send", "text": json.dumps({"type": "pong"})}
+PONG = json.dumps({"type": "pong"})
 MEMBER_FRAMES = frozenset(
     {"message.edit", "message.delete", "reaction.toggle", "message.report", "member.filter", "notice.read",
      "resource.share"}
@@ -191,6 +191,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
     _hub = None
     _plain_viewer = False  # not a moderator and no mute/block list: gets the shared frame
     _read_seq = None
+    direct_send = None  # Kindred's Daphne lets the hub write a pre-framed message (chat.fanout.DIRECT_SEND)
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         """As Channels' own, minus the `close_old_connections` it runs in a thread before every
@@ -229,6 +230,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
         session_key = getattr(self.scope.get("session"), "session_key", None)
         if session_key:
             groups.append(session_group(session_key))
+        self.direct_send = (self.scope.get("extensions") or {}).get(DIRECT_SEND)
         self._hub = get_hub(get_channel_layer())
         try:
             for group in groups:
@@ -300,7 +302,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
                 author_id = (message.get("author") or {}).get("id")
                 if author_id != self.user.pk:
                     # What every ordinary viewer sees is the same text, rendered once.
-                    await self.base_send({"type": "websocket.send", "text": public})
+                    await self._send_text(public)
                     return
             await self.chat_message(event)
             return
@@ -368,7 +370,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
                 if read != self._read_seq:
                     await _mark_read(self.user, self.room, read)
                     self._read_seq = read
-            await self.base_send(PONG)
+            await self._send_text(PONG)
         else:
             raise ChatError("unknown_type", f"Unknown frame type {kind[:40]!r}.")
 
@@ -442,7 +444,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
             and quoted_id not in self.filters["hidden"]
         ):
             # What every ordinary viewer sees is the same bytes: send the pre-rendered frame.
-            await self.send(text_data=public)
+            await self._send_text(public)
             return
         await self._send_json({"type": "message.new", "message": self._redact(message)})
 
@@ -458,7 +460,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
         frame = event.get("_frame")
         if frame is None:
             frame = event["_frame"] = json.dumps({"type": f"presence.{event['change']}", "user": user}, ensure_ascii=False)
-        await self.base_send({"type": "websocket.send", "text": frame})
+        await self._send_text(frame)
 
     async def chat_presence(self, event: dict[str, Any]) -> None:
         await self._send_json({"type": "presence", "present": self._visible_presence(event["present"])})
@@ -477,7 +479,13 @@ class RoomConsumer(AsyncWebsocketConsumer):
         await self.close(code=event.get("close_code", CLOSE_SUSPENDED))
 
     async def _send_json(self, payload: dict[str, Any]) -> None:
-        await self.send(text_data=json.dumps(payload, ensure_ascii=False))
+        await self._send_text(json.dumps(payload, ensure_ascii=False))
+
+    async def _send_text(self, text: str) -> None:
+        """Straight to the socket under Kindred's Daphne (config/daphne.py), else through ASGI."""
+        direct = self.direct_send
+        if direct is None or not direct.send_text(text):
+            await self.base_send({"type": "websocket.send", "text": text})
 
     # --- facilitated sessions (added by facilitation; moderation/facilitation/actions.py) ---------
     async def chat_session(self, event: dict[str, Any]) -> None:

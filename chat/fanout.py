@@ -36,10 +36,14 @@ from chat.events import GROUP_KEY
 logger = logging.getLogger(__name__)
 
 PRESENCE_CHUNK = 500
+# ASGI scope extension offered by Kindred's Daphne (config/daphne.py): frame a message once and
+# write the same bytes to each socket. Absent under other servers and in tests' communicators.
+DIRECT_SEND = "kindred.direct_send"
 
 
 class Subscriber(Protocol):
     channel_name: str
+    direct_send: Any  # the scope's DIRECT_SEND extension, or None
 
     async def deliver(self, event: dict[str, Any]) -> None: ...
 
@@ -155,9 +159,16 @@ class Hub:
         the author, moderators and members with a mute/block list go through their handler."""
         author_id = (event["message"].get("author") or {}).get("id")
         frame = {"type": "websocket.send", "text": public}
+        prepared = None
         for subscriber in subs:
             try:
                 if subscriber.plain_viewer_other_than(author_id):
+                    direct = subscriber.direct_send
+                    if direct is not None:
+                        if prepared is None:
+                            prepared = direct.prepare(public)  # framed once for all of them
+                        if direct.send(prepared):
+                            continue
                     await subscriber.base_send(frame)
                 else:
                     await subscriber.deliver(event)

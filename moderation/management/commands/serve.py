@@ -27,6 +27,7 @@ class Command(BaseCommand):
         from daphne.endpoints import build_endpoint_description_strings
 
         from config.asgi import application
+        from config.daphne import KindredServer
 
         embedded = settings.MODERATION_EMBEDDED_WORKER
 
@@ -45,7 +46,7 @@ class Command(BaseCommand):
              "proxy_forwarded_proto_header": "X-Forwarded-Proto"}
             if options["proxy_headers"] else {}
         )
-        _server_class()(
+        KindredServer(
             application=application,
             endpoints=build_endpoint_description_strings(host=options["host"], port=options["port"]),
             ready_callable=ready,
@@ -60,37 +61,3 @@ class Command(BaseCommand):
             verbosity=1,
             **proxy,
         ).run()
-
-
-def _server_class():  # noqa: ANN202
-    """Daphne, with its two per-connection sweeps run less often.
-
-    Daphne walks every open connection once a second (finished applications) and every two
-    seconds (timeouts and keep-alive pings). With thousands of idle phones connected those sweeps
-    were a large part of the idle CPU (docs/performance.md, "Idle connections"). Here they run
-    every 5 and 6 seconds: a closed socket's resources are released up to 5 s later, and a
-    keep-alive ping or timeout acts up to 6 s later, on 30 s intervals."""
-    from daphne.server import Server
-    from twisted.internet import reactor
-
-    class KindredServer(Server):
-        APPLICATION_EVERY = 5  # of Daphne's 1 s ticks
-        TIMEOUT_EVERY = 3  # of Daphne's 2 s ticks
-        _app_ticks = 0
-        _timeout_ticks = 0
-
-        def application_checker(self) -> None:
-            self._app_ticks += 1
-            if self._app_ticks % self.APPLICATION_EVERY == 0:
-                super().application_checker()  # does the sweep and schedules the next tick
-            else:
-                reactor.callLater(1, self.application_checker)
-
-        def timeout_checker(self) -> None:
-            self._timeout_ticks += 1
-            if self._timeout_ticks % self.TIMEOUT_EVERY == 0:
-                super().timeout_checker()
-            else:
-                reactor.callLater(2, self.timeout_checker)
-
-    return KindredServer
