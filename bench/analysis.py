@@ -75,17 +75,21 @@ def analysis(rows: list[dict[str, Any]], results: dict[str, Any], meta: dict[str
         text = ("**Fan-out.** " + ("; ".join(lines) + ". " if lines else ""))
         text += ("How Kindred delivers: the message is stored first (its sequence number taken inside the "
                  "insert's transaction), then one event goes to the room's channel-layer group, in which each "
-                 "web process is subscribed once (`chat/fanout.py`); the process writes the frame, rendered "
-                 "once when the message was stored, to every local ordinary socket in one pass, and only the "
-                 "author, moderators and members with a mute/block list get their own rendering. ")
+                 "web process is subscribed once (`chat/fanout.py`). The process frames the message once "
+                 "(rendered once when stored; framed once with autobahn's `prepareMessage`) and writes the same "
+                 "bytes to every local ordinary socket in one pass, straight to the socket when nothing is "
+                 "buffered for it (`config/daphne.py`, the `kindred.direct_send` scope extension), as "
+                 "`websockets.broadcast()` does; only the author, moderators and members with a mute/block list "
+                 "get their own rendering through ASGI. Before that change a delivery went through Channels' "
+                 "session wrapper, Daphne's `handle_reply`, autobahn's `sendMessage` and Twisted's deferred "
+                 "write (register the socket for writing, wait a loop turn, `send()`, unregister): about 100 µs "
+                 "of the event loop per delivery on this VM, measured with py-spy. ")
         if cpu_lines:
             text += ("*Per delivery*, server CPU time per delivered message (the web process's CPU over a step ÷ "
                      "deliveries, at the busiest step with nothing lost; it includes the sends' own work): "
-                     + "; ".join(cpu_lines) + ". What is left per socket is Daphne's: autobahn builds the "
-                     "WebSocket frame for each connection separately, and Twisted defers every write to the next "
-                     "reactor turn (register the socket for writing, `send()`, unregister), where "
-                     "`websockets.broadcast()` frames once and writes at once. (The `send()` syscall itself is "
-                     "not the cost: a micro-benchmark on this VM measured ≈ 2.5 µs per small loopback send.) ")
+                     + "; ".join(cpu_lines) + ". What is left per socket is mostly the `send()` system call "
+                     "itself (the largest item in a py-spy profile of a room of 500 on this VM, whose system "
+                     "calls are slow: a loopback send wakes the receiver) and Python's loop over the sockets. ")
         if pp:
             text += (f"*Per message*, in-process, the room socket's database work for one `message.send` "
                      f"costs {pp['total']} ms (median, persistent connection as in the product; "
@@ -183,16 +187,17 @@ def analysis(rows: list[dict[str, Any]], results: dict[str, Any], meta: dict[str
             text += (f"Idle CPU: {idle.get('idle_cpu_pct')}% of a core over {hold} s while {idle['pongs']} pings "
                      f"were answered, i.e. about {per:.2f} ms of CPU per ping if pings were all it did. ")
         text += ("A ping touches no database and no channel layer: the web process marks all its sockets "
-                 "present in a few statements every 20 s (`chat/fanout.py`), and the read position is written "
-                 "only when it moved. Two Daphne defaults were tuned for thousands of sockets: its keep-alive "
-                 "pings (30 s, so clients that ping every 25 s are never pinged as well) and its two sweeps over "
-                 "every connection (every 5 and 6 s instead of 1 and 2 s). Channels' per-frame "
-                 "`close_old_connections` thread hop is skipped on the room socket. A profile (py-spy, 2,000 "
-                 "sockets pinging every 5 s) put what remains at ≈ 0.4 ms per ping on this VM, almost all of it "
-                 "Python: Twisted's reactor and deferred writes, autobahn's frame parsing and building, and "
-                 "Channels' dispatch (the `recv`/`send` syscalls themselves are a few µs). What would move it further: a longer client ping interval "
-                 "(slower detection of a dead connection on a phone; proxies commonly close sockets idle for "
-                 "60 s, so not beyond ≈ 45 s), or a WebSocket server with C framing (outside the chosen stack).")
+                 "present in a few statements every 20 s (`chat/fanout.py`), the read position is written "
+                 "only when it moved, and the pong is written straight to the socket (`config/daphne.py`). Two "
+                 "Daphne defaults were tuned for thousands of sockets: its keep-alive pings (30 s, so clients "
+                 "that ping every 25 s are never pinged as well) and its two sweeps over every connection (every "
+                 "5 and 6 s instead of 1 and 2 s). Channels' per-frame `close_old_connections` thread hop is "
+                 "skipped on the room socket. What remains per ping (py-spy, 2,000 idle sockets on this VM) is "
+                 "the system calls of one round trip (an epoll wake-up, `recv`, `send`) and Python in Twisted's "
+                 "reactor, autobahn's frame parser and Channels' dispatch to the consumer. What would move it "
+                 "further: a longer client ping interval (slower detection of a dead connection on a phone; "
+                 "proxies commonly close sockets idle for 60 s, so not beyond ≈ 45 s), answering pings below "
+                 "ASGI, or a WebSocket server with C framing (outside the chosen stack).")
         out += [text, ""]
 
     so = raw.get("scale_out") or {}
