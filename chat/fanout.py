@@ -13,6 +13,15 @@ their own rendering through the consumer's handler.
 Events carry the group they were sent to (`chat.events.GROUP_KEY`, stamped by `send_event`),
 which is how the hub finds the local sockets for an event arriving on its one channel.
 
+New messages leave the hub in sequence order per room. Each message is pushed after its own
+transaction commits, so two messages stored a moment apart (by two threads or two web
+processes) can reach the channel layer in the opposite order; without this every member would
+see a gap, ask to resume, and get the message twice. A message that arrives ahead of a missing
+one waits for it for at most `CHAT_ORDER_WAIT_SECONDS`; after that it goes out anyway (a push
+really was lost, e.g. Redis restarting) and clients resume from their last seq as before. Every
+seq is pushed, held and removed messages included (chat.selectors.redact_for), so a gap is
+always either a crossing or a loss.
+
 The hub also does, once per process, what every socket used to do on every ping:
 - refreshes its groups (group_add is idempotent) so that a Redis restart, which forgets every
   group, is healed within one heartbeat; the client sees a seq gap and resumes;
@@ -64,6 +73,9 @@ class Hub:
         self._start_lock = asyncio.Lock()
         self._beats = 0
         self.delivered = 0
+        self._order = RoomOrder()
+        self._order_timers: dict[str, asyncio.TimerHandle] = {}
+        self._dispatching = asyncio.Lock()  # the reader and an order timeout deliver one at a time
 
     # --- subscriptions ----------------------------------------------------------------------
 
@@ -138,7 +150,36 @@ class Hub:
             raise
 
     async def dispatch(self, event: dict[str, Any]) -> None:
-        subs = self.subscribers.get(event.get(GROUP_KEY, ""))
+        group = event.get(GROUP_KEY, "")
+        async with self._dispatching:
+            if event.get("type") == "chat.message" and group.startswith("room-"):
+                ready = self._order.arrive(group, event)
+                if self._order.waiting(group):
+                    self._arm_order_timer(group)
+                for ev in ready:
+                    await self._dispatch_now(group, ev)
+                return
+            await self._dispatch_now(group, event)
+
+    def _arm_order_timer(self, group: str) -> None:
+        if group not in self._order_timers:
+            self._order_timers[group] = asyncio.get_running_loop().call_later(
+                settings.CHAT_ORDER_WAIT_SECONDS, self._order_timeout, group)
+
+    def _order_timeout(self, group: str) -> None:
+        self._order_timers.pop(group, None)
+        task = asyncio.ensure_future(self._release(group))
+        self._tasks.append(task)
+        task.add_done_callback(self._tasks.remove)
+
+    async def _release(self, group: str) -> None:
+        """The missing message did not come: send what waited, in order; clients resume the gap."""
+        async with self._dispatching:
+            for ev in self._order.give_up(group):
+                await self._dispatch_now(group, ev)
+
+    async def _dispatch_now(self, group: str, event: dict[str, Any]) -> None:
+        subs = self.subscribers.get(group)
         if not subs:
             return
         public = event.get("public_frame")
@@ -198,6 +239,10 @@ class Hub:
             done = asyncio.get_running_loop().create_future()
             self._pending[group] = done
             del self.subscribers[group]
+            self._order.forget(group)
+            timer = self._order_timers.pop(group, None)
+            if timer is not None:
+                timer.cancel()
             try:
                 with contextlib.suppress(Exception):
                     await self.layer.group_discard(group, self.channel)
@@ -230,8 +275,51 @@ class Hub:
                 )
 
     def close(self) -> None:
-        for task in self._tasks:
+        for timer in self._order_timers.values():
+            timer.cancel()
+        for task in list(self._tasks):
             task.cancel()
+
+
+class RoomOrder:
+    """Per room: the next seq to send, and messages that arrived ahead of it."""
+
+    def __init__(self) -> None:
+        self._next: dict[str, int] = {}
+        self._ahead: dict[str, dict[int, dict[str, Any]]] = {}
+
+    def arrive(self, group: str, event: dict[str, Any]) -> list[dict[str, Any]]:
+        """The events to send now, in order (possibly none: this one waits for an earlier seq)."""
+        seq = event["message"]["seq"]
+        expected = self._next.get(group)
+        if expected is not None and seq > expected:
+            self._ahead.setdefault(group, {})[seq] = event
+            return []
+        if expected is not None and seq < expected:
+            return [event]  # late, after we gave up waiting for it: clients place it by seq
+        out = [event]
+        self._next[group] = seq + 1
+        ahead = self._ahead.get(group)
+        while ahead and self._next[group] in ahead:
+            out.append(ahead.pop(self._next[group]))
+            self._next[group] += 1
+        if ahead is not None and not ahead:
+            del self._ahead[group]
+        return out
+
+    def waiting(self, group: str) -> bool:
+        return bool(self._ahead.get(group))
+
+    def give_up(self, group: str) -> list[dict[str, Any]]:
+        ahead = self._ahead.pop(group, {})
+        out = [ahead[seq] for seq in sorted(ahead)]
+        if out:
+            self._next[group] = out[-1]["message"]["seq"] + 1
+        return out
+
+    def forget(self, group: str) -> None:
+        self._next.pop(group, None)
+        self._ahead.pop(group, None)
 
 
 def _raise_if_cancel_was_swallowed() -> None:

@@ -182,6 +182,9 @@ CHAT_HISTORY_ON_JOIN = 50
 # Each web process marks its sockets' presence as seen and re-adds its channel-layer groups this
 # often (chat.fanout); presence older than 75 s counts as gone.
 CHAT_HUB_HEARTBEAT_SECONDS = env_float("CHAT_HUB_HEARTBEAT_SECONDS", 20.0)
+# How long a web process holds a room message that arrived before an earlier one (two sends
+# committed a moment apart can be pushed in the opposite order) before sending it anyway.
+CHAT_ORDER_WAIT_SECONDS = env_float("CHAT_ORDER_WAIT_SECONDS", 0.25)
 CHAT_MAX_BODY_CHARS = 2000
 CHAT_MAX_FRAME_BYTES = env_int("CHAT_MAX_FRAME_BYTES", 16384)
 CHAT_RATE_LIMIT_COUNT = env_int("CHAT_RATE_LIMIT_COUNT", 10)
