@@ -205,7 +205,11 @@ def analysis(rows: list[dict[str, Any]], results: dict[str, Any], meta: dict[str
         text = ("**Scale-out.** On two cores, two web processes and two workers share the CPUs with Redis, "
                 "PostgreSQL and the load generator, so the throughput ratio shows coordination cost rather than "
                 "added capacity; the correctness figures (nothing lost, nothing assessed twice, order kept) are "
-                "the point here. ")
+                "the point here. Each message is pushed after its own commit, so two messages stored a moment "
+                "apart on different processes can reach Redis in the opposite order; each web process holds a "
+                "message that overtook an earlier one until the earlier one arrives (at most "
+                "`CHAT_ORDER_WAIT_SECONDS`, 0.25 s), so members see seq order on the wire instead of a gap, a "
+                "resume and a duplicate. Out-of-order counts come from every step, failing ones included. ")
         for n, r in so.items():
             f = _first_fail(r)
             if f:
@@ -230,15 +234,22 @@ def _classifier_text(cls: dict[str, Any]) -> str:
                      f"{q:.1f} {[round(x, 1) for x in r['int8_batched']]} ({q / f:.2f}× more from int8, {q / b:.2f}× "
                      f"in all)")
     text += "; ".join(parts) + ". "
-    text += ("The target needs batching and int8 together to give 4×; in this run batching gave less than in "
-             "the previous engineer's notes (169 → 72 ms/msg, 2.3×, for `original`), and for ALBERT "
-             "(`original-small`) it did not pay at all (most likely padding to the longest message in a "
-             "bucket costs more than ALBERT's small per-call overhead saves; not separately measured). What would move it: a shorter maximum sequence length for chat messages, "
-             "finer length buckets (less padding), and for ALBERT scoring one message at a time with int8; "
-             "beyond that, an inference runtime with static int8 kernels. Random-weight agreement "
-             "int8 vs fp32 is a sanity figure only (with the −4 output bias every message scores within a "
-             "few thousandths of the others, so the per-label figure at median thresholds is a coin toss by "
-             "construction); real-weight agreement is reported when `MODELS_DIR` holds real weights.")
+    caps = sorted({f"{r.get('cpu_capability')}" for r in cls.values() if r.get("cpu_capability")})
+    engines = sorted({f"{r.get('quantized_engine')}" for r in cls.values() if r.get("quantized_engine")})
+    text += ("The target needs batching and int8 together to give 4×, and how much int8 gives depends on the "
+             "CPU's integer dot-product instructions: torch reported this run's CPU capability as "
+             f"{', '.join(caps) or 'unknown'} (quantized engine {', '.join(engines) or 'unknown'}). On the Intel "
+             "Xeon machine of earlier development sessions the same code measured 5.4–5.6× on all three "
+             "architectures; on an AVX2-only CPU (no AVX-512, no VNNI dot-product instructions) int8 adds much "
+             "less, and batching adds little for BERT with one thread (the matrix products are already large per "
+             "message; batching saves per-call overhead and pays for padding). What would move it on such "
+             "CPUs: an inference runtime with fused attention and int8 kernels tuned for AVX2 (ONNX Runtime, "
+             "named in the issue; a new dependency with an export step in `fetch_models`), a shorter maximum "
+             "sequence length for chat messages, and the worker as its own process with more than one thread. "
+             "Random-weight agreement int8 vs fp32 is a sanity figure only (with the −4 output bias every "
+             "message scores within a few thousandths of the others, so the per-label figure at median "
+             "thresholds is a coin toss by construction); real-weight agreement is reported when `MODELS_DIR` "
+             "holds real weights.")
     return text
 
 

@@ -95,6 +95,9 @@ def main() -> int:
     base.predict(texts[0]); fp.score(texts[:4]); q.score(texts[:4])  # noqa: E702
 
     res = {"model": a.model, "threads": a.threads, "batch": a.batch, "build_seconds": round(build_s, 1),
+           # int8's gain depends on the CPU's integer dot-product instructions (AVX-512 VNNI or not).
+           "cpu_capability": torch.backends.cpu.get_cpu_capability(),
+           "quantized_engine": torch.backends.quantized.engine,
            "baseline": [], "fp32_batched": [], "int8_batched": []}
     # Interleaved repetitions, so machine noise hits all three alike; medians are reported.
     for rep in range(a.reps):
