@@ -19,7 +19,8 @@ def _g(d: Any, *keys: Any) -> Any:
 
 
 def _first_fail(run: dict) -> dict | None:
-    return next((s for s in run.get("steps", []) if not s["passed"]), None)
+    """The failing step with the lowest rate (the quick mode's search does not probe in order)."""
+    return min((s for s in run.get("steps", []) if not s["passed"]), key=lambda s: s["rate_msgs_per_s"], default=None)
 
 
 def analysis(rows: list[dict[str, Any]], results: dict[str, Any], meta: dict[str, Any]) -> str:

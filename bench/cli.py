@@ -39,18 +39,20 @@ MODES: dict[str, dict[str, Any]] = {
         "idle_sockets": 5000, "idle_procs": 4, "idle_seconds": 30, "idle_connect_deadline": 420,
         "scale_size": 40, "scale_ladder": [10, 20, 40, 80], "join_timeout": 180,
     },
+    # Quick: each figure found by a search (double or halve until bracketed, then one geometric
+    # bisection: √2 resolution) instead of climbing the whole ladder; shorter steps and grace.
     "quick": {
-        "reps": 1, "step_seconds": 2.0,
-        "fanout_sizes": [10, 100, 500], "fanout_ladder": _geometric(100, 35000, 1.7),
-        "modcost_size": 50, "modcost_ladder": _geometric(5, 120, 1.5),
-        "class_models": ["original"], "class_n": 16, "class_reps": 2,
-        "flag_capacity_burst": 64, "flag_seconds": 15, "flag_burst_seconds": 5,
+        "reps": 1, "step_seconds": 1.5, "grace": 0.5, "search": {"factor": 2.0, "refine": 1},
+        "fanout_sizes": [10, 100, 500], "fanout_baseline_start": 8000, "fanout_bounds": (100, 70000),
+        "modcost_size": 50, "modcost_ladder": [2.5, 160], "modcost_start": 40,
+        "class_models": ["original"], "class_n": 16, "class_n_opt": 64, "class_reps": 2,
+        "flag_capacity_burst": 64, "flag_seconds": 10, "flag_burst_seconds": 5, "flag_int8": False,
         "idle_sockets": 5000, "idle_procs": 4, "idle_seconds": 12, "idle_connect_deadline": 240,
         "scale_size": 20, "scale_ladder": [10, 20, 40], "join_timeout": 60,
     },
     "smoke": {
         "reps": 1, "step_seconds": 1.0,
-        "fanout_sizes": [5], "fanout_ladder": [25, 100],
+        "fanout_sizes": [5], "fanout_ladder": [25, 100], "fanout_baseline_start": 50, "fanout_bounds": (25, 200),
         "idle_sockets": 30, "idle_procs": 1, "idle_seconds": 2, "idle_connect_deadline": 60, "sendprof_n": 8,
     },
 }

@@ -133,10 +133,14 @@ class Fleet:
                 "connect_seconds": max(o.get("connect_seconds", 0) for o in out),
                 "errors": [o.get("errors") for o in out if o.get("errors")]}
 
-    def go(self, arg: float, t0: float | None = None, timeout: float = 300) -> list[dict[str, Any]]:
+    def go(self, arg: float, t0: float | None = None, timeout: float = 300,
+           step: dict[str, float] | None = None) -> list[dict[str, Any]]:
+        """Run step `arg` (fan-out mode; `step` defines its rate and duration when it was not in the
+        spec) or hold idle sockets for `arg` seconds (idle mode)."""
         t0 = t0 or time.time() + 0.3
+        extra = f" {step['rate']:.6f} {step['duration']:.3f}" if step else ""
         for p in self.procs:
-            p.p.stdin.write(f"go {t0:.6f} {arg}\n".encode())
+            p.p.stdin.write(f"go {t0:.6f} {arg}{extra}\n".encode())
             p.p.stdin.flush()
         return [_readline(p.p, timeout) for p in self.procs]
 

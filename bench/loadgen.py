@@ -1,7 +1,9 @@
 """The load generator: a separate process that opens WebSockets over loopback and drives them.
 
 Protocol with the harness (one JSON object per line):
-  stdin  line 1: the spec (see `run`); later: `go <t0>` (wall-clock start), or `stop`.
+  stdin  line 1: the spec (see `run`); later: `go <t0> <arg> [<rate> <duration>]` (wall-clock start;
+         in fan-out mode `arg` is the step number, and a rate and duration define or redefine that
+         step, so the harness can choose each rate from the last step's result), or `stop`.
   stdout: {"event": "ready", ...} once every socket has joined, then {"event": "result", ...}.
 
 Every loop is bounded: the whole process gives up after spec["max_seconds"].
@@ -45,12 +47,11 @@ class Sock:
 class Run:
     def __init__(self, spec: dict[str, Any]) -> None:
         self.spec = spec
-        self.steps = spec.get("steps", [])
-        nsteps = max(1, len(self.steps))
-        self.recv = [0] * nsteps
-        self.lat: list[list[float]] = [[] for _ in range(nsteps)]
-        self.sent = [0] * nsteps
-        self.acked = [0] * nsteps
+        self.steps: dict[int, dict[str, float]] = dict(enumerate(spec.get("steps", [])))
+        self.recv: Counter[int] = Counter()
+        self.lat: defaultdict[int, list[float]] = defaultdict(list)
+        self.sent: Counter[int] = Counter()
+        self.acked: Counter[int] = Counter()
         self.errors: Counter[str] = Counter()
         self.out_of_order = 0
         self.gaps = 0
@@ -251,6 +252,8 @@ async def run(spec: dict[str, Any]) -> None:
                 await asyncio.sleep(hold)
         else:
             k = int(arg)
+            if len(parts) > 4:
+                r.steps[k] = {"rate": float(parts[3]), "duration": float(parts[4])}
             await asyncio.gather(*(r.sender(s, t0, k) for s in senders if s.ws is not None))
             end = t0 + r.steps[k]["duration"] + spec.get("grace", 1.0)
             while time.time() < end:

@@ -18,7 +18,7 @@ from typing import Any
 
 from bench import driver
 from bench.driver import Fleet, merge_step, settle, start_baseline, start_kindred, start_worker, sqlite_copy
-from bench.util import PY, VAR, cpu_seconds, median, pct, ratio, rss_bytes
+from bench.util import PY, RUN, VAR, cpu_seconds, median, pct, ratio, rss_bytes
 
 P99_LIMIT_MS = 100.0
 
@@ -36,21 +36,78 @@ def step_duration(rate: float, duration: float) -> float:
     return round(max(duration, min(12.0, MIN_STEP_MESSAGES / rate)), 2) if rate > 0 else duration
 
 
+def lowest_fail(steps: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The failing step with the lowest rate (the quick mode's search does not probe in order)."""
+    return min((s for s in steps if not s["passed"]), key=lambda s: s["rate_msgs_per_s"], default=None)
+
+
 def _passes(m: dict[str, Any]) -> bool:
     return m["lost"] == 0 and m["p99_ms"] is not None and m["p99_ms"] <= P99_LIMIT_MS and m["acked"] > 0
 
 
-def ladder_run(port: int, pids: list[int], sockets: list[dict], *, members: int, ladder: list[float],
-               duration: float, n_procs: int, name: str, stop_on_fail: bool = True,
-               extra_bases: list[dict] | None = None, join_timeout: float = 300) -> dict[str, Any]:
-    """Connect, settle, then step the message rate up until a step fails. Rates in messages/s."""
+class Ascend:
+    """The full mode's ladder: every rate in turn, stopping at the first failing step."""
+
+    def __init__(self, ladder: list[float], stop_on_fail: bool = True) -> None:
+        self.ladder, self.stop_on_fail, self.i = ladder, stop_on_fail, 0
+
+    def first(self) -> float:
+        return self.ladder[0]
+
+    def next(self, rate: float, passed: bool) -> float | None:
+        if not passed and self.stop_on_fail:
+            return None
+        self.i += 1
+        return self.ladder[self.i] if self.i < len(self.ladder) else None
+
+
+class Search:
+    """The quick mode's search: from `start`, double while steps pass (halve while they fail) until
+    a passing rate and a failing rate are one factor apart, then bisect that bracket geometrically
+    `refine` times. A figure's resolution is factor ** (1 / 2 ** refine): with factor 2 and one
+    refinement, √2, finer than the 1.7 steps of the old quick ladder, in about half the steps.
+    A step passes or fails on its own measurement; the search never probes outside [lo, hi]."""
+
+    def __init__(self, start: float, *, factor: float = 2.0, refine: int = 1, lo: float = 0.0,
+                 hi: float = float("inf")) -> None:
+        self.start, self.factor, self.refine, self.lo, self.hi = start, factor, refine, lo, hi
+        self.best: float | None = None
+        self.fail: float | None = None
+
+    def first(self) -> float:
+        return min(max(self.start, self.lo), self.hi)
+
+    def next(self, rate: float, passed: bool) -> float | None:
+        if passed:
+            self.best = max(self.best or 0.0, rate)
+        else:
+            self.fail = min(self.fail or float("inf"), rate)
+        if self.best is None:
+            r = rate / self.factor
+            return r if r >= self.lo else None
+        if self.fail is None:
+            r = rate * self.factor
+            return r if r <= self.hi else None
+        if self.refine <= 0 or self.fail / self.best <= 1.0001:
+            return None
+        self.refine -= 1
+        return (self.best * self.fail) ** 0.5
+
+
+def ladder_run(port: int, pids: list[int], sockets: list[dict], *, members: int, ladder: list[float] | None = None,
+               duration: float, n_procs: int, name: str, stop_on_fail: bool = True, search: Search | None = None,
+               grace: float = 1.0, join_timeout: float = 300) -> dict[str, Any]:
+    """Connect, settle, then run steps at the rates `search` (default: `ladder`, ascending until a
+    step fails) chooses from each step's result. Rates in messages/s."""
+    policy = search or Ascend(ladder or [], stop_on_fail)
+    first = policy.first()
     # Step 0 is a warm-up (first messages import and compile lazily); it is not reported.
-    warm = min(ladder[0], 2.0 * sum(1 for s in sockets if s.get("send")))
+    warm = min(first, 2.0 * sum(1 for s in sockets if s.get("send")))
     # A slow step lasts long enough for at least MIN_STEP_MESSAGES messages (at most 12 s), so a
     # large room's first steps (well under one message per second) still send something.
-    steps = [{"rate": warm, "duration": 1.0}] + [{"rate": r, "duration": step_duration(r, duration)} for r in ladder]
-    fleet = Fleet(port=port, sockets=sockets, n_procs=n_procs, steps=steps, grace=1.0, name=name)
-    out: dict[str, Any] = {"steps": []}
+    fleet = Fleet(port=port, sockets=sockets, n_procs=n_procs, steps=[{"rate": warm, "duration": 1.0}], grace=grace,
+                  name=name)
+    out: dict[str, Any] = {"steps": [], "policy": type(policy).__name__}
     try:
         t_join = time.monotonic()
         try:
@@ -68,20 +125,23 @@ def ladder_run(port: int, pids: list[int], sockets: list[dict], *, members: int,
                                       + settle(pids + fleet.pids, quiet=0.3, max_wait=join_timeout), 1)
         fleet.go(0)
         settle(pids, quiet=0.3, max_wait=10)
-        for k0, rate in enumerate(ladder):
-            k = k0 + 1
+        rate: float | None = first
+        k = 0
+        while rate is not None and k < 40:
+            k += 1
+            step = {"rate": rate, "duration": step_duration(rate, duration)}
             c0 = {p: cpu_seconds(p) for p in pids}
             t = time.monotonic()
-            res = fleet.go(k)
+            res = fleet.go(k, step=step)
             elapsed = time.monotonic() - t
-            m = merge_step(res, members=members, duration=steps[k]["duration"])
+            m = merge_step(res, members=members, duration=step["duration"])
             m["rate_msgs_per_s"] = rate
             m["server_cpu_pct"] = round(100 * sum(cpu_seconds(p) - c0[p] for p in pids) / elapsed, 1)
             m["passed"] = _passes(m)
             out["steps"].append(m)
-            if stop_on_fail and not m["passed"]:
-                break
-            settle(pids, quiet=0.3, max_wait=10)
+            rate = policy.next(rate, m["passed"])
+            if rate is not None:
+                settle(pids, quiet=0.3, max_wait=10)
     finally:
         fleet.stop()
     passing = [s for s in out["steps"] if s["passed"]]
@@ -100,12 +160,22 @@ def fanout(ctx: dict) -> dict:
     cfg = ctx["cfg"]
     rows, raw = [], {}
     for size in cfg["fanout_sizes"]:
-        ladder = [d / size for d in cfg["fanout_ladder"]]
+        ladder = [d / size for d in cfg.get("fanout_ladder", [])]
         sockets = _room_sockets(ctx["members"], f"fan-{size}", size, min(size, 10))
         per = {"kindred": [], "baseline": []}
         for rep in range(cfg["reps"]):
             order = ["baseline", "kindred"] if rep % 2 == 0 else ["kindred", "baseline"]
             for which in order:
+                search = None
+                if cfg.get("search"):
+                    # Quick mode: the baseline's search starts where it usually passes; Kindred's at
+                    # the target (a third of the baseline's figure), so its first step decides
+                    # met/missed and the rest of the search finds the figure.
+                    lo, hi = cfg["fanout_bounds"]
+                    prev = [r["best_deliveries_per_s"] for r in per["baseline"]]
+                    start = cfg["fanout_baseline_start"] if which == "baseline" or not prev else 0.34 * median(prev)
+                    search = Search(start / size, factor=cfg["search"]["factor"], refine=cfg["search"]["refine"],
+                                    lo=lo / size, hi=hi / size)
                 if which == "baseline":
                     proc, port = start_baseline(f"fanout-{size}-baseline")
                 else:
@@ -113,8 +183,9 @@ def fanout(ctx: dict) -> dict:
                                                extra={"MODERATION_EMBEDDED_WORKER": "0"})
                 try:
                     settle([proc.pid], quiet=0.2, max_wait=20)
-                    r = ladder_run(port, [proc.pid], sockets, members=size, ladder=ladder,
+                    r = ladder_run(port, [proc.pid], sockets, members=size, ladder=ladder, search=search,
                                    duration=cfg["step_seconds"], n_procs=1 if size <= 10 else 2,
+                                   grace=cfg.get("grace", 1.0),
                                    name=f"fanout-{size}-{which}", join_timeout=cfg.get("join_timeout", 300))
                 finally:
                     proc.stop()
@@ -124,7 +195,7 @@ def fanout(ctx: dict) -> dict:
         rr = ratio(k, b)
         ooo = max(r["out_of_order"] for r in per["kindred"])
         kin = per["kindred"][-1].get("steps", [])
-        fail = next((s for s in kin if not s["passed"]), None)
+        fail = lowest_fail(kin)
         note = f"{cfg['reps']} run(s), median; p99 ≤ {P99_LIMIT_MS:g} ms and nothing lost"
         if per["kindred"][-1].get("join_error"):
             note += "; " + per["kindred"][-1]["join_error"]
@@ -134,12 +205,12 @@ def fanout(ctx: dict) -> dict:
             note += (f"; Kindred's first failing step {fail['rate_msgs_per_s'] * size:g} deliveries/s "
                      f"({fail['rate_msgs_per_s']:.3g} msg/s): p50 {fail['p50_ms']} ms, p99 {fail['p99_ms']} ms, "
                      f"lost {fail['lost']}, server CPU {fail['server_cpu_pct']}% of a core")
-        bfail = next((s for s in per["baseline"][-1].get("steps", []) if not s["passed"]), None)
+        bfail = lowest_fail(per["baseline"][-1].get("steps", []))
         if bfail:
             note += (f"; baseline's first failing step {bfail['rate_msgs_per_s'] * size:g} deliveries/s: "
                      f"p99 {bfail['p99_ms']} ms, lost {bfail['lost']}, CPU {bfail['server_cpu_pct']}%")
         elif per["baseline"][-1].get("steps"):
-            note += "; baseline passed its whole ladder (its figure is a floor)"
+            note += "; baseline passed every step it ran (its figure is a floor)"
         rows.append(row("fan-out", f"room of {size}: deliveries/s", k, b, rr, "≥ 0.33× baseline",
                         None if rr is None else rr >= 0.33 and ooo == 0, note))
         raw[str(size)] = per
@@ -158,9 +229,9 @@ def fanout(ctx: dict) -> dict:
 
 def _sendprof(ctx: dict, room: str) -> dict:
     db = sqlite_copy(ctx["template"], "sendprof")
-    out = VAR / "run" / "sendprof.json"
+    out = RUN / "sendprof.json"
     out.unlink(missing_ok=True)
-    accounts = VAR / "run" / "accounts.json"
+    accounts = RUN / "accounts.json"
     try:
         subprocess.run([PY, "-m", "bench.sendprof", "--db", db, "--accounts", str(accounts), "--room", room,
                         "--n", str(ctx["cfg"].get("sendprof_n", 30)), "--out", str(out)],
@@ -181,6 +252,12 @@ def moderation_cost(ctx: dict) -> dict:
     model_env = ctx["model_env"]
     for rep in range(cfg["reps"]):
         for which in (["off", "on"] if rep % 2 == 0 else ["on", "off"]):
+            search = None
+            if cfg.get("search"):
+                # Quick mode: "on" starts at the rate "off" reached, so both have a step at that rate.
+                prev = [r["best_rate"] for r in per["off"] if r.get("best_rate")]
+                search = Search(prev[-1] if which == "on" and prev else cfg["modcost_start"],
+                                factor=cfg["search"]["factor"], refine=cfg["search"]["refine"], lo=ladder[0], hi=ladder[-1])
             extra = {"MODERATION_EMBEDDED_WORKER": "0"} if which == "off" else {"MODERATION_EMBEDDED_WORKER": "1", **model_env}
             db = sqlite_copy(ctx["template"], "modcost")
             proc, port = start_kindred(f"modcost-{which}", db_url=db, extra=extra)
@@ -188,8 +265,9 @@ def moderation_cost(ctx: dict) -> dict:
                 settle([proc.pid], quiet=0.2, max_wait=120)
                 if which == "on":
                     _warm_worker(port, ctx)
-                r = ladder_run(port, [proc.pid], sockets, members=size, ladder=ladder, duration=cfg["step_seconds"],
-                               n_procs=2, name=f"modcost-{which}")
+                r = ladder_run(port, [proc.pid], sockets, members=size, ladder=ladder, search=search,
+                               duration=cfg["step_seconds"], grace=cfg.get("grace", 1.0), n_procs=2, name=f"modcost-{which}")
+                r["best_rate"] = max((st["rate_msgs_per_s"] for st in r["steps"] if st["passed"]), default=None)
                 r["pending_after"] = _sqlite_pending(db)
             finally:
                 proc.stop()
@@ -200,16 +278,19 @@ def moderation_cost(ctx: dict) -> dict:
     def p99_at(runs: list, rate: float) -> float | None:
         vals = [s["p99_ms"] for r in runs for s in r["steps"] if s["rate_msgs_per_s"] == rate]
         return median(vals)
-    common = [rt for rt in ladder if all(any(s["rate_msgs_per_s"] == rt and s["passed"] for s in r["steps"])
-                                         for r in per["off"] + per["on"])]
-    rate = common[-1] if common else ladder[0]
+    runs = per["off"] + per["on"]
+    probed = sorted({s["rate_msgs_per_s"] for s in runs[0]["steps"]})
+    everywhere = [rt for rt in probed if all(any(s["rate_msgs_per_s"] == rt for s in r["steps"]) for r in runs)]
+    common = [rt for rt in everywhere if all(any(s["rate_msgs_per_s"] == rt and s["passed"] for s in r["steps"])
+                                             for r in runs)]
+    rate = common[-1] if common else (everywhere[0] if everywhere else ladder[0])
     p_off, p_on = p99_at(per["off"], rate), p99_at(per["on"], rate)
     tr = ratio(on_best, off_best)
     lr = ratio(p_on, p_off)
     last_on = per["on"][-1]["steps"]
     cpu_on = max((s["server_cpu_pct"] for s in last_on), default=None)
     def first_fail(runs: list) -> str:
-        f = next((s for s in runs[-1]["steps"] if not s["passed"]), None)
+        f = lowest_fail(runs[-1]["steps"])
         if f is None:
             return "passed the whole ladder"
         return (f"first failing step {f['rate_msgs_per_s'] * size:g} deliveries/s: p50 {f['p50_ms']} ms, "
@@ -267,7 +348,7 @@ def classifier(ctx: dict) -> dict:
         log = VAR / "logs" / f"classbench-{model}.log"
         with open(log, "ab") as fh:
             subprocess.run([PY, "-m", "bench.classbench", "--model", model, "--n-base", str(cfg["class_n"]),
-                            "--reps", str(cfg["class_reps"]), "--out", str(out)], env=driver.env(),
+                            "--n-opt", str(cfg.get("class_n_opt", 256)), "--reps", str(cfg["class_reps"]), "--out", str(out)], env=driver.env(),
                            stdout=fh, stderr=fh, timeout=900, check=True)
         r = json.loads(out.read_text())
         raw[model] = r
