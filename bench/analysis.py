@@ -275,7 +275,11 @@ def method(meta: dict[str, Any]) -> str:
 - **Rate limit.** `CHAT_RATE_LIMIT_COUNT` is raised to 1,000,000 for the benchmark: ten sender
   sockets stand in for a room full of people, each far faster than a person types.
 - **Fan-out.** Rooms of 10, 100 and 500 members, 10 of them sending; the offered rate rises in
-  steps (deliveries/s = messages/s × members) until a step fails. A step passes when every
+  steps (deliveries/s = messages/s × members) until a step fails (full mode: a √2 ladder from
+  100 deliveries/s; `--quick`: a search, `bench.scenarios.Search`, that doubles while steps pass
+  and, when they fail, drops to just below the rate the server acknowledged, then narrows the
+  pass/fail bracket to √2; Kindred's search starts at a third of the baseline's figure, so its
+  first step decides the target). A step passes when every
   member received every acknowledged message (nothing lost, no gaps, in order) and p99 delivery
   latency (send → `message.new` at the receiver, same clock) is ≤ 100 ms. The figure is the
   highest passing step's deliveries/s (0 when even the first step fails; the notes then give that
@@ -298,18 +302,21 @@ def method(meta: dict[str, Any]) -> str:
   drawn to match chat (median ≈ 20 tokens, a long tail to ≈ 200). Agreement int8 vs fp32 on
   random weights is a sanity figure only; with real weights in `MODELS_DIR` the harness reports
   real agreement automatically.
-- **Time to flag.** Capacity is measured first (a burst; time until the backlog is empty), then
+- **Time to flag.** Capacity is measured first (a burst; time until the backlog is empty, with
+  the worker's batches sized to `MODERATION_BATCH_SECONDS` as in the product), then
   messages are sent at 80 % of it while a moderator socket watches `/ws/moderation/`; one message
   in five is worded so that only the worker's model stage (semantic layer) flags it (chosen at
   run time with `moderation.assessing.assess_text`). Then 2× capacity as a burst: nothing may be
-  lost and the backlog must drain. All of it twice, on fresh servers and databases: the product
-  default (fp32, the targeted figure) and with `MODERATION_QUANTIZE=1`.
+  lost and the backlog must drain. In full mode all of it twice, on fresh servers and databases:
+  the product default (fp32, the targeted figure) and with `MODERATION_QUANTIZE=1`; `--quick`
+  runs the product default only.
 - **Idle connections.** 5,000 member sockets (200 rooms of 25) on one web process (embedded
   worker off), spread over 4 client processes, at most 64 handshakes in flight per process;
   `ulimit -n` is raised in the harness. Sockets still connecting after a deadline (240 s quick,
   420 s full) are given up and the rest is measured. Memory per connection = RSS growth ÷ connected
   sockets; idle CPU = the web process's CPU time over the idle window,
-  with the protocol's 25 s pings.
+  with the protocol's 25 s pings, after every socket has pinged once (phones that have been idle
+  a while; their repeats are answered below ASGI, `config/daphne.py`).
 - **Scale-out.** The same room spread over two web processes (members alternate) with two
   workers, vs one and one, on PostgreSQL + Redis. Checks: no lost or out-of-order message at any
   member, every message assessed exactly once (one `Assessment` per message and revision), both

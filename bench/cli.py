@@ -39,16 +39,16 @@ MODES: dict[str, dict[str, Any]] = {
         "idle_sockets": 5000, "idle_procs": 4, "idle_seconds": 30, "idle_connect_deadline": 420,
         "scale_size": 40, "scale_ladder": [10, 20, 40, 80], "join_timeout": 180,
     },
-    # Quick: each figure found by a search (double or halve until bracketed, then one geometric
-    # bisection: √2 resolution) instead of climbing the whole ladder; shorter steps and grace.
+    # Quick: each figure found by a search (scenarios.Search: double or halve until bracketed,
+    # then narrow to √2) instead of climbing the whole ladder; shorter steps and grace.
     "quick": {
-        "reps": 1, "step_seconds": 1.5, "grace": 0.5, "search": {"factor": 2.0, "refine": 1},
-        "fanout_sizes": [10, 100, 500], "fanout_baseline_start": 8000, "fanout_bounds": (100, 70000),
-        "modcost_size": 50, "modcost_ladder": [2.5, 160], "modcost_start": 40,
+        "reps": 1, "step_seconds": 1.5, "grace": 0.5, "search": {"factor": 2.0, "resolution": 2 ** 0.5},
+        "fanout_sizes": [10, 100, 500], "fanout_baseline_start": 16000, "fanout_bounds": (100, 70000),
+        "modcost_size": 50, "modcost_ladder": [2.5, 640], "modcost_start": 40,
         "class_models": ["original"], "class_n": 16, "class_n_opt": 64, "class_reps": 2,
         "flag_capacity_burst": 64, "flag_seconds": 10, "flag_burst_seconds": 5, "flag_int8": False,
         "idle_sockets": 5000, "idle_procs": 4, "idle_seconds": 12, "idle_connect_deadline": 240,
-        "scale_size": 20, "scale_ladder": [10, 20, 40], "join_timeout": 60,
+        "scale_size": 20, "scale_ladder": [20, 40], "join_timeout": 60,
     },
     "smoke": {
         "reps": 1, "step_seconds": 1.0,

@@ -134,11 +134,12 @@ class Fleet:
                 "errors": [o.get("errors") for o in out if o.get("errors")]}
 
     def go(self, arg: float, t0: float | None = None, timeout: float = 300,
-           step: dict[str, float] | None = None) -> list[dict[str, Any]]:
+           step: dict[str, float] | None = None, ping_interval: float | None = None) -> list[dict[str, Any]]:
         """Run step `arg` (fan-out mode; `step` defines its rate and duration when it was not in the
-        spec) or hold idle sockets for `arg` seconds (idle mode)."""
+        spec) or hold idle sockets for `arg` seconds, pinging every `ping_interval` (idle mode)."""
         t0 = t0 or time.time() + 0.3
         extra = f" {step['rate']:.6f} {step['duration']:.3f}" if step else ""
+        extra += f" {ping_interval:g}" if ping_interval else ""
         for p in self.procs:
             p.p.stdin.write(f"go {t0:.6f} {arg}{extra}\n".encode())
             p.p.stdin.flush()

@@ -3,7 +3,8 @@
 Protocol with the harness (one JSON object per line):
   stdin  line 1: the spec (see `run`); later: `go <t0> <arg> [<rate> <duration>]` (wall-clock start;
          in fan-out mode `arg` is the step number, and a rate and duration define or redefine that
-         step, so the harness can choose each rate from the last step's result), or `stop`.
+         step, so the harness can choose each rate from the last step's result; in idle mode `arg`
+         is how long to hold, and a third value overrides the ping interval), or `stop`.
   stdout: {"event": "ready", ...} once every socket has joined, then {"event": "result", ...}.
 
 Every loop is bounded: the whole process gives up after spec["max_seconds"].
@@ -176,8 +177,7 @@ class Run:
             except Exception as exc:  # noqa: BLE001
                 self.errors[f"send:{type(exc).__name__}"] += 1
 
-    async def pinger(self, s: Sock, hold: float) -> None:
-        interval = self.spec.get("ping_interval", 25.0)
+    async def pinger(self, s: Sock, hold: float, interval: float) -> None:
         end = time.time() + hold
         nxt = time.time() + random.random() * interval
         while True:
@@ -246,8 +246,9 @@ async def run(spec: dict[str, Any]) -> None:
         result: dict[str, Any] = {"event": "result"}
         if spec["mode"] == "idle":
             hold = arg
-            if spec.get("ping_interval"):
-                await asyncio.gather(*(r.pinger(s, hold) for s in socks if s.ws is not None))
+            interval = float(parts[3]) if len(parts) > 3 else spec.get("ping_interval")
+            if interval:
+                await asyncio.gather(*(r.pinger(s, hold, interval) for s in socks if s.ws is not None))
             else:
                 await asyncio.sleep(hold)
         else:

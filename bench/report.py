@@ -62,7 +62,8 @@ def _mode_note(meta: dict[str, Any]) -> str:
     if meta.get("mode") != "quick":
         return ""
     return ("This is a `--quick` run: one repetition of each comparison (no median over repeats), shorter "
-            "steps, a coarser ladder, one classifier architecture, a shorter idle window and connect deadline. "
+            "steps, each figure found by a search instead of a full ladder (√2 resolution), one classifier "
+            "architecture, the time-to-flag product default only, a shorter idle window and connect deadline. "
             "`make bench` (full mode: three repetitions, medians) replaces it.\n\n")
 
 

@@ -320,6 +320,9 @@ class RoomConsumer(AsyncWebsocketConsumer):
         try:
             frame = self._parse(text_data, bytes_data)
             await self._dispatch(frame)
+            if frame["type"] == "ping" and self.direct_send is not None:
+                # Its repeat (same read position) would change nothing here: Daphne answers it.
+                self.direct_send.answer_repeats(text_data, PONG)
         except ChatError as exc:
             await self._send_json(exc.as_frame())
         except Exception:  # noqa: BLE001

@@ -1,6 +1,7 @@
-"""Kindred's Daphne: fewer per-connection sweeps, and a direct send for the fan-out hub.
+"""Kindred's Daphne: fewer per-connection sweeps, a direct send for the fan-out hub, and
+repeated keep-alive pings answered below ASGI.
 
-Both exist because of measurements in docs/performance.md:
+All three exist because of measurements in docs/performance.md:
 
 - Daphne walks every open connection once a second (finished applications) and every two
   seconds (timeouts and keep-alive pings). With thousands of idle phones those sweeps were a
@@ -16,16 +17,40 @@ Both exist because of measurements in docs/performance.md:
   waited for all of it. The `kindred.direct_send` ASGI scope extension lets the hub frame a
   message once (autobahn's own `prepareMessage`, the library's broadcast API) and hand the
   same bytes to each open socket, sending at once when nothing is queued before them (`config/wire.py`).
+
+- Thousands of idle phones each send a keep-alive ping every 25 s. Through ASGI each one is
+  Daphne's queue, a wake-up of the socket's application task, Channels' dispatch, the consumer's
+  parse and its pong. Once the room consumer has handled a ping, a repeat of exactly the same
+  frame (same read position, so nothing to write) is answered here with the same pong
+  (`DirectSend.answer_repeats`); every other frame still goes to the consumer.
 """
 
 from __future__ import annotations
 
+import time
+
 from autobahn.websocket.protocol import WebSocketProtocol
 from daphne.server import Server
+from daphne.ws_protocol import WebSocketProtocol as DaphneWebSocketProtocol
 from twisted.internet import reactor
 
 from chat.fanout import DIRECT_SEND
 from config.wire import DirectSend
+
+
+class KindredWebSocketProtocol(DaphneWebSocketProtocol):
+    """Daphne's WebSocket protocol, answering a repeat of the frame the application registered
+    (`DirectSend.answer_repeats`) without going through ASGI."""
+
+    repeat_frame: bytes | None = None
+    repeat_answer = None
+
+    def onMessage(self, payload: bytes, isBinary: bool) -> None:  # noqa: N802, N803 - autobahn's names
+        if (not isBinary and payload == self.repeat_frame and not self.muted
+                and DirectSend(self).send(self.repeat_answer)):
+            self.last_ping = time.time()  # what Daphne's own onMessage records for its keep-alive
+            return
+        super().onMessage(payload, isBinary)
 
 
 class KindredServer(Server):
@@ -33,6 +58,16 @@ class KindredServer(Server):
     TIMEOUT_EVERY = 3  # of Daphne's 2 s ticks
     _app_ticks = 0
     _timeout_ticks = 0
+
+    # Daphne's run() creates the WebSocket factory; every socket it builds uses our protocol.
+    @property
+    def ws_factory(self):  # noqa: ANN201
+        return self._ws_factory
+
+    @ws_factory.setter
+    def ws_factory(self, factory) -> None:  # noqa: ANN001
+        factory.protocol = KindredWebSocketProtocol
+        self._ws_factory = factory
 
     def create_application(self, protocol, scope):  # noqa: ANN001, ANN201
         if scope.get("type") == "websocket" and isinstance(protocol, WebSocketProtocol):

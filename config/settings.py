@@ -205,6 +205,13 @@ MODERATION_BATCH_SIZE = env_int("MODERATION_BATCH_SIZE", 32)
 # on / 1: always int8 (unverified is logged); off / 0: always fp32.
 MODERATION_QUANTIZE = env_str("MODERATION_QUANTIZE", "auto")
 MODERATION_POLL_SECONDS = env_float("MODERATION_POLL_SECONDS", 0.1)
+# How long one batch should take. The worker sizes each batch (up to MODERATION_BATCH_SIZE) from
+# its measured time per message, so a message waits about two batch times before its flag is on
+# the moderators' feed, instead of behind a full batch of 32 on a slow CPU. 0: always full batches.
+MODERATION_BATCH_SECONDS = env_float("MODERATION_BATCH_SECONDS", 0.3)
+# Classification runs at a lower CPU priority than chat (Linux nice value; 0 = same priority): on
+# a busy shared machine the model never slows delivery, it falls behind and catches up instead.
+MODERATION_WORKER_NICE = env_int("MODERATION_WORKER_NICE", 10)
 # The embedded default runs the moderation worker inside the web process (make run).
 MODERATION_EMBEDDED_WORKER = env_bool("MODERATION_EMBEDDED_WORKER", default=not REDIS_URL)
 HELPLINES_FILE = env_str("HELPLINES_FILE", str(BASE_DIR / "moderation" / "data" / "helplines-uk.json"))

@@ -25,6 +25,16 @@ class DirectSend:
     __slots__ = ("_protocol",)
     prepare = staticmethod(prepare)
 
+    def answer_repeats(self, frame: str, answer: str) -> None:
+        """From now on, answer a client frame with exactly this text by sending `answer`, below
+        ASGI (`config.daphne.KindredWebSocketProtocol`): for a frame the application has just
+        handled and whose repeat it would only answer the same way (a keep-alive ping whose
+        read position has not moved). Any other frame still reaches the application; a new
+        call replaces the old pair. Ignored by protocols that do not support it."""
+        if hasattr(self._protocol, "repeat_frame"):
+            self._protocol.repeat_frame = frame.encode("utf-8")
+            self._protocol.repeat_answer = prepare(answer)
+
     def __init__(self, protocol: WebSocketProtocol) -> None:
         self._protocol = protocol
 

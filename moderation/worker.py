@@ -14,9 +14,11 @@ import asyncio
 import logging
 import os
 import socket
+import sys
 import threading
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 from asgiref.sync import sync_to_async
@@ -35,6 +37,22 @@ logger = logging.getLogger("kindred.moderation.worker")
 HEARTBEAT_SECONDS = 2.0
 
 
+def lower_priority(nice: int, *, whole_process: bool = False) -> None:
+    """Lower the calling thread's (or the whole process's) CPU priority by `nice` on Linux, where
+    each thread has its own nice value; threads it starts later (the model's) inherit it.
+    Lowering one's own priority needs no privilege. Elsewhere, nothing happens."""
+    if nice <= 0 or not hasattr(os, "setpriority"):
+        return
+    try:
+        if whole_process:
+            os.nice(nice)
+        elif sys.platform.startswith("linux"):
+            tid = threading.get_native_id()
+            os.setpriority(os.PRIO_PROCESS, tid, min(19, os.getpriority(os.PRIO_PROCESS, tid) + nice))
+    except OSError:
+        logger.warning("could not lower the moderation worker's CPU priority", exc_info=True)
+
+
 class ModerationWorker:
     def __init__(
         self,
@@ -46,6 +64,8 @@ class ModerationWorker:
     ) -> None:
         self.name = name or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self.batch_size = batch_size or settings.MODERATION_BATCH_SIZE
+        self.batch_seconds = settings.MODERATION_BATCH_SECONDS
+        self.seconds_per_message: float | None = None  # measured, smoothed (see next_batch_size)
         self.lease = timedelta(seconds=lease_seconds or settings.MODERATION_LEASE_SECONDS)
         self._status = classifier_status
         self._last_beat = 0.0
@@ -94,6 +114,20 @@ class ModerationWorker:
 
     # --- one batch -----------------------------------------------------------------------------
 
+    def next_batch_size(self) -> int:
+        """As many messages as fit in MODERATION_BATCH_SECONDS at the measured pace, at least one
+        and at most the batch size. Bigger batches score more messages per second, but every
+        message in a batch waits for the whole batch: on a slow CPU a full batch of 32 took
+        seconds, and a flag reached the moderators seconds late (docs/performance.md)."""
+        if not self.batch_seconds or not self.seconds_per_message:
+            return self.batch_size
+        return max(1, min(self.batch_size, int(self.batch_seconds / self.seconds_per_message)))
+
+    def _measured(self, n: int, seconds: float) -> None:
+        per = seconds / max(1, n)
+        old = self.seconds_per_message
+        self.seconds_per_message = per if old is None else 0.7 * old + 0.3 * per
+
     def claim_batch(self) -> list[tuple[int, str, int]]:
         now = timezone.now()
         with transaction.atomic():
@@ -104,7 +138,7 @@ class ModerationWorker:
             )
             if connection.vendor == "postgresql":
                 pending = pending.select_for_update(skip_locked=True)
-            rows = list(pending.values_list("id", "body", "revision")[: self.batch_size])
+            rows = list(pending.values_list("id", "body", "revision")[: self.next_batch_size()])
             if rows:
                 Message.objects.filter(pk__in=[row[0] for row in rows]).update(
                     assessment_worker=self.name, assessment_lease_until=now + self.lease
@@ -131,6 +165,7 @@ class ModerationWorker:
         if not rows:
             self.beat()
             return 0
+        started = time.perf_counter()
         texts = [body for _, body, _ in rows]
         scores: list[dict[str, float] | None]
         classifier_name = "rules-only (classifier unavailable)"
@@ -153,6 +188,7 @@ class ModerationWorker:
             ):
                 done += 1
         self.assessed += done
+        self._measured(len(rows), time.perf_counter() - started)
         self.beat()
         return done
 
@@ -204,10 +240,13 @@ class ModerationWorker:
 
     async def run_async(self) -> None:
         """The embedded worker: runs on the web server's event loop, and does the blocking work
-        (database and model) in a worker thread so the loop never waits on the model."""
+        (database and model) in its own thread, at a lower CPU priority than the chat, so the
+        loop never waits on the model and the model yields the CPU to delivery."""
         poll = settings.MODERATION_POLL_SECONDS
-        step = sync_to_async(self._step, thread_sensitive=False)
-        await sync_to_async(self.warm_up, thread_sensitive=False)()
+        executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="moderation",
+                                      initializer=lower_priority, initargs=(settings.MODERATION_WORKER_NICE,))
+        step = sync_to_async(self._step, thread_sensitive=False, executor=executor)
+        await sync_to_async(self.warm_up, thread_sensitive=False, executor=executor)()
         while True:
             try:
                 done = await step()

@@ -107,3 +107,42 @@ def test_lost_connections_and_non_tcp_transports_fall_back_to_twisted_write() ->
     tls = TLSLikeTransport()
     DirectSend(FakeProtocol(tls)).send_text("hello")
     assert tls.buffered == [prepare("hello").payloadHybi]
+
+
+class _Answering:
+    """Just what KindredWebSocketProtocol.onMessage reads, around a fake transport."""
+
+    def __new__(cls, transport: FakeTransport):  # noqa: ANN204
+        from config.daphne import KindredWebSocketProtocol
+
+        p = KindredWebSocketProtocol.__new__(KindredWebSocketProtocol)
+        p.transport, p.state, p.muted = transport, WebSocketProtocol.STATE_OPEN, False
+        p._perMessageCompress, p.send_queue, p.last_ping = None, [], 0.0
+        p.passed_up = []
+        p.application_queue = type("Q", (), {"put_nowait": lambda self, m: p.passed_up.append(m)})()
+        p.client_addr = None
+        return p
+
+
+def test_a_registered_repeat_is_answered_below_asgi_and_anything_else_goes_up() -> None:
+    transport = FakeTransport()
+    p = _Answering(transport)
+    ping = '{"type": "ping", "read_seq": 7}'
+    p.onMessage(ping.encode(), False)  # nothing registered yet: the application handles it
+    assert [m["text"] for m in p.passed_up] == [ping] and transport.sent == []
+    DirectSend(p).answer_repeats(ping, '{"type": "pong"}')
+    p.onMessage(ping.encode(), False)
+    assert transport.sent == [prepare('{"type": "pong"}').payloadHybi] and len(p.passed_up) == 1
+    assert p.last_ping > 0  # Daphne's keep-alive clock still sees her
+    for other in (b'{"type": "ping", "read_seq": 8}', b'{"type":"message.send"}'):
+        p.onMessage(other, False)
+    p.onMessage(ping.encode(), True)  # binary is never a repeat of a text frame
+    assert len(p.passed_up) == 4 and len(transport.sent) == 1
+
+
+def test_a_repeat_on_a_closing_socket_goes_to_the_application() -> None:
+    p = _Answering(FakeTransport())
+    DirectSend(p).answer_repeats('{"type": "ping"}', '{"type": "pong"}')
+    p.state = WebSocketProtocol.STATE_CLOSING
+    p.onMessage(b'{"type": "ping"}', False)
+    assert len(p.passed_up) == 1

@@ -253,3 +253,71 @@ async def test_danger_at_home_gets_a_discreet_support_card(member):
     assert "abuse" not in (card["title"] + card["text"]).lower()
     assert "National Domestic Abuse Helpline (Refuge)" in [h["name"] for h in card["helplines"]]
     await a.disconnect()
+
+
+class _SlowClassifier:
+    """Scores everything as harmless, taking `per_message` seconds per message (a slow CPU)."""
+
+    name = "slow-test-classifier"
+
+    def __init__(self, per_message: float) -> None:
+        self.per_message = per_message
+        self.batches: list[int] = []
+
+    def score(self, texts):  # noqa: ANN001, ANN201
+        from moderation.classifiers import Scores
+
+        self.batches.append(len(texts))
+        time.sleep(self.per_message * len(texts))
+        return [Scores(0.01, 0.0, 0.0, 0.0, 0.0, 0.0) for _ in texts]
+
+
+def test_batches_are_sized_so_a_flag_is_not_kept_waiting_behind_a_full_batch(member, settings):
+    """On a slow CPU a full batch of 32 takes seconds, and every message in it waits for all of
+    it. The worker sizes batches from its measured pace to MODERATION_BATCH_SECONDS."""
+    settings.CHAT_RATE_LIMIT_COUNT = 1000
+    settings.MODERATION_BATCH_SECONDS = 0.2
+    settings.MODERATION_SEMANTIC = False
+    room = Room.objects.get(slug="newborn")
+    for i in range(30):
+        do_send_message(author=member, room=room, client_id=f"paced-{i:04d}", body=f"a long night {i}")
+    slow = _SlowClassifier(per_message=0.04)
+    worker = ModerationWorker(classifier_status=ClassifierStatus(slow, "ok"), batch_size=10)
+    while worker.process_batch():
+        pass
+    # The first batch is full (nothing measured yet); then at most 0.2 s / 0.04 s = 5 per batch.
+    assert slow.batches[0] == 10
+    assert len(slow.batches) >= 5 and all(1 <= n <= 5 for n in slow.batches[1:])
+    assert Assessment.objects.count() == 30  # nothing skipped
+
+
+def test_with_no_budget_batches_stay_full(member, settings):
+    settings.MODERATION_BATCH_SECONDS = 0
+    worker = rules_only_worker(batch_size=16)
+    worker._measured(10, 5.0)
+    assert worker.next_batch_size() == 16
+
+
+def test_the_embedded_worker_thread_runs_at_a_lower_cpu_priority() -> None:
+    import threading
+
+    from moderation.worker import lower_priority
+
+    if not sys.platform.startswith("linux"):
+        pytest.skip("per-thread nice values are a Linux feature")
+    seen: dict[str, int] = {}
+
+    def run() -> None:
+        lower_priority(5)
+        seen["nice"] = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+        inner = threading.Thread(target=lambda: seen.update(child=os.getpriority(os.PRIO_PROCESS, threading.get_native_id())))
+        inner.start()
+        inner.join()
+
+    base = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    t = threading.Thread(target=run)
+    t.start()
+    t.join()
+    assert seen["nice"] == min(19, base + 5)
+    assert seen["child"] == seen["nice"]  # the model's own threads inherit it
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == base  # the chat's thread is untouched

@@ -4,9 +4,10 @@ import signal
 import threading
 import time
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from moderation.worker import ModerationWorker
+from moderation.worker import ModerationWorker, lower_priority
 
 
 class Command(BaseCommand):
@@ -17,6 +18,8 @@ class Command(BaseCommand):
         parser.add_argument("--once", action="store_true", help="Drain the backlog once and exit.")
 
     def handle(self, *args, **options) -> None:  # noqa: ANN002, ANN003
+        # Sharing a machine with the web process, delivery comes first (MODERATION_WORKER_NICE).
+        lower_priority(settings.MODERATION_WORKER_NICE, whole_process=True)
         worker = ModerationWorker(batch_size=options["batch_size"])
         self.stdout.write(f"moderation worker {worker.name}: {worker.status.status}")
         if options["once"]:
