@@ -115,7 +115,13 @@ def analysis(rows: list[dict[str, Any]], results: dict[str, Any], meta: dict[str
     if "moderation_cost" in results:
         text = ("**Moderation cost.** With the embedded worker the model runs inside the web process "
                 "(`make run`'s single-process mode), in a thread: on this 2-core machine the model, the web "
-                "server and the load generator compete for the same cores. ")
+                "server and the load generator compete for the same cores. The ladder's upper steps offer far "
+                "more messages than the model can assess (its capacity is in the time-to-flag figures), so "
+                "with assessment on the worker is busy for the whole run with a growing backlog. Its thread "
+                "runs at a lower CPU priority than the chat (`MODERATION_WORKER_NICE`), but it shares the "
+                "process's GIL: tokenizing, the Python between the model's operations and each assessment's "
+                "database writes hold it, and delivery waits for them. Two runs each with and without the "
+                "lower priority differed by less than the run-to-run noise. ")
         for r in rows:
             if r["scenario"] == "moderation cost" and "inconclusive" in (r.get("note") or ""):
                 text += ("This run's comparison is inconclusive (see the notes in the table): the comparison "
@@ -150,7 +156,12 @@ def analysis(rows: list[dict[str, Any]], results: dict[str, Any], meta: dict[str
                      f"and burst phases together, had p50 {_fmt(fp.get('assessment_delays_p50'))} s and p95 "
                      f"{_fmt(fp.get('assessment_delays_p95'))} s, while delivery to the room stayed at p50 "
                      f"{_g(fp, 'steady', 'p50_ms')} ms in the steady phase: the time to flag is the model (a "
-                     f"message waits for the batch in front of it and for its own), not the live feed. ")
+                     f"message waits for the batch in front of it and for its own), not the live feed. The "
+                     f"worker therefore sizes each batch from its measured pace to take about "
+                     f"`MODERATION_BATCH_SECONDS` (0.3 s) instead of always taking up to 32: before that change, "
+                     f"on a 2-core AMD EPYC at 80 % of capacity, batches grew to seconds and p95 send → flag was "
+                     f"2.2 s (2.1–2.3 s in earlier runs); smaller batches cost some peak throughput, which the "
+                     f"capacity burst measures. ")
         if q:
             ttf = q.get("time_to_flag") or []
             p95 = sorted(ttf)[max(0, round(0.95 * (len(ttf) - 1)))] if ttf else None
@@ -165,9 +176,9 @@ def analysis(rows: list[dict[str, Any]], results: dict[str, Any], meta: dict[str
                          f"was refused: {b['acked']} of {b['sent']} sends acknowledged): with the embedded worker, "
                          f"scoring and delivery share one process and two busy cores, so an over-capacity burst "
                          f"delays delivery itself by seconds. ")
-        text += ("What would move it: int8 (the default once `fetch_models` has checked real-weight "
-                 "agreement), a smaller maximum batch, and above all the worker as its own process (`manage.py "
-                 "moderation_worker`, as in production) so that a backlog of assessments never slows delivery.")
+        text += ("What would move it further: int8 (the default once `fetch_models` has checked real-weight "
+                 "agreement), and the worker as its own process (`manage.py moderation_worker`, as in "
+                 "production) so that a backlog of assessments never competes with delivery in one process.")
         out += [text, ""]
 
     idle = raw.get("idle") or {}
@@ -184,21 +195,33 @@ def analysis(rows: list[dict[str, Any]], results: dict[str, Any], meta: dict[str
                      "over the sockets that did connect). ")
         if idle.get("pongs"):
             hold = meta["cfg"].get("idle_seconds", 0)
-            per = (idle.get("idle_cpu_pct", 0) / 100 * hold) / idle["pongs"] * 1000
+            quiet = idle.get("idle_cpu_pct_without_pings")
+            ping_part = idle.get("idle_cpu_pct", 0) - (quiet or 0)
+            per = (ping_part / 100 * hold) / idle["pongs"] * 1000
             text += (f"Idle CPU: {idle.get('idle_cpu_pct')}% of a core over {hold} s while {idle['pongs']} pings "
-                     f"were answered, i.e. about {per:.2f} ms of CPU per ping if pings were all it did. ")
+                     f"were answered" + (f"; the same sockets without pings used {quiet}% (Daphne's sweeps over "
+                                         f"every connection and the hub's presence heartbeat), so the pings "
+                                         f"cost about {per:.2f} ms of CPU each" if quiet is not None else
+                                         f", i.e. about {per:.2f} ms of CPU per ping if pings were all it did")
+                     + ". ")
         text += ("A ping touches no database and no channel layer: the web process marks all its sockets "
                  "present in a few statements every 20 s (`chat/fanout.py`), the read position is written "
-                 "only when it moved, and the pong is written straight to the socket (`config/daphne.py`). Two "
+                 "only when it moved, and once the room consumer has handled a ping, Kindred's Daphne answers "
+                 "each identical repeat (same read position) itself, below ASGI, with the same pong written "
+                 "straight to the socket (`config/daphne.py`); on one socket that took a ping from ≈ 190 µs of "
+                 "server CPU to ≈ 110 µs. With 5,000 sockets each ping costs several times that (every ping "
+                 "touches a different connection's cold objects), and this shared VM's figure moves between "
+                 "runs (6–13 % in this session's runs of the same code). Two "
                  "Daphne defaults were tuned for thousands of sockets: its keep-alive pings (30 s, so clients "
                  "that ping every 25 s are never pinged as well) and its two sweeps over every connection (every "
                  "5 and 6 s instead of 1 and 2 s). Channels' per-frame `close_old_connections` thread hop is "
-                 "skipped on the room socket. What remains per ping (py-spy, 2,000 idle sockets on this VM) is "
-                 "the system calls of one round trip (an epoll wake-up, `recv`, `send`) and Python in Twisted's "
-                 "reactor, autobahn's frame parser and Channels' dispatch to the consumer. What would move it "
+                 "skipped on the room socket. What remains per ping (py-spy of the GIL holder, 5,000 idle "
+                 "sockets on this VM; the system calls themselves, measured with strace, are under 0.5 % of a "
+                 "core) is Python: Twisted's reactor and its logging context, autobahn's frame parser and "
+                 "unmasking (a CFFI masker object per incoming frame), and the pong's write. What would move it "
                  "further: a longer client ping interval (slower detection of a dead connection on a phone; "
-                 "proxies commonly close sockets idle for 60 s, so not beyond ≈ 45 s), answering pings below "
-                 "ASGI, or a WebSocket server with C framing (outside the chosen stack).")
+                 "proxies commonly close sockets idle for 60 s, so not beyond ≈ 45 s), or a WebSocket server "
+                 "with C framing (outside the chosen stack).")
         out += [text, ""]
 
     so = raw.get("scale_out") or {}

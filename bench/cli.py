@@ -36,7 +36,7 @@ MODES: dict[str, dict[str, Any]] = {
         "modcost_size": 50, "modcost_ladder": _geometric(5, 160, 2 ** 0.5),
         "class_models": ["original", "original-small", "unbiased"], "class_n": 32, "class_reps": 3,
         "flag_capacity_burst": 96, "flag_seconds": 30, "flag_burst_seconds": 10,
-        "idle_sockets": 5000, "idle_procs": 4, "idle_seconds": 30, "idle_connect_deadline": 420,
+        "idle_sockets": 5000, "idle_procs": 4, "idle_seconds": 40, "idle_quiet_seconds": 20, "idle_connect_deadline": 420,
         "scale_size": 40, "scale_ladder": [10, 20, 40, 80], "join_timeout": 180,
     },
     # Quick: each figure found by a search (scenarios.Search: double or halve until bracketed,
@@ -47,13 +47,14 @@ MODES: dict[str, dict[str, Any]] = {
         "modcost_size": 50, "modcost_ladder": [2.5, 640], "modcost_start": 40,
         "class_models": ["original"], "class_n": 16, "class_n_opt": 64, "class_reps": 2,
         "flag_capacity_burst": 64, "flag_seconds": 10, "flag_burst_seconds": 5, "flag_int8": False,
-        "idle_sockets": 5000, "idle_procs": 4, "idle_seconds": 12, "idle_connect_deadline": 240,
+        "idle_sockets": 5000, "idle_procs": 4, "idle_seconds": 20, "idle_quiet_seconds": 20, "idle_connect_deadline": 240,
         "scale_size": 20, "scale_ladder": [20, 40], "join_timeout": 60,
     },
     "smoke": {
         "reps": 1, "step_seconds": 1.0,
         "fanout_sizes": [5], "fanout_ladder": [25, 100], "fanout_baseline_start": 50, "fanout_bounds": (25, 200),
-        "idle_sockets": 30, "idle_procs": 1, "idle_seconds": 2, "idle_connect_deadline": 60, "sendprof_n": 8,
+        "idle_sockets": 30, "idle_procs": 1, "idle_seconds": 2, "idle_quiet_seconds": 1, "idle_prime_seconds": 1,
+        "idle_connect_deadline": 60, "sendprof_n": 8,
     },
 }
 ALL = ["fanout", "moderation_cost", "classifier", "time_to_flag", "idle", "scale_out", "page_weight"]
