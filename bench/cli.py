@@ -43,8 +43,8 @@ MODES: dict[str, dict[str, Any]] = {
     # then narrow to √2) instead of climbing the whole ladder; shorter steps and grace.
     "quick": {
         "reps": 1, "step_seconds": 1.5, "grace": 0.5, "search": {"factor": 2.0, "resolution": 2 ** 0.5},
-        "fanout_sizes": [10, 100, 500], "fanout_baseline_start": 16000, "fanout_bounds": (100, 70000),
-        "modcost_size": 50, "modcost_ladder": [2.5, 640], "modcost_start": 40,
+        "fanout_sizes": [10, 100, 500], "fanout_baseline_start": 32000, "fanout_bounds": (100, 70000),
+        "modcost_size": 50, "modcost_ladder": [2.5, 640], "modcost_start": 113,
         "class_models": ["original"], "class_n": 16, "class_n_opt": 64, "class_reps": 2,
         "flag_capacity_burst": 64, "flag_seconds": 10, "flag_burst_seconds": 5, "flag_int8": False,
         "idle_sockets": 5000, "idle_procs": 4, "idle_seconds": 20, "idle_quiet_seconds": 20, "idle_connect_deadline": 240,

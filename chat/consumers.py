@@ -21,7 +21,7 @@ from django.conf import settings
 from accounts.models import User
 from chat import actions, selectors
 from chat.errors import ChatError
-from chat.events import room_group, send_event_now, session_group, user_group
+from chat.events import deferring_pushes, room_group, send_event_now, session_group, user_group
 from chat.fanout import DIRECT_SEND, get_hub
 
 logger = logging.getLogger(__name__)
@@ -30,8 +30,9 @@ logger = logging.getLogger(__name__)
 def database_sync_to_async(fn):  # noqa: ANN001, ANN201
     """Each call is a self-contained unit of database work (its own transaction), so it can run
     on any thread of the pool: sends from different sockets no longer queue behind one thread.
-    SQLite serialises writers itself (IMMEDIATE transactions with a busy timeout)."""
-    return _database_sync_to_async(fn, thread_sensitive=False)
+    SQLite serialises writers itself (IMMEDIATE transactions with a busy timeout). The pushes it
+    commits are sent from the event loop once it returns (`chat.events.deferring_pushes`)."""
+    return deferring_pushes(lambda run: _database_sync_to_async(run, thread_sensitive=False)(), fn)
 
 CLOSE_NOT_AUTHENTICATED = 4401
 CLOSE_FORBIDDEN = 4403

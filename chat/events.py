@@ -4,6 +4,8 @@ them commits, so nobody ever sees something that was rolled back."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from typing import Any
 
 from asgiref.sync import async_to_sync
@@ -37,7 +39,16 @@ def stamped(group: str, event: dict[str, Any]) -> dict[str, Any]:
     return {**event, GROUP_KEY: group}
 
 
+# Set by `deferring_pushes` while a socket's database work runs in a worker thread: committed
+# pushes are handed back to the event loop instead of blocking that thread on it.
+_deferred: ContextVar[list[tuple[str, dict[str, Any]]] | None] = ContextVar("kindred_deferred_pushes", default=None)
+
+
 def _send_now(group: str, event: dict[str, Any]) -> None:
+    deferred = _deferred.get()
+    if deferred is not None:
+        deferred.append((group, event))
+        return
     layer = get_channel_layer()
     if layer is None:
         return
@@ -59,3 +70,41 @@ async def send_event_now(group: str, event: dict[str, Any]) -> None:
     layer = get_channel_layer()
     if layer is not None:
         await layer.group_send(group, stamped(group, event))
+
+
+def deferring_pushes(run_in_thread: Callable[[Callable[[], Any]], Awaitable[Any]], fn: Callable[..., Any]):
+    """`fn`, for async callers, run in a thread by `run_in_thread`, with the pushes its
+    transactions commit sent afterwards from the event loop (awaiting the channel layer there)
+    instead of from the thread through `async_to_sync`, which held the thread until the busy loop
+    got round to them. They still go only after commit (on_commit hooks collect them), in order,
+    and before the caller's next step (a socket's ack follows its room push). They go even if
+    `fn` raises after committing them."""
+
+    async def call(*args: Any, **kwargs: Any) -> Any:
+        pending: list[tuple[str, dict[str, Any]]] = []
+
+        def run() -> Any:
+            token = _deferred.set(pending)
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                _deferred.reset(token)
+
+        try:
+            return await run_in_thread(run)
+        finally:
+            for group, event in pending:
+                await _push(group, event)
+
+    call.func = fn  # the plain function, for in-process measurements (bench/sendprof.py)
+    return call
+
+
+async def _push(group: str, event: dict[str, Any]) -> None:
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    try:
+        await layer.group_send(group, stamped(group, event))
+    except Exception:  # noqa: BLE001
+        logger.exception("push to %s failed; clients will catch up on resume", group)
