@@ -129,16 +129,18 @@ def analysis(rows: list[dict[str, Any]], results: dict[str, Any], meta: dict[str
                          "Kindred's per-message latency alone exceeded the 100 ms p99 bound at the ladder's first "
                          "step. ")
                 break
-        for w in ("off", "on"):
+        for w, label in (("off", "off"), ("on", "on, embedded worker"), ("proc", "on, worker process")):
             runs = mc.get(w) or []
             if runs:
                 st = runs[-1]["steps"]
                 f = _first_fail(runs[-1])
                 best = max((x["rate_msgs_per_s"] for x in st if x["passed"]), default=None)
-                text += (f"Assessment {w}: " + (f"passed up to {best:g} msg/s" if best else "passed no step")
+                text += (f"Assessment {label}: " + (f"passed up to {best:g} msg/s" if best else "passed no step")
                          + (f", failed at {f['rate_msgs_per_s']:g} msg/s with p50 {f['p50_ms']} ms, p99 "
                             f"{f['p99_ms']} ms, web process CPU {f['server_cpu_pct']}%" if f else "") + ". ")
-        text += ("Production runs the worker as its own process(es); int8 (`MODERATION_QUANTIZE=auto`, used "
+        text += ("With the worker as its own process (production's layout) there is no shared GIL, and the "
+                 "worker's lower CPU priority leaves the web process the cores it needs; on 2 cores the load "
+                 "generator still competes with both. int8 (`MODERATION_QUANTIZE=auto`, used "
                  "once `fetch_models` has verified ≥ 98.5 % decision agreement on the real checkpoint) cuts the "
                  "model's CPU time per message (classifier figures).")
         out += [text, ""]
@@ -312,9 +314,11 @@ def method(meta: dict[str, Any]) -> str:
   Kindred runs with the worker off here (the next scenario measures its cost). After the ladders,
   `bench/sendprof.py` times one `message.send` and one join in-process on the same database
   (statements per call, sqlite3 `close()`/`commit()` time, per-call vs persistent connection).
-- **Moderation cost.** The same ladder in a room of 50, with the embedded worker off and on
-  (Detoxify `original` architecture, random weights, fp32, 1 thread, plus the MiniLM semantic
-  layer), alternating order between repetitions.
+- **Moderation cost.** The same ladder in a room of 50, with assessment off, with the embedded
+  worker on (one process, as `make run`) and with `manage.py moderation_worker` as its own
+  process beside the web process (production's layout; both SQLite here) (Detoxify `original`
+  architecture, random weights, fp32, 1 thread, plus the MiniLM semantic layer), alternating
+  order between repetitions.
 - **Classifier.** In its own process with `torch.set_num_threads(1)`: Detoxify's own `predict()`
   once per message vs the product's `DetoxifyClassifier.score()` (length-bucketed micro-batches
   of 32), fp32 and with `MODERATION_QUANTIZE=1`, on the same messages, interleaved repetitions.

@@ -32,7 +32,7 @@ def database_sync_to_async(fn):  # noqa: ANN001, ANN201
     on any thread of the pool: sends from different sockets no longer queue behind one thread.
     SQLite serialises writers itself (IMMEDIATE transactions with a busy timeout). The pushes it
     commits are sent from the event loop once it returns (`chat.events.deferring_pushes`)."""
-    return deferring_pushes(lambda run: _database_sync_to_async(run, thread_sensitive=False)(), fn)
+    return deferring_pushes(lambda f: _database_sync_to_async(f, thread_sensitive=False), fn)
 
 CLOSE_NOT_AUTHENTICATED = 4401
 CLOSE_FORBIDDEN = 4403

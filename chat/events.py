@@ -72,26 +72,27 @@ async def send_event_now(group: str, event: dict[str, Any]) -> None:
         await layer.group_send(group, stamped(group, event))
 
 
-def deferring_pushes(run_in_thread: Callable[[Callable[[], Any]], Awaitable[Any]], fn: Callable[..., Any]):
-    """`fn`, for async callers, run in a thread by `run_in_thread`, with the pushes its
-    transactions commit sent afterwards from the event loop (awaiting the channel layer there)
-    instead of from the thread through `async_to_sync`, which held the thread until the busy loop
-    got round to them. They still go only after commit (on_commit hooks collect them), in order,
-    and before the caller's next step (a socket's ack follows its room push). They go even if
-    `fn` raises after committing them."""
+def _collecting(pending: list[tuple[str, dict[str, Any]]], fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    token = _deferred.set(pending)
+    try:
+        return fn(*args, **kwargs)
+    finally:
+        _deferred.reset(token)
+
+
+def deferring_pushes(to_async: Callable[[Callable[..., Any]], Callable[..., Awaitable[Any]]], fn: Callable[..., Any]):
+    """`fn` for async callers, run in a thread by `to_async` (e.g. Channels'
+    `database_sync_to_async`), with the pushes its transactions commit sent afterwards from the
+    event loop (awaiting the channel layer there) instead of from the thread through
+    `async_to_sync`, which held the thread until the busy loop got round to them. They still go
+    only after commit (on_commit hooks collect them), in order, and before the caller's next step
+    (a socket's ack follows its room push). They go even if `fn` raises after committing them."""
+    in_thread = to_async(_collecting)
 
     async def call(*args: Any, **kwargs: Any) -> Any:
         pending: list[tuple[str, dict[str, Any]]] = []
-
-        def run() -> Any:
-            token = _deferred.set(pending)
-            try:
-                return fn(*args, **kwargs)
-            finally:
-                _deferred.reset(token)
-
         try:
-            return await run_in_thread(run)
+            return await in_thread(pending, fn, *args, **kwargs)
         finally:
             for group, event in pending:
                 await _push(group, event)

@@ -17,8 +17,10 @@ from chat.events import deferring_pushes, send_event_on_commit
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def _in_thread(run):  # noqa: ANN001, ANN202
-    return asyncio.to_thread(run)
+def _in_thread(fn):  # noqa: ANN001, ANN202
+    async def call(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        return await asyncio.to_thread(fn, *args, **kwargs)
+    return call
 
 
 @pytest.fixture
