@@ -140,7 +140,11 @@ def analysis(rows: list[dict[str, Any]], results: dict[str, Any], meta: dict[str
                             f"{f['p99_ms']} ms, web process CPU {f['server_cpu_pct']}%" if f else "") + ". ")
         text += ("With the worker as its own process (production's layout) there is no shared GIL, and the "
                  "worker's lower CPU priority leaves the web process the cores it needs; on 2 cores the load "
-                 "generator still competes with both. int8 (`MODERATION_QUANTIZE=auto`, used "
+                 "generator still competes with both, and here both processes write to one SQLite file, whose "
+                 "single write lock each assessment's transaction takes while a message insert waits (not "
+                 "measured separately; PostgreSQL, production's database, has no such lock between writers). "
+                 "What would move it: the worker on its own cores or machine with PostgreSQL, as production "
+                 "runs it. int8 (`MODERATION_QUANTIZE=auto`, used "
                  "once `fetch_models` has verified ≥ 98.5 % decision agreement on the real checkpoint) cuts the "
                  "model's CPU time per message (classifier figures).")
         out += [text, ""]
