@@ -141,7 +141,7 @@ class LoadSampler:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     g = p.add_mutually_exclusive_group()
-    g.add_argument("--quick", action="store_true", help="fewer steps and repetitions (a couple of minutes)")
+    g.add_argument("--quick", action="store_true", help="one repetition, each figure found by a search, shorter windows (7–8 minutes on 2 cores)")
     g.add_argument("--smoke", action="store_true", help="tiny sizes, no model: checks the harness works (< 60 s)")
     p.add_argument("--only", nargs="*", choices=ALL, help="run only these scenarios")
     p.add_argument("--no-docs", action="store_true", help="do not rewrite docs/performance.md")

@@ -19,6 +19,7 @@ import pytest
 from websockets.asyncio.client import connect
 
 from tests.reliability.conftest import MEMBERS, Stack
+from tests.reliability.wsclient import next_frame
 
 pytestmark = [pytest.mark.slow, pytest.mark.integration]
 
@@ -35,12 +36,6 @@ BODIES = [
 ]
 
 
-async def _next(ws, kind: str, timeout: float = 10) -> dict:  # noqa: ANN001
-    deadline = time.monotonic() + timeout
-    while True:
-        frame = json.loads(await asyncio.wait_for(ws.recv(), max(0.1, deadline - time.monotonic())))
-        if frame["type"] == kind:
-            return frame
 
 
 async def test_every_member_gets_every_message_once_as_the_same_text(stack: Stack) -> None:
@@ -52,7 +47,7 @@ async def test_every_member_gets_every_message_once_as_the_same_text(stack: Stac
             ws = await sockets.enter_async_context(connect(
                 url, origin=stack.origin, additional_headers={"Cookie": stack.cookie(name)},
                 open_timeout=10, ping_interval=None, max_size=2**22))
-            joined = await _next(ws, "room.joined")
+            joined = await next_frame(ws, "room.joined")
             last_seq = max(last_seq, joined["last_seq"])
             conns[name] = ws
 

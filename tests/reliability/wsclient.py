@@ -250,4 +250,13 @@ async def handshake_status(url: str, origin: str | None, cookie: str | None) -> 
         return exc.response.status_code
 
 
-__all__ = ["ResumingClient", "backoff", "handshake_status", "websockets"]
+async def next_frame(ws, kind: str, timeout: float = 10) -> dict:  # noqa: ANN001
+    """The next frame of type `kind` on a plain websockets connection, skipping others."""
+    deadline = time.monotonic() + timeout
+    while True:
+        frame = json.loads(await asyncio.wait_for(ws.recv(), max(0.1, deadline - time.monotonic())))
+        if frame["type"] == kind:
+            return frame
+
+
+__all__ = ["ResumingClient", "backoff", "handshake_status", "next_frame", "websockets"]
