@@ -335,7 +335,7 @@ def moderation_cost(ctx: dict) -> dict:
                 tr, "≥ 0.90", t_met,
                 f"{why}{ctx['model_name']} + semantic layer; peak web-process CPU with assessment on "
                 f"{cpu_on}%; on: {first_fail(per[which])}; off: {first_fail(per['off'])}"),
-            row("moderation cost", f"{which == 'on' and 'embedded worker' or 'worker process'}: p99 delivery latency "
+            row("moderation cost", f"{'embedded worker' if which == 'on' else 'worker process'}: p99 delivery latency "
                 f"at {rate * size:g} deliveries/s (ms)", p_on, p_off, lr, "≤ 1.20", l_met,
                 f"{why if not common or l_met is None else ''}"
                 f"{'rate both passed in every run' if common else 'no rate passed in every run: compared at the first step both ran'}; "

@@ -49,15 +49,7 @@ def _send_now(group: str, event: dict[str, Any]) -> None:
     if deferred is not None:
         deferred.append((group, event))
         return
-    layer = get_channel_layer()
-    if layer is None:
-        return
-    try:
-        async_to_sync(layer.group_send)(group, stamped(group, event))
-    except Exception:  # noqa: BLE001
-        # The row is committed; clients recover it by resuming from their last sequence number.
-        # A push failure (Redis restarting) must never turn a stored message into an error.
-        logger.exception("push to %s failed; clients will catch up on resume", group)
+    async_to_sync(_push)(group, event)
 
 
 def send_event_on_commit(group: str, event: dict[str, Any]) -> None:
@@ -108,4 +100,6 @@ async def _push(group: str, event: dict[str, Any]) -> None:
     try:
         await layer.group_send(group, stamped(group, event))
     except Exception:  # noqa: BLE001
+        # The row is committed; clients recover it by resuming from their last sequence number.
+        # A push failure (Redis restarting) must never turn a stored message into an error.
         logger.exception("push to %s failed; clients will catch up on resume", group)
