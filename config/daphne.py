@@ -22,7 +22,9 @@ All three exist because of measurements in docs/performance.md:
   Daphne's queue, a wake-up of the socket's application task, Channels' dispatch, the consumer's
   parse and its pong. Once the room consumer has handled a ping, a repeat of exactly the same
   frame (same read position, so nothing to write) is answered here with the same pong
-  (`DirectSend.answer_repeats`); every other frame still goes to the consumer.
+  (`DirectSend.answer_repeats`); every other frame still goes to the consumer. A repeat that
+  arrives as one read of its own (as a phone's ping does) is recognised on the wire
+  (`config.wire.RepeatFrame`), before autobahn's frame parser.
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ from daphne.ws_protocol import WebSocketProtocol as DaphneWebSocketProtocol
 from twisted.internet import reactor
 
 from chat.fanout import DIRECT_SEND
-from config.wire import DirectSend
+from config.wire import DirectSend, RepeatFrame
 
 
 class KindredWebSocketProtocol(DaphneWebSocketProtocol):
@@ -43,7 +45,21 @@ class KindredWebSocketProtocol(DaphneWebSocketProtocol):
     (`DirectSend.answer_repeats`) without going through ASGI."""
 
     repeat_frame: bytes | None = None
+    repeat_wire: RepeatFrame | None = None
     repeat_answer = None
+
+    def dataReceived(self, data: bytes) -> None:
+        """A read that is exactly one repeat of the registered frame is answered before autobahn
+        parses it. Everything else goes to autobahn as usual, minus the Twisted adapter's debug
+        log line, whose arguments it formats on every read even with debug logging off."""
+        wire = self.repeat_wire
+        if (wire is not None and self.state == WebSocketProtocol.STATE_OPEN and not self.data
+                and not self.inside_message and wire.matches(data) and not self.muted
+                and DirectSend(self).send(self.repeat_answer)):
+            self.trafficStats.incomingOctetsWireLevel += len(data)
+            self.last_ping = time.time()  # what Daphne's own onMessage records for its keep-alive
+            return
+        self._dataReceived(data)
 
     def onMessage(self, payload: bytes, isBinary: bool) -> None:  # noqa: N802, N803 - autobahn's names
         if (not isBinary and payload == self.repeat_frame and not self.muted
