@@ -212,6 +212,13 @@ MODERATION_BATCH_SECONDS = env_float("MODERATION_BATCH_SECONDS", 0.3)
 # Classification runs at a lower CPU priority than chat (Linux nice value; 0 = same priority): on
 # a busy shared machine the model never slows delivery, it falls behind and catches up instead.
 MODERATION_WORKER_NICE = env_int("MODERATION_WORKER_NICE", 10)
+
+# --- Long-running processes -----------------------------------------------------------------
+# Python's cyclic garbage collector thresholds for the web server and the worker (config/gcpolicy.py).
+_gc = env_list("GC_THRESHOLDS", ["50000", "20", "100"])
+if len(_gc) != 3 or not all(x.isdigit() and int(x) > 0 for x in _gc):
+    raise ImproperlyConfigured(f"GC_THRESHOLDS must be three positive integers, e.g. 50000,20,100; got {_gc}")
+GC_THRESHOLDS = [int(x) for x in _gc]
 # The embedded default runs the moderation worker inside the web process (make run).
 MODERATION_EMBEDDED_WORKER = env_bool("MODERATION_EMBEDDED_WORKER", default=not REDIS_URL)
 HELPLINES_FILE = env_str("HELPLINES_FILE", str(BASE_DIR / "moderation" / "data" / "helplines-uk.json"))

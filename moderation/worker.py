@@ -10,6 +10,8 @@ again. The one-to-one Assessment row makes a second assessment impossible.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import asyncio
 import logging
 import os
@@ -238,15 +240,18 @@ class ModerationWorker:
             if done == 0:
                 stop.wait(poll)
 
-    async def run_async(self) -> None:
+    async def run_async(self, *, warmed_up: Callable[[], None] | None = None) -> None:
         """The embedded worker: runs on the web server's event loop, and does the blocking work
         (database and model) in its own thread, at a lower CPU priority than the chat, so the
-        loop never waits on the model and the model yields the CPU to delivery."""
+        loop never waits on the model and the model yields the CPU to delivery. `warmed_up` is
+        called once the models are loaded."""
         poll = settings.MODERATION_POLL_SECONDS
         executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="moderation",
                                       initializer=lower_priority, initargs=(settings.MODERATION_WORKER_NICE,))
         step = sync_to_async(self._step, thread_sensitive=False, executor=executor)
         await sync_to_async(self.warm_up, thread_sensitive=False, executor=executor)()
+        if warmed_up is not None:
+            warmed_up()
         while True:
             try:
                 done = await step()

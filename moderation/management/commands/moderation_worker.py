@@ -7,6 +7,7 @@ import time
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
+from config.gcpolicy import settle_long_running_heap
 from moderation.worker import ModerationWorker, lower_priority
 
 
@@ -32,6 +33,8 @@ class Command(BaseCommand):
                     time.sleep(0.2)
             self.stdout.write(f"assessed {total} message(s); backlog {worker.backlog()}")
             return
+        worker.warm_up()
+        settle_long_running_heap()  # the models live as long as the process (config/gcpolicy.py)
         stop = threading.Event()
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: stop.set())

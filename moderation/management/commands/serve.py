@@ -28,16 +28,20 @@ class Command(BaseCommand):
 
         from config.asgi import application
         from config.daphne import KindredServer
+        from config.gcpolicy import settle_long_running_heap
 
         embedded = settings.MODERATION_EMBEDDED_WORKER
 
         def ready() -> None:
+            # Everything imported so far lives as long as the process (config/gcpolicy.py); the
+            # embedded worker's models join it once loaded.
+            settle_long_running_heap()
             if embedded:
                 from moderation.worker import ModerationWorker
 
                 worker = ModerationWorker()
                 # Keep a reference: the loop only holds tasks weakly.
-                self._worker_task = asyncio.ensure_future(worker.run_async())
+                self._worker_task = asyncio.ensure_future(worker.run_async(warmed_up=settle_long_running_heap))
                 logger.info("embedded moderation worker %s started", worker.name)
             self.stdout.write(f"Kindred is serving on http://{options['host']}:{options['port']}/")
 
