@@ -42,7 +42,11 @@ def access_room(user: User, slug: str) -> Room:
 def serialize_user(user: User | None) -> dict[str, Any] | None:
     if user is None:
         return None
-    return {"id": user.pk, "display_name": user.display_name, "role": user.role}
+    return _user_dict(user.pk, user.display_name, user.role)
+
+
+def _user_dict(pk: int, display_name: str, role: str) -> dict[str, Any]:
+    return {"id": pk, "display_name": display_name, "role": role}
 
 
 def reaction_summary(message: Message) -> dict[str, Any]:
@@ -182,13 +186,16 @@ def messages_before(room: Room, before_seq: int | None, *, limit: int = 50) -> l
 
 def present_users(room: Room) -> list[dict[str, Any]]:
     cutoff = timezone.now() - timedelta(seconds=PRESENCE_STALE_SECONDS)
-    users = (
+    # Read on every join: just the three fields (no model instances), since a member joining a
+    # room of n would otherwise build n full User objects, and a room's reconnect storm n² of them.
+    rows = (
         User.objects.filter(
             pk__in=Presence.objects.filter(room=room, last_seen__gte=cutoff).values("user_id")
         )
         .order_by("display_name")
+        .values_list("pk", "display_name", "role")
     )
-    return [serialize_user(u) for u in users]
+    return [_user_dict(*r) for r in rows]
 
 
 def room_list_for(user: User) -> list[dict[str, Any]]:
