@@ -33,7 +33,7 @@ MODES: dict[str, dict[str, Any]] = {
     "full": {
         "reps": 3, "step_seconds": 3.0,
         "fanout_sizes": [10, 100, 500], "fanout_ladder": _geometric(100, 25600, 2 ** 0.5),
-        "modcost_size": 50, "modcost_ladder": _geometric(5, 160, 2 ** 0.5),
+        "modcost_size": 50, "modcost_ladder": _geometric(5, 160, 2 ** 0.5), "modcost_production": True,
         "class_models": ["original", "original-small", "unbiased"], "class_n": 32, "class_reps": 3,
         "flag_capacity_burst": 96, "flag_seconds": 30, "flag_burst_seconds": 10,
         "idle_sockets": 5000, "idle_procs": 4, "idle_seconds": 40, "idle_quiet_seconds": 20, "idle_connect_deadline": 420,
@@ -44,7 +44,7 @@ MODES: dict[str, dict[str, Any]] = {
     "quick": {
         "reps": 1, "step_seconds": 1.5, "grace": 0.5, "search": {"factor": 2.0, "resolution": 2 ** 0.5},
         "fanout_sizes": [10, 100, 500], "fanout_baseline_start": 32000, "fanout_bounds": (100, 70000),
-        "modcost_size": 50, "modcost_ladder": [2.5, 640], "modcost_start": 113,
+        "modcost_size": 50, "modcost_ladder": [2.5, 640], "modcost_start": 113, "modcost_production": False,
         "class_models": ["original"], "class_n": 16, "class_n_opt": 64, "class_reps": 2,
         "flag_capacity_burst": 64, "flag_seconds": 10, "flag_burst_seconds": 5, "flag_int8": False,
         "idle_sockets": 5000, "idle_procs": 4, "idle_seconds": 20, "idle_quiet_seconds": 20, "idle_connect_deadline": 240,
@@ -91,9 +91,9 @@ def _pg_helpers() -> dict[str, Any]:
         created.append(name)
         return f"postgres://postgres@127.0.0.1:5432/{name}"
 
-    def setup(db_url: str, members: int) -> dict:
+    def setup(db_url: str, members: int, rooms: tuple[str, ...] = ("scale",)) -> dict:
         out = RUN / "pg-accounts.json"
-        subprocess.run([PY, "-m", "bench.djsetup", "setup", "--members", str(members), "--rooms", "scale", "--out", str(out)],
+        subprocess.run([PY, "-m", "bench.djsetup", "setup", "--members", str(members), "--rooms", *rooms, "--out", str(out)],
                        env=driver.env(DATABASE_URL=db_url), check=True, timeout=600)
         return json.loads(out.read_text())
 
@@ -146,6 +146,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--only", nargs="*", choices=ALL, help="run only these scenarios")
     p.add_argument("--no-docs", action="store_true", help="do not rewrite docs/performance.md")
     p.add_argument("--model", default="original", help="Detoxify architecture for the server-side scenarios")
+    p.add_argument("--set", nargs="*", default=[], metavar="KEY=JSON",
+                   help="override a setting of the mode, e.g. modcost_production=true (recorded in the results)")
     p.add_argument("--render", metavar="RESULTS_JSON",
                    help="rewrite docs/performance.md from a saved results file (no measuring)")
     p.add_argument("--supplement", nargs="*", default=[], metavar="RESULTS_JSON",
@@ -159,6 +161,11 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     mode = "smoke" if a.smoke else "quick" if a.quick else "full"
     cfg = {**MODES["quick"], **MODES[mode]} if mode == "smoke" else dict(MODES[mode])
+    for item in a.set:
+        key, _, value = item.partition("=")
+        if key not in cfg and key not in MODES["full"]:
+            p.error(f"--set: unknown setting {key!r}")
+        cfg[key] = json.loads(value)
     names = a.only or (SMOKE if mode == "smoke" else ALL)
     raise_nofile()
     # SIGTERM runs the finally blocks, which stop every server and load generator we started.
@@ -193,7 +200,7 @@ def main(argv: list[str] | None = None) -> int:
         subprocess.run([PY, "-m", "bench.djsetup", "flagbait", "--out", str(out)],
                        env=driver.env(DATABASE_URL=f"sqlite:///{template}"), check=False, timeout=300)
         ctx["flagbait"] = json.loads(out.read_text()).get("texts", []) if out.exists() else []
-    if "scale_out" in names:
+    if "scale_out" in names or ("moderation_cost" in names and cfg.get("modcost_production")):
         try:
             ctx["pg"] = _pg_helpers()
         except Exception as exc:  # noqa: BLE001

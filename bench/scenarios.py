@@ -165,6 +165,17 @@ def _room_sockets(members: list[dict], room: str, n: int, senders: int) -> list[
 # --- 1. fan-out ---------------------------------------------------------------------------------
 
 def fanout(ctx: dict) -> dict:
+    # One server of each kind for all room sizes (each size has its own room and members; a
+    # size's sockets have all left before the next size joins).
+    servers: dict[str, tuple] = {}
+    try:
+        return _fanout(ctx, servers)
+    finally:
+        for proc, _ in servers.values():
+            proc.stop()
+
+
+def _fanout(ctx: dict, servers: dict[str, tuple]) -> dict:
     cfg = ctx["cfg"]
     rows, raw = [], {}
     for size in cfg["fanout_sizes"]:
@@ -184,19 +195,16 @@ def fanout(ctx: dict) -> dict:
                     start = cfg["fanout_baseline_start"] if which == "baseline" or not prev else 0.34 * median(prev)
                     search = Search(start / size, factor=cfg["search"]["factor"], resolution=cfg["search"]["resolution"],
                                     lo=lo / size, hi=hi / size)
-                if which == "baseline":
-                    proc, port = start_baseline(f"fanout-{size}-baseline")
-                else:
-                    proc, port = start_kindred(f"fanout-{size}-kindred", db_url=sqlite_copy(ctx["template"], "fanout"),
-                                               extra={"MODERATION_EMBEDDED_WORKER": "0"})
-                try:
-                    settle([proc.pid], quiet=0.2, max_wait=20)
-                    r = ladder_run(port, [proc.pid], sockets, members=size, ladder=ladder, search=search,
-                                   duration=cfg["step_seconds"], n_procs=1 if size <= 10 else 2,
-                                   grace=cfg.get("grace", 1.0),
-                                   name=f"fanout-{size}-{which}", join_timeout=cfg.get("join_timeout", 300))
-                finally:
-                    proc.stop()
+                if which not in servers:
+                    servers[which] = (start_baseline("fanout-baseline") if which == "baseline" else
+                                      start_kindred("fanout-kindred", db_url=sqlite_copy(ctx["template"], "fanout"),
+                                                    extra={"MODERATION_EMBEDDED_WORKER": "0"}))
+                proc, port = servers[which]
+                settle([proc.pid], quiet=0.2, max_wait=20)
+                r = ladder_run(port, [proc.pid], sockets, members=size, ladder=ladder, search=search,
+                               duration=cfg["step_seconds"], n_procs=1 if size <= 10 else 2,
+                               grace=cfg.get("grace", 1.0),
+                               name=f"fanout-{size}-{which}", join_timeout=cfg.get("join_timeout", 300))
                 per[which].append(r)
         k = median([r["best_deliveries_per_s"] for r in per["kindred"]])
         b = median([r["best_deliveries_per_s"] for r in per["baseline"]])
@@ -251,45 +259,52 @@ def _sendprof(ctx: dict, room: str) -> dict:
 
 # --- 2. moderation cost on delivery -------------------------------------------------------------
 
+# Assessment on, and the configuration it is compared with (assessment off, same layout).
+MODCOST_PAIRS = {
+    "on": ("off", "embedded worker (one process, SQLite: `make run`)", "embedded worker"),
+    "pg-proc": ("pg-off", "worker as its own process (PostgreSQL + Redis: production's layout)", "worker process"),
+}
+
+
 def moderation_cost(ctx: dict) -> dict:
     cfg = ctx["cfg"]
     size = cfg["modcost_size"]
-    sockets = _room_sockets(ctx["members"], "modcost", size, min(size, 10))
     ladder = cfg["modcost_ladder"]
-    # off: assessment switched off; on: the embedded worker (one process, `make run`); proc: the
-    # worker as its own process beside the web process (production's layout, Procfile).
-    configs = ["off", "on"] + (["proc"] if cfg.get("modcost_worker_process", True) else [])
+    # off / on: assessment switched off / the embedded worker, on SQLite in one process (`make run`).
+    # pg-off / pg-proc: the same on PostgreSQL + Redis, with the worker as its own process beside
+    # the web process (production's layout, Procfile); full mode, or --set modcost_production=true.
+    configs = ["off", "on"]
+    if cfg.get("modcost_production"):
+        configs += ["pg-off", "pg-proc"] if ctx.get("pg") else []
     per: dict[str, list] = {c: [] for c in configs}
-    model_env = ctx["model_env"]
     for rep in range(cfg["reps"]):
         for which in (configs if rep % 2 == 0 else configs[::-1]):
+            off_runs = per[MODCOST_PAIRS[which][0]] if which in MODCOST_PAIRS else []
             search = None
             if cfg.get("search"):
-                # Quick mode: "on" starts at the rate "off" reached, so both have a step at that rate.
-                prev = [r["best_rate"] for r in per["off"] if r.get("best_rate")]
-                search = Search(prev[-1] if which != "off" and prev else cfg["modcost_start"],
-                                factor=cfg["search"]["factor"], resolution=cfg["search"]["resolution"], lo=ladder[0],
-                                hi=ladder[-1])
-            extra = {"MODERATION_EMBEDDED_WORKER": "1" if which == "on" else "0",
-                     **(model_env if which != "off" else {})}
-            db = sqlite_copy(ctx["template"], "modcost")
-            proc, port = start_kindred(f"modcost-{which}", db_url=db, extra=extra)
-            worker = start_worker("modcost-worker", db_url=db, extra=model_env) if which == "proc" else None
+                # Quick mode: "on" starts at the rate "off" reached, so both have a step at that
+                # rate, and never probes at or above the rate "off" failed: that would only find
+                # out how far past the baseline's figure noise lets it pass, at the cost of an
+                # overloaded step whose assessment backlog takes a minute to drain.
+                best = [r["best_rate"] for r in off_runs if r.get("best_rate")]
+                fails = [f["rate_msgs_per_s"] for r in off_runs if (f := lowest_fail(r["steps"]))]
+                hi = min([ladder[-1]] + [f / 1.0001 for f in fails])
+                search = Search(best[-1] if best else cfg["modcost_start"], factor=cfg["search"]["factor"],
+                                resolution=cfg["search"]["resolution"], lo=ladder[0], hi=hi)
+            target = _modcost_target(ctx, which)
             try:
-                settle([proc.pid] + ([worker.pid] if worker else []), quiet=0.2, max_wait=120)
-                if which != "off":
-                    _warm_worker(port, ctx)
-                r = ladder_run(port, [proc.pid], sockets, members=size, ladder=ladder, search=search,
-                               duration=cfg["step_seconds"], grace=cfg.get("grace", 1.0), n_procs=2, name=f"modcost-{which}")
+                settle(target["pids"], quiet=0.2, max_wait=120)
+                if which in MODCOST_PAIRS:
+                    _warm_worker(target["port"], target["members"])
+                sockets = _room_sockets(target["members"], "modcost", size, min(size, 10))
+                r = ladder_run(target["port"], target["web_pids"], sockets, members=size, ladder=ladder, search=search,
+                               duration=cfg["step_seconds"], grace=cfg.get("grace", 1.0), n_procs=2,
+                               name=f"modcost-{which}")
                 r["best_rate"] = max((st["rate_msgs_per_s"] for st in r["steps"] if st["passed"]), default=None)
-                r["pending_after"] = _sqlite_pending(db)
+                r["pending_after"] = _pending(target["db"])
             finally:
-                if worker is not None:
-                    worker.stop()
-                proc.stop()
+                target["stop"]()
             per[which].append(r)
-    off_best = median([r["best_deliveries_per_s"] for r in per["off"]])
-
     def same(a: float, b: float) -> bool:  # the searches reach a rate by different arithmetic
         return abs(a - b) <= 0.01 * max(a, b)
 
@@ -300,24 +315,24 @@ def moderation_cost(ctx: dict) -> dict:
     def first_fail(runs: list) -> str:
         f = lowest_fail(runs[-1]["steps"])
         if f is None:
-            return "passed the whole ladder"
+            return "passed every step it ran"
         return (f"first failing step {f['rate_msgs_per_s'] * size:g} deliveries/s: p50 {f['p50_ms']} ms, "
                 f"p99 {f['p99_ms']} ms, lost {f['lost']}, server CPU {f['server_cpu_pct']}%")
 
     rows = []
-    for which, what in (("on", "embedded worker (one process, as `make run`)"),
-                        ("proc", "worker as its own process (production's layout)")):
+    for which, (off, what, short) in MODCOST_PAIRS.items():
         if which not in per:
             continue
+        off_best = median([r["best_deliveries_per_s"] for r in per[off]])
         on_best = median([r["best_deliveries_per_s"] for r in per[which]])
         # p99 at the highest rate both configurations passed in every run
-        runs = per["off"] + per[which]
+        runs = per[off] + per[which]
         probed = sorted({s["rate_msgs_per_s"] for s in runs[0]["steps"]})
         everywhere = [rt for rt in probed if all(any(same(s["rate_msgs_per_s"], rt) for s in r["steps"]) for r in runs)]
         common = [rt for rt in everywhere
                   if all(any(same(s["rate_msgs_per_s"], rt) and s["passed"] for s in r["steps"]) for r in runs)]
         rate = common[-1] if common else (everywhere[0] if everywhere else ladder[0])
-        p_off, p_on = p99_at(per["off"], rate), p99_at(per[which], rate)
+        p_off, p_on = p99_at(per[off], rate), p99_at(per[which], rate)
         tr = ratio(on_best, off_best)
         lr = ratio(p_on, p_off)
         cpu_on = max((s["server_cpu_pct"] for s in per[which][-1]["steps"]), default=None)
@@ -334,8 +349,9 @@ def moderation_cost(ctx: dict) -> dict:
             row("moderation cost", f"room of {size}: deliveries/s, assessment on ({what}) vs off", on_best, off_best,
                 tr, "≥ 0.90", t_met,
                 f"{why}{ctx['model_name']} + semantic layer; peak web-process CPU with assessment on "
-                f"{cpu_on}%; on: {first_fail(per[which])}; off: {first_fail(per['off'])}"),
-            row("moderation cost", f"{'embedded worker' if which == 'on' else 'worker process'}: p99 delivery latency "
+                f"{cpu_on}%; on: {first_fail(per[which])}; off: {first_fail(per[off])}"
+                + ("; the search for \"on\" stops below the rate \"off\" failed at" if cfg.get("search") else "")),
+            row("moderation cost", f"{short}: p99 delivery latency "
                 f"at {rate * size:g} deliveries/s (ms)", p_on, p_off, lr, "≤ 1.20", l_met,
                 f"{why if not common or l_met is None else ''}"
                 f"{'rate both passed in every run' if common else 'no rate passed in every run: compared at the first step both ran'}; "
@@ -344,18 +360,50 @@ def moderation_cost(ctx: dict) -> dict:
     return {"rows": rows, "raw": per}
 
 
-def _sqlite_pending(db_url: str) -> int | None:
-    path = db_url.replace("sqlite:///", "", 1)
+def _modcost_target(ctx: dict, which: str) -> dict[str, Any]:
+    """Start one moderation-cost configuration: its database, web process and (pg-proc) worker."""
+    model_env = ctx["model_env"] if which in MODCOST_PAIRS else {}
+    if not which.startswith("pg-"):
+        db = sqlite_copy(ctx["template"], "modcost")
+        proc, port = start_kindred(f"modcost-{which}", db_url=db,
+                                   extra={"MODERATION_EMBEDDED_WORKER": "1" if which == "on" else "0", **model_env})
+        return {"db": db, "port": port, "pids": [proc.pid], "web_pids": [proc.pid], "members": ctx["members"],
+                "stop": proc.stop}
+    pg = ctx["pg"]
+    db = pg["create"]("modcost")
+    members = pg["setup"](db, ctx["cfg"]["modcost_size"] + 3, ("modcost", "warm"))["members"]
+    shared = {"REDIS_URL": "redis://127.0.0.1:6379/0", "CHANNEL_PREFIX": f"kbenchmc{int(time.time())}"}
+    proc, port = start_kindred(f"modcost-{which}", db_url=db, extra={**shared, "MODERATION_EMBEDDED_WORKER": "0"})
+    worker = start_worker(f"modcost-{which}-worker", db_url=db, extra={**shared, **model_env}) if model_env else None
+
+    def stop() -> None:
+        if worker is not None:
+            worker.stop()
+        proc.stop()
+        pg["drop"](db)
+
+    return {"db": db, "port": port, "pids": [proc.pid] + ([worker.pid] if worker else []), "web_pids": [proc.pid],
+            "members": members, "stop": stop}
+
+
+def _pending(db_url: str) -> int | None:
+    """Messages still waiting for assessment."""
+    query = "select count(*) from chat_message where assessment_state='pending'"
     try:
-        with sqlite3.connect(path, timeout=5) as c:
-            return c.execute("select count(*) from chat_message where assessment_state='pending'").fetchone()[0]
-    except sqlite3.Error:
+        if db_url.startswith("sqlite:///"):
+            with sqlite3.connect(db_url.replace("sqlite:///", "", 1), timeout=5) as c:
+                return c.execute(query).fetchone()[0]
+        import psycopg
+
+        with psycopg.connect(db_url, connect_timeout=5) as c:
+            return c.execute(query).fetchone()[0]
+    except Exception:  # noqa: BLE001
         return None
 
 
-def _warm_worker(port: int, ctx: dict) -> None:
+def _warm_worker(port: int, members: list[dict]) -> None:
     """One message through the worker so the model is loaded before measuring."""
-    sockets = _room_sockets(ctx["members"][-3:], "warm", 1, 1)
+    sockets = _room_sockets(members[-3:], "warm", 1, 1)
     fleet = Fleet(port=port, sockets=sockets, n_procs=1, steps=[{"rate": 2, "duration": 1}], grace=0.5)
     try:
         fleet.ready()
@@ -421,7 +469,7 @@ def _time_to_flag_once(ctx: dict, label: str, extra: dict[str, str]) -> dict:
     raw: dict[str, Any] = {"bait": bait, "env": extra, "burst_grace_s": 5.0}
     try:
         settle([proc.pid], quiet=0.2, max_wait=120)
-        _warm_worker(port, ctx)
+        _warm_worker(port, ctx["members"])
         settle([proc.pid], quiet=0.2, max_wait=60)
         senders = 4
         # Capacity: a burst, then time until the backlog is empty.
@@ -453,7 +501,7 @@ def _time_to_flag_once(ctx: dict, label: str, extra: dict[str, str]) -> dict:
         try:
             fleet.ready()
             res80 = fleet.go(0)
-            pend80 = _sqlite_pending(db)
+            pend80 = _pending(db)
             _wait_drained(db, 60)
             res_b = fleet.go(1)
             t_burst_end = time.time()
@@ -474,7 +522,7 @@ def _time_to_flag_once(ctx: dict, label: str, extra: dict[str, str]) -> dict:
         proc.stop()
     p95 = pct(ttf, 95)
     p50 = pct(ttf, 50)
-    backlog_ok = _sqlite_pending(db) == 0
+    backlog_ok = _pending(db) == 0
     what = "product default (fp32)" if label == "fp32" else "with MODERATION_QUANTIZE=1 (int8)"
     target, target_b = ("≤ 1 s", "0 lost, backlog drains") if label == "fp32" else ("(what int8 would move)", "(info)")
     rows = [
@@ -502,7 +550,7 @@ def _fmt(v: float | None) -> str:
 def _wait_drained(db_url: str, timeout: float) -> float:
     deadline = time.time() + timeout
     while time.time() < deadline:
-        if _sqlite_pending(db_url) == 0:
+        if _pending(db_url) == 0:
             return time.time()
         time.sleep(0.05)
     return time.time()
