@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from datetime import timedelta
@@ -74,12 +75,23 @@ def check_client_id(client_id: object) -> str:
 
 
 def _existing(author: User, client_id: str) -> Message | None:
-    """The message this member already sent with this client_id, if any (a resend)."""
-    found = Message.objects.filter(author=author, client_id=client_id).order_by().values_list("room_id", "seq")[:1]
-    found = found[0] if found else None
+    """The message this member already sent with this client_id, if any (a resend). Looked up
+    before every send, by the unique (author, client_id) index; the statement is built once per
+    process, since building it with the ORM each time cost more than running it."""
+    with connection.cursor() as cursor:
+        cursor.execute(_existing_sql(connection.vendor), [author.pk, client_id])
+        found = cursor.fetchone()
     if found is None:
         return None
     return selectors.message_by_seq(Room.objects.get(pk=found[0]), found[1])
+
+
+@functools.cache
+def _existing_sql(vendor: str) -> str:
+    q = connection.ops.quote_name
+    col = {name: q(Message._meta.get_field(name).column) for name in ("room", "seq", "author", "client_id")}
+    return (f"SELECT {col['room']}, {col['seq']} FROM {q(Message._meta.db_table)} "
+            f"WHERE {col['author']} = %s AND {col['client_id']} = %s LIMIT 1")
 
 
 def check_content_note(note: object, *, room: Room, text: str) -> str:
