@@ -129,7 +129,8 @@ def analysis(rows: list[dict[str, Any]], results: dict[str, Any], meta: dict[str
                          "Kindred's per-message latency alone exceeded the 100 ms p99 bound at the ladder's first "
                          "step. ")
                 break
-        for w, label in (("off", "off"), ("on", "on, embedded worker"), ("proc", "on, worker process")):
+        for w, label in (("off", "off (SQLite)"), ("on", "on, embedded worker"),
+                         ("pg-off", "off (PostgreSQL + Redis)"), ("pg-proc", "on, worker process")):
             runs = mc.get(w) or []
             if runs:
                 st = runs[-1]["steps"]
@@ -138,13 +139,18 @@ def analysis(rows: list[dict[str, Any]], results: dict[str, Any], meta: dict[str
                 text += (f"Assessment {label}: " + (f"passed up to {best:g} msg/s" if best else "passed no step")
                          + (f", failed at {f['rate_msgs_per_s']:g} msg/s with p50 {f['p50_ms']} ms, p99 "
                             f"{f['p99_ms']} ms, web process CPU {f['server_cpu_pct']}%" if f else "") + ". ")
-        text += ("With the worker as its own process (production's layout) there is no shared GIL, and the "
-                 "worker's lower CPU priority leaves the web process the cores it needs; on 2 cores the load "
-                 "generator still competes with both, and here both processes write to one SQLite file, whose "
-                 "single write lock each assessment's transaction takes while a message insert waits (not "
-                 "measured separately; PostgreSQL, production's database, has no such lock between writers). "
-                 "What would move it: the worker on its own cores or machine with PostgreSQL, as production "
-                 "runs it. int8 (`MODERATION_QUANTIZE=auto`, used "
+        if meta["cfg"].get("search"):
+            text += ("In quick mode the search with assessment on stops below the rate at which assessment "
+                     "off failed: above it, a step only shows how far noise lets one configuration pass beyond "
+                     "the other's figure, and an overloaded step with assessment on leaves an assessment "
+                     "backlog that took about a minute to work through. ")
+        if "pg-proc" not in mc:
+            text += ("Production's layout (the worker as its own process, PostgreSQL and Redis) is measured "
+                     "in full mode (`make bench`, or `--set modcost_production=true`). ")
+        text += ("With the worker as its own process there is no shared GIL, and the worker's lower CPU "
+                 "priority leaves the web process the cores it needs; on 2 cores the load generator, "
+                 "PostgreSQL and Redis still compete with both. What would move it: the worker on its own "
+                 "cores or machine, as production can run it. int8 (`MODERATION_QUANTIZE=auto`, used "
                  "once `fetch_models` has verified ≥ 98.5 % decision agreement on the real checkpoint) cuts the "
                  "model's CPU time per message (classifier figures).")
         out += [text, ""]
@@ -213,21 +219,23 @@ def analysis(rows: list[dict[str, Any]], results: dict[str, Any], meta: dict[str
         text += ("A ping touches no database and no channel layer: the web process marks all its sockets "
                  "present in a few statements every 20 s (`chat/fanout.py`), the read position is written "
                  "only when it moved, and once the room consumer has handled a ping, Kindred's Daphne answers "
-                 "each identical repeat (same read position) itself, below ASGI, with the same pong written "
-                 "straight to the socket (`config/daphne.py`); on one socket that took a ping from ≈ 190 µs of "
-                 "server CPU to ≈ 110 µs. With 5,000 sockets each ping costs several times that (every ping "
-                 "touches a different connection's cold objects), and this shared VM's figure moves between "
-                 "runs (6–13 % in this session's runs of the same code). Two "
+                 "each identical repeat (same read position) itself, with the same pong written straight to "
+                 "the socket (`config/daphne.py`). A repeat that arrives in a read of its own, as a phone's "
+                 "ping does, is recognised on the wire (`config/wire.py` `RepeatFrame`: the client's mask "
+                 "removed with integer arithmetic) before autobahn's frame parser, which with its masker "
+                 "object per frame, UTF-8 validation and callbacks was most of the remaining work; at 5,000 "
+                 "sockets pinging every 10 s that took the server's CPU per ping from 159–183 µs to about "
+                 "80 µs (alternating runs; what remains is the reactor and the pong's `send`). "
+                 "The other half of idle CPU was Python's cyclic garbage collector: with its default "
+                 "thresholds, a full collection walked every object of 5,000 connections (0.2–0.6 s of the "
+                 "event loop each) several times a minute, started by whatever allocated next, e.g. Daphne's "
+                 "sweep over its connections. The web server and the worker now freeze what they load at "
+                 "start and collect far less often (`config/gcpolicy.py`, `GC_THRESHOLDS`); in a 5,000-socket "
+                 "join storm the collector's time went from 5.6–6.8 s to under 1 s. Two "
                  "Daphne defaults were tuned for thousands of sockets: its keep-alive pings (30 s, so clients "
                  "that ping every 25 s are never pinged as well) and its two sweeps over every connection (every "
                  "5 and 6 s instead of 1 and 2 s). Channels' per-frame `close_old_connections` thread hop is "
-                 "skipped on the room socket. What remains per ping (py-spy of the GIL holder, 5,000 idle "
-                 "sockets on this VM; the system calls themselves, measured with strace, are under 0.5 % of a "
-                 "core) is Python: Twisted's reactor and its logging context, autobahn's frame parser and "
-                 "unmasking (a CFFI masker object per incoming frame), and the pong's write. What would move it "
-                 "further: a longer client ping interval (slower detection of a dead connection on a phone; "
-                 "proxies commonly close sockets idle for 60 s, so not beyond ≈ 45 s), or a WebSocket server "
-                 "with C framing (outside the chosen stack).")
+                 "skipped on the room socket. This shared VM's figure moves between runs.")
         out += [text, ""]
 
     so = raw.get("scale_out") or {}
@@ -318,11 +326,13 @@ def method(meta: dict[str, Any]) -> str:
   Kindred runs with the worker off here (the next scenario measures its cost). After the ladders,
   `bench/sendprof.py` times one `message.send` and one join in-process on the same database
   (statements per call, sqlite3 `close()`/`commit()` time, per-call vs persistent connection).
-- **Moderation cost.** The same ladder in a room of 50, with assessment off, with the embedded
-  worker on (one process, as `make run`) and with `manage.py moderation_worker` as its own
-  process beside the web process (production's layout; both SQLite here) (Detoxify `original`
+- **Moderation cost.** The same ladder in a room of 50, in pairs that differ only in assessment:
+  off vs the embedded worker on SQLite (one process, as `make run`), and, in full mode (or with
+  `--set modcost_production=true`), off vs `manage.py moderation_worker` as its own process
+  beside the web process on PostgreSQL + Redis (production's layout) (Detoxify `original`
   architecture, random weights, fp32, 1 thread, plus the MiniLM semantic layer), alternating
-  order between repetitions.
+  order between repetitions. In quick mode the search with assessment on starts at the rate
+  assessment off reached and stops below the rate it failed at.
 - **Classifier.** In its own process with `torch.set_num_threads(1)`: Detoxify's own `predict()`
   once per message vs the product's `DetoxifyClassifier.score()` (length-bucketed micro-batches
   of 32), fp32 and with `MODERATION_QUANTIZE=1`, on the same messages, interleaved repetitions.
@@ -347,7 +357,8 @@ def method(meta: dict[str, Any]) -> str:
   420 s full) are given up and the rest is measured. Memory per connection = RSS growth ÷ connected
   sockets; idle CPU = the web process's CPU time over the idle window,
   with the protocol's 25 s pings, after every socket has pinged once (phones that have been idle
-  a while; their repeats are answered below ASGI, `config/daphne.py`).
+  a while; their repeats are answered below ASGI, `config/daphne.py`). Full mode also measures
+  the same sockets silent for 20 s first, to separate the pings' cost from the rest.
 - **Scale-out.** The same room spread over two web processes (members alternate) with two
   workers, vs one and one, on PostgreSQL + Redis. Checks: no lost or out-of-order message at any
   member, every message assessed exactly once (one `Assessment` per message and revision), both

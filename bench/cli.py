@@ -47,7 +47,8 @@ MODES: dict[str, dict[str, Any]] = {
         "modcost_size": 50, "modcost_ladder": [2.5, 640], "modcost_start": 113, "modcost_production": False,
         "class_models": ["original"], "class_n": 16, "class_n_opt": 64, "class_reps": 2,
         "flag_capacity_burst": 64, "flag_seconds": 10, "flag_burst_seconds": 5, "flag_int8": False,
-        "idle_sockets": 5000, "idle_procs": 4, "idle_seconds": 20, "idle_quiet_seconds": 20, "idle_connect_deadline": 240,
+        # The idle window without pings (what the pings cost, by difference) is full mode's.
+        "idle_sockets": 5000, "idle_procs": 4, "idle_seconds": 20, "idle_quiet_seconds": 0, "idle_connect_deadline": 240,
         "scale_size": 20, "scale_ladder": [20, 40], "join_timeout": 60,
     },
     "smoke": {
@@ -141,7 +142,7 @@ class LoadSampler:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     g = p.add_mutually_exclusive_group()
-    g.add_argument("--quick", action="store_true", help="one repetition, each figure found by a search, shorter windows (7–8 minutes on 2 cores)")
+    g.add_argument("--quick", action="store_true", help="one repetition, each figure found by a search, shorter windows (about 5 minutes on 2 cores)")
     g.add_argument("--smoke", action="store_true", help="tiny sizes, no model: checks the harness works (< 60 s)")
     p.add_argument("--only", nargs="*", choices=ALL, help="run only these scenarios")
     p.add_argument("--no-docs", action="store_true", help="do not rewrite docs/performance.md")
