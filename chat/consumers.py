@@ -58,18 +58,27 @@ def _access_room(user: User, slug: str):  # noqa: ANN202
 
 
 @database_sync_to_async
-def _join(user: User, room, channel_name: str) -> dict[str, Any]:  # noqa: ANN001
-    """Everything a socket needs on joining, in one trip to the database thread."""
+def _join(user: User, room, channel_name: str, known: tuple[int, list] | None = None) -> dict[str, Any]:  # noqa: ANN001
+    """Everything a socket needs on joining, in one trip to the database thread. `known`: the
+    room's recent history as this process last serialised it, and the `last_seq` it was read at
+    (chat.fanout.RecentHistory); used if the room has had no new message since."""
     actions.do_join_room(user=user, room=room, channel_name=channel_name)
-    messages = selectors.recent_messages(room, limit=settings.CHAT_HISTORY_ON_JOIN)
     from moderation.actions import unread_notice_frames
 
+    # last_seq before the messages: a message stored in between makes the history newer than
+    # the seq it is filed under, never older.
     last_seq = room.__class__.objects.values_list("last_seq", flat=True).get(pk=room.pk)
+    if known is not None and known[0] == last_seq:
+        messages, read_at = known[1], None
+    else:
+        rows = selectors.recent_messages(room, limit=settings.CHAT_HISTORY_ON_JOIN)
+        messages, read_at = [selectors.serialize_message(m) for m in rows], last_seq
     return {
         "notices": unread_notice_frames(user=user),
-        "messages": [selectors.serialize_message(m) for m in messages],
+        "messages": messages,
+        "history_read_at": read_at,
         "present": selectors.present_users(room),
-        "last_seq": max([last_seq] + [m.seq for m in messages]),
+        "last_seq": max([last_seq] + [m["seq"] for m in messages]),
     }
 
 
@@ -244,7 +253,13 @@ class RoomConsumer(AsyncWebsocketConsumer):
             await self._refuse(CLOSE_TRY_AGAIN, "unavailable", "Reconnecting: the chat service is restarting.")
             return
         self.room = room
-        joined = await _join(self.user, self.room, self.channel_name)
+        history, group = self._hub.history, room_group(room.pk)
+        token = history.token(group)
+        joined = await _join(self.user, self.room, self.channel_name, history.peek(group))
+        if joined["history_read_at"] is None:
+            history.hits += 1
+        else:
+            history.put(group, token, joined["history_read_at"], joined["messages"])
         await self._send_json(
             {
                 "type": "room.joined",

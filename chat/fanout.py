@@ -26,6 +26,9 @@ The hub also does, once per process, what every socket used to do on every ping:
 - refreshes its groups (group_add is idempotent) so that a Redis restart, which forgets every
   group, is healed within one heartbeat; the client sees a seq gap and resumes;
 - marks its sockets' presence rows as seen, in a few UPDATE statements instead of one per ping.
+
+And it keeps each room's recent history as a join serialises it (`RecentHistory`), so that a
+reconnect storm reads it once per room and process instead of once per socket.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 
 import weakref
 from typing import Any, Protocol
@@ -76,6 +80,7 @@ class Hub:
         self._order = RoomOrder()
         self._order_timers: dict[str, asyncio.TimerHandle] = {}
         self._dispatching = asyncio.Lock()  # the reader and an order timeout deliver one at a time
+        self.history = RecentHistory(ttl=settings.CHAT_HISTORY_CACHE_SECONDS)
 
     # --- subscriptions ----------------------------------------------------------------------
 
@@ -127,6 +132,8 @@ class Hub:
             except Exception:  # noqa: BLE001
                 # Redis restarting: keep trying; clients resume from their last seq.
                 logger.warning("fan-out hub could not read from the channel layer; retrying in %.1f s", backoff)
+                # Events may be lost until the heartbeat has re-added our groups.
+                self.history.suspend(2 * settings.CHAT_HUB_HEARTBEAT_SECONDS)
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 5.0)
                 continue
@@ -151,6 +158,8 @@ class Hub:
 
     async def dispatch(self, event: dict[str, Any]) -> None:
         group = event.get(GROUP_KEY, "")
+        if group.startswith("room-") and event.get("type") not in HISTORY_NEUTRAL_EVENTS:
+            self.history.changed(group)
         async with self._dispatching:
             if event.get("type") == "chat.message" and group.startswith("room-"):
                 ready = self._order.arrive(group, event)
@@ -240,6 +249,7 @@ class Hub:
             self._pending[group] = done
             del self.subscribers[group]
             self._order.forget(group)
+            self.history.changed(group)  # its events stop reaching us
             timer = self._order_timers.pop(group, None)
             if timer is not None:
                 timer.cancel()
@@ -279,6 +289,71 @@ class Hub:
             timer.cancel()
         for task in list(self._tasks):
             task.cancel()
+
+
+# Room events that change no stored message.
+HISTORY_NEUTRAL_EVENTS = frozenset({"chat.typing", "chat.presence_change"})
+
+
+class RecentHistory:
+    """Each room's last messages as a join sends them (`chat.consumers._join`: serialised in
+    full, before each viewer's redaction), kept by the process's hub for the joins that follow.
+    A deploy or a network blip has thousands of phones rejoining the same few rooms at once;
+    reading and serialising the same 50 messages, their quotes and reactions for each of them
+    was the largest part of a join's database work.
+
+    An entry is used only while it is certainly current:
+    - it was stored at the room's `last_seq`, and the joining socket reads `last_seq` again in
+      its own join transaction: a new message means a new read;
+    - every room event that can change a stored message (an edit, a deletion, a moderator
+      hiding or restoring, a reaction, a new message) reaches this hub, since it is subscribed
+      to the room for the sockets it serves, and drops the entry. A read that was under way when
+      such an event arrived is not stored (the generation moved). The socket that joins on an
+      entry was subscribed before looking, so a change committed just before its join reaches it
+      as an event, as it reaches everyone already in the room;
+    - when the hub stops following the room (no local sockets), or its channel-layer connection
+      failed (events may have been lost), entries are dropped, and none is stored until a
+      heartbeat has re-added the hub's groups;
+    - an entry lives at most `CHAT_HISTORY_CACHE_SECONDS` (10 s): a change that announces itself
+      to nobody (a member changing her pseudonym) or an event the channel layer dropped under
+      overload is seen by new joiners at most that late.
+    """
+
+    def __init__(self, *, ttl: float) -> None:
+        self.ttl = ttl
+        self._entries: dict[str, tuple[float, int, list[dict[str, Any]]]] = {}
+        self._generation: dict[str, int] = {}
+        self._suspended_until = 0.0
+        self.hits = 0
+
+    def token(self, group: str) -> int:
+        return self._generation.get(group, 0)
+
+    def peek(self, group: str) -> tuple[int, list[dict[str, Any]]] | None:
+        """(last_seq, messages) for a join to use if the room's last_seq is still that."""
+        entry = self._entries.get(group)
+        if entry is None:
+            return None
+        stored_at, last_seq, messages = entry
+        if time.monotonic() - stored_at > self.ttl:
+            del self._entries[group]
+            return None
+        return last_seq, messages
+
+    def put(self, group: str, token: int, last_seq: int, messages: list[dict[str, Any]]) -> None:
+        """Store what a join read at `last_seq`, unless the room changed since `token` was taken."""
+        if self.ttl <= 0 or token != self._generation.get(group, 0) or time.monotonic() < self._suspended_until:
+            return
+        self._entries[group] = (time.monotonic(), last_seq, messages)
+
+    def changed(self, group: str) -> None:
+        self._generation[group] = self._generation.get(group, 0) + 1
+        self._entries.pop(group, None)
+
+    def suspend(self, seconds: float) -> None:
+        for group in list(self._generation) + list(self._entries):
+            self.changed(group)
+        self._suspended_until = time.monotonic() + seconds
 
 
 class RoomOrder:

@@ -182,6 +182,8 @@ CHAT_HISTORY_ON_JOIN = 50
 # Each web process marks its sockets' presence as seen and re-adds its channel-layer groups this
 # often (chat.fanout); presence older than 75 s counts as gone.
 CHAT_HUB_HEARTBEAT_SECONDS = env_float("CHAT_HUB_HEARTBEAT_SECONDS", 20.0)
+# How long a web process reuses a room's recent history for joins (chat.fanout.RecentHistory); 0: never.
+CHAT_HISTORY_CACHE_SECONDS = env_float("CHAT_HISTORY_CACHE_SECONDS", 10.0)
 # How long a web process holds a room message that arrived before an earlier one (two sends
 # committed a moment apart can be pushed in the opposite order) before sending it anyway.
 CHAT_ORDER_WAIT_SECONDS = env_float("CHAT_ORDER_WAIT_SECONDS", 0.25)
