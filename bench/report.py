@@ -63,7 +63,9 @@ def _mode_note(meta: dict[str, Any]) -> str:
         return ""
     return ("This is a `--quick` run: one repetition of each comparison (no median over repeats), shorter "
             "steps, each figure found by a search instead of a full ladder (√2 resolution), one classifier "
-            "architecture, the time-to-flag product default only, a shorter idle window and connect deadline. "
+            "architecture, the time-to-flag product default only, moderation cost in `make run`'s layout only "
+            "(production's layout: full mode or `--set modcost_production=true`, shown below when run), a "
+            "shorter idle window without the pings-off window, and a shorter connect deadline. "
             "`make bench` (full mode: three repetitions, medians) replaces it.\n\n")
 
 
@@ -105,8 +107,8 @@ percentile) are in `var/bench/latest-<mode>.json`.
 Run: `{meta['mode']}` mode, {meta['started']}, {meta['seconds']:.0f} s, commit `{meta.get('git') or '?'}`.
 Machine: {m.get('cpus')} CPUs ({m.get('cpu_model')}), {m.get('mem_gib')} GiB, Python {m.get('python')},
 Linux {m.get('kernel')}; load average (1/5/15 min) at start {m.get('load_avg_at_start')}; 1-minute load
-average sampled every 5 s during the run: {_load(m.get('load_avg_1m_during'))}. The machine is shared
-(other engineers' browser tests ran throughout) and noisy: absolute numbers move from run to run by
+average sampled every 5 s during the run: {_load(m.get('load_avg_1m_during'))}. The machine is a shared
+VM and noisy: absolute numbers move from run to run by
 tens of percent; ratios against a baseline measured minutes apart in the same run move less.
 Load average by scenario (min–max of the samples): {_by_scenario(meta.get('load_avg_1m_by_scenario') or {})}.
 
