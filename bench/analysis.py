@@ -128,8 +128,13 @@ def analysis(rows: list[dict[str, Any]], results: dict[str, Any], meta: dict[str
                 "with assessment on the worker is busy for the whole run with a growing backlog. Its thread "
                 "runs at a lower CPU priority than the chat (`MODERATION_WORKER_NICE`), but it shares the "
                 "process's GIL: tokenizing, the Python between the model's operations and each assessment's "
-                "database writes hold it, and delivery waits for them. Two runs each with and without the "
-                "lower priority differed by less than the run-to-run noise. ")
+                "database writes hold it, and delivery waits for them. A py-spy profile of the GIL holder "
+                "at 226 msg/s (room of 50, embedded worker saturated) on this VM: the worker's thread held "
+                "the GIL in 45 % of the samples, the event loop in 35 %; of the worker's share, recording "
+                "each assessment (`do_record_assessment`: its transaction, rules and policy, the ORM writes) "
+                "was 13 points and the Python between the model's operations most of the rest. Two runs "
+                "each with and without the lower priority differed by less than the run-to-run noise, and "
+                "so did a trial that made the worker wait while the event loop ran late (not kept). ")
         for r in rows:
             if r["scenario"] == "moderation cost" and "inconclusive" in (r.get("note") or ""):
                 text += ("This run's comparison is inconclusive (see the notes in the table): the comparison "
@@ -158,7 +163,8 @@ def analysis(rows: list[dict[str, Any]], results: dict[str, Any], meta: dict[str
         text += ("With the worker as its own process there is no shared GIL, and the worker's lower CPU "
                  "priority leaves the web process the cores it needs; on 2 cores the load generator, "
                  "PostgreSQL and Redis still compete with both. What would move it: the worker on its own "
-                 "cores or machine, as production can run it. int8 (`MODERATION_QUANTIZE=auto`, used "
+                 "cores or machine, as production can run it; recording an assessment with less Python "
+                 "inside its write transaction (rules and policy before it, one transaction per batch); int8 (`MODERATION_QUANTIZE=auto`, used "
                  "once `fetch_models` has verified ≥ 98.5 % decision agreement on the real checkpoint) cuts the "
                  "model's CPU time per message (classifier figures).")
         out += [text, ""]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 
@@ -69,6 +70,18 @@ def _mode_note(meta: dict[str, Any]) -> str:
             "`make bench` (full mode: three repetitions, medians) replaces it.\n\n")
 
 
+def _overrides(meta: dict[str, Any]) -> str:
+    """The mode's settings this run changed (`--set`), e.g. " with `--set modcost_production=true`"."""
+    from bench.cli import MODES
+
+    base = MODES.get(meta.get("mode"), {})
+    if meta.get("mode") == "smoke":
+        base = {**MODES["quick"], **base}
+    cfg = meta.get("cfg") or {}
+    changed = [f"{k}={json.dumps(v)}" for k, v in cfg.items() if k in base and json.loads(json.dumps(base[k])) != v]
+    return f" with `--set {' '.join(changed)}`" if changed else ""
+
+
 def _supplements(extra: list[dict[str, Any]] | None) -> str:
     """Other saved runs (e.g. `--only classifier` in full mode) shown after the main table."""
     if not extra:
@@ -77,8 +90,9 @@ def _supplements(extra: list[dict[str, Any]] | None) -> str:
     for sup in extra:
         m = sup["meta"]
         la = (m.get("machine") or {}).get("load_avg_1m_during")
-        out.append(f"### Supplementary run: `{m['mode']}` mode, {', '.join(sup['results'])}, {m['started']}, "
-                   f"{m['seconds']:.0f} s, commit `{m.get('git') or '?'}`; load average during it: {_load(la)}\n")
+        out.append(f"### Supplementary run: `{m['mode']}` mode{_overrides(m)}, {', '.join(sup['results'])}, "
+                   f"{m['started']}, {m['seconds']:.0f} s, commit `{m.get('git') or '?'}`; load average during it: "
+                   f"{_load(la)}\n")
         out.append(markdown_table(sup["rows"]))
         out.append("")
         from bench.analysis import analysis
