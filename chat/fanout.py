@@ -303,8 +303,8 @@ class RecentHistory:
     was the largest part of a join's database work.
 
     An entry is used only while it is certainly current:
-    - it was stored at the room's `last_seq`, and the joining socket reads `last_seq` again in
-      its own join transaction: a new message means a new read;
+    - it was stored at the room's `last_seq`, and the joining socket reads `last_seq` again as
+      it joins: a new message means a new read;
     - every room event that can change a stored message (an edit, a deletion, a moderator
       hiding or restoring, a reaction, a new message) reaches this hub, since it is subscribed
       to the room for the sockets it serves, and drops the entry. A read that was under way when
@@ -312,8 +312,8 @@ class RecentHistory:
       entry was subscribed before looking, so a change committed just before its join reaches it
       as an event, as it reaches everyone already in the room;
     - when the hub stops following the room (no local sockets), or its channel-layer connection
-      failed (events may have been lost), entries are dropped, and none is stored until a
-      heartbeat has re-added the hub's groups;
+      failed (events may have been lost), entries are dropped; after a failure none is stored for
+      two heartbeat intervals, by which time the heartbeat has re-added the hub's groups;
     - an entry lives at most `CHAT_HISTORY_CACHE_SECONDS` (10 s): a change that announces itself
       to nobody (a member changing her pseudonym) or an event the channel layer dropped under
       overload is seen by new joiners at most that late.
