@@ -1,15 +1,19 @@
 """ASGI entry point: HTTP through Django, WebSockets through Channels.
 
-Django must be set up (get_asgi_application) before anything imports models, so routing is
+Django must be set up before anything imports models, so routing is
 imported after it.
 """
 
 import os
 
-from django.core.asgi import get_asgi_application
+import django
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-django_asgi_app = get_asgi_application()
+django.setup(set_prefix=False)  # what django.core.asgi.get_asgi_application does, with our handler
+
+from config.http import KindredASGIHandler  # noqa: E402
+
+django_asgi_app = KindredASGIHandler()
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
