@@ -28,10 +28,5 @@ application = ProtocolTypeRouter(
     }
 )
 
-# Everything imported so far (Django, the apps, their modules) lives as long as the process:
-# moving it out of the garbage collector's generations means a full collection no longer walks
-# it, which otherwise pauses the event loop — and every room's delivery — for tens of ms.
-import gc  # noqa: E402
-
-gc.collect()
-gc.freeze()
+# The garbage-collector settings for a long-running server (freeze what is loaded, rarer
+# collections) are applied by `manage.py serve` once it has loaded this (config/gcpolicy.py).
