@@ -9,7 +9,7 @@ PORT ?= 8000
 TORCH_WHEEL := $(firstword $(wildcard /opt/wheels/torch-2.13.0+cpu-cp311-*x86_64.whl))
 PYTEST_ARGS ?=
 
-.PHONY: setup run test test-fast bench browser-deps migrate demo clean
+.PHONY: setup run test test-fast bench bench-safety train browser-deps migrate demo clean
 
 setup: $(VENV)/.installed
 
@@ -49,8 +49,18 @@ test: setup browser-deps
 test-fast: setup
 	$(BIN)/python -m pytest -m "not browser and not slow" $(PYTEST_ARGS)
 
-bench: setup
+bench: setup bench-safety
 	$(BIN)/python -m bench $(BENCH_ARGS)
+
+# Cost of the inline rules and of Kindred's safety model (one core), written to docs/.
+bench-safety: setup
+	$(BIN)/python -m bench.safetybench --out docs/safety-model-bench.md
+
+# Rebuild Kindred's safety model from the repository (about 15 minutes on 2 cores); the result is
+# committed, so `make run` on a fresh clone needs no training step. TRAIN_ARGS="--name NAME" to
+# build a candidate to run in shadow beside the live one.
+train: setup
+	$(BIN)/python manage.py train_safety_model $(TRAIN_ARGS)
 
 clean:
 	rm -rf $(VENV) var staticfiles test-artifacts .pytest_cache

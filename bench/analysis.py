@@ -344,7 +344,7 @@ def method(meta: dict[str, Any]) -> str:
   off vs the embedded worker on SQLite (one process, as `make run`), and, in full mode (or with
   `--set modcost_production=true`), off vs `manage.py moderation_worker` as its own process
   beside the web process on PostgreSQL + Redis (production's layout) (Detoxify `original`
-  architecture, random weights, fp32, 1 thread, plus the MiniLM semantic layer), alternating
+  architecture, random weights, fp32, 1 thread, plus the MiniLM safety model), alternating
   order between repetitions. In quick mode the search with assessment on starts at the rate
   assessment off reached and stops below the rate it failed at.
 - **Classifier.** In its own process with `torch.set_num_threads(1)`: Detoxify's own `predict()`
@@ -360,7 +360,7 @@ def method(meta: dict[str, Any]) -> str:
 - **Time to flag.** Capacity is measured first (a burst; time until the backlog is empty, with
   the worker's batches sized to `MODERATION_BATCH_SECONDS` as in the product), then
   messages are sent at 80 % of it while a moderator socket watches `/ws/moderation/`; one message
-  in five is worded so that only the worker's model stage (semantic layer) flags it (chosen at
+  in five is worded so that only the worker's model stage (safety model) flags it (chosen at
   run time with `moderation.assessing.assess_text`). Then 2× capacity as a burst: nothing may be
   lost and the backlog must drain. In full mode all of it twice, on fresh servers and databases:
   the product default (fp32, the targeted figure) and with `MODERATION_QUANTIZE=1`; `--quick`

@@ -122,24 +122,22 @@ CANDIDATES = [
 
 
 def flagbait(args: argparse.Namespace) -> dict:
-    """Texts the inline rules let through but the worker's model stage (semantic layer) flags."""
+    """Texts the inline rules let through but the worker's model stage (the safety model) flags."""
     _django()
+    from django.conf import settings
+
     from moderation.assessing import assess_text
     from moderation.policy import MemberState, Thresholds
+    from moderation.safety_model import load_safety_model
 
-    try:
-        from moderation.semantic import load_semantic_scorer
-
-        scorer = load_semantic_scorer()
-    except Exception as exc:  # noqa: BLE001
-        return {"texts": [], "why": f"semantic layer unavailable: {exc}"}
-    if scorer is None:
-        return {"texts": [], "why": "semantic layer unavailable"}
-    sims = scorer.score(CANDIDATES)
+    model = load_safety_model(settings.MODERATION_SAFETY_MODEL)
+    if model is None:
+        return {"texts": [], "why": "safety model unavailable"}
+    safety = model.score(CANDIDATES)
     chosen = []
     state = MemberState()
-    for text, sem in zip(CANDIDATES, sims, strict=True):
-        full = assess_text(text, thresholds=Thresholds(), member_state=state, scores=None, semantic=sem)
+    for text, sf in zip(CANDIDATES, safety, strict=True):
+        full = assess_text(text, thresholds=Thresholds(), member_state=state, scores=None, safety=sf)
         if full.inline.action == "allow" and full.model.action == "flag":
             chosen.append(text)
     return {"texts": chosen, "why": f"{len(chosen)} of {len(CANDIDATES)} candidates flag only at the model stage"}

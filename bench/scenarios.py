@@ -351,7 +351,7 @@ def moderation_cost(ctx: dict) -> dict:
         rows += [
             row("moderation cost", f"room of {size}: deliveries/s, assessment on ({what}) vs off", on_best, off_best,
                 tr, "≥ 0.90", t_met,
-                f"{why}{ctx['model_name']} + semantic layer; peak web-process CPU with assessment on "
+                f"{why}{ctx['model_name']} + safety model; peak web-process CPU with assessment on "
                 f"{cpu_on}%; on: {first_fail(per[which])}; off: {first_fail(per[off])}"
                 + ("; the search for \"on\" stops below the rate \"off\" failed at" if cfg.get("search") else "")),
             row("moderation cost", f"{short}: p99 delivery latency "
@@ -533,7 +533,7 @@ def _time_to_flag_once(ctx: dict, label: str, extra: dict[str, str]) -> dict:
             None if p95 is None else round(p95, 3), None, None, target,
             (None if p95 is None else p95 <= 1.0) if label == "fp32" else None,
             f"capacity {capacity:.1f} msg/s measured by a burst of {cfg['flag_capacity_burst']} "
-            f"({ctx['model_name']} + semantic layer, embedded worker); steady {rate80:.1f} msg/s for "
+            f"({ctx['model_name']} + safety model, embedded worker); steady {rate80:.1f} msg/s for "
             f"{cfg['flag_seconds']} s: {m80['acked']} acked, {len(ttf)} model-stage flags seen, p50 {_fmt(p50)} s; "
             f"send → assessment stored (all messages, steady and burst) p50 {_fmt(pct(delays, 50))} s, p95 {_fmt(pct(delays, 95))} s; "
             f"send errors {m80['errors'] or 'none'}"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings as django_settings
 from django.contrib.sessions.models import Session
@@ -31,6 +31,9 @@ from moderation.models import (
     RoomPolicy,
 )
 from moderation.policy import Decision, decide
+
+if TYPE_CHECKING:
+    from moderation.safety_model import SafetyScores
 
 logger = logging.getLogger("kindred.moderation")
 
@@ -139,7 +142,7 @@ def do_record_assessment(
     classifier: str,
     worker: str,
     revision: int = 0,
-    semantic: dict[str, float] | None = None,
+    safety: SafetyScores | None = None,
 ) -> Assessment | None:
     """Store the model-stage assessment of a message exactly once.
 
@@ -162,13 +165,12 @@ def do_record_assessment(
         state = selectors.member_state(message.author, message.room) if message.author else None
         from moderation.policy import MemberState
 
-        extra = {"semantic": semantic} if semantic is not None else {}
         decision = decide(
             signals,
             Scores.from_mapping(scores) if scores is not None else None,
             state or MemberState(),
             selectors.thresholds_for(message.room),
-            **extra,
+            safety=safety,
         )
         try:
             with transaction.atomic():
@@ -176,7 +178,7 @@ def do_record_assessment(
                     message=message,
                     revision=revision,
                     classifier=classifier,
-                    scores={**(scores or {}), **(semantic or {})},
+                    scores={**(scores or {}), **(safety.as_dict() if safety is not None else {})},
                     action=decision.action,
                     category=decision.category,
                     priority=Priority.from_name(decision.priority),
@@ -188,7 +190,8 @@ def do_record_assessment(
         if decision.action == "hold":
             _auto_hold(message)
         if decision.action != "allow":
-            do_record_decision(message, decision, source=FlagSource.MODEL if scores is not None else FlagSource.RULE)
+            by_model = scores is not None or safety is not None
+            do_record_decision(message, decision, source=FlagSource.MODEL if by_model else FlagSource.RULE)
     return assessment
 
 
@@ -952,3 +955,104 @@ def do_purge_expired(*, now=None, retention_days: int | None = None, dry_run: bo
                          after={"messages": result.messages, "days": result.days, "retention_days": days,
                                 "cutoff": cutoff.isoformat(), "kept_under_review": result.kept_under_review})
     return result
+
+
+# --- Kindred's safety model: shadow runs and promotion ------------------------------------------
+
+
+def do_record_shadow_assessments(
+    keys: list[tuple[int, int]], shadow: list, *, version: str, live: list, live_version: str,  # noqa: ANN001
+) -> int:
+    """Store what the shadow model would have decided for each (message id, revision). Idempotent:
+    a message re-scored after a worker restart keeps its first shadow row."""
+    from moderation.models import ShadowAssessment
+
+    now = timezone.now()
+    objs = [
+        ShadowAssessment(
+            message_id=pk, revision=revision, version=version, verdict=sf.verdict,
+            live_version=live_version if lv is not None else "", live_verdict=lv.verdict if lv is not None else "",
+            scores=sf.as_dict(), created_at=now,
+        )
+        for (pk, revision), sf, lv in zip(keys, shadow, live, strict=True)
+    ]
+    with transaction.atomic():
+        created = ShadowAssessment.objects.bulk_create(objs, ignore_conflicts=True)
+    return len(created)
+
+
+class SafetyModelError(ValueError):
+    pass
+
+
+def _check_supervisor(acting_user) -> None:  # noqa: ANN001
+    if not getattr(acting_user, "is_supervisor", False):
+        raise PermissionError("Only supervisors change which safety model is live.")
+
+
+def do_start_shadow_model(*, version: str, acting_user, reason: str = "") -> None:  # noqa: ANN001
+    """Run ``version`` in shadow beside the live model (replacing any other shadow). Audited."""
+    from moderation.models import SafetyModelRelease, SafetyModelState
+    from moderation.safety_model import available_versions
+
+    _check_supervisor(acting_user)
+    live, _ = selectors.safety_model_versions()
+    if version not in available_versions():
+        raise SafetyModelError(f"There is no trained model called {version!r}.")
+    if version == live:
+        raise SafetyModelError(f"{version} is already the live model.")
+    with transaction.atomic():
+        previous = list(SafetyModelRelease.objects.select_for_update().filter(state=SafetyModelState.SHADOW)
+                        .exclude(version=version).values_list("version", flat=True))
+        SafetyModelRelease.objects.filter(version__in=previous).update(
+            state=SafetyModelState.RETIRED, changed_at=timezone.now(), changed_by=acting_user)
+        SafetyModelRelease.objects.update_or_create(
+            version=version, defaults={"state": SafetyModelState.SHADOW, "changed_at": timezone.now(),
+                                       "changed_by": acting_user})
+        record_audit(action="safety_model.shadow_started", acting_user=acting_user,
+                     before={"shadow": previous[0] if previous else None}, after={"shadow": version, "live": live},
+                     reason=reason)
+
+
+def do_promote_safety_model(*, version: str, acting_user, reason: str) -> None:  # noqa: ANN001
+    """Make the shadow model ``version`` live; the previous live model is retired. Audited with
+    the reason (a supervisor must say why: the comparison she saw)."""
+    from moderation.models import SafetyModelRelease, SafetyModelState
+
+    _check_supervisor(acting_user)
+    reason = " ".join((reason or "").split())
+    if not reason:
+        raise SafetyModelError("Say why you are promoting this model (what the comparison showed).")
+    with transaction.atomic():
+        row = SafetyModelRelease.objects.select_for_update().filter(version=version).first()
+        if row is None or row.state != SafetyModelState.SHADOW:
+            raise SafetyModelError("Only a model running in shadow can be promoted: start a shadow run first.")
+        live, _ = selectors.safety_model_versions()
+        now = timezone.now()
+        SafetyModelRelease.objects.filter(state=SafetyModelState.LIVE).update(
+            state=SafetyModelState.RETIRED, changed_at=now, changed_by=acting_user)
+        if live and live != version:
+            SafetyModelRelease.objects.update_or_create(
+                version=live, defaults={"state": SafetyModelState.RETIRED, "changed_at": now, "changed_by": acting_user})
+        row.state, row.changed_at, row.changed_by = SafetyModelState.LIVE, now, acting_user
+        row.save()
+        record_audit(action="safety_model.promoted", acting_user=acting_user, before={"live": live},
+                     after={"live": version}, reason=reason)
+
+
+def do_reject_safety_model(*, version: str, acting_user, reason: str) -> None:  # noqa: ANN001
+    """Stop the shadow run of ``version`` and mark it rejected. Audited."""
+    from moderation.models import SafetyModelRelease, SafetyModelState
+
+    _check_supervisor(acting_user)
+    reason = " ".join((reason or "").split())
+    if not reason:
+        raise SafetyModelError("Say why you are rejecting this model.")
+    with transaction.atomic():
+        row = SafetyModelRelease.objects.select_for_update().filter(version=version).first()
+        if row is None or row.state != SafetyModelState.SHADOW:
+            raise SafetyModelError("Only a model running in shadow can be rejected.")
+        row.state, row.changed_at, row.changed_by = SafetyModelState.REJECTED, timezone.now(), acting_user
+        row.save()
+        record_audit(action="safety_model.rejected", acting_user=acting_user, before={"shadow": version},
+                     after={"shadow": None}, reason=reason)

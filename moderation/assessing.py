@@ -8,10 +8,14 @@ what the live room would do.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from moderation import rules
 from moderation.classifiers import Scores
 from moderation.policy import Decision, MemberState, Thresholds, decide, decide_inline
+
+if TYPE_CHECKING:
+    from moderation.safety_model import SafetyScores
 
 SEVERITY = {"allow": 0, "flag": 1, "hold": 2, "escalate": 3}
 
@@ -35,9 +39,9 @@ def assess_text(
     thresholds: Thresholds,
     member_state: MemberState,
     scores: Scores | None,
-    **model_kwargs: object,
+    safety: SafetyScores | None = None,
 ) -> FullAssessment:
     signals = rules.rule_signals(body)
-    inline = decide_inline(signals, member_state, thresholds)
-    model = decide(signals, scores, member_state, thresholds, **model_kwargs)
+    inline = decide_inline(signals, member_state, thresholds, model_follows=safety is not None)
+    model = decide(signals, scores, member_state, thresholds, safety=safety)
     return FullAssessment(inline=inline, model=model)

@@ -213,6 +213,52 @@ class WorkerHeartbeat(models.Model):
     started_at = models.DateTimeField()
     last_beat = models.DateTimeField(db_index=True)
     assessed = models.PositiveBigIntegerField(default=0)
+    #: Kindred's safety model as this worker runs it ("kindred-safety v1", or why it is off).
+    safety_model_status = models.TextField(blank=True, default="")
+    safety_model_available = models.BooleanField(default=False)
+    shadow_model_status = models.TextField(blank=True, default="")
+
+
+class SafetyModelState(models.TextChoices):
+    LIVE = "live", "Live"
+    SHADOW = "shadow", "Shadow (scored, not acted on)"
+    REJECTED = "rejected", "Rejected"
+    RETIRED = "retired", "Retired"
+
+
+class SafetyModelRelease(models.Model):
+    """Which trained safety model (an artefact under ``moderation/safety_models/<version>/``) is
+    live, which one runs in shadow beside it, and which were rejected or retired. At most one live
+    and one shadow; changes go through ``moderation.actions`` and are audited. With no live row,
+    ``settings.MODERATION_SAFETY_MODEL`` names the live model."""
+
+    version = models.CharField(max_length=64, unique=True)
+    state = models.CharField(max_length=8, choices=SafetyModelState.choices)
+    changed_at = models.DateTimeField()
+    changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["state"], condition=models.Q(state="live"), name="one_live_safety_model"),
+            models.UniqueConstraint(fields=["state"], condition=models.Q(state="shadow"), name="one_shadow_safety_model"),
+        ]
+
+
+class ShadowAssessment(models.Model):
+    """What a shadow safety model would have decided on a live message. Never acted on; read by
+    supervisors to compare it with the live model before promoting it."""
+
+    message = models.ForeignKey("chat.Message", on_delete=models.CASCADE, related_name="+")
+    revision = models.PositiveIntegerField(default=0)
+    version = models.CharField(max_length=64)
+    verdict = models.CharField(max_length=16)
+    live_version = models.CharField(max_length=64, blank=True)
+    live_verdict = models.CharField(max_length=16, blank=True)
+    scores = models.JSONField(default=dict)
+    created_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["message", "revision", "version"], name="one_shadow_per_revision")]
 
 
 class ResourceKind(models.TextChoices):

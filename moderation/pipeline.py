@@ -1,7 +1,10 @@
 """Moderation hooks that run inside the message's own transaction, before delivery.
 
-Only the inline safety rules run here (microseconds); the classifier never runs on this path.
-The worker (moderation/worker.py) assesses every message with the model afterwards.
+Only the inline safety rules run here (microseconds); the models never run on this path. The
+worker (moderation/worker.py) assesses every message with the safety model and the classifier
+afterwards. While a worker has the safety model loaded, the rules decide here only what they are
+sure of (threats and severe abuse are held; mute and probation); risk, insensitive and other abuse
+hits wait the second or so for the model stage, which decides with them as hints.
 """
 
 from __future__ import annotations
@@ -36,7 +39,8 @@ def assess_before_delivery(*, author, room, body: str, muted: bool | None = None
     `muted`: already known by the caller (check_may_post has just looked), so not looked up again."""
     signals = rules.rule_signals(body)
     state = selectors.member_state(author, room, muted=muted)
-    decision = decide_inline(signals, state, selectors.thresholds_for(room))
+    decision = decide_inline(signals, state, selectors.thresholds_for(room),
+                             model_follows=selectors.safety_model_ready())
     state = MessageState.HELD if decision.action == "hold" else MessageState.VISIBLE
     return InlineOutcome(state=state, decision=decision)
 

@@ -1,4 +1,4 @@
-"""Moderation policy: turn rule signals, model scores and semantic similarities into one decision.
+"""Moderation policy: turn rule signals, classifier scores and the safety model into one decision.
 
 Pure: no Django, no ORM, no clock. Two entry points, matching the two moments a message is judged:
 
@@ -13,22 +13,24 @@ Principles, in priority order:
 2. Nothing a member says about herself is treated as toxic. Swearing at yourself is distress.
 3. Hiding (``hold``) is for threats, severe abuse, and members a moderator has already restricted.
    Everything else that is doubtful is delivered and ``flag``ged for review.
-4. The semantic exemplar layer (``moderation/semantic.py``) can only add: it flags (never holds)
-   toxic/insensitive messages aimed at someone else, labels self-directed pain as distress, and
-   escalates risk only at very high similarity or together with a distress rule hit.
+4. Kindred's trained safety model (``moderation/safety_model.py``) decides what the rules leave
+   open: it escalates risk (and risk always wins: a message it reads as risk is escalated, never
+   held as abuse), flags toxic and insensitive messages (never holds them), and labels distress.
+   When it reads a message as distress, a toxicity flag that rests only on Detoxify's scores is
+   withdrawn: harsh words about oneself are why the room exists.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal
 
 from moderation.rules import RuleMatch, RuleSignals, rule_signals
 
 if TYPE_CHECKING:
     from moderation.classifiers import Classifier, Scores
-    from moderation.semantic import SemanticScorer
+    from moderation.safety_model import SafetyModel, SafetyScores
 
 Action = Literal["allow", "flag", "hold", "escalate"]
 Category = Literal["none", "toxic", "insensitive", "distress", "risk"]
@@ -57,32 +59,6 @@ class Thresholds:
     threat_hold: float = 0.60
     #: an insensitive rule hit with ``toxicity`` at or above this is raised to high priority.
     insensitive_priority_toxicity: float = 0.40
-
-    # Semantic exemplar layer (cosine similarities from ``SemanticScorer``; calibrated on the dev
-    # and wider sets, see docs/moderation-quality.md). "Margin" is how far the category's
-    # similarity must exceed the best of the competing categories named in each comment.
-    #: ``semantic_toxic`` at or above this, with the margin over ok/distress/insensitive, aimed at
-    #: someone else (second person, or no one identifiable) → flag toxic.
-    semantic_toxic_flag: float = 0.36
-    semantic_toxic_margin: float = 0.0
-    #: ``semantic_insensitive`` at or above this, with the margin over ok/distress/toxic, not
-    #: first person → flag insensitive.
-    semantic_insensitive_flag: float = 0.36
-    semantic_insensitive_margin: float = 0.0
-    #: added to both flag thresholds when the words are aimed at no one identifiable (no "you"),
-    #: where a flag is likelier to be a general complaint ("nobody understands what this is like").
-    semantic_unaddressed_extra: float = 0.10
-    #: ``semantic_distress`` at or above this, with the margin over ok/toxic/insensitive, not aimed
-    #: at someone else → category distress (still ``allow``: support, never punishment).
-    semantic_distress_label: float = 0.50
-    semantic_distress_margin: float = 0.05
-    #: ``semantic_risk`` at or above this with the margin over ok/distress → escalate on its own.
-    #: Deliberately very high: idioms ("could murder a cup of tea") must never escalate.
-    semantic_risk_escalate: float = 0.78
-    semantic_risk_margin: float = 0.15
-    #: lower bar when a distress rule also fired (self-directed pain plus risk-like wording).
-    semantic_risk_with_distress: float = 0.62
-    semantic_risk_with_distress_margin: float = 0.05
 
     @classmethod
     def for_profanity_check(cls) -> Thresholds:
@@ -129,8 +105,26 @@ def _score_reason(name: str, value: float, threshold: float, note: str = "") -> 
 _HOLD_ABUSE = frozenset({"threat", "severe"})
 
 
-def decide_inline(signals: RuleSignals, member_state: MemberState, thresholds: Thresholds | None = None) -> Decision:
+def rules_alone_decide(signals: RuleSignals) -> RuleSignals:
+    """The rule hits that decide on their own when Kindred's safety model follows: threats and
+    severe abuse (held), plus distress labels. Every other hit (risk, insensitive, other abuse)
+    goes to the model stage as a hint, where it counts only if the model agrees at least in part
+    (:func:`apply_safety`): on messages written independently of the rules, the rules alone
+    escalated a fifth of supportive replies that mention suicide and idioms such as "could kill
+    myself for forgetting the nappies" (docs/moderation-quality.md)."""
+    keep = tuple(m for m in signals.matches
+                 if (m.category == "abuse" and m.subcategory in _HOLD_ABUSE) or m.category == "distress")
+    return replace(signals, matches=keep)
+
+
+def decide_inline(signals: RuleSignals, member_state: MemberState, thresholds: Thresholds | None = None,
+                  *, model_follows: bool = False) -> Decision:
     """Decide before delivery, from rules alone.
+
+    ``model_follows``: Kindred's safety model is running and will assess this message within
+    about a second; the rules then decide only what they are sure of (:func:`rules_alone_decide`)
+    and the rest waits for the model. Without it (model off, worker down, still warming up) every
+    rule acts here, as a fail-safe.
 
     Order: risk → escalate (delivered, urgent); muted or on probation → hold; rule-detected threat
     or "kill yourself" → hold; with no moderator on duty, any other abuse or insensitive hit is
@@ -139,6 +133,8 @@ def decide_inline(signals: RuleSignals, member_state: MemberState, thresholds: T
     ``thresholds`` is accepted for symmetry with :func:`decide`; rules have no thresholds.
     """
     del thresholds
+    if model_follows:
+        signals = rules_alone_decide(signals)
     reasons: list[dict[str, Any]] = []
     if signals.risk:
         reasons = [_rule_reason(m) for m in signals.risk]
@@ -192,7 +188,7 @@ def decide(
     member_state: MemberState,
     thresholds: Thresholds | None = None,
     *,
-    semantic: Mapping[str, float] | None = None,
+    safety: SafetyScores | None = None,
 ) -> Decision:
     """Full decision once the classifier has run (``scores=None`` when it is unavailable).
 
@@ -205,14 +201,14 @@ def decide(
       the author is never flagged for being harsh about herself;
     * insensitive rule + elevated toxicity → priority high.
 
-    ``semantic`` (the dict from ``SemanticScorer.score`` for this message, or ``None``) is then
-    applied by :func:`apply_semantic`; it never makes a decision more lenient and never holds.
+    ``safety`` (Kindred's safety model's scores for this message, or ``None`` when the model is
+    not loaded) is then applied by :func:`apply_safety`.
     """
     t = thresholds or Thresholds()
-    decision = _decide_scores(signals, scores, member_state, t)
-    if semantic:
-        decision = apply_semantic(decision, signals, semantic, t)
-    return decision
+    if safety is None:
+        return _decide_scores(signals, scores, member_state, t)
+    decision = _decide_scores(rules_alone_decide(signals), scores, member_state, t)
+    return apply_safety(decision, signals, safety, member_state)
 
 
 def _decide_scores(signals: RuleSignals, scores: Scores | None, member_state: MemberState, t: Thresholds) -> Decision:
@@ -265,73 +261,91 @@ def _decide_scores(signals: RuleSignals, scores: Scores | None, member_state: Me
     return with_(base)
 
 
-def _margin(semantic: Mapping[str, float], key: str, *others: str) -> float:
-    return semantic.get(f"semantic_{key}", 0.0) - max(semantic.get(f"semantic_{o}", 0.0) for o in others)
+def _safety_reason(safety: SafetyScores, name: str, value: float, threshold: float, note: str) -> dict[str, Any]:
+    reason = _score_reason(f"kindred_{name}", value, threshold, note)
+    if name in ("risk", "context_risk"):
+        from moderation.safety_model import risk_kind
+
+        reason["family"] = safety.risk_family
+        reason["kind"] = risk_kind(safety.risk_family)
+        # the support card is discreet for abuse at home, as it is for the abuse rules
+        reason["subcategory"] = reason["kind"]
+    return reason
 
 
-def apply_semantic(decision: Decision, signals: RuleSignals, semantic: Mapping[str, float],
-                   thresholds: Thresholds | None = None) -> Decision:
-    """Combine nearest-exemplar similarities with the decision so far and with whom the words are
-    aimed at (``signals.addressee``). Only ever adds:
+def apply_safety(decision: Decision, signals: RuleSignals, safety: SafetyScores,
+                 member_state: MemberState | None = None) -> Decision:
+    """Combine Kindred's safety model with the decision of the sure rules and Detoxify.
 
-    * risk: escalate when ``semantic_risk`` is very high (with a clear margin over ok/distress),
-      or fairly high together with a distress rule hit; never for words aimed at someone else or
-      alongside an abuse rule ("go and kill yourself" is abuse, and stays held);
-    * toxic: flag (normal priority, never hold) a message aimed at someone else or at no one
-      identifiable, never a first-person one: self-directed distress is never toxic;
-    * insensitive: flag, same addressee rule;
-    * distress: an ``allow``/``none`` message about the writer becomes category ``distress``.
+    ``decision`` was made with :func:`rules_alone_decide`'s hits only; ``signals`` are all of them.
 
-    The similarities are recorded in ``Decision.scores`` under their own keys either way.
+    * **risk**: escalate (urgent, family in the reasons) when the model's calibrated verdict is
+      risk, alone or read with the author's recent messages, or when a risk rule fired and the
+      model gives risk at least ``thresholds.risk_with_rule``. Risk always wins: such a message is
+      escalated, never held or flagged as abuse;
+    * a decision already ``hold`` (threat or severe abuse, mute, probation) stands;
+    * **toxic** / **insensitive**: flag for review when the model's verdict says so, or when an
+      insensitive/abuse rule fired and the model gives that category at least half its threshold;
+      with no moderator on duty these are held instead, as the rules did (nobody would see a
+      flag until morning);
+    * **distress**: a toxicity flag that rests only on Detoxify's scores becomes
+      ``allow``/``distress``; a distress category is kept for facilitators;
+    * otherwise the decision so far stands (Detoxify remains the toxicity model where installed).
+
+    The model's probabilities are recorded in ``Decision.scores`` under ``kindred_*`` either way.
     """
-    t = thresholds or Thresholds()
-    sim = {k: float(v) for k, v in semantic.items()}
-    scores = {**decision.scores, **sim}
+    t = safety.thresholds
+    state = member_state or MemberState()
+    scores = {**decision.scores, **safety.as_dict()}
 
-    def result(action: Action, category: Category, priority: Priority, *extra: dict[str, Any]) -> Decision:
-        return Decision(action, category, priority, list(decision.reasons) + list(extra), scores)
+    def result(action: Action, category: Category, priority: Priority, *extra: dict[str, Any],
+               keep_reasons: bool = True) -> Decision:
+        base = list(decision.reasons) if keep_reasons else []
+        return Decision(action, category, priority, base + list(extra), scores)
 
-    unchanged = result(decision.action, decision.category, decision.priority)
-    if decision.action == "escalate":
-        return unchanged
+    rule_risk = [_rule_reason(m) for m in signals.risk]
+    if safety.verdict == "risk":
+        if safety.by_context:
+            reason = _safety_reason(safety, "context_risk", safety.context_risk or 0.0, t.risk,
+                                    "read with her recent messages in this room")
+        else:
+            reason = _safety_reason(safety, "risk", safety.risk, t.risk, "safety model")
+        return result("escalate", "risk", "urgent", *rule_risk, reason)
+    if rule_risk and safety.risk >= t.risk_with_rule:
+        return result("escalate", "risk", "urgent", *rule_risk, _safety_reason(
+            safety, "risk", safety.risk, t.risk_with_rule, "a risk rule fired and the safety model agrees in part"))
+    if decision.action in ("hold", "escalate"):
+        return result(decision.action, decision.category, decision.priority)
 
-    who = signals.addressee
-    risk = sim.get("semantic_risk", 0.0)
-    if who != "other" and not signals.abuse and decision.action != "hold":
-        risk_margin = _margin(sim, "risk", "ok", "distress")
-        if risk >= t.semantic_risk_escalate and risk_margin >= t.semantic_risk_margin:
-            return result("escalate", "risk", "urgent", _score_reason(
-                "semantic_risk", risk, t.semantic_risk_escalate, "semantic: very close to risk exemplars"))
-        if (signals.distress and risk >= t.semantic_risk_with_distress
-                and _margin(sim, "risk", "ok", "distress") >= t.semantic_risk_with_distress_margin):
-            return result("escalate", "risk", "urgent", _score_reason(
-                "semantic_risk", risk, t.semantic_risk_with_distress,
-                "semantic: close to risk exemplars, with a distress rule hit"))
+    def flag(category: Category, *extra: dict[str, Any]) -> Decision:
+        if not state.moderator_on_duty:
+            return result("hold", category, "high" if category == "toxic" else "normal", *extra,
+                          {"rule": "no_moderator_on_duty"})
+        return result("flag", category, "high" if category == "toxic" and signals.abuse else "normal", *extra)
 
-    if decision.action != "allow":
-        return unchanged  # already flagged or held by rules/classifier: keep their reasons
-
-    if who != "self":
-        extra = t.semantic_unaddressed_extra if who == "none" else 0.0
-        toxic = sim.get("semantic_toxic", 0.0)
-        if (toxic >= t.semantic_toxic_flag + extra
-                and _margin(sim, "toxic", "ok", "distress", "insensitive") >= t.semantic_toxic_margin):
-            return result("flag", "toxic", "normal", _score_reason(
-                "semantic_toxic", toxic, t.semantic_toxic_flag, "semantic: close to hostile exemplars; human review"))
-        insensitive = sim.get("semantic_insensitive", 0.0)
-        if (insensitive >= t.semantic_insensitive_flag + extra
-                and _margin(sim, "insensitive", "ok", "distress", "toxic") >= t.semantic_insensitive_margin):
-            return result("flag", "insensitive", "normal", _score_reason(
-                "semantic_insensitive", insensitive, t.semantic_insensitive_flag,
-                "semantic: close to minimising/judging exemplars; human review"))
-
-    if decision.category == "none" and who != "other":
-        distress = sim.get("semantic_distress", 0.0)
-        if (distress >= t.semantic_distress_label
-                and _margin(sim, "distress", "ok", "toxic", "insensitive") >= t.semantic_distress_margin):
-            return result("allow", "distress", "low", _score_reason(
-                "semantic_distress", distress, t.semantic_distress_label, "semantic: close to distress exemplars"))
-    return unchanged
+    rule_abuse = [_rule_reason(m) for m in signals.abuse]
+    rule_insensitive = [_rule_reason(m) for m in signals.insensitive]
+    if safety.verdict == "toxic":
+        return flag("toxic", *rule_abuse, _safety_reason(safety, "toxic", safety.toxic, t.toxic, "safety model"))
+    if safety.verdict == "insensitive":
+        return flag("insensitive", *rule_insensitive,
+                    _safety_reason(safety, "insensitive", safety.insensitive, t.insensitive, "safety model"))
+    if rule_abuse and safety.toxic >= t.toxic / 2:
+        return flag("toxic", *rule_abuse, _safety_reason(
+            safety, "toxic", safety.toxic, t.toxic / 2, "an abuse rule fired and the safety model agrees in part"))
+    if rule_insensitive and safety.insensitive >= t.insensitive / 2:
+        return flag("insensitive", *rule_insensitive, _safety_reason(
+            safety, "insensitive", safety.insensitive, t.insensitive / 2,
+            "an insensitive rule fired and the safety model agrees in part"))
+    if safety.verdict == "distress":
+        if decision.action == "flag" and decision.category == "toxic":
+            return result("allow", "distress", "low", _safety_reason(
+                safety, "distress", safety.distress, t.distress,
+                "the safety model reads this as her own distress: not held against her"), keep_reasons=False)
+        if decision.action == "allow":
+            return result("allow", "distress", "low",
+                          _safety_reason(safety, "distress", safety.distress, t.distress, "safety model"))
+    return result(decision.action, decision.category, decision.priority)
 
 
 def assess(
@@ -340,18 +354,19 @@ def assess(
     thresholds: Thresholds | None = None,
     member_state: MemberState | None = None,
     *,
-    semantic_scorer: SemanticScorer | None = None,
+    safety_model: SafetyModel | None = None,
+    contexts: Sequence[Sequence[str]] | None = None,
 ) -> list[Decision]:
-    """Rules + classifier + semantic layer + policy for a batch of texts (evaluation, admin
+    """Rules + classifier + safety model + policy for a batch of texts (evaluation, admin
     previews; the worker does the same per batch).
 
     ``classifier=None`` means no classifier, and every decision says so in its reasons;
-    ``semantic_scorer=None`` means no semantic layer.
+    ``safety_model=None`` means no safety model. ``contexts[i]``: the author's recent messages.
     """
     state = member_state or MemberState()
     signals = [rule_signals(text) for text in texts]
     scores: list[Scores | None] = list(classifier.score(list(texts))) if classifier is not None else [None] * len(texts)
-    semantic: list[Mapping[str, float] | None] = (
-        list(semantic_scorer.score(list(texts))) if semantic_scorer is not None else [None] * len(texts))
-    return [decide(s, sc, state, thresholds, semantic=sem)
-            for s, sc, sem in zip(signals, scores, semantic, strict=True)]
+    safety: list[SafetyScores | None] = (
+        list(safety_model.score(list(texts), contexts)) if safety_model is not None else [None] * len(texts))
+    return [decide(s, sc, state, thresholds, safety=sf)
+            for s, sc, sf in zip(signals, scores, safety, strict=True)]

@@ -12,7 +12,18 @@ from django.db.models import Case, IntegerField, Value, When
 from django.utils import timezone
 
 from chat.models import Message, Room
-from moderation.models import Flag, FlagState, Helpline, ModeratorDuty, Mute, Priority, RoomPolicy, WorkerHeartbeat
+from moderation.models import (
+    Flag,
+    FlagState,
+    Helpline,
+    ModeratorDuty,
+    Mute,
+    Priority,
+    RoomPolicy,
+    SafetyModelRelease,
+    SafetyModelState,
+    WorkerHeartbeat,
+)
 from moderation.policy import MemberState, Thresholds
 
 WORKER_STALE_SECONDS = 15
@@ -89,11 +100,18 @@ def classifier_health() -> dict[str, Any]:
     cutoff = timezone.now() - timedelta(seconds=WORKER_STALE_SECONDS)
     workers = list(WorkerHeartbeat.objects.filter(last_beat__gte=cutoff).order_by("name"))
     if not workers:
-        return {"classifier": "unknown: no moderation worker is running", "classifier_available": False, "workers": 0}
+        return {"classifier": "unknown: no moderation worker is running", "classifier_available": False,
+                "safety_model": "unknown: no moderation worker is running", "safety_model_available": False,
+                "shadow_model": "none", "workers": 0}
     statuses = sorted({w.classifier_status for w in workers})
+    safety = sorted({w.safety_model_status for w in workers if w.safety_model_status})
+    shadow = sorted({w.shadow_model_status for w in workers if w.shadow_model_status})
     return {
         "classifier": "; ".join(statuses),
         "classifier_available": all(w.classifier_available for w in workers),
+        "safety_model": "; ".join(safety) or "off",
+        "safety_model_available": all(w.safety_model_available for w in workers),
+        "shadow_model": "; ".join(shadow) or "none",
         "workers": len(workers),
     }
 
@@ -238,3 +256,123 @@ def resources_for(*, stage: str = "", region: str = "", kind: str = "") -> list[
         out.append({**h.as_card(), "region": h.region, "stages": h.stages,
                     "last_verified": h.last_verified.isoformat() if h.last_verified else None})
     return out
+
+
+def author_contexts(message_ids: list[int]) -> dict[int, list[str]]:
+    """For each message, the same author's earlier messages in the same room (not deleted), at
+    most ``CONTEXT_MESSAGES`` and no older than ``CONTEXT_SECONDS`` before it, oldest first: what
+    the safety model reads with a message to see risk that builds over several lines."""
+    from chat.models import MessageState
+    from moderation.safety_model import CONTEXT_MESSAGES, CONTEXT_SECONDS
+
+    out: dict[int, list[str]] = {}
+    rows = Message.objects.filter(pk__in=message_ids, author__isnull=False).values_list(
+        "id", "room_id", "author_id", "seq", "created_at")
+    for pk, room_id, author_id, seq, created_at in rows:
+        earlier = (Message.objects.filter(room_id=room_id, author_id=author_id, seq__lt=seq,
+                                          created_at__gte=created_at - timedelta(seconds=CONTEXT_SECONDS))
+                   .exclude(state=MessageState.DELETED).order_by("-seq").values_list("body", flat=True)
+                   [:CONTEXT_MESSAGES])
+        out[pk] = list(reversed(list(earlier)))
+    return out
+
+
+def safety_model_versions() -> tuple[str | None, str | None]:
+    """(live version, shadow version). The live one is the promoted release, else the setting
+    (``None`` when that is "off"); the shadow one only exists once a supervisor starts one."""
+    from django.conf import settings
+
+    live = shadow = None
+    for version, state in SafetyModelRelease.objects.filter(
+            state__in=[SafetyModelState.LIVE, SafetyModelState.SHADOW]).values_list("version", "state"):
+        if state == SafetyModelState.LIVE:
+            live = version
+        else:
+            shadow = version
+    if live is None:
+        configured = settings.MODERATION_SAFETY_MODEL
+        live = None if configured in ("", "off") else configured
+    return live, (shadow if shadow != live else None)
+
+
+#: a resolved flag's outcome → what it teaches the safety model
+HARMFUL_RESOLUTIONS = frozenset({"hidden", "warned", "muted", "suspended"})
+NOT_HARMFUL_RESOLUTIONS = frozenset({"dismissed", "approved"})
+
+
+def moderator_labels(*, since=None) -> list[dict[str, Any]]:  # noqa: ANN001
+    """Moderators' decisions on resolved queue items, as training labels for the safety model.
+
+    * a toxic/insensitive item hidden, warned, muted or suspended → that category (harmful);
+    * a toxic/insensitive item dismissed or approved → ``ok`` (not harmful);
+    * a risk item acted on or escalated to supervisors → ``crisis`` (risk confirmed);
+    * a risk item dismissed → no label, outcome ``risk_downgraded`` (was it distress or ordinary
+      chat? a person decides before it is trained on);
+    * an item only members reported (the model and rules let it through) that was acted on →
+      its category, marked ``model_missed``.
+
+    Respects erasure and retention: only messages that still have their text (erased members'
+    and expired messages are scrubbed to ""), not deleted by their author. No author, room or
+    member identity is exported; the text is the member's own words, so the file is personal data
+    and stays on the server (docs/data-protection.md).
+    """
+    from chat.models import MessageState
+
+    flags = (Flag.objects.filter(state=FlagState.RESOLVED).exclude(message__body="")
+             .exclude(message__state=MessageState.DELETED).select_related("message").order_by("resolved_at"))
+    if since is not None:
+        flags = flags.filter(resolved_at__gte=since)
+    out = []
+    for flag in flags:
+        resolution = flag.resolution
+        label: str | None
+        outcome: str
+        if flag.category == "risk":
+            if resolution in NOT_HARMFUL_RESOLUTIONS:
+                label, outcome = None, "risk_downgraded"
+            else:
+                label, outcome = "crisis", "risk_confirmed"
+        elif flag.category in ("toxic", "insensitive"):
+            if resolution in HARMFUL_RESOLUTIONS:
+                label, outcome = flag.category, "harmful"
+            elif resolution in NOT_HARMFUL_RESOLUTIONS:
+                label, outcome = "ok", "not_harmful"
+            else:
+                continue
+        else:
+            continue
+        sources = set(flag.sources or [flag.source])
+        out.append({
+            "text": flag.message.body,
+            "label": label,
+            "outcome": outcome,
+            "flagged_as": flag.category,
+            "resolution": resolution,
+            "model_missed": sources == {"report"} and outcome in ("harmful", "risk_confirmed"),
+            "resolved_at": flag.resolved_at.isoformat() if flag.resolved_at else None,
+            "writer": "moderators",
+        })
+    return out
+
+
+_READY_CACHE_SECONDS = 5.0
+_ready: dict[str, float | bool] = {"at": -1e9, "value": False}
+
+
+def safety_model_ready() -> bool:
+    """Is a moderation worker alive with the safety model loaded? Read before every message (so
+    kept for a few seconds per process): when it is, the inline rules leave all but their sure
+    cases to the model stage; when it is not, every rule acts inline as a fail-safe."""
+    import time
+
+    now = time.monotonic()
+    if now - float(_ready["at"]) >= _READY_CACHE_SECONDS:
+        cutoff = timezone.now() - timedelta(seconds=WORKER_STALE_SECONDS)
+        _ready["value"] = WorkerHeartbeat.objects.filter(last_beat__gte=cutoff, safety_model_available=True).exists()
+        _ready["at"] = now
+    return bool(_ready["value"])
+
+
+def forget_safety_model_ready() -> None:
+    """Tests and a worker that has just loaded the model: read the heartbeat again next time."""
+    _ready["at"] = -1e9

@@ -37,6 +37,7 @@ from moderation.models import WorkerHeartbeat
 logger = logging.getLogger("kindred.moderation.worker")
 
 HEARTBEAT_SECONDS = 2.0
+SAFETY_REFRESH_SECONDS = 5.0
 
 
 def lower_priority(nice: int, *, whole_process: bool = False) -> None:
@@ -70,6 +71,8 @@ class ModerationWorker:
         self.seconds_per_message: float | None = None  # measured, smoothed (see next_batch_size)
         self.lease = timedelta(seconds=lease_seconds or settings.MODERATION_LEASE_SECONDS)
         self._status = classifier_status
+        self._safety_versions: tuple[str | None, str | None] = (None, None)
+        self._safety_checked = -1e9
         self._last_beat = 0.0
         self._last_housekeeping = 0.0
         self._started_at = timezone.now()
@@ -111,8 +114,52 @@ class ModerationWorker:
                 "started_at": self._started_at,
                 "last_beat": timezone.now(),
                 "assessed": self.assessed,
+                **self._safety_status(),
             },
         )
+
+    # --- Kindred's safety model (live and shadow) ---------------------------------------------
+
+    def _refresh_safety_versions(self) -> None:
+        """Which versions are live and in shadow: re-read every SAFETY_REFRESH_SECONDS, so a
+        supervisor's promotion reaches every worker within seconds, without a restart."""
+        now = time.monotonic()
+        if now - self._safety_checked >= SAFETY_REFRESH_SECONDS:
+            self._safety_checked = now
+            from moderation.selectors import safety_model_versions
+
+            self._safety_versions = safety_model_versions()
+
+    def _model(self, version: str | None):  # noqa: ANN202
+        if version is None:
+            return None
+        from moderation.safety_model import load_safety_model
+
+        return load_safety_model(version)
+
+    @property
+    def safety_model(self):  # noqa: ANN201
+        self._refresh_safety_versions()
+        return self._model(self._safety_versions[0])
+
+    @property
+    def shadow_model(self):  # noqa: ANN201
+        self._refresh_safety_versions()
+        return self._model(self._safety_versions[1])
+
+    def _safety_status(self) -> dict[str, object]:
+        live, shadow = self._safety_versions
+        model = self._model(live)
+        if live is None:
+            status = "off (MODERATION_SAFETY_MODEL=off)"
+        elif model is None:
+            status = f"UNAVAILABLE: {live} could not be loaded (see the worker's log)"
+        else:
+            status = model.name
+        shadow_model = self._model(shadow)
+        shadow_status = "" if shadow is None else (shadow_model.name if shadow_model else f"UNAVAILABLE: {shadow}")
+        return {"safety_model_status": status, "safety_model_available": model is not None,
+                "shadow_model_status": shadow_status}
 
     # --- one batch -----------------------------------------------------------------------------
 
@@ -181,42 +228,57 @@ class ModerationWorker:
                 classifier_name = "rules-only (classifier error)"
         else:
             scores = [None] * len(rows)
-        semantic = self._semantic_scores(texts)
+        contexts = self._contexts([pk for pk, _, _ in rows])
+        safety = self._safety_scores(self.safety_model, texts, contexts)
+        model = self.safety_model
+        if model is not None and safety[0] is not None:
+            classifier_name = f"{model.name} + {classifier_name}"
         done = 0
-        for (pk, _, revision), score, sem in zip(rows, scores, semantic, strict=True):
+        for (pk, _, revision), score, sf in zip(rows, scores, safety, strict=True):
             if do_record_assessment(
-                message_id=pk, revision=revision, scores=score, semantic=sem,
+                message_id=pk, revision=revision, scores=score, safety=sf,
                 classifier=classifier_name, worker=self.name,
             ):
                 done += 1
+        self._shadow(rows, texts, contexts, safety)
         self.assessed += done
         self._measured(len(rows), time.perf_counter() - started)
         self.beat()
         return done
 
-    def _semantic_scores(self, texts: list[str]) -> list[dict[str, float] | None]:
-        """The sentence-embedding layer (moderation.semantic), when it is available."""
-        scorer = self.semantic_scorer
-        if scorer is None:
+    def _contexts(self, ids: list[int]) -> list[list[str]]:
+        from moderation.selectors import author_contexts
+
+        found = author_contexts(ids)
+        return [found.get(pk, []) for pk in ids]
+
+    def _safety_scores(self, model, texts: list[str], contexts: list[list[str]]) -> list:  # noqa: ANN001
+        """Kindred's safety model on the batch; ``None`` each when it is off or fails (logged):
+        the rules and Detoxify still decide, and the heartbeat says the model is unavailable."""
+        if model is None:
             return [None] * len(texts)
         try:
-            return scorer.score(texts)
+            return model.score(texts, contexts)
         except Exception:  # noqa: BLE001
-            logger.exception("semantic layer failed on a batch of %d; continuing without it", len(texts))
+            logger.exception("safety model failed on a batch of %d; assessing it without it", len(texts))
             return [None] * len(texts)
 
-    @property
-    def semantic_scorer(self):  # noqa: ANN201
-        if not settings.MODERATION_SEMANTIC:
-            return None
-        if not hasattr(self, "_semantic"):
-            try:
-                from moderation.semantic import load_semantic_scorer
-            except ImportError:
-                self._semantic = None
-            else:
-                self._semantic = load_semantic_scorer()
-        return self._semantic
+    def _shadow(self, rows, texts: list[str], contexts: list[list[str]], live: list) -> None:  # noqa: ANN001
+        """Score the batch with the shadow model too and store what it would have decided. Never
+        acted on, and a failure here never touches the live assessment."""
+        model = self.shadow_model
+        if model is None:
+            return
+        from moderation.actions import do_record_shadow_assessments
+
+        try:
+            shadow = model.score(texts, contexts)
+            live_model = self.safety_model
+            do_record_shadow_assessments(
+                [(pk, revision) for pk, _, revision in rows], shadow, version=model.version,
+                live=live, live_version=live_model.version if live_model else "")
+        except Exception:  # noqa: BLE001
+            logger.exception("shadow model %s failed on a batch of %d", model.version, len(texts))
 
     def backlog(self) -> int:
         return Message.objects.filter(assessment_state=AssessmentState.PENDING).count()
@@ -267,7 +329,8 @@ class ModerationWorker:
         model takes several seconds to load)."""
         try:
             self.status  # noqa: B018 - loads the classifier
-            self.semantic_scorer  # noqa: B018 - loads the sentence model
+            self.safety_model  # noqa: B018 - loads the sentence model and the safety head
+            self.shadow_model  # noqa: B018
         except Exception:  # noqa: BLE001
             logger.exception("warming up the moderation models failed; they will load on first use")
 

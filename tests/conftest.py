@@ -176,3 +176,27 @@ def _default_rooms(request) -> None:  # noqa: ANN001
         importlib.import_module("chat.migrations.0002_rooms").create_rooms(apps, None)
     if not Helpline.objects.exists():
         importlib.import_module("moderation.migrations.0004_helplines_from_data").load(apps, None)
+
+
+@pytest.fixture(autouse=True)
+def _safety_model_off_unless_asked(settings, request) -> None:  # noqa: ANN001
+    """Most tests check rules, actions and sockets; they run without Kindred's safety model so
+    that what they assert does not depend on a trained model's scores. Tests of the model and of
+    the moderation stage as members get it opt in with the ``safety_model_on`` fixture (and the
+    browser tests' servers run the real committed model)."""
+    from moderation import selectors
+
+    if "safety_model_on" not in request.fixturenames:
+        settings.MODERATION_SAFETY_MODEL = "off"
+    selectors.forget_safety_model_ready()
+
+
+@pytest.fixture
+def safety_model_on(settings):  # noqa: ANN001, ANN201
+    """The committed safety model is live for this test (loaded once per test process)."""
+    from moderation.safety_model import load_safety_model
+
+    settings.MODERATION_SAFETY_MODEL = "kindred-safety-v1"
+    model = load_safety_model(settings.MODERATION_SAFETY_MODEL)
+    assert model is not None, "the committed safety model must load offline"
+    return model

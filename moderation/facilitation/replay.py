@@ -4,7 +4,10 @@ Input: a first line ``{"session": {"focus": ..., "duration_minutes": 60, "title"
 "topic"?, "helpline"?, "ground_rules"?}}``, then one line per event:
 
 - a message ``{"t": 95, "author": "Priya", "role": "member", "text": "...",
-  "newcomer"?: true, "distress"?: true}``
+  "newcomer"?: true, "distress"?: true}``. Without ``"distress"``, a member's message is assessed
+  as the live room assesses it (``assess``: rules and the safety model, with her recent messages
+  as context): a distress assessment gives the engine its distress hint and a flagged or escalated
+  one reaches it as a flag, at the same moment, as in a live session
 - ``{"t": 300, "event": "tick"}``: time passes with nothing said
 - ``{"t": 410, "event": "flag", "author": "Jo", "category": "self_harm"}``
 - ``{"t": 20, "event": "presence", "members": ["Jo", "Priya", "Sam"]}``
@@ -17,7 +20,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -112,7 +115,7 @@ def _parse_event(line: int, obj: Any, previous_t: float) -> ReplayEvent:
             if flag in obj and not isinstance(obj[flag], bool):
                 raise ReplayInputError(line, f'"{flag}" must be true or false')
         data["newcomer"] = obj.get("newcomer")
-        data["distress"] = bool(obj.get("distress", False))
+        data["distress"] = obj.get("distress")  # None: leave it to the assessment
     elif kind == "tick":
         data = {}
     elif kind == "flag":
@@ -161,8 +164,13 @@ def run_replay(
     embedder: Embedder | None,
     sentiment: SentimentScorer | None,
     until_end: bool = True,
+    assess: Callable[[Sequence[str], Sequence[Sequence[str]]], Sequence[Any]] | None = None,
 ) -> list[Prompt]:
     """Feed the script to a fresh engine starting at t=0 and collect every prompt.
+
+    ``assess(texts, contexts) -> decisions`` (``moderation.policy.Decision``) assesses members'
+    messages the way the live worker does; the live runtime gives the engine the same two things
+    from the stored assessments and flags.
 
     With ``until_end`` the clock then runs on to the session's scheduled end, so the time checks
     and the closing appear even when the transcript stops early.
@@ -179,15 +187,21 @@ def run_replay(
         embedder=embedder,
         sentiment=sentiment,
     )
+    decisions = _assessments(script, assess) if assess is not None else {}
     prompts = engine.start(0.0)
     last_t = 0.0
     for event in script.events:
         d = event.data
         if event.kind == "message":
+            decision = decisions.get(event.line)
+            distress = d["distress"] if d["distress"] is not None else (
+                decision is not None and decision.category == "distress")
             prompts += engine.on_message(
                 event.t, d["author"], d["role"], d["text"],
-                is_newcomer=d["newcomer"], distress=d["distress"],
+                is_newcomer=d["newcomer"], distress=bool(distress),
             )
+            if decision is not None and decision.action != "allow":
+                prompts += engine.on_flag(event.t, d["author"], decision.category)
         elif event.kind == "tick":
             prompts += engine.on_tick(event.t)
         elif event.kind == "flag":
@@ -198,6 +212,30 @@ def run_replay(
     end = max(last_t, script.session.end_t) if until_end else last_t
     prompts += engine.on_tick(end)
     return prompts
+
+
+#: the live worker's context window (moderation.safety_model.CONTEXT_MESSAGES / CONTEXT_SECONDS)
+_CONTEXT_MESSAGES = 3
+_CONTEXT_SECONDS = 600.0
+
+
+def _assessments(script: ReplayScript, assess: Callable[..., Sequence[Any]]) -> dict[int, Any]:
+    """Assess every member message without an explicit distress mark, in one batch, each with the
+    same author's earlier messages (at most 3, within 10 minutes) as its context."""
+    todo: list[tuple[int, str, list[str]]] = []
+    history: dict[str, list[tuple[float, str]]] = {}
+    for event in script.events:
+        if event.kind != "message":
+            continue
+        d = event.data
+        earlier = [text for t, text in history.get(d["author"], []) if event.t - t <= _CONTEXT_SECONDS]
+        if d["role"] == "member" and d["distress"] is None:
+            todo.append((event.line, d["text"], earlier[-_CONTEXT_MESSAGES:]))
+        history.setdefault(d["author"], []).append((event.t, d["text"]))
+    if not todo:
+        return {}
+    decisions = assess([text for _, text, _ in todo], [ctx for _, _, ctx in todo])
+    return {line: decision for (line, _, _), decision in zip(todo, decisions, strict=True)}
 
 
 def prompt_to_json(prompt: Prompt) -> dict[str, Any]:

@@ -212,3 +212,19 @@ class EraseOnRequestForm(forms.Form):
         if self.cleaned_data["confirm"].strip() != "ERASE":
             raise forms.ValidationError("Type ERASE in capitals to confirm.")
         return "ERASE"
+
+
+class SafetyModelForm(forms.Form):
+    """Start a shadow run, promote or reject: which version, and why (kept in the audit log)."""
+
+    ACTIONS = ("shadow", "promote", "reject")
+    action = forms.ChoiceField(choices=[(a, a) for a in ACTIONS])
+    version = forms.CharField(max_length=64)
+    reason = forms.CharField(required=False, max_length=500, widget=forms.Textarea(attrs={"rows": 2}),
+                             help_text="What you saw in the comparison. Kept in the audit log.")
+
+    def clean_reason(self) -> str:
+        reason = " ".join(self.cleaned_data.get("reason", "").split())
+        if any(0xD800 <= ord(ch) <= 0xDFFF for ch in reason):
+            raise forms.ValidationError("The reason contains characters that can't be stored; please retype it.")
+        return reason

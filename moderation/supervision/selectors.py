@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
@@ -237,9 +237,9 @@ def _detectors(flag: dict[str, Any], classifier_of: dict[int, str]) -> list[str]
             labels.append(DETECTOR_LABELS.get(source, source))
             continue
         scores = [r.get("score", "") for r in flag["reasons"] or [] if isinstance(r, dict) and r.get("score")]
-        if any(s.startswith("semantic_") for s in scores):
-            labels.append("semantic layer")
-        if not scores or any(not s.startswith("semantic_") for s in scores):
+        if any(s.startswith("kindred_") for s in scores):
+            labels.append("safety model")
+        if not scores or any(not s.startswith("kindred_") for s in scores):
             labels.append(classifier_of.get(flag["message_id"], "classifier"))
     return labels
 
@@ -468,3 +468,77 @@ def facilitation_prompt_stats(period: DateRange) -> dict[str, Any] | None:
             entry[row["state"]] += row["n"]
     totals = {k: sum(e[k] for e in table.values()) for k in ("shown", "sent", "dismissed")}
     return {"signals": sorted(table.items()), "totals": totals}
+
+
+# --- Kindred's safety model: live, shadow, comparison ---------------------------------------------
+
+#: how far back the shadow comparison looks
+SHADOW_WINDOW = timedelta(days=14)
+_ACTED = ("risk", "toxic", "insensitive")
+
+
+def _card_summary(version: str | None) -> dict[str, Any] | None:
+    """What a supervisor needs from a model's card: its measured quality on the held-out test split."""
+    if not version:
+        return None
+    from moderation.safety_model import MODELS_ROOT, read_card
+
+    try:
+        card = read_card(MODELS_ROOT / version)
+    except (OSError, ValueError):
+        return {"version": version, "missing": True}
+    test = (card.get("evaluation") or {}).get("test") or {}
+    rows = []
+    for key, label in (("risk_escalated", "Risk escalated"), ("distress_escalated", "Distress escalated"),
+                       ("toxic_flagged", "Toxic flagged"), ("insensitive_flagged", "Insensitive flagged"),
+                       ("distress_flagged", "Distress flagged as toxic/insensitive"), ("ok_flagged", "Ordinary messages flagged"),
+                       ("narratives_flagged", "Stories about services flagged")):
+        fig = test.get(key)
+        if fig and fig.get("n"):
+            rows.append({"label": label, "rate": fig["rate"], "k": fig["k"], "n": fig["n"],
+                         "lo": fig["ci95"][0], "hi": fig["ci95"][1]})
+    weakest = sorted(((f, v) for f, v in (test.get("risk_by_family") or {}).items() if v.get("n")),
+                     key=lambda kv: kv[1]["rate"])[:3]
+    return {"version": version, "missing": False, "figures": rows, "test_messages": test.get("messages"),
+            "weakest_families": [{"family": f.replace("_", " "), "rate": v["rate"], "k": v["k"], "n": v["n"]}
+                                 for f, v in weakest],
+            "thresholds": card.get("thresholds", {})}
+
+
+def safety_model_overview(*, now: datetime | None = None) -> dict[str, Any]:
+    """The supervisor's safety-model page: live and shadow models with their measured quality, the
+    versions on disk, and where the shadow model disagrees with the live one on recent traffic."""
+    from moderation.models import SafetyModelRelease, ShadowAssessment
+    from moderation.safety_model import available_versions
+    from moderation.selectors import safety_model_versions
+
+    now = now or timezone.now()
+    live, shadow = safety_model_versions()
+    states = dict(SafetyModelRelease.objects.values_list("version", "state"))
+    versions = [{"version": v, "state": "live" if v == live else states.get(v, "available")}
+                for v in available_versions()]
+    comparison = None
+    if shadow:
+        recent = ShadowAssessment.objects.filter(version=shadow, created_at__gte=now - SHADOW_WINDOW)
+        pairs = list(recent.values_list("live_verdict", "verdict"))
+        matrix: dict[tuple[str, str], int] = {}
+        for lv, sv in pairs:
+            matrix[(lv or "none", sv)] = matrix.get((lv or "none", sv), 0) + 1
+        disagreements = (recent.exclude(verdict=F("live_verdict"))
+                         .select_related("message", "message__room").order_by("-created_at")[:50])
+        verdicts = ["none", "distress", "insensitive", "toxic", "risk"]
+        comparison = {
+            "total": len(pairs),
+            "agree": sum(1 for lv, sv in pairs if (lv or "none") == sv),
+            "more_risk": sum(1 for lv, sv in pairs if sv == "risk" and lv != "risk"),
+            "less_risk": sum(1 for lv, sv in pairs if lv == "risk" and sv != "risk"),
+            "more_flags": sum(1 for lv, sv in pairs if sv in _ACTED and lv not in _ACTED),
+            "fewer_flags": sum(1 for lv, sv in pairs if lv in _ACTED and sv not in _ACTED),
+            "verdicts": verdicts,
+            "matrix": [{"live": lv, "cells": [matrix.get((lv, sv), 0) for sv in verdicts]} for lv in verdicts],
+            "disagreements": [{"message": d.message, "live": d.live_verdict or "none", "shadow": d.verdict,
+                               "at": d.created_at} for d in disagreements],
+            "days": SHADOW_WINDOW.days,
+        }
+    return {"live": _card_summary(live), "shadow": _card_summary(shadow), "versions": versions,
+            "comparison": comparison}

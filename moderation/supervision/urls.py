@@ -20,6 +20,7 @@ urlpatterns = [
     path("supervisor/helplines/new/", views.helpline_edit, name="supervisor_helpline_new"),
     path("supervisor/helplines/<int:helpline_id>/", views.helpline_edit, name="supervisor_helpline"),
     path("supervisor/helplines/<int:helpline_id>/verified/", views.helpline_verified, name="supervisor_helpline_verified"),
+    path("supervisor/safety-model/", views.safety_model, name="supervisor_safety_model"),
     path("supervisor/people/", views.people, name="supervisor_people"),
     path("supervisor/people/<int:user_id>/role/", views.person_role, name="supervisor_person_role"),
     path("supervisor/people/<int:user_id>/erase/", views.person_erase, name="supervisor_person_erase"),

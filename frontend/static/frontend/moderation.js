@@ -20,6 +20,7 @@ const ui = {
   feed: $("feed-state"),
   backlog: $("backlog"),
   classifier: $("classifier-status"),
+  safetyModel: $("safety-model-status"),
   detail: $("detail-view"),
   alert: $("urgent-alert"),
   alertText: $("urgent-alert-text"),
@@ -131,8 +132,9 @@ async function refreshQueue() {
     for (const flag of data.items) upsertFlag(flag);
     ui.backlog.textContent = data.moderation_backlog;
     ui.classifier.textContent = data.classifier;
+    if (ui.safetyModel) ui.safetyModel.textContent = data.safety_model;
     const warning = $("classifier-warning");
-    if (warning) warning.hidden = Boolean(data.classifier_available);
+    if (warning) warning.hidden = Boolean(data.classifier_available || data.safety_model_available);
     renderQueue();
   } catch (err) {
     ui.summary.textContent = `Couldn't load the queue: ${err.message}`;

@@ -37,6 +37,11 @@ class Command(BaseCommand):
             help="skip drift detection and so never load the sentence-embedding model",
         )
         parser.add_argument(
+            "--no-assess",
+            action="store_true",
+            help="do not assess members' messages (only the transcript's own distress marks and flags count)",
+        )
+        parser.add_argument(
             "--stop-at-last-event",
             action="store_true",
             help="do not run the clock on to the session's scheduled end",
@@ -69,6 +74,31 @@ class Command(BaseCommand):
             embedder=None if options["no_embeddings"] else default_embedder(),
             sentiment=default_sentiment(),
             until_end=not options["stop_at_last_event"],
+            assess=None if options["no_assess"] else _live_assessment(),
         )
         for prompt in prompts:
             self.stdout.write(json.dumps(prompt_to_json(prompt), ensure_ascii=False))
+
+
+def _live_assessment():  # noqa: ANN202
+    """Assess as the live worker does: the rules and the live safety model (and the classifier
+    when it is installed), through ``moderation.assessing.assess_text``."""
+    from django.conf import settings
+
+    from moderation.assessing import assess_text
+    from moderation.classifiers import ClassifierConfig, load_classifier
+    from moderation.policy import MemberState, Thresholds
+    from moderation.safety_model import load_safety_model
+    from moderation.selectors import safety_model_versions
+
+    live, _ = safety_model_versions()
+    model = load_safety_model(live) if live else None
+    status = load_classifier(ClassifierConfig.from_settings(settings))
+
+    def assess(texts, contexts):  # noqa: ANN001, ANN202
+        safety = model.score(list(texts), [list(c) for c in contexts]) if model else [None] * len(texts)
+        scores = status.classifier.score(list(texts)) if status.classifier else [None] * len(texts)
+        return [assess_text(t, thresholds=Thresholds(), member_state=MemberState(), scores=sc, safety=sf).final
+                for t, sc, sf in zip(texts, scores, safety, strict=True)]
+
+    return assess

@@ -18,8 +18,8 @@ changed no more than 1.5 % of the moderation decisions on the reference messages
     python manage.py fetch_models --check-int8          # re-measure an installed model, offline
     python manage.py fetch_models --check-int8 --reference our-chat-sample.jsonl
 
-The reference set is ``moderation/data/exemplars.jsonl`` plus the labelled message sets under
-``tests/moderation/data/`` when present, plus any ``--reference`` files (JSON lines with a
+The reference set is the safety model's training messages (``moderation/training/data/``) plus
+the labelled message sets under ``tests/moderation/data/`` when present, plus any ``--reference`` files (JSON lines with a
 ``"text"`` field, or plain text, one message per line). Decisions are the policy's comparisons at
 the default thresholds (``moderation.policy.Thresholds``).
 
@@ -243,9 +243,10 @@ class Command(BaseCommand):
 
 
 def reference_messages(extra_files: list[str] | None = None) -> list[str]:
-    """The int8 check's reference messages: semantic exemplars, labelled evaluation sets, extras."""
+    """The int8 check's reference messages: the safety model's training messages, the labelled
+    evaluation sets, extras."""
     base = Path(settings.BASE_DIR)
-    files = [base / "moderation" / "data" / "exemplars.jsonl"]
+    files = sorted((base / "moderation" / "training" / "data").glob("*.jsonl"))
     files += sorted((base / "tests" / "moderation" / "data").glob("*.jsonl"))
     for extra in extra_files or []:
         if not Path(extra).is_file():

@@ -38,6 +38,15 @@ export const PRIORITY_RANK = { urgent: 0, high: 1, normal: 2, low: 3 };
 /** One line saying which rule or score fired, with its threshold. */
 export function describeReason(reason) {
   if (!reason || typeof reason !== "object") return String(reason);
+  if (reason.score && String(reason.score).startsWith("kindred_")) {
+    // Kindred's safety model: say what it saw in moderators' words, family first for risk.
+    const what = String(reason.score).replace("kindred_", "").replace("_", " ");
+    let text = `Safety model: ${what} ${Number(reason.value).toFixed(2)} (threshold ${Number(reason.threshold).toFixed(2)})`;
+    if (reason.family) text += ` · ${String(reason.family).replaceAll("_", " ")}`;
+    if (reason.kind) text += ` (${String(reason.kind).replaceAll("_", " ")})`;
+    if (reason.note) text += ` · ${reason.note}`;
+    return text;
+  }
   if (reason.score) {
     const value = Number(reason.value);
     const threshold = Number(reason.threshold);

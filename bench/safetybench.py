@@ -1,0 +1,177 @@
+"""Cost of the two safety tiers, on this machine, in one process with a fixed thread count:
+
+    python -m bench.safetybench [--out docs/safety-model-bench.md] [--json FILE]
+
+* inline tier: the rules and the inline decision (``rule_signals`` + ``decide_inline``) on
+  messages of 2,000 characters, the longest a member can send; p50/p99/max over many calls;
+* Kindred's model tier: messages per second on **one** core (``torch.set_num_threads(1)``), in
+  batches of 64 as the worker sends them, on the held-out test split's messages (their real
+  length mix), for the served int8 model and the fp32 one;
+* int8 against fp32: how many final decisions differ on the test split (a check that can fail:
+  it prints the count and lists the families that changed);
+* Detoxify's added cost, when its weights are installed under ``MODELS_DIR`` (they cannot be
+  downloaded on the development machines; the report says so when they are absent).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import time
+from pathlib import Path
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+
+def _inline(n: int) -> dict:
+    from moderation.policy import MemberState, decide_inline
+    from moderation.rules import rule_signals
+    from moderation.training import corpus
+
+    rows = corpus.training_examples()
+    pool = [r.text for r in rows]
+    messages = []
+    for k in range(50):  # 50 distinct 2,000-character messages from real-length sentences
+        text, i = "", k * 37
+        while len(text) < 2000:
+            text += pool[i % len(pool)] + " "
+            i += 1
+        messages.append(text[:2000])
+    state = MemberState()
+    for m in messages:
+        decide_inline(rule_signals(m), state)
+    times = []
+    for i in range(n):
+        m = messages[i % len(messages)]
+        t0 = time.perf_counter_ns()
+        decide_inline(rule_signals(m), state)
+        times.append((time.perf_counter_ns() - t0) / 1e6)
+    times.sort()
+    return {"calls": n, "chars": 2000, "p50_ms": round(times[len(times) // 2], 4),
+            "p99_ms": round(times[int(len(times) * 0.99)], 4), "max_ms": round(times[-1], 4)}
+
+
+def _throughput(model, texts: list[str], batch: int, repeats: int) -> dict:
+    model.score(texts[:batch])  # warm
+    rates = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        for i in range(0, len(texts), batch):
+            model.score(texts[i:i + batch])
+        rates.append(len(texts) / (time.perf_counter() - t0))
+    return {"messages": len(texts), "batch": batch, "repeats": repeats,
+            "msgs_per_s_median": round(statistics.median(rates), 1), "msgs_per_s_min": round(min(rates), 1),
+            "msgs_per_s_max": round(max(rates), 1)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser()
+    p.add_argument("--version", default=None, help="safety model version (default: the setting)")
+    p.add_argument("--inline-calls", type=int, default=5000)
+    p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--out", default=None, help="write a markdown report here")
+    p.add_argument("--json", default=None)
+    args = p.parse_args(argv)
+
+    import django
+
+    django.setup()
+    import torch
+    from django.conf import settings
+
+    from moderation.assessing import assess_text
+    from moderation.policy import MemberState, Thresholds
+    from moderation.safety_model import MODELS_ROOT, load_model_dir
+    from moderation.training import corpus
+
+    torch.set_num_threads(1)
+    version = args.version or settings.MODERATION_SAFETY_MODEL
+    result: dict = {"machine": {"cpu": platform.processor() or platform.machine(), "cores": os.cpu_count(),
+                                "torch_threads": torch.get_num_threads(), "python": platform.python_version()},
+                    "version": version}
+    result["inline"] = _inline(args.inline_calls)
+    test = corpus.test_examples()
+    texts = [e.text for e in test]
+    served = load_model_dir(MODELS_ROOT / version)
+    result["served_quantize"] = served.card["embedder"].get("quantize")
+    result["model_tier_served"] = _throughput(served, texts, 64, args.repeats)
+    card = dict(served.card)
+    from moderation.safety_model import AdaptedMiniLM, SafetyModel
+
+    fp32 = SafetyModel(head=served.head, thresholds=served.thresholds, version=version + "-fp32", card=card,
+                       embedder=AdaptedMiniLM(MODELS_ROOT / version / card["embedder"]["adapters"], quantize="none"))
+    result["model_tier_fp32"] = _throughput(fp32, texts, 64, args.repeats)
+
+    def decisions(model) -> list[str]:  # noqa: ANN001
+        out = []
+        for i in range(0, len(test), 64):
+            chunk = test[i:i + 64]
+            for e, sf in zip(chunk, model.score([e.text for e in chunk], [list(e.context) for e in chunk]), strict=True):
+                d = assess_text(e.text, thresholds=Thresholds(), member_state=MemberState(), scores=None, safety=sf).final
+                out.append(f"{d.action}/{d.category}")
+        return out
+
+    a, b = decisions(served), decisions(fp32)
+    changed = [(test[i].label, test[i].family, b[i], a[i]) for i in range(len(test)) if a[i] != b[i]]
+    result["int8_vs_fp32"] = {"messages": len(test), "decisions_changed": len(changed),
+                              "changed": [{"label": lab, "family": fam, "fp32": x, "int8": y}
+                                          for lab, fam, x, y in changed]}
+    models_dir = os.environ.get("MODELS_DIR") or str(Path(settings.BASE_DIR) / "var" / "models")
+    from moderation.classifiers import detoxify_model_dir, read_manifest
+
+    d = detoxify_model_dir(models_dir, "original")
+    if d.is_dir() and read_manifest(d) and not (d / "bench-random-weights.json").exists():
+        from moderation.classifiers import DetoxifyClassifier
+
+        result["detoxify"] = _throughput(DetoxifyClassifier("original", models_dir=models_dir), texts, 64, args.repeats)
+    else:
+        result["detoxify"] = None
+    if args.json:
+        Path(args.json).write_text(json.dumps(result, indent=2))
+    report = render(result)
+    if args.out:
+        Path(args.out).write_text(report)
+    print(report)
+    return 0
+
+
+def render(r: dict) -> str:
+    inline, served, fp = r["inline"], r["model_tier_served"], r["model_tier_fp32"]
+    agree = r["int8_vs_fp32"]
+    lines = [
+        "# Safety tiers: cost on this machine",
+        "",
+        f"Generated by `python -m bench.safetybench` (`make bench-safety`) for `{r['version']}`; every number below "
+        f"comes from that run. Machine: {r['machine']['cores']} cores ({r['machine']['cpu']}), torch threads "
+        f"{r['machine']['torch_threads']}, Python {r['machine']['python']}.",
+        "",
+        "| figure | measured | target | verdict |",
+        "|---|---|---|---|",
+        f"| inline tier, 2,000-character message, p99 ({inline['calls']} calls) | {inline['p99_ms']} ms "
+        f"(p50 {inline['p50_ms']}, max {inline['max_ms']}) | ≤ 1 ms | {'met' if inline['p99_ms'] <= 1 else 'missed'} |",
+        f"| Kindred's model tier, one core, batches of {served['batch']}, served ({r['served_quantize']}) | "
+        f"{served['msgs_per_s_median']} msg/s (min {served['msgs_per_s_min']}, max {served['msgs_per_s_max']}, "
+        f"{served['repeats']} runs of {served['messages']} messages) | ≥ 200 msg/s | "
+        f"{'met' if served['msgs_per_s_min'] >= 200 else 'missed'} |",
+        f"| same, fp32 (for comparison) | {fp['msgs_per_s_median']} msg/s | – | – |",
+        f"| int8 against fp32: final decisions changed on the test split | {agree['decisions_changed']} of "
+        f"{agree['messages']} | – | – |",
+    ]
+    if r["detoxify"]:
+        lines.append(f"| Detoxify `original` added cost, one core | {r['detoxify']['msgs_per_s_median']} msg/s | – | – |")
+    else:
+        lines.append("| Detoxify's added cost | not measured: its weights are not installed on this machine "
+                     "(they cannot be downloaded here; `fetch_models` installs them in production) | – | – |")
+    lines += ["", "The test split's messages are the model-tier workload: their real mix of lengths "
+              "(a few words to ten sentences). \"met\" for throughput is judged on the slowest of the runs."]
+    if agree["changed"]:
+        lines += ["", "Decisions int8 changed (label, family: fp32 → int8):", ""]
+        lines += [f"- {c['label']}, {c['family']}: {c['fp32']} → {c['int8']}" for c in agree["changed"][:30]]
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

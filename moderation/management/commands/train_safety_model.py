@@ -1,0 +1,110 @@
+"""Rebuild Kindred's safety model from the repository (``make train``).
+
+    manage.py train_safety_model                          # kindred-safety-v1, as committed
+    manage.py train_safety_model --name kindred-safety-v2 --public goemotions
+    manage.py train_safety_model --ablation               # what each public set adds (validation only)
+
+Trains the head on ``moderation/training/data`` plus the chosen public samples, calibrates its
+thresholds on leave-one-writer-out predictions, then measures the finished model once on the
+held-out test split and the study's quotes and writes ``card.json`` and ``MODEL_CARD.md``.
+The test split is measured, never used to choose anything.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from moderation.safety_model import MODELS_ROOT
+
+
+class Command(BaseCommand):
+    help = "Train Kindred's safety model from the repository's labelled data (minutes on a 2-core CPU)."
+
+    def add_arguments(self, parser) -> None:  # noqa: ANN001
+        from moderation.training.train import DEFAULT_PUBLIC
+
+        parser.add_argument("--name", dest="model_version", default="kindred-safety-v1",
+                            help="the version name: a folder under moderation/safety_models/")
+        parser.add_argument("--public", default=",".join(DEFAULT_PUBLIC),
+                            help="comma-separated permissive public sets to add ('' for none)")
+        parser.add_argument("--quantize", choices=("int8", "none"), default="int8",
+                            help="the embedder the head is trained for and served with")
+        parser.add_argument("--out", default=str(MODELS_ROOT), help="artefact root folder")
+        parser.add_argument("--epochs", type=int, default=None, help="passes over the data (default: the trainer's)")
+        parser.add_argument("--ablation", action="store_true",
+                            help="only compare public-set choices on leave-one-writer-out predictions")
+        parser.add_argument("--extra-labels", action="append", default=[],
+                            help="moderators' labels from export_labels (repeatable; never commit them)")
+        parser.add_argument("--doc", default=None,
+                            help="also write the measured tables into this document between its "
+                                 "<!-- measured:start --> and <!-- measured:end --> markers")
+        parser.add_argument("--no-evaluate", action="store_true", help="skip the test-split measurement")
+
+    def handle(self, *args, **options) -> None:  # noqa: ANN002, ANN003
+        import torch
+
+        from moderation.training import public as public_sets
+        from moderation.training import train
+
+        torch.set_num_threads(2)
+        chosen = [p for p in options["public"].split(",") if p]
+        unknown = set(chosen) - set(public_sets.TRAINING_SETS)
+        if unknown:
+            raise CommandError(f"not a permissive training set: {sorted(unknown)}; "
+                               f"choose from {', '.join(public_sets.TRAINING_SETS)}")
+        if options["ablation"]:
+            options["epochs"] = options["epochs"] or train.EPOCHS
+            self._ablation(options, train)
+            return
+        started = time.perf_counter()
+        options["epochs"] = options["epochs"] or train.EPOCHS
+        card = train.train(version=options["model_version"], out_root=Path(options["out"]), public_sets=chosen,
+                           quantize=options["quantize"], epochs=options["epochs"],
+                           extra_labels=[Path(p) for p in options["extra_labels"]], log=self.stdout.write)
+        if not options["no_evaluate"]:
+            from moderation.training.report import evaluate_artefact, write_model_card
+
+            model_dir = Path(options["out"]) / options["model_version"]
+            card["evaluation"] = evaluate_artefact(model_dir, log=self.stdout.write)
+            (model_dir / "card.json").write_text(json.dumps(card, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+            write_model_card(model_dir, card)
+            if options["doc"]:
+                self._write_doc(Path(options["doc"]), card)
+        self.stdout.write(f"done in {time.perf_counter() - started:.0f}s")
+
+    def _write_doc(self, path: Path, card: dict) -> None:
+        from moderation.training.report import quality_tables
+
+        start, end = "<!-- measured:start -->", "<!-- measured:end -->"
+        text = path.read_text(encoding="utf-8")
+        if start not in text or end not in text:
+            raise CommandError(f"{path} has no {start} … {end} markers")
+        head, rest = text.split(start, 1)
+        _, tail = rest.split(end, 1)
+        path.write_text(head + start + "\n" + quality_tables(card) + end + tail, encoding="utf-8")
+        self.stdout.write(f"wrote the measured tables into {path}")
+
+    def _ablation(self, options, train) -> None:  # noqa: ANN001
+        """Cross-writer figures with each permissive public set added on its own, and all of them
+        (slow: two fine-tunes per configuration). Validation only; the test split is not read."""
+        from moderation.training import public as public_sets
+
+        configs = [()] + [(name,) for name in public_sets.TRAINING_SETS] + [tuple(public_sets.TRAINING_SETS)]
+        lines = ["| public sets added | risk recall | toxic recall | insensitive recall | distress escalated | "
+                 "distress flagged | ok flagged |", "|---|---|---|---|---|---|---|"]
+        for config in configs:
+            rows = train.load_rows(config)
+            probs, _, alone = train.cross_writer(rows, epochs=options["epochs"], quantize=options["quantize"],
+                                                 workdir=Path("var/train/ablation"), log=lambda _m: None)
+            cal = train.calibrate(probs, rows, alone)
+            m = train.oof_metrics(probs, rows, cal.thresholds)
+            lines.append(
+                f"| {', '.join(config) or 'none (in-domain only)'} | {m['risk_recall']:.3f} | {m['toxic_recall']:.3f} | "
+                f"{m['insensitive_recall']:.3f} | {m['distress_escalated']:.3f} | {m['distress_flagged']:.3f} | "
+                f"{m['ok_flagged']:.3f} |")
+            self.stdout.write(lines[-1])
+        self.stdout.write("\n".join(lines))

