@@ -105,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
                        embedder=AdaptedMiniLM(MODELS_ROOT / version / card["embedder"]["adapters"], quantize="none"))
     result["model_tier_fp32"] = _throughput(fp32, texts, 64, args.repeats)
 
-    def decisions(model) -> list[str]:  # noqa: ANN001
+    def decisions(model) -> list[str]:
         out = []
         for i in range(0, len(test), 64):
             chunk = test[i:i + 64]

@@ -189,10 +189,28 @@ def do_record_assessment(
             return None
         if decision.action == "hold":
             _auto_hold(message)
+        if decision.action == "escalate" and message.state == MessageState.HELD:
+            _release_risk_held_as_abuse(message)
         if decision.action != "allow":
             by_model = scores is not None or safety is not None
             do_record_decision(message, decision, source=FlagSource.MODEL if by_model else FlagSource.RULE)
     return assessment
+
+
+_HOLDS_THAT_STAND = frozenset({"member.muted", "member.probation", "no_moderator_on_duty"})
+
+
+def _release_risk_held_as_abuse(message: Message) -> None:
+    """Risk always wins: a message the rules held before delivery as abuse (a threat she is
+    quoting: "he said I'll kill you if you tell anyone") that the model stage reads as risk is
+    shown again, so she is not told her disclosure was wrong. Holds for a mute, probation or an
+    empty rota stand. Audited, with no acting user (the system decided)."""
+    flag = Flag.objects.filter(message=message).first()
+    reasons = {r.get("rule") for r in (flag.reasons if flag else []) if isinstance(r, dict)}
+    if reasons & _HOLDS_THAT_STAND:
+        return
+    _set_message_state(message, MessageState.VISIBLE, acting_user=None, action="message.released_as_risk",
+                       reason="held as abuse before delivery; the safety model read it as risk")
 
 
 class ReportError(ValueError):

@@ -181,7 +181,8 @@ class SafetyModel:
 
     @property
     def name(self) -> str:
-        return f"kindred-safety {self.version}"
+        quantize = (self.card.get("embedder") or {}).get("quantize")
+        return f"{self.version} (int8)" if quantize == "int8" else self.version
 
     def score(self, texts: Sequence[str], contexts: Sequence[Sequence[str]] | None = None) -> list[SafetyScores]:
         """One result per text, in order. ``contexts[i]``: the author's earlier messages (oldest

@@ -182,8 +182,7 @@ def build_training_files(root: Path, out_dir: Path, per_label: int = SAMPLE_PER_
     for name in TRAINING_SETS:
         rows = sample(list(READERS[name](root)), per_label)
         with open(out_dir / f"{name}.jsonl", "w", encoding="utf-8") as fh:
-            for row in rows:
-                fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+            fh.writelines(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
         counts[name] = {}
         for row in rows:
             counts[name][row["label"]] = counts[name].get(row["label"], 0) + 1

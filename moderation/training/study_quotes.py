@@ -23,7 +23,7 @@ def quotes(path: Path = STUDY) -> list[str]:
     text = path.read_text(encoding="utf-8")
     out: list[str] = []
     for paragraph in re.split(r"\n\s*\n", text):
-        for m in re.finditer(r"“(.+?)(?:”|$)", paragraph, re.S):
+        for m in re.finditer(r"“(.+?)(?:”|$)", paragraph, re.DOTALL):
             body = m.group(1)
             body = re.sub(r"-\n(?=[a-z])", "", body)  # "toi-\nlet" → "toilet"
             body = " ".join(body.split()).strip(" .\"'’”")

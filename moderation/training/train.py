@@ -35,19 +35,19 @@ LABEL_INDEX = {"ok": 0, "distress": 1, "crisis": 2, "toxic": 3, "insensitive": 4
 #: public rows count for this much of an in-domain row: they add breadth, in-domain chat decides.
 PUBLIC_WEIGHT = 0.3
 #: passes over the training rows (chosen on cross-writer predictions, docs/moderation-quality.md)
-EPOCHS = 6
+EPOCHS = 8
 #: public rows per (set, label) taken from the committed samples
 PUBLIC_PER_LABEL = 400
-#: calibration targets (on leave-one-writer-out predictions; the issue's targets plus a margin)
+#: calibration targets (on cross-writer predictions; the issue's targets plus a margin)
 RISK_RECALL_TARGET = 0.95
 RISK_FAMILY_RECALL_TARGET = 0.90
-MAX_DISTRESS_ESCALATED = 0.10
-MAX_OK_ESCALATED = 0.02
+MAX_DISTRESS_ESCALATED = 0.12
+MAX_OK_ESCALATED = 0.03
 MAX_DISTRESS_FLAGGED = 0.02
-MAX_OK_FLAGGED = 0.015
+MAX_OK_FLAGGED = 0.01
 MAX_RULE_EXTRA_DISTRESS = 0.02
 MAX_RULE_EXTRA_OK = 0.005
-DEFAULT_PUBLIC = ("goemotions", "davidson-hsol")
+DEFAULT_PUBLIC: tuple[str, ...] = ()
 
 
 # --- rows ---------------------------------------------------------------------------------------
@@ -107,7 +107,7 @@ def fit(rows: Sequence[Example], *, epochs: int, log: Callable[[str], None] = pr
     return Fitted(head=head, deltas=out["deltas"])
 
 
-def serving_embedder(fitted: Fitted, quantize: str, workdir: Path):  # noqa: ANN201
+def serving_embedder(fitted: Fitted, quantize: str, workdir: Path):
     """The embedder exactly as the runtime will build it from the artefact (merged, quantised)."""
     from moderation.safety_model import AdaptedMiniLM
 
@@ -312,6 +312,7 @@ def train(*, version: str, out_root: Path, public_sets: Sequence[str] = DEFAULT_
     log(f"{len(rows)} training rows ({sum(r.source == 'kindred' for r in rows)} in-domain, "
         f"writers {sorted({r.writer for r in rows if r.source == 'kindred'})}); public: {list(public_sets)}")
     probs, oof_families, alone = cross_writer(rows, epochs=epochs, quantize=quantize, workdir=workdir, log=log)
+    save_cross_writer(workdir, rows, probs, oof_families, alone)
     cal = calibrate(probs, rows, alone)
     metrics = oof_metrics(probs, rows, cal.thresholds)
     fam_rows = [i for i, r in enumerate(rows) if r.source == "kindred" and r.label == "crisis" and not r.context]
@@ -354,6 +355,39 @@ def train(*, version: str, out_root: Path, public_sets: Sequence[str] = DEFAULT_
     }
     (out_dir / "card.json").write_text(json.dumps(card, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     log(f"wrote {out_dir} in {time.perf_counter() - started:.0f}s")
+    return card
+
+
+def save_cross_writer(workdir: Path, rows: Sequence[Example], probs: np.ndarray, families: Sequence[str],
+                      alone: np.ndarray) -> Path:
+    """Keep the cross-writer predictions (with the data hash they belong to), so the calibration
+    policy can be re-run without fine-tuning again (``train_safety_model --recalibrate``)."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    path = workdir / "cross_writer.npz"
+    np.savez(path, probs=probs, alone=alone, families=np.array(list(families)), data_sha256=np.array(_data_hash(rows)))
+    return path
+
+
+def recalibrate(model_dir: Path, *, workdir: Path | None = None, extra_labels: Sequence[Path] = (),
+                log: Callable[[str], None] = print) -> dict[str, Any]:
+    """Choose the thresholds again from the saved cross-writer predictions of the same data, and
+    rewrite the card's thresholds and calibration notes. Refuses predictions of other data."""
+    workdir = workdir or Path("var/train")
+    card = json.loads((model_dir / "card.json").read_text(encoding="utf-8"))
+    rows = load_rows(card.get("public_sets", []), extra_labels)
+    if _data_hash(rows) != card["data_sha256"]:
+        raise ValueError("the training data changed since this model was trained: train it again")
+    with np.load(workdir / "cross_writer.npz", allow_pickle=False) as saved:
+        if str(saved["data_sha256"]) != card["data_sha256"]:
+            raise ValueError(f"{workdir / 'cross_writer.npz'} belongs to other data: train again")
+        probs, alone, families = saved["probs"], saved["alone"], [str(f) for f in saved["families"]]
+    cal = calibrate(probs, rows, alone)
+    metrics = oof_metrics(probs, rows, cal.thresholds)
+    fam_rows = [i for i, r in enumerate(rows) if r.source == "kindred" and r.label == "crisis" and not r.context]
+    metrics["risk_family_accuracy"] = sum(families[i] == rows[i].family for i in fam_rows) / max(1, len(fam_rows))
+    card.update({"thresholds": vars(cal.thresholds), "calibration": cal.notes, "cross_writer": metrics})
+    (model_dir / "card.json").write_text(json.dumps(card, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    log(f"recalibrated: {json.dumps(metrics)}; thresholds {vars(cal.thresholds)}")
     return card
 
 

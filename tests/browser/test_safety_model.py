@@ -37,7 +37,7 @@ CANDIDATE = "kindred-safety-e2e-candidate"
 MODELS = REPO / "moderation" / "safety_models"
 
 
-def flag_count_for(live_server_proc, text: str) -> int:  # noqa: ANN001
+def flag_count_for(live_server_proc, text: str) -> int:
     out = REPO / "test-artifacts" / "flag-count.json"
     live_server_proc.manage("shell", "-c", (
         "import json; from moderation.models import Flag; "
@@ -45,7 +45,7 @@ def flag_count_for(live_server_proc, text: str) -> int:  # noqa: ANN001
     return json.loads(out.read_text())
 
 
-def assessed(live_server_proc, text: str) -> bool:  # noqa: ANN001
+def assessed(live_server_proc, text: str) -> bool:
     out = REPO / "test-artifacts" / "assessed.json"
     live_server_proc.manage("shell", "-c", (
         "import json; from chat.models import Message; "
@@ -54,7 +54,7 @@ def assessed(live_server_proc, text: str) -> bool:  # noqa: ANN001
     return json.loads(out.read_text())
 
 
-def test_a_goodbye_without_alarming_words_brings_the_card_and_an_urgent_alert(open_as, screens) -> None:  # noqa: ANN001
+def test_a_goodbye_without_alarming_words_brings_the_card_and_an_urgent_alert(open_as, screens) -> None:
     rowan = open_as("rowan")
     open_console(rowan)
     hana = open_as("hana")
@@ -73,7 +73,7 @@ def test_a_goodbye_without_alarming_words_brings_the_card_and_an_urgent_alert(op
     screens.shot("goodbye-urgent-item")
 
 
-def test_a_long_story_about_an_unkind_midwife_raises_nothing(open_as, live_server_proc, screens) -> None:  # noqa: ANN001
+def test_a_long_story_about_an_unkind_midwife_raises_nothing(open_as, live_server_proc, screens) -> None:
     jude = open_as("jude")
     open_room(jude, BABY)
     send(jude, STORY)
@@ -88,14 +88,14 @@ def test_a_long_story_about_an_unkind_midwife_raises_nothing(open_as, live_serve
     screens.shot("midwife-story-no-flag")
 
 
-def _restore_live_model(live_server_proc) -> None:  # noqa: ANN001
+def _restore_live_model(live_server_proc) -> None:
     """Leave the server as the other tests expect it: the committed model live, no candidate."""
     live_server_proc.manage("shell", "-c", (
         "from moderation.models import SafetyModelRelease; SafetyModelRelease.objects.all().delete()"))
 
 
 @pytest.fixture
-def candidate_model(live_server_proc):  # noqa: ANN001, ANN201
+def candidate_model(live_server_proc):
     target = MODELS / CANDIDATE
     shutil.copytree(MODELS / "kindred-safety-v1", target, dirs_exist_ok=True)
     card = json.loads((target / "card.json").read_text())
@@ -106,7 +106,7 @@ def candidate_model(live_server_proc):  # noqa: ANN001, ANN201
     shutil.rmtree(target, ignore_errors=True)
 
 
-def test_supervisor_compares_a_shadow_model_and_promotes_it(open_as, candidate_model, screens) -> None:  # noqa: ANN001
+def test_supervisor_compares_a_shadow_model_and_promotes_it(open_as, candidate_model, screens) -> None:
     sam: Page = open_as("sam")
     sam.goto(sam.url.split("/", 3)[0] + "//" + sam.url.split("/", 3)[2] + "/supervisor/safety-model/")
     expect(sam.get_by_role("heading", name=re.compile("Live model: kindred-safety-v1"))).to_be_visible()

@@ -44,7 +44,7 @@ FLOORS = {
 }
 
 
-def final(model: SafetyModel, text: str, context: list[str] | None = None):  # noqa: ANN201
+def final(model: SafetyModel, text: str, context: list[str] | None = None):
     safety = model.score([text], [context or []])[0]
     return assess_text(text, thresholds=Thresholds(), member_state=MemberState(), scores=None, safety=safety).final
 
@@ -95,7 +95,7 @@ def test_risk_wins_and_context_is_read_by_the_head_alone():
         def __init__(self, rows: dict[str, list[float]]) -> None:
             self.rows = rows
 
-        def encode(self, texts):  # noqa: ANN001, ANN202
+        def encode(self, texts):
             return np.array([self.rows[t] for t in texts], dtype=np.float32)
 
     # A head whose logits are the inputs themselves (5 classes), one risk family.

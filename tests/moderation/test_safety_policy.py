@@ -21,7 +21,7 @@ def safety(*, ok=0.0, distress=0.0, risk=0.0, toxic=0.0, insensitive=0.0, family
                         context_risk=context_risk, by_context=by_context)
 
 
-def detoxify(**kw) -> Scores:  # noqa: ANN003
+def detoxify(**kw) -> Scores:
     base = dict(toxicity=0.0, severe_toxicity=0.0, obscene=0.0, threat=0.0, insult=0.0, identity_attack=0.0)
     return Scores(**{**base, **kw})
 

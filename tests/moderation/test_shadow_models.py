@@ -29,7 +29,7 @@ CANDIDATE = "kindred-safety-test-candidate"
 
 
 @pytest.fixture
-def candidate(settings):  # noqa: ANN001, ANN201
+def candidate(settings):
     """A second trained model on disk (a copy of the committed one under another name)."""
     from moderation.safety_model import MODELS_ROOT
 

@@ -2,10 +2,11 @@
 
     manage.py train_safety_model                          # kindred-safety-v1, as committed
     manage.py train_safety_model --name kindred-safety-v2 --public goemotions
-    manage.py train_safety_model --ablation               # what each public set adds (validation only)
+    manage.py train_safety_model --ablation               # what each public set adds (frozen-embedding proxy)
+    manage.py train_safety_model --recalibrate            # thresholds again from saved cross-writer predictions
 
-Trains the head on ``moderation/training/data`` plus the chosen public samples, calibrates its
-thresholds on leave-one-writer-out predictions, then measures the finished model once on the
+Fine-tunes MiniLM's adapters and the heads on ``moderation/training/data`` plus the chosen public
+samples, calibrates the thresholds on cross-writer predictions, then measures the finished model once on the
 held-out test split and the study's quotes and writes ``card.json`` and ``MODEL_CARD.md``.
 The test split is measured, never used to choose anything.
 """
@@ -36,12 +37,15 @@ class Command(BaseCommand):
         parser.add_argument("--out", default=str(MODELS_ROOT), help="artefact root folder")
         parser.add_argument("--epochs", type=int, default=None, help="passes over the data (default: the trainer's)")
         parser.add_argument("--ablation", action="store_true",
-                            help="only compare public-set choices on leave-one-writer-out predictions")
+                            help="only compare public-set choices (frozen-embedding proxy, cross-writer)")
         parser.add_argument("--extra-labels", action="append", default=[],
                             help="moderators' labels from export_labels (repeatable; never commit them)")
         parser.add_argument("--doc", default=None,
                             help="also write the measured tables into this document between its "
                                  "<!-- measured:start --> and <!-- measured:end --> markers")
+        parser.add_argument("--recalibrate", action="store_true",
+                            help="only choose the thresholds again from the saved cross-writer predictions "
+                                 "(var/train/cross_writer.npz) and re-measure; no fine-tuning")
         parser.add_argument("--no-evaluate", action="store_true", help="skip the test-split measurement")
 
     def handle(self, *args, **options) -> None:  # noqa: ANN002, ANN003
@@ -61,20 +65,34 @@ class Command(BaseCommand):
             self._ablation(options, train)
             return
         started = time.perf_counter()
+        if options["recalibrate"]:
+            model_dir = Path(options["out"]) / options["model_version"]
+            try:
+                card = train.recalibrate(model_dir, extra_labels=[Path(p) for p in options["extra_labels"]],
+                                         log=self.stdout.write)
+            except (OSError, ValueError, KeyError) as exc:
+                raise CommandError(str(exc)) from exc
+            self._evaluate(options, card)
+            self.stdout.write(f"done in {time.perf_counter() - started:.0f}s")
+            return
         options["epochs"] = options["epochs"] or train.EPOCHS
         card = train.train(version=options["model_version"], out_root=Path(options["out"]), public_sets=chosen,
                            quantize=options["quantize"], epochs=options["epochs"],
                            extra_labels=[Path(p) for p in options["extra_labels"]], log=self.stdout.write)
-        if not options["no_evaluate"]:
-            from moderation.training.report import evaluate_artefact, write_model_card
-
-            model_dir = Path(options["out"]) / options["model_version"]
-            card["evaluation"] = evaluate_artefact(model_dir, log=self.stdout.write)
-            (model_dir / "card.json").write_text(json.dumps(card, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-            write_model_card(model_dir, card)
-            if options["doc"]:
-                self._write_doc(Path(options["doc"]), card)
+        self._evaluate(options, card)
         self.stdout.write(f"done in {time.perf_counter() - started:.0f}s")
+
+    def _evaluate(self, options, card: dict) -> None:  # noqa: ANN001
+        if options["no_evaluate"]:
+            return
+        from moderation.training.report import evaluate_artefact, write_model_card
+
+        model_dir = Path(options["out"]) / options["model_version"]
+        card["evaluation"] = evaluate_artefact(model_dir, log=self.stdout.write)
+        (model_dir / "card.json").write_text(json.dumps(card, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        write_model_card(model_dir, card)
+        if options["doc"]:
+            self._write_doc(Path(options["doc"]), card)
 
     def _write_doc(self, path: Path, card: dict) -> None:
         from moderation.training.report import quality_tables
@@ -89,17 +107,46 @@ class Command(BaseCommand):
         self.stdout.write(f"wrote the measured tables into {path}")
 
     def _ablation(self, options, train) -> None:  # noqa: ANN001
-        """Cross-writer figures with each permissive public set added on its own, and all of them
-        (slow: two fine-tunes per configuration). Validation only; the test split is not read."""
+        """What each permissive public set adds, measured cheaply: a logistic-regression head on
+        the *frozen* base MiniLM embeddings, trained with and without each set, scored across the
+        same two writer groups and calibrated the same way. A proxy (the served model is
+        fine-tuned), so it says whether a set's language helps on Kindred's, not by how much the
+        fine-tuned model would move. Validation only; the test split is not read."""
+        import numpy as np
+        from sklearn.linear_model import LogisticRegression
+
+        from moderation.facilitation.embeddings import MiniLMEmbedder
+        from moderation.safety_model import SafetyHead
         from moderation.training import public as public_sets
 
+        embedder = MiniLMEmbedder(batch_size=64)
+        cache: dict[str, np.ndarray] = {}
+
+        def embed(texts: list[str]) -> np.ndarray:
+            todo = [t for t in dict.fromkeys(texts) if t not in cache]
+            for start in range(0, len(todo), 256):
+                chunk = todo[start:start + 256]
+                for text, vec in zip(chunk, embedder.encode(chunk), strict=True):
+                    cache[text] = vec
+            return np.stack([cache[t] for t in texts])
+
         configs = [()] + [(name,) for name in public_sets.TRAINING_SETS] + [tuple(public_sets.TRAINING_SETS)]
-        lines = ["| public sets added | risk recall | toxic recall | insensitive recall | distress escalated | "
-                 "distress flagged | ok flagged |", "|---|---|---|---|---|---|---|"]
+        lines = ["| public sets added (frozen-embedding proxy) | risk recall | toxic recall | insensitive recall | "
+                 "distress escalated | distress flagged | ok flagged |", "|---|---|---|---|---|---|---|"]
         for config in configs:
             rows = train.load_rows(config)
-            probs, _, alone = train.cross_writer(rows, epochs=options["epochs"], quantize=options["quantize"],
-                                                 workdir=Path("var/train/ablation"), log=lambda _m: None)
+            X = embed([train.unit_text(r) for r in rows])
+            alone_X = embed([r.text for r in rows])
+            y = np.array([train.LABEL_INDEX[r.label] for r in rows])
+            probs = np.full((len(rows), 5), np.nan)
+            alone = np.full_like(probs, np.nan)
+            for group in train.writer_groups(rows):
+                held = np.array([r.source == "kindred" and r.writer in group for r in rows])
+                clf = LogisticRegression(C=4.0, max_iter=3000)
+                clf.fit(X[~held], y[~held], sample_weight=train._weights([r for r, h in zip(rows, held) if not h]))
+                head = SafetyHead(clf.coef_, clf.intercept_, np.zeros((1, X.shape[1])), np.zeros(1), ["-"])
+                probs[held] = head.probabilities(X[held])
+                alone[held] = head.probabilities(alone_X[held])
             cal = train.calibrate(probs, rows, alone)
             m = train.oof_metrics(probs, rows, cal.thresholds)
             lines.append(

@@ -1,0 +1,108 @@
+"""The worker with Kindred's safety model, end to end through the real consumer and actions: what
+a mother and a moderator notice. The sentences were written for these tests."""
+
+from __future__ import annotations
+
+import pytest
+from channels.db import database_sync_to_async
+from django.test import Client
+
+from chat.actions import do_send_message
+from chat.models import Message, MessageState, Room
+from moderation import selectors
+from moderation.classifiers import ClassifierConfig, load_classifier
+from moderation.models import Assessment, AuditEntry, Flag, WorkerHeartbeat
+from moderation.worker import ModerationWorker
+from tests.conftest import drain, receive_until
+from tests.moderation.test_worker import join, moderator_feed
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+GOODBYE = ("you've all been so good to me. I've left the baby's things ready for my sister and written "
+           "to my mum. this is the last time I'll post, please don't worry about me")
+
+
+def worker() -> ModerationWorker:
+    return ModerationWorker(classifier_status=load_classifier(ClassifierConfig(backend="none")))
+
+
+@pytest.fixture
+def on_duty(moderator):
+    from moderation.actions import do_set_on_duty
+
+    do_set_on_duty(moderator=moderator, on_duty=True)
+    return moderator
+
+
+async def test_a_goodbye_without_alarming_words_gets_the_card_and_an_urgent_alert(
+        member, other_member, on_duty, safety_model_on):
+    w = await database_sync_to_async(worker)()
+    await database_sync_to_async(w.beat)(force=True)  # the heartbeat says the safety model runs
+    a, b = await join(member), await join(other_member)
+    mod = await moderator_feed(on_duty)
+    await a.send_json_to({"type": "message.send", "client_id": "bye-000001", "body": GOODBYE})
+    seen = await receive_until(b, "message.new")
+    assert seen["message"]["state"] == "visible"  # delivered at once, never held
+    await database_sync_to_async(w.process_batch)()
+    card = await receive_until(a, "support.card")
+    assert "Samaritans" in [h["name"] for h in card["helplines"]]
+    urgent = await receive_until(mod, "flag.urgent")
+    assert urgent["flag"]["escalated"] is True
+    reasons = urgent["flag"]["reasons"]
+    model_reason = [r for r in reasons if r.get("score", "").startswith("kindred_")][0]
+    assert model_reason["kind"] == "suicide_self_harm"
+    assert all(f["type"] != "support.card" for f in await drain(b))
+    for comm in (a, b, mod):
+        await comm.disconnect()
+
+
+def test_healthz_and_the_queue_say_which_models_run(moderator, safety_model_on, client: Client):
+    w = worker()
+    w.beat(force=True)
+    beat = WorkerHeartbeat.objects.get()
+    assert beat.safety_model_available and beat.safety_model_status.startswith("kindred-safety-v1")
+    health = client.get("/healthz").json()
+    assert health["safety_model"].startswith("kindred-safety-v1") and health["safety_model_available"] is True
+    client.force_login(moderator)
+    page = client.get("/moderation/").content.decode()
+    assert "Safety model:" in page and "kindred-safety-v1" in page
+
+
+def test_with_the_model_running_a_supportive_reply_is_not_escalated(member, on_duty, safety_model_on):
+    w = worker()
+    w.beat(force=True)
+    selectors.forget_safety_model_ready()
+    room = Room.objects.get(slug="newborn")
+    reply = "if you ever feel suicidal please ring Samaritans on 116 123, they're lovely and we're all here x"
+    do_send_message(author=member, room=room, client_id="reply-01", body=reply)
+    assert not Flag.objects.exists()  # the rules left it to the model: no card before it looked
+    w.process_batch()
+    assessment = Assessment.objects.get()
+    assert assessment.action == "allow" and "kindred_ok" in assessment.scores
+    assert not Flag.objects.exists()
+
+
+def test_a_quoted_threat_held_before_delivery_is_shown_again_when_the_model_reads_risk(member, on_duty, safety_model_on):
+    w = worker()
+    w.beat(force=True)
+    selectors.forget_safety_model_ready()
+    room = Room.objects.get(slug="newborn")
+    text = "he grabbed my arm and told me I will kill you and the baby if you tell anyone. I'm scared to go home"
+    message = do_send_message(author=member, room=room, client_id="quote-01", body=text)
+    assert Message.objects.get(pk=message.pk).state == MessageState.HELD  # a threat rule, inline
+    w.process_batch()
+    flag = Flag.objects.get(message=message)
+    assert flag.escalated and flag.category == "risk"
+    assert Message.objects.get(pk=message.pk).state == MessageState.VISIBLE
+    assert AuditEntry.objects.filter(action="message.released_as_risk", message=message).exists()
+
+
+def test_context_the_worker_reads_is_her_own_recent_messages_in_this_room(member, other_member):
+    room = Room.objects.get(slug="newborn")
+    other = Room.objects.get(slug="baby")
+    do_send_message(author=member, room=room, client_id="c1", body="first")
+    do_send_message(author=other_member, room=room, client_id="c2", body="someone else")
+    do_send_message(author=member, room=other, client_id="c3", body="another room")
+    do_send_message(author=member, room=room, client_id="c4", body="second")
+    last = do_send_message(author=member, room=room, client_id="c5", body="third")
+    assert selectors.author_contexts([last.pk]) == {last.pk: ["first", "second"]}
