@@ -704,7 +704,8 @@ from chat.models import MessageRevision, RoomKind  # noqa: E402
 from moderation.models import DailyCount, Helpline, ModeratorDuty, SecondReview  # noqa: E402
 
 ROOM_FIELDS = ("name", "description", "house_rules", "kind", "stage", "position", "is_archived")
-HELPLINE_FIELDS = ("name", "contact", "when", "hours", "url", "region", "show_on_support_card", "position", "is_active")
+HELPLINE_FIELDS = ("name", "kind", "contact", "when", "hours", "url", "region", "stages", "show_on_support_card",
+                   "position", "is_active")
 
 
 def _changed(before: dict[str, Any], after: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -148,6 +148,7 @@ class ModerationWorker:
         return self._model(self._safety_versions[1])
 
     def _safety_status(self) -> dict[str, object]:
+        self._refresh_safety_versions()
         live, shadow = self._safety_versions
         model = self._model(live)
         if live is None:

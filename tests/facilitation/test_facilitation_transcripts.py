@@ -133,6 +133,7 @@ def test_every_session_closes_with_the_next_session_and_help(replay, name: str) 
     assert "next" in closing.text.lower() and "116 123" in closing.text
 
 
+@pytest.mark.django_db
 def test_replay_assesses_as_live_so_an_unmarked_distressed_member_draws_a_check_in(library, vader, safety_model_on) -> None:
     """No "distress" mark in the transcript: the safety model (as the live worker runs it) reads
     her message, and the engine offers the facilitator a private check-in, as it would live."""

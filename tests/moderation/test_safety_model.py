@@ -104,7 +104,7 @@ def test_risk_wins_and_context_is_read_by_the_head_alone():
                          distress=0.5)
     big, small = 6.0, 0.0
     rows = {
-        "toxic and risk": [small, small, big, big, small],
+        "toxic and risk": [small, small, big + 1, big, small],
         "vague": [1.0, small, 0.6, small, small],
         "earlier plan vague": [small, small, big, small, small],
         "thanks x": [big, small, small, small, small],

@@ -14,6 +14,7 @@ from chat.actions import do_send_message
 from chat.models import Message, Room
 from moderation.actions import (
     SafetyModelError,
+    do_claim_flag,
     do_dismiss_flag,
     do_hide_message,
     do_promote_safety_model,
@@ -121,12 +122,16 @@ def test_moderators_decisions_become_labels_and_erased_text_never_does(member, o
 
     flag_kind = do_report_message(reporter=other_member, message=Message.objects.get(pk=kind.pk), reason="")
     flag_rude = do_report_message(reporter=member, message=Message.objects.get(pk=rude.pk), reason="")
+    do_claim_flag(flag_id=flag_kind.pk, acting_user=moderator)
     do_dismiss_flag(flag_id=flag_kind.pk, acting_user=moderator, reason="fine")
+    do_claim_flag(flag_id=flag_rude.pk, acting_user=moderator)
     do_hide_message(flag_id=flag_rude.pk, acting_user=moderator, reason="insult")
     labels = {r["text"]: r for r in moderator_labels()}
     assert labels["lovely to see you all x"]["label"] == "ok"
     assert labels["you're pathetic, stop whining"]["label"] == Flag.objects.get(pk=flag_rude.pk).category
-    assert labels["you're pathetic, stop whining"]["model_missed"] is True  # only a member caught it
+    # The rules had flagged it too (the model is off in this test), so it is not a miss of theirs.
+    assert labels["you're pathetic, stop whining"]["model_missed"] is False
+    assert "rule" in Flag.objects.get(pk=flag_rude.pk).sources
     out = tmp_path / "labels.jsonl"
     call_command("export_labels", str(out))
     assert len(out.read_text().splitlines()) == 2

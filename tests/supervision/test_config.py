@@ -82,3 +82,20 @@ def test_supervisor_cannot_change_her_own_role(supervisor) -> None:  # noqa: ANN
 def test_moderators_cannot_use_supervisor_actions(moderator, member) -> None:  # noqa: ANN001
     with pytest.raises(ModerationError):
         do_change_user_role(member, Role.MODERATOR, acting_user=moderator)
+
+
+@pytest.mark.django_db
+def test_supervisor_adds_and_edits_a_helpline_with_its_kind_and_stages(supervisor, client_for) -> None:  # noqa: ANN001
+    client = client_for(supervisor)
+    form = {"name": "Bristol Mums' Line", "kind": "service", "contact": "0117 000 0000", "when": "Talk it through",
+            "hours": "Mon–Fri 9–5", "url": "", "region": "South West", "stages": ["newborn", "baby"],
+            "show_on_support_card": "", "position": 5, "is_active": "on", "reason": "new local service"}
+    response = client.post("/supervisor/helplines/new/", form)
+    assert response.status_code == 302, response.content.decode()[:500]
+    saved = Helpline.objects.get(name="Bristol Mums' Line")
+    assert saved.kind == "service" and saved.stages == ["newborn", "baby"]
+    response = client.post(f"/supervisor/helplines/{saved.pk}/", {**form, "stages": ["toddler"], "reason": "age range"})
+    assert response.status_code == 302
+    saved.refresh_from_db()
+    assert saved.stages == ["toddler"]
+    assert AuditEntry.objects.filter(action__startswith="helpline.").count() >= 2
