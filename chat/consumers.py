@@ -503,8 +503,12 @@ class RoomConsumer(AsyncWebsocketConsumer):
     async def _send_text(self, text: str) -> None:
         """Straight to the socket under Kindred's Daphne (config/daphne.py), else through ASGI."""
         direct = self.direct_send
-        if direct is None or not direct.send_text(text):
+        if direct is None:
             await self.base_send({"type": "websocket.send", "text": text})
+        elif not direct.send_text(text) and not direct.closing:
+            await self.base_send({"type": "websocket.send", "text": text})
+        # else: the socket is closing or gone (a push raced the close); the frame is dropped
+        # quietly, as the protocol says: a client that comes back resumes from its last seq.
 
     # --- facilitated sessions (added by facilitation; moderation/facilitation/actions.py) ---------
     async def chat_session(self, event: dict[str, Any]) -> None:

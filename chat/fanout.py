@@ -217,8 +217,8 @@ class Hub:
                     if direct is not None:
                         if prepared is None:
                             prepared = direct.prepare(public)  # framed once for all of them
-                        if direct.send(prepared):
-                            continue
+                        if direct.send(prepared) or direct.closing:
+                            continue  # sent, or the socket is closing: its client resumes
                     await subscriber.base_send(frame)
                 else:
                     await subscriber.deliver(event)

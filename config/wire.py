@@ -20,7 +20,8 @@ def prepare(text: str) -> PreparedMessage:
 class DirectSend:
     """Scope extension for one WebSocket connection: `send(prepared)`, `send_text(text)` and
     `prepare(text)`. The sends return False, having sent nothing, when the socket is not open:
-    the caller then uses the ordinary ASGI path, which knows what to do with a closing socket."""
+    the caller then uses the ordinary ASGI path while the handshake is still under way, and drops
+    the frame once the socket is ``closing`` (Daphne would raise autobahn's ``Disconnected``)."""
 
     __slots__ = ("_protocol",)
     prepare = staticmethod(prepare)
@@ -52,6 +53,12 @@ class DirectSend:
 
     def send_text(self, text: str) -> bool:
         return self.send(prepare(text))
+
+    @property
+    def closing(self) -> bool:
+        """True once the closing handshake has begun or the connection is gone: nothing more can
+        be sent (autobahn raises ``Disconnected``); the client resumes from its last seq."""
+        return self._protocol.state in (WebSocketProtocol.STATE_CLOSING, WebSocketProtocol.STATE_CLOSED)
 
 
 MAX_SHORT_PAYLOAD = 125  # RFC 6455: payload lengths up to 125 fit the frame's 7-bit length field
