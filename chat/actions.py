@@ -18,6 +18,7 @@ from chat.events import room_group, send_event_on_commit
 from chat.models import AssessmentState, MemberFilter, Membership, Message, MessageRevision, MessageState, Presence, Reaction, ReactionKind, Room
 from chat import content_notes
 from chat.rendering import normalise_body, render_body
+from config.text import INVALID_TEXT, lone_surrogate_path
 from chat import selectors
 from chat.selectors import PRESENCE_STALE_SECONDS, can_join, redact_for, serialize_message
 from moderation import pipeline
@@ -51,6 +52,8 @@ def _check_rate_limit(user: User) -> None:
 def check_message_body(body: object) -> str:
     if not isinstance(body, str):
         raise ChatError("validation", "The message must be text.", field="body")
+    if lone_surrogate_path(body):
+        raise ChatError("validation", INVALID_TEXT, field="body")
     text = normalise_body(body)
     if not text:
         raise ChatError("validation", "The message is empty.", field="body")

@@ -21,6 +21,7 @@ from django.conf import settings
 from accounts.models import User
 from chat import actions, selectors
 from chat.errors import ChatError
+from config.text import INVALID_TEXT, lone_surrogate_path
 from chat.events import deferring_pushes, room_group, send_event_now, session_group, user_group
 from chat.fanout import DIRECT_SEND, get_hub
 
@@ -366,6 +367,9 @@ class RoomConsumer(AsyncWebsocketConsumer):
             raise ChatError("validation", "A frame must be a JSON object.")
         if not isinstance(frame.get("type"), str):
             raise ChatError("validation", "A frame needs a string 'type'.", field="type")
+        bad = lone_surrogate_path(frame)
+        if bad:
+            raise ChatError("validation", INVALID_TEXT, field=bad)
         return frame
 
     async def _dispatch(self, frame: dict[str, Any]) -> None:

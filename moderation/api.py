@@ -9,6 +9,7 @@ from typing import Any
 
 from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
+from config.text import INVALID_TEXT, lone_surrogate_path
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import User
@@ -35,6 +36,8 @@ def _body(request: HttpRequest) -> dict[str, Any]:
             raise actions.ModerationError("validation", "The request body was not valid JSON.") from exc
         if not isinstance(data, dict):
             raise actions.ModerationError("validation", "The request body must be a JSON object.")
+        if lone_surrogate_path(data):
+            raise actions.ModerationError("validation", INVALID_TEXT)
         return data
     return request.POST.dict()
 

@@ -14,6 +14,8 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from config.text import INVALID_TEXT, lone_surrogate_path
+
 from chat.errors import ChatError
 from chat.selectors import access_room
 from moderation.facilitation import actions, selectors
@@ -210,6 +212,8 @@ def _json_body(request: HttpRequest) -> dict[str, Any]:
         raise FacilitationError("validation", "The request body was not valid JSON.") from exc
     if not isinstance(data, dict):
         raise FacilitationError("validation", "The request body must be a JSON object.")
+    if lone_surrogate_path(data):
+        raise FacilitationError("validation", INVALID_TEXT)
     return data
 
 

@@ -301,3 +301,35 @@ async def test_logging_out_closes_that_sessions_sockets_within_seconds(member):
     await other_device.send_json_to({"type": "ping"})
     assert (await receive_until(other_device, "pong"))["type"] == "pong"
     await other_device.disconnect()
+
+
+@pytest.mark.parametrize("field", ["body", "edit", "reason"])
+async def test_a_lone_surrogate_anywhere_in_a_frame_is_a_typed_error_and_nothing_is_stored(member, field):
+    """JSON can spell an unpaired UTF-16 surrogate ("\\ud800"); it decodes to a str that UTF-8 cannot
+    encode, so the database would raise on every retry. It is refused at the frame, with a field."""
+    a, _ = await join(member)
+    ack = await send(a, "Before the bad one", "sur-00001")
+    frames = {
+        "body": '{"type": "message.send", "client_id": "sur-00002", "body": "a\\ud800b"}',
+        "edit": '{"type": "message.edit", "seq": %d, "body": "fixed \\udfff here"}' % ack["message"]["seq"],
+        "reason": '{"type": "message.report", "seq": %d, "reason": "\\ud83d alone"}' % ack["message"]["seq"],
+    }
+    await a.send_to(text_data=frames[field])
+    error = await receive_until(a, "error")
+    assert error["code"] == "validation" and "surrogate" in error["message"]
+    assert error["field"] in {"body", "reason"}
+    bodies = await database_sync_to_async(lambda: list(Message.objects.values_list("body", flat=True)))()
+    assert bodies == ["Before the bad one"]
+    await a.send_json_to({"type": "ping"})
+    assert (await receive_until(a, "pong"))["type"] == "pong"
+    await a.disconnect()
+
+
+def test_check_message_body_refuses_a_lone_surrogate():
+    from chat.actions import check_message_body
+    from chat.errors import ChatError
+
+    with pytest.raises(ChatError) as caught:
+        check_message_body("a\ud800b")
+    assert caught.value.code == "validation" and caught.value.extra["field"] == "body"
+    assert check_message_body("a \U0001f600 b") == "a \U0001f600 b"  # a real pair is fine

@@ -251,6 +251,18 @@ def test_malformed_json_body_is_a_validation_error(flagged, moderator):
     assert response.status_code == 400 and response.json()["error"]["code"] == "validation"
 
 
+def test_a_lone_surrogate_in_a_reason_is_a_validation_error_and_changes_nothing(flagged, moderator):
+    client = Client()
+    client.force_login(moderator)
+    actions.do_claim_flag(flag_id=flagged.pk, acting_user=moderator)
+    response = client.post(f"/api/moderation/flags/{flagged.pk}/dismiss", '{"reason": "fine \\ud800 really"}',
+                           content_type="application/json")
+    assert response.status_code == 400 and response.json()["error"]["code"] == "validation"
+    assert "surrogate" in response.json()["error"]["message"]
+    flagged.refresh_from_db()
+    assert flagged.resolution == "" and flagged.state != "resolved"
+
+
 def test_duty_counter_suggests_a_break(moderator):
     response = api(moderator, "post", "/api/moderation/duty", {"on_duty": True})
     assert response.json()["on_duty"] is True and response.json()["suggest_break"] is False
