@@ -26,13 +26,19 @@ from moderation import pipeline
 CLIENT_ID_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 
 
-def _check_rate_limit(user: User) -> None:
-    """At most CHAT_RATE_LIMIT_COUNT messages per CHAT_RATE_LIMIT_SECONDS per member, counted in
-    the shared cache so that two tabs or two web processes share one allowance."""
+def _check_rate_limit(user: User, budget: str = "send") -> None:
+    """Two budgets per member, each counted in the shared cache so that two tabs or two web
+    processes share one allowance (docs/protocol.md, "Rate limits"):
+
+    * ``send``: new messages, at most CHAT_RATE_LIMIT_COUNT per CHAT_RATE_LIMIT_SECONDS;
+    * ``action``: every other frame that writes or pushes to others (edits, deletes, reactions,
+      reports, shared resources), at most CHAT_ACTION_RATE_LIMIT_COUNT in the same window.
+    """
     window = settings.CHAT_RATE_LIMIT_SECONDS
+    limit = settings.CHAT_RATE_LIMIT_COUNT if budget == "send" else settings.CHAT_ACTION_RATE_LIMIT_COUNT
     now = timezone.now().timestamp()
     bucket = int(now // window)
-    key = f"chat-rate:{user.pk}:{bucket}"
+    key = f"chat-rate:{budget}:{user.pk}:{bucket}"
     if cache.add(key, 1, timeout=int(window) + 2):
         return
     try:
@@ -40,13 +46,20 @@ def _check_rate_limit(user: User) -> None:
     except ValueError:
         cache.set(key, 1, timeout=int(window) + 2)
         return
-    if count > settings.CHAT_RATE_LIMIT_COUNT:
+    if count > limit:
         retry_after = round((bucket + 1) * window - now, 1)
+        doing = "sending messages" if budget == "send" else "editing and reacting"
         raise ChatError(
             "rate_limited",
-            "You're sending messages very quickly. Please wait a moment and try again.",
+            f"You're {doing} very quickly. Please wait a moment and try again.",
             retry_after=retry_after,
         )
+
+
+def check_action_rate(user: User) -> None:
+    """Counts one edit, delete, reaction, report or shared resource against the member's action
+    budget; raises ``rate_limited`` (with ``retry_after``) when it is spent."""
+    _check_rate_limit(user, "action")
 
 
 def check_message_body(body: object) -> str:
@@ -313,6 +326,7 @@ def check_edit_message(*, user: User, room: Room, seq: object, body: object, con
     """Edit your own message within the edit window. Others see "edited"; the earlier text is
     kept for supervisors; the new text is checked by the rules now and assessed again."""
     text = check_message_body(body)
+    check_action_rate(user)
     with transaction.atomic():
         message = _own_message(user, room, seq)
         Message.objects.select_for_update().filter(pk=message.pk).first()
@@ -343,6 +357,7 @@ def check_edit_message(*, user: User, room: Room, seq: object, body: object, con
 def check_delete_message(*, user: User, room: Room, seq: object) -> Message:
     """Delete your own message within the edit window: everyone sees "deleted"; the text stays
     in the logs for supervisors."""
+    check_action_rate(user)
     with transaction.atomic():
         message = _own_message(user, room, seq)
         message.state = MessageState.DELETED
@@ -357,6 +372,7 @@ def check_toggle_reaction(*, user: User, room: Room, seq: object, kind: object) 
         raise ChatError("validation", f"kind must be one of: {', '.join(ReactionKind.values)}.", field="kind")
     if isinstance(seq, bool) or not isinstance(seq, int) or seq < 1:
         raise ChatError("validation", "seq must be the number of a message in this room.", field="seq")
+    check_action_rate(user)
     with transaction.atomic():
         message = Message.objects.filter(room=room, seq=seq, state=MessageState.VISIBLE).first()
         if message is None:
@@ -405,6 +421,7 @@ def check_share_resource(*, moderator: User, room: Room, resource_id: object, cl
     existing = _existing(moderator, client_id)
     if existing is not None:
         return existing, False
+    check_action_rate(moderator)
     body = f"{resource.name}: {resource.when}. {resource.contact}".strip()
     if resource.url:
         body += f" {resource.url}"

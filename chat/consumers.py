@@ -123,6 +123,7 @@ def _member_action(user: User, room, frame: dict[str, Any]) -> dict[str, Any] | 
         message = room.messages.filter(seq=seq).first()
         if message is None:
             raise ChatError("not_found", "There is no such message in this room.")
+        actions.check_action_rate(user)
         try:
             do_report_message(reporter=user, message=message, reason=reason)
         except ReportError as exc:

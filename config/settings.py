@@ -191,6 +191,8 @@ CHAT_MAX_BODY_CHARS = 2000
 CHAT_MAX_FRAME_BYTES = env_int("CHAT_MAX_FRAME_BYTES", 16384)
 CHAT_RATE_LIMIT_COUNT = env_int("CHAT_RATE_LIMIT_COUNT", 10)
 CHAT_RATE_LIMIT_SECONDS = env_float("CHAT_RATE_LIMIT_SECONDS", 10.0)
+# Edits, deletes, reactions, reports and shared resources: a budget of their own in the same window.
+CHAT_ACTION_RATE_LIMIT_COUNT = env_int("CHAT_ACTION_RATE_LIMIT_COUNT", 30)
 
 # --- Moderation -----------------------------------------------------------------------------
 MODERATION_CLASSIFIER = env_str("MODERATION_CLASSIFIER", "detoxify")  # detoxify | profanity-check | none
@@ -266,7 +268,7 @@ ONCALL_EMAILS = env_list("ONCALL_EMAILS", [])
 # Kindred's trained safety model (moderation/safety_model.py; artefacts in moderation/safety_models/).
 # The live version is the one a supervisor promoted (moderation.SafetyModelRelease); before any
 # promotion, this one. "off" runs moderation on the rules and Detoxify alone.
-MODERATION_SAFETY_MODEL = env_str("MODERATION_SAFETY_MODEL", "kindred-safety-v1")
+MODERATION_SAFETY_MODEL = env_str("MODERATION_SAFETY_MODEL", "kindred-safety-v2")
 CHAT_EDIT_WINDOW_SECONDS = env_int("CHAT_EDIT_WINDOW_SECONDS", 15 * 60)
 # --- Data protection (docs/data-protection.md) ------------------------------------------------
 # Message text older than this is removed by `manage.py purge_expired` (anonymous counts are

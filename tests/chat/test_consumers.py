@@ -333,3 +333,31 @@ def test_check_message_body_refuses_a_lone_surrogate():
         check_message_body("a\ud800b")
     assert caught.value.code == "validation" and caught.value.extra["field"] == "body"
     assert check_message_body("a \U0001f600 b") == "a \U0001f600 b"  # a real pair is fine
+
+
+async def test_edits_and_reactions_share_an_action_budget_of_their_own(member, other_member, settings):
+    """Every frame that writes or pushes to others counts: a burst of edits or reaction toggles
+    is refused with rate_limited (retry_after) and nothing beyond the budget is stored; sending
+    a new message has its own budget and still works."""
+    from chat.models import MessageRevision, Reaction
+
+    settings.CHAT_RATE_LIMIT_SECONDS = 30
+    settings.CHAT_ACTION_RATE_LIMIT_COUNT = 4
+    a, _ = await join(member)
+    ack = await send(a, "First words", "act-00001")
+    seq = ack["message"]["seq"]
+    for i in range(6):
+        await a.send_json_to({"type": "message.edit", "seq": seq, "body": f"First words, edit {i}"})
+    for i in range(3):
+        await a.send_json_to({"type": "reaction.toggle", "seq": seq, "kind": "hug"})
+    await a.send_json_to({"type": "ping"})
+    frames = []
+    while not frames or frames[-1]["type"] != "pong":
+        frames.append(await a.receive_json_from(timeout=5))
+    errors = [f for f in frames if f["type"] == "error"]
+    assert len(errors) == 5 and all(e["code"] == "rate_limited" and 0 < e["retry_after"] <= 30 for e in errors)
+    revisions = await database_sync_to_async(MessageRevision.objects.count)()
+    reactions = await database_sync_to_async(Reaction.objects.count)()
+    assert revisions == 4 and reactions == 0
+    assert (await send(a, "Still able to talk", "act-00002"))["created"] is True
+    await a.disconnect()
