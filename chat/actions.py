@@ -32,10 +32,13 @@ def _check_rate_limit(user: User, budget: str = "send") -> None:
 
     * ``send``: new messages, at most CHAT_RATE_LIMIT_COUNT per CHAT_RATE_LIMIT_SECONDS;
     * ``action``: every other frame that writes or pushes to others (edits, deletes, reactions,
-      reports, shared resources), at most CHAT_ACTION_RATE_LIMIT_COUNT in the same window.
+      reports, shared resources), at most CHAT_ACTION_RATE_LIMIT_COUNT in the same window;
+    * ``read``: resume requests (each can answer with a batch of hundreds of kB), at most
+      CHAT_READ_RATE_LIMIT_COUNT in the same window.
     """
     window = settings.CHAT_RATE_LIMIT_SECONDS
-    limit = settings.CHAT_RATE_LIMIT_COUNT if budget == "send" else settings.CHAT_ACTION_RATE_LIMIT_COUNT
+    limit = {"send": settings.CHAT_RATE_LIMIT_COUNT, "action": settings.CHAT_ACTION_RATE_LIMIT_COUNT,
+             "read": settings.CHAT_READ_RATE_LIMIT_COUNT}[budget]
     now = timezone.now().timestamp()
     bucket = int(now // window)
     key = f"chat-rate:{budget}:{user.pk}:{bucket}"
@@ -48,12 +51,17 @@ def _check_rate_limit(user: User, budget: str = "send") -> None:
         return
     if count > limit:
         retry_after = round((bucket + 1) * window - now, 1)
-        doing = "sending messages" if budget == "send" else "editing and reacting"
+        doing = {"send": "sending messages", "action": "editing and reacting", "read": "asking for history"}[budget]
         raise ChatError(
             "rate_limited",
             f"You're {doing} very quickly. Please wait a moment and try again.",
             retry_after=retry_after,
         )
+
+
+def check_read_rate(user: User) -> None:
+    """Counts one resume request against the member's read budget (``rate_limited`` when spent)."""
+    _check_rate_limit(user, "read")
 
 
 def check_action_rate(user: User) -> None:

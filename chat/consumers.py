@@ -160,7 +160,8 @@ def _filters(user: User) -> dict[str, set[int]]:
 
 
 @database_sync_to_async
-def _resume(room, after_seq: int) -> list[dict[str, Any]]:  # noqa: ANN001
+def _resume(user: User, room, after_seq: int) -> list[dict[str, Any]]:  # noqa: ANN001
+    actions.check_read_rate(user)
     return [selectors.serialize_message(m) for m in selectors.messages_after(room, after_seq)]
 
 
@@ -412,7 +413,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
 
     async def _on_resume(self, frame: dict[str, Any]) -> None:
         after = _non_negative_int(frame.get("after_seq"), "after_seq")
-        messages = await _resume(self.room, after)
+        messages = await _resume(self.user, self.room, after)
         await self._send_json(
             {
                 "type": "messages.batch",
@@ -506,8 +507,16 @@ class RoomConsumer(AsyncWebsocketConsumer):
         await self._send_text(json.dumps(payload, ensure_ascii=False))
 
     async def _send_text(self, text: str) -> None:
-        """Straight to the socket under Kindred's Daphne (config/daphne.py), else through ASGI."""
+        """Straight to the socket under Kindred's Daphne (config/daphne.py), else through ASGI.
+        A socket whose client has stopped reading is dropped once its unsent backlog passes
+        CHAT_MAX_SOCKET_BACKLOG_BYTES, so one frozen (or hostile) client cannot hold the web
+        process's memory; a real phone reconnects and resumes from its last seq."""
         direct = self.direct_send
+        if direct is not None and direct.backlog() > settings.CHAT_MAX_SOCKET_BACKLOG_BYTES:
+            if not direct.closing:
+                logger.warning("dropping a socket %d bytes behind (user %s)", direct.backlog(), self.user.pk)
+                direct.drop()
+            return
         if direct is None:
             await self.base_send({"type": "websocket.send", "text": text})
         elif not direct.send_text(text) and not direct.closing:

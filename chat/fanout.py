@@ -217,8 +217,14 @@ class Hub:
                     if direct is not None:
                         if prepared is None:
                             prepared = direct.prepare(public)  # framed once for all of them
-                        if direct.send(prepared) or direct.closing:
-                            continue  # sent, or the socket is closing: its client resumes
+                        if direct.closing:
+                            continue  # its client resumes when it comes back
+                        if direct.backlog() > settings.CHAT_MAX_SOCKET_BACKLOG_BYTES:
+                            logger.warning("dropping a socket %d bytes behind", direct.backlog())
+                            direct.drop()  # a frozen client must not hold the process's memory
+                            continue
+                        if direct.send(prepared):
+                            continue
                     await subscriber.base_send(frame)
                 else:
                     await subscriber.deliver(event)

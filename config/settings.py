@@ -193,6 +193,10 @@ CHAT_RATE_LIMIT_COUNT = env_int("CHAT_RATE_LIMIT_COUNT", 10)
 CHAT_RATE_LIMIT_SECONDS = env_float("CHAT_RATE_LIMIT_SECONDS", 10.0)
 # Edits, deletes, reactions, reports and shared resources: a budget of their own in the same window.
 CHAT_ACTION_RATE_LIMIT_COUNT = env_int("CHAT_ACTION_RATE_LIMIT_COUNT", 30)
+# Resume requests (history after a seq), per member in the same window.
+CHAT_READ_RATE_LIMIT_COUNT = env_int("CHAT_READ_RATE_LIMIT_COUNT", 20)
+# A socket whose client stops reading is dropped once this much is waiting to be sent to it.
+CHAT_MAX_SOCKET_BACKLOG_BYTES = env_int("CHAT_MAX_SOCKET_BACKLOG_BYTES", 4 * 1024 * 1024)
 
 # --- Moderation -----------------------------------------------------------------------------
 MODERATION_CLASSIFIER = env_str("MODERATION_CLASSIFIER", "detoxify")  # detoxify | profanity-check | none

@@ -54,6 +54,20 @@ class DirectSend:
     def send_text(self, text: str) -> bool:
         return self.send(prepare(text))
 
+    def backlog(self) -> int:
+        """Bytes written to this socket that the client has not taken yet (Twisted's buffer);
+        0 for transports that do not say (TLS, tests)."""
+        transport = self._protocol.transport
+        try:
+            return len(transport.dataBuffer) - transport.offset + transport._tempDataLen
+        except (AttributeError, TypeError):
+            return 0
+
+    def drop(self) -> None:
+        """Abort the connection now and free its buffers: for a client so far behind that even
+        a Close frame would sit unread behind the rest. The client reconnects and resumes."""
+        self._protocol.dropConnection(abort=True)
+
     @property
     def closing(self) -> bool:
         """True once the closing handshake has begun or the connection is gone: nothing more can
