@@ -144,11 +144,14 @@ TARGETS = {
     "insensitive_flagged": (">=", 0.70),
     "distress_flagged": ("<=", 0.05),
     "ok_flagged": ("<=", 0.05),
+    "short_ok_flagged": ("<=", 0.05),
     "idioms_escalated": ("<=", 0.0),
     "narratives_flagged": ("<=", 0.05),
 }
 
 _FLAGGED = ("flag", "hold")
+#: "short" ordinary messages: a reply, a name, an emoji, "lol", "back now" (five words or fewer).
+SHORT_WORDS = 5
 
 
 def safety_figures(labelled: Sequence[Mapping[str, Any]], decisions: Sequence[Decision]) -> dict[str, Any]:
@@ -185,6 +188,8 @@ def safety_figures(labelled: Sequence[Mapping[str, Any]], decisions: Sequence[De
         "distress_flagged": rate(by["distress"], abuse_flag),
         "distress_labelled_distress": rate(by["distress"], lambda r, d: d.category == "distress"),
         "ok_flagged": rate(by["ok"], acted),
+        "short_ok_flagged": rate([(r, d) for r, d in by["ok"] if len(str(r.get("text", "")).split()) <= SHORT_WORDS],
+                                 acted),
         "idioms_escalated": rate([(r, d) for r, d in by["ok"] if r.get("family") == "idiom_harmless"], escalated),
         "narratives_flagged": rate([(r, d) for r, d in by["ok"] if r.get("family") == "narrative_services"],
                                    abuse_flag),

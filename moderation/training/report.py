@@ -185,8 +185,9 @@ _FIGURE_NAMES = {
     "distress_flagged": ("distress flagged as toxic or insensitive", "≤ 0.05"),
     "distress_labelled_distress": ("distress labelled distress (for facilitators)", "–"),
     "ok_flagged": ("ordinary messages flagged or escalated", "≤ 0.05"),
+    "short_ok_flagged": ("short ordinary messages (≤ 5 words) flagged or escalated", "≤ 0.05"),
     "idioms_escalated": ("alarming-looking idioms escalated", "0"),
-    "narratives_flagged": ("long stories about services flagged toxic/insensitive", "≤ 0.05"),
+    "narratives_flagged": ("stories and mentions of services, medication, loss flagged toxic/insensitive", "≤ 0.05"),
 }
 
 

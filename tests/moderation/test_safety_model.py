@@ -29,7 +29,7 @@ from moderation.safety_model import (
 )
 from moderation.training import corpus
 
-LIVE = "kindred-safety-v1"
+LIVE = "kindred-safety-v2"
 
 #: Floors on the held-out test split, set below what the committed model measured (see its
 #: card and docs/moderation-quality.md) by about the width of the statistical noise, so a retrain
@@ -41,6 +41,7 @@ FLOORS = {
     "distress_escalated": ("<=", 0.20),
     "distress_flagged": ("<=", 0.08),
     "ok_flagged": ("<=", 0.10),
+    "short_ok_flagged": ("<=", 0.10),
 }
 
 
@@ -133,7 +134,7 @@ def test_split_figures():
     assert model is not None
     rows = [{"text": e.text, "label": e.label, "family": e.family, "context": list(e.context)}
             for e in corpus.test_examples()]
-    assert len({e.writer for e in corpus.test_examples()}) == 3
+    assert len({e.writer for e in corpus.test_examples()}) >= 4
     return safety_figures(rows, assess_rows(model, rows))
 
 
@@ -167,6 +168,15 @@ def test_a_long_story_about_an_unkind_midwife_raises_nothing(safety_model_on):
              "and one of them sat with me for ages the next morning. I still think about that night.")
     d = final(safety_model_on, story)
     assert d.action == "allow", d.reasons
+
+
+@pytest.mark.parametrize("line", ["ok", "Thanks x", "Sarah", "Written on the bus", "Rain again today",
+                                  "Kettle on", "Morning all", "The GP changed my tablets last week."])
+def test_short_everyday_lines_raise_nothing(safety_model_on, line):
+    """v1 flagged "ok", "Thanks x" and a name as toxic with 0.97–1.00: nothing in its training was
+    that short. Lines written for this test (none is in the training data)."""
+    d = final(safety_model_on, line)
+    assert d.action == "allow", (line, d.category, d.reasons)
 
 
 def test_a_mother_harsh_about_herself_is_not_put_in_the_abuse_queue(safety_model_on):
