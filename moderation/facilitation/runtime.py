@@ -324,7 +324,10 @@ class FacilitationRuntime:
         events: list[tuple[datetime, int, str, Any]] = [(m.created_at, 0, "message", m) for m in fed]
         flags = (
             Flag.objects.filter(
-                message__room_id=run.room_id, created_at__gte=run.starts_at, created_at__lt=cutoff, pk__gt=run.last_flag_id
+                message__room_id=run.room_id, created_at__gte=run.starts_at, created_at__lt=cutoff, pk__gt=run.last_flag_id,
+                # Only messages written in this session: a flag raised now on something she wrote
+                # before it began (assessed late, or reported) is the queue's, not the facilitator's.
+                message__created_at__gte=run.starts_at,
             )
             .select_related("message__author")
             .order_by("pk")
