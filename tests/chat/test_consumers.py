@@ -361,3 +361,17 @@ async def test_edits_and_reactions_share_an_action_budget_of_their_own(member, o
     assert revisions == 4 and reactions == 0
     assert (await send(a, "Still able to talk", "act-00002"))["created"] is True
     await a.disconnect()
+
+
+async def test_resume_requests_have_a_budget_of_their_own(member, settings):
+    settings.CHAT_RATE_LIMIT_SECONDS = 30
+    settings.CHAT_READ_RATE_LIMIT_COUNT = 2
+    a, _ = await join(member)
+    for _ in range(2):
+        await a.send_json_to({"type": "resume", "after_seq": 0})
+        assert (await receive_until(a, "messages.batch"))["after_seq"] == 0
+    await a.send_json_to({"type": "resume", "after_seq": 0})
+    error = await receive_until(a, "error")
+    assert error["code"] == "rate_limited" and 0 < error["retry_after"] <= 30
+    assert (await send(a, "Messages are still fine", "read-00001"))["created"] is True
+    await a.disconnect()
