@@ -1,17 +1,21 @@
 """Attack: cross-site WebSocket hijacking. Every WebSocket endpoint in the routing table (read at
 test time, so a new endpoint is covered without editing this file) refuses the handshake for
-foreign origins, `null`, look-alike hosts and a missing Origin, even with a valid session cookie;
-and accepts the real origin (so the refusals are not an artefact of a broken test)."""
+foreign origins, `null`, look-alike hosts, a missing Origin, and the site's own host on another
+scheme or port, even with a valid session cookie; and accepts the real origin (so the refusals are
+not an artefact of a broken test) and the configured public origins (CSRF_TRUSTED_ORIGINS)."""
 
 from __future__ import annotations
 
 import asyncio
 import re
+from urllib.parse import urlsplit
 
 import pytest
+from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
+from django.conf import settings as django_settings
 
-from tests.conftest import open_socket
+from tests.conftest import _session_cookie, open_socket
 from tests.reliability.conftest import Stack
 from tests.reliability.wsclient import handshake_status
 
@@ -37,7 +41,27 @@ BAD_ORIGINS = [
     "ws://evil.example",
     "file://",
 ]
-GOOD_ORIGINS = ["http://127.0.0.1:8000", "http://localhost:8000", "https://localhost"]
+# open_socket's Host header is 127.0.0.1:8000 and the connection is plain ws, so the site's origin
+# is http://127.0.0.1:8000 (as for `make run`).
+SITE = "http://127.0.0.1:8000"
+GOOD_ORIGINS = [SITE]
+
+
+def same_host_other_origin(site: str) -> list[str]:
+    """The site's own host name, but not its origin: the other scheme (a plain-http page, where a
+    network attacker can inject script, opening the https site's sockets), another port (any other
+    program on the machine serving a page), and another allowed name of the same machine. Their
+    hosts all pass ALLOWED_HOSTS, so only the scheme-and-port rule can refuse them."""
+    parts = urlsplit(site)
+    other = "https" if parts.scheme == "http" else "http"
+    return [
+        f"{other}://{parts.hostname}:{parts.port}",
+        f"{parts.scheme}://{parts.hostname}:{parts.port + 1}",
+        f"{parts.scheme}://{parts.hostname}",  # the scheme's default port
+        f"{other}://{parts.hostname}",
+        f"{parts.scheme}://localhost:{parts.port}",
+        f"ws://{parts.hostname}:{parts.port}",  # not a page's origin at all
+    ]
 
 
 def websocket_paths() -> list[str]:
@@ -75,7 +99,7 @@ async def test_bad_origins_are_refused_on_every_endpoint_in_process(moderator, p
     """Through the real ASGI stack (config.asgi.application), as a moderator: the user who may
     open every endpoint, so only the Origin can be the reason for a refusal."""
     refused = []
-    for origin in BAD_ORIGINS:
+    for origin in [*BAD_ORIGINS, *same_host_other_origin(SITE)]:
         comm = await open_socket(moderator, path, origin=None if origin is None else origin.encode())
         connected, code = await comm.connect(timeout=3)
         if connected:
@@ -97,7 +121,7 @@ async def test_bad_origins_get_http_403_from_the_real_server(stack: Stack) -> No
     results: dict[str, dict[str, int]] = {}
     cookie = stack.cookie("relmod")
     # An HTTP client cannot put non-ASCII in a header; its punycode form is in the list.
-    origins = [o for o in BAD_ORIGINS if o is None or o.isascii()]
+    origins = [o for o in BAD_ORIGINS if o is None or o.isascii()] + same_host_other_origin(stack.origin)
     for path in websocket_paths():
         url = f"{stack.ws_base}{path}"
         statuses = await asyncio.gather(*(handshake_status(url, origin, cookie) for origin in origins))
@@ -106,3 +130,65 @@ async def test_bad_origins_get_http_403_from_the_real_server(stack: Stack) -> No
         assert good == 101, (path, good)
     accepted = {p: [o for o, s in r.items() if s != 403] for p, r in results.items()}
     assert all(not v for v in accepted.values()), accepted
+
+
+async def _handshake(user, origin: str, *, headers: tuple[tuple[bytes, bytes], ...] = ()) -> bool:  # noqa: ANN001
+    """Whether /ws/moderation/ opens for `user` (who may open it) from `origin`, on Host
+    127.0.0.1:8000, with extra request headers."""
+    from config.asgi import application
+
+    cookie = await sync_to_async(_session_cookie)(user)
+    comm = WebsocketCommunicator(application, "/ws/moderation/", headers=[
+        (b"host", b"127.0.0.1:8000"), (b"origin", origin.encode()),
+        (b"cookie", f"{django_settings.SESSION_COOKIE_NAME}={cookie}".encode()), *headers,
+    ])
+    connected, _ = await comm.connect(timeout=3)
+    await comm.disconnect()
+    return connected
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_a_public_origin_is_accepted_on_its_own_scheme_and_port_only(moderator, settings) -> None:  # noqa: ANN001
+    """Behind a proxy the browser's Origin is the public one (CSRF_TRUSTED_ORIGINS), not the Host
+    the server sees; its scheme and port must match as well as its host."""
+    settings.CSRF_TRUSTED_ORIGINS = ["https://localhost"]
+    assert await _handshake(moderator, "https://localhost")
+    assert await _handshake(moderator, "https://localhost:443")  # the same origin, port spelled out
+    for origin in ["http://localhost", "https://localhost:8443", "http://localhost:443"]:
+        assert not await _handshake(moderator, origin), origin
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_behind_a_tls_proxy_the_site_origin_is_https(moderator, settings) -> None:  # noqa: ANN001
+    """The proxy's X-Forwarded-Proto (SECURE_PROXY_SSL_HEADER, as Django trusts it for CSRF) makes
+    the socket's own origin https://<Host>: a plain-http page on the same host is refused."""
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    proxied = ((b"x-forwarded-proto", b"https"),)
+    assert await _handshake(moderator, "https://127.0.0.1:8000", headers=proxied)
+    assert not await _handshake(moderator, "http://127.0.0.1:8000", headers=proxied)
+
+
+async def test_a_wildcard_public_origin_covers_subdomains_on_its_scheme_and_port() -> None:
+    """CSRF_TRUSTED_ORIGINS' `https://*.example.org` form. The host check (ALLOWED_HOSTS) is the
+    outer validator's, so this drives the scheme-and-port validator alone."""
+    from django.test import override_settings
+
+    from config.asgi import SiteOriginValidator
+
+    async def accept(scope, receive, send) -> None:  # noqa: ANN001
+        await receive()
+        await send({"type": "websocket.accept"})
+
+    async def opens(origin: str) -> bool:
+        comm = WebsocketCommunicator(SiteOriginValidator(accept), "/ws/moderation/",
+                                     headers=[(b"host", b"10.0.0.5:8000"), (b"origin", origin.encode())])
+        connected, _ = await comm.connect(timeout=3)
+        await comm.disconnect()
+        return connected
+
+    with override_settings(CSRF_TRUSTED_ORIGINS=["https://*.example.org"]):
+        assert await opens("https://chat.example.org")
+        assert await opens("https://example.org")
+        for origin in ["http://chat.example.org", "https://chat.example.org:8443", "https://chat.example.org.evil.test",
+                       "https://evilexample.org", "null"]:
+            assert not await opens(origin), origin
