@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import json
 import logging
+from functools import wraps
 from typing import Any
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
 from config.text import INVALID_TEXT, lone_surrogate_path
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import User
@@ -26,6 +30,31 @@ def _error(code: str, message: str, status: int) -> JsonResponse:
 
 
 STATUS_FOR = {"forbidden": 403, "not_found": 404, "conflict": 409, "not_claimed": 409, "validation": 400}
+
+
+def _body_errors_typed(view):  # noqa: ANN001, ANN202
+    """A body Django will not read (larger than DATA_UPLOAD_MAX_MEMORY_SIZE, or a form with more
+    than DATA_UPLOAD_MAX_NUMBER_FIELDS fields) is the API's typed error, not Django's HTML 400.
+
+    Django's CSRF middleware reads a form-encoded body (request.POST) before any view runs, where
+    its error could not be caught. So the view is exempt from the middleware and runs the very
+    same check itself (csrf_protect is CsrfViewMiddleware as a decorator): CSRF is enforced
+    exactly as before, and first, as before, but inside this try."""
+    protected = csrf_protect(view)
+
+    @csrf_exempt
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args, **kwargs) -> JsonResponse:  # noqa: ANN002, ANN003
+        try:
+            return protected(request, *args, **kwargs)
+        except RequestDataTooBig:
+            limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+            return _error("too_large", f"The request body is larger than the {limit} bytes this API accepts.", 413)
+        except TooManyFieldsSent:
+            limit = settings.DATA_UPLOAD_MAX_NUMBER_FIELDS
+            return _error("validation", f"The request has more than {limit} fields.", 400)
+
+    return wrapped
 
 
 def _body(request: HttpRequest) -> dict[str, Any]:
@@ -140,6 +169,7 @@ def _suspend_from_flag(request: HttpRequest, flag_id: int, data: dict[str, Any])
     return flag
 
 
+@_body_errors_typed
 @require_POST
 @moderator_required
 def flag_action(request: HttpRequest, flag_id: int, action: str) -> JsonResponse:
@@ -154,6 +184,7 @@ def flag_action(request: HttpRequest, flag_id: int, action: str) -> JsonResponse
     return _run(go, request)
 
 
+@_body_errors_typed
 @require_POST
 @moderator_required
 def restore_message(request: HttpRequest, message_id: int) -> JsonResponse:
@@ -161,6 +192,7 @@ def restore_message(request: HttpRequest, message_id: int) -> JsonResponse:
                                                     reason=_str(_body(request), "reason", 500)), JsonResponse({"ok": True}))[1], request)
 
 
+@_body_errors_typed
 @require_POST
 @moderator_required
 def unmute(request: HttpRequest, mute_id: int) -> JsonResponse:
@@ -168,6 +200,7 @@ def unmute(request: HttpRequest, mute_id: int) -> JsonResponse:
                                                   reason=_str(_body(request), "reason", 500)), JsonResponse({"ok": True}))[1], request)
 
 
+@_body_errors_typed
 @require_POST
 @moderator_required
 def member_action(request: HttpRequest, member_id: int, action: str) -> JsonResponse:
@@ -191,6 +224,7 @@ def member_action(request: HttpRequest, member_id: int, action: str) -> JsonResp
     return _run(go, request)
 
 
+@_body_errors_typed
 @moderator_required
 def duty(request: HttpRequest) -> JsonResponse:
     """GET: my duty stats (care counters). POST {"on_duty": true|false}."""

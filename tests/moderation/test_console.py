@@ -251,6 +251,46 @@ def test_malformed_json_body_is_a_validation_error(flagged, moderator):
     assert response.status_code == 400 and response.json()["error"]["code"] == "validation"
 
 
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [
+        ('{"reason": "%s"}' % ("x" * 4000), "application/json"),
+        ("reason=" + "x" * 4000, "application/x-www-form-urlencoded"),
+    ],
+)
+def test_an_oversized_body_is_a_typed_413_and_changes_nothing(flagged, moderator, settings, body, content_type):
+    """Beyond DATA_UPLOAD_MAX_MEMORY_SIZE Django refuses to read the body; the console still gets
+    the API's JSON error, not Django's HTML error page. With CSRF checked as in production (the
+    form-encoded body is read first by the CSRF middleware, before the view)."""
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1024
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(moderator)
+    client.get("/moderation/")
+    token = client.cookies["csrftoken"].value
+    actions.do_claim_flag(flag_id=flagged.pk, acting_user=moderator)
+    response = client.post(f"/api/moderation/flags/{flagged.pk}/dismiss", body, content_type=content_type,
+                           HTTP_X_CSRFTOKEN=token)
+    assert response.status_code == 413
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["error"]["code"] == "too_large"
+    assert "1024 bytes" in response.json()["error"]["message"]
+    flagged.refresh_from_db()
+    assert flagged.resolution == "" and flagged.state != "resolved"
+
+
+def test_a_form_with_too_many_fields_is_a_typed_validation_error(flagged, moderator, settings):
+    settings.DATA_UPLOAD_MAX_NUMBER_FIELDS = 5
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(moderator)
+    client.get("/moderation/")
+    actions.do_claim_flag(flag_id=flagged.pk, acting_user=moderator)
+    body = "&".join(f"f{i}=x" for i in range(10))
+    response = client.post(f"/api/moderation/flags/{flagged.pk}/dismiss", body,
+                           content_type="application/x-www-form-urlencoded",
+                           HTTP_X_CSRFTOKEN=client.cookies["csrftoken"].value)
+    assert response.status_code == 400 and response.json()["error"]["code"] == "validation"
+
+
 def test_a_lone_surrogate_in_a_reason_is_a_validation_error_and_changes_nothing(flagged, moderator):
     client = Client()
     client.force_login(moderator)
