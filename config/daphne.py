@@ -21,10 +21,18 @@ All three exist because of measurements in docs/performance.md:
 - Thousands of idle phones each send a keep-alive ping every 25 s. Through ASGI each one is
   Daphne's queue, a wake-up of the socket's application task, Channels' dispatch, the consumer's
   parse and its pong. Once the room consumer has handled a ping, a repeat of exactly the same
-  frame (same read position, so nothing to write) is answered here with the same pong
-  (`DirectSend.answer_repeats`); every other frame still goes to the consumer. A repeat that
-  arrives as one read of its own (as a phone's ping does) is recognised on the wire
-  (`config.wire.RepeatFrame`), before autobahn's frame parser.
+  message (same read position, so nothing to write) is answered here with the same pong
+  (`DirectSend.answer_repeats`); every other message still goes to the consumer. The repeat is
+  recognised only in `onMessage`, i.e. after autobahn's own frame parser has framed, unmasked and
+  validated it: the WebSocket framing of this security boundary is autobahn's alone. (An earlier
+  shortcut recognised the masked bytes on the wire before autobahn and could be fooled by a
+  control frame split across reads; it was removed, see issue 17.)
+
+And one option differs from Daphne's: a client that breaks the protocol (an unmasked frame,
+reserved bits, a bad opcode, invalid UTF-8) gets a Close frame with RFC 6455's status code (1002,
+1007) before the connection ends, as RFC 6455 §7.1.7 asks, instead of a dropped TCP connection
+(autobahn's `failByDrop=False`). A client that does not answer the Close is dropped after
+autobahn's close-handshake timeout.
 """
 
 from __future__ import annotations
@@ -37,29 +45,15 @@ from daphne.ws_protocol import WebSocketProtocol as DaphneWebSocketProtocol
 from twisted.internet import reactor
 
 from chat.fanout import DIRECT_SEND
-from config.wire import DirectSend, RepeatFrame
+from config.wire import DirectSend
 
 
 class KindredWebSocketProtocol(DaphneWebSocketProtocol):
-    """Daphne's WebSocket protocol, answering a repeat of the frame the application registered
-    (`DirectSend.answer_repeats`) without going through ASGI."""
+    """Daphne's WebSocket protocol, answering a repeat of the message the application registered
+    (`DirectSend.answer_repeats`) without going through ASGI, once autobahn has parsed it."""
 
     repeat_frame: bytes | None = None
-    repeat_wire: RepeatFrame | None = None
     repeat_answer = None
-
-    def dataReceived(self, data: bytes) -> None:
-        """A read that is exactly one repeat of the registered frame is answered before autobahn
-        parses it. Everything else goes to autobahn as usual, minus the Twisted adapter's debug
-        log line, whose arguments it formats on every read even with debug logging off."""
-        wire = self.repeat_wire
-        if (wire is not None and self.state == WebSocketProtocol.STATE_OPEN and not self.data
-                and not self.inside_message and wire.matches(data) and not self.muted
-                and DirectSend(self).send(self.repeat_answer)):
-            self.trafficStats.incomingOctetsWireLevel += len(data)
-            self.last_ping = time.time()  # what Daphne's own onMessage records for its keep-alive
-            return
-        self._dataReceived(data)
 
     def onMessage(self, payload: bytes, isBinary: bool) -> None:  # noqa: N802, N803 - autobahn's names
         if (not isBinary and payload == self.repeat_frame and not self.muted
@@ -83,6 +77,7 @@ class KindredServer(Server):
     @ws_factory.setter
     def ws_factory(self, factory) -> None:  # noqa: ANN001
         factory.protocol = KindredWebSocketProtocol
+        factory.setProtocolOptions(failByDrop=False)  # a Close frame with the reason, then the drop
         self._ws_factory = factory
 
     def create_application(self, protocol, scope):  # noqa: ANN001, ANN201

@@ -27,15 +27,13 @@ class DirectSend:
     prepare = staticmethod(prepare)
 
     def answer_repeats(self, frame: str, answer: str) -> None:
-        """From now on, answer a client frame with exactly this text by sending `answer`, below
-        ASGI (`config.daphne.KindredWebSocketProtocol`): for a frame the application has just
+        """From now on, answer a client message with exactly this text by sending `answer`, below
+        ASGI but after autobahn has parsed it (`config.daphne.KindredWebSocketProtocol`): for a frame the application has just
         handled and whose repeat it would only answer the same way (a keep-alive ping whose
         read position has not moved). Any other frame still reaches the application; a new
         call replaces the old pair. Ignored by protocols that do not support it."""
         if hasattr(self._protocol, "repeat_frame"):
-            payload = frame.encode("utf-8")
-            self._protocol.repeat_frame = payload
-            self._protocol.repeat_wire = RepeatFrame(payload) if len(payload) <= MAX_SHORT_PAYLOAD else None
+            self._protocol.repeat_frame = frame.encode("utf-8")
             self._protocol.repeat_answer = prepare(answer)
 
     def __init__(self, protocol: WebSocketProtocol) -> None:
@@ -73,33 +71,6 @@ class DirectSend:
         """True once the closing handshake has begun or the connection is gone: nothing more can
         be sent (autobahn raises ``Disconnected``); the client resumes from its last seq."""
         return self._protocol.state in (WebSocketProtocol.STATE_CLOSING, WebSocketProtocol.STATE_CLOSED)
-
-
-MAX_SHORT_PAYLOAD = 125  # RFC 6455: payload lengths up to 125 fit the frame's 7-bit length field
-
-
-class RepeatFrame:
-    """Recognise one particular short text payload as it arrives on the wire from a client: one
-    complete, final, masked text frame (RFC 6455 §5.2). A client masks every frame with a new
-    random key, so the bytes differ each time; the check unmasks with integer arithmetic instead
-    of autobahn's frame parser (header parsing, a masker object per frame, UTF-8 validation, a
-    chain of callbacks), which was most of the server's work per keep-alive ping."""
-
-    __slots__ = ("header", "length", "value")
-
-    def __init__(self, payload: bytes) -> None:
-        if len(payload) > MAX_SHORT_PAYLOAD:
-            raise ValueError("only payloads that fit the 7-bit length field")
-        self.length = len(payload)
-        self.header = bytes([0x81, 0x80 | self.length])  # FIN + text, MASK + length
-        self.value = int.from_bytes(payload, "big")
-
-    def matches(self, data: bytes) -> bool:
-        n = self.length
-        if len(data) != n + 6 or data[:2] != self.header:
-            return False
-        key = int.from_bytes((data[2:6] * (n // 4 + 1))[:n], "big")
-        return int.from_bytes(data[6:], "big") ^ key == self.value
 
 
 def _write(transport: Any, data: bytes) -> None:

@@ -148,86 +148,10 @@ def test_a_repeat_on_a_closing_socket_goes_to_the_application() -> None:
     assert len(p.passed_up) == 1
 
 
-def _client_frame(payload: bytes, *, opcode: int = 0x1, fin: bool = True, mask: bytes | None = None) -> bytes:
-    """A client-to-server frame as a browser sends it: masked with a fresh random key."""
-    import os
-
-    mask = os.urandom(4) if mask is None else mask
-    assert len(payload) <= 125
-    head = bytes([(0x80 if fin else 0) | opcode, 0x80 | len(payload)]) + mask
-    return head + bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
-
-
-def test_a_repeat_is_recognised_on_the_wire_whatever_its_mask() -> None:
-    from config.wire import RepeatFrame
-
-    ping = b'{"type": "ping", "read_seq": 12}'
-    wire = RepeatFrame(ping)
-    for mask in (b"\x00\x00\x00\x00", b"\xff\xff\xff\xff", b"\x12\x34\x56\x78", None, None, None):
-        assert wire.matches(_client_frame(ping, mask=mask))
-    unmasked = bytes([0x81, len(ping)]) + ping
-    assert not wire.matches(unmasked)
-    assert not wire.matches(_client_frame(b'{"type": "ping", "read_seq": 13}'))  # moved: the consumer records it
-    assert not wire.matches(_client_frame(ping, opcode=0x2))  # binary
-    assert not wire.matches(_client_frame(ping, fin=False))  # first fragment of a longer message
-    assert not wire.matches(_client_frame(ping)[:-1])  # half a frame
-    assert not wire.matches(_client_frame(ping) + _client_frame(ping))  # two in one read: autobahn's job
-    assert not wire.matches(_client_frame(ping[:-1] + b" "))
-    for odd in (b"", b"x", b"xyzzy", "🌙".encode()):
-        assert RepeatFrame(odd).matches(_client_frame(odd))
-
-
-class _Reading:
-    """Just what KindredWebSocketProtocol.dataReceived reads, around a fake transport."""
-
-    def __new__(cls, transport: FakeTransport):  # noqa: ANN204
-        from autobahn.websocket.protocol import TrafficStats
-
-        p = _Answering(transport)
-        p.data, p.inside_message, p.trafficStats = b"", False, TrafficStats()
-        p.to_autobahn = []
-        p._dataReceived = p.to_autobahn.append
-        return p
-
-
-def test_a_ping_repeated_in_a_read_of_its_own_is_answered_before_autobahn() -> None:
+def test_long_repeats_are_answered_too() -> None:
     transport = FakeTransport()
-    p = _Reading(transport)
-    ping = '{"type": "ping"}'
-    first = _client_frame(ping.encode())
-    p.dataReceived(first)  # nothing registered yet: autobahn parses it and the consumer answers
-    assert p.to_autobahn == [first] and transport.sent == []
-    DirectSend(p).answer_repeats(ping, '{"type": "pong"}')
-    p.dataReceived(_client_frame(ping.encode()))
-    p.dataReceived(_client_frame(ping.encode()))
-    assert transport.sent == [prepare('{"type": "pong"}').payloadHybi] * 2 and len(p.to_autobahn) == 1
-    assert p.last_ping > 0
-
-
-def test_anything_but_a_whole_repeat_on_an_open_socket_goes_to_autobahn() -> None:
-    ping = b'{"type": "ping"}'
-    cases = {
-        "another frame": lambda p: None,
-        "half a frame already buffered": lambda p: setattr(p, "data", b"\x81"),
-        "inside a fragmented message": lambda p: setattr(p, "inside_message", True),
-        "closing": lambda p: setattr(p, "state", WebSocketProtocol.STATE_CLOSING),
-        "muted": lambda p: setattr(p, "muted", True),
-    }
-    for name, arrange in cases.items():
-        transport = FakeTransport()
-        p = _Reading(transport)
-        DirectSend(p).answer_repeats(ping.decode(), '{"type": "pong"}')
-        arrange(p)
-        data = _client_frame(b'{"type": "message.send"}' if name == "another frame" else ping)
-        p.dataReceived(data)
-        assert p.to_autobahn == [data] and transport.sent == [], name
-
-
-def test_frames_too_long_to_recognise_on_the_wire_still_repeat_through_autobahn() -> None:
-    transport = FakeTransport()
-    p = _Reading(transport)
+    p = _Answering(transport)
     long_ping = '{"type": "ping", "read_seq": 1, "pad": "' + "x" * 120 + '"}'
     DirectSend(p).answer_repeats(long_ping, '{"type": "pong"}')
-    assert p.repeat_wire is None
     p.onMessage(long_ping.encode(), False)  # autobahn parsed it: still answered below ASGI
     assert transport.sent == [prepare('{"type": "pong"}').payloadHybi]

@@ -122,7 +122,7 @@ class PrivateRedis:
 
 # --- the stack ---------------------------------------------------------------------------------
 
-MEMBERS = [f"rel{n:02d}" for n in range(1, 15)]          # newborn-stage members
+MEMBERS = [f"rel{n:02d}" for n in range(1, 17)]          # newborn-stage members
 BABY_MEMBERS = [f"relb{n:02d}" for n in range(1, 7)]     # baby-stage members (browser restart)
 PASSWORD = "steady-lantern-2026-rel"
 

@@ -64,6 +64,30 @@ class RawWebSocket:
                 return False
         return True
 
+    def recv_any(self, timeout: float) -> tuple[int, bytes] | None:
+        """The next frame of any kind as (opcode, payload), or None on timeout/close."""
+        deadline = time.monotonic() + timeout
+        if not self._need(2, deadline):
+            return None
+        length, offset = self.buf[1] & 0x7F, 2
+        if length == 126:
+            if not self._need(4, deadline):
+                return None
+            length, offset = struct.unpack(">H", self.buf[2:4])[0], 4
+        elif length == 127:
+            if not self._need(10, deadline):
+                return None
+            length, offset = struct.unpack(">Q", self.buf[2:10])[0], 10
+        if not self._need(offset + length, deadline):
+            return None
+        opcode = self.buf[0] & 0x0F
+        payload, self.buf = self.buf[offset:offset + length], self.buf[offset + length:]
+        return opcode, payload
+
+    def send_bytes(self, data: bytes) -> None:
+        """Bytes exactly as given, in one write: for frames built by hand (`frame`)."""
+        self.sock.sendall(data)
+
     def recv_frame(self, timeout: float) -> dict[str, Any] | None:
         """The next text frame as JSON, or None on timeout/close. Control frames are skipped."""
         deadline = time.monotonic() + timeout
@@ -111,3 +135,16 @@ class RawWebSocket:
             self.sock.close()
         except OSError:
             pass
+
+
+def frame(opcode: int, payload: bytes, *, fin: bool = True, rsv: int = 0, mask: bytes | None = b"",
+          ) -> bytes:
+    """One client frame built by hand (RFC 6455 §5.2), short payloads only: `mask=None` sends it
+    unmasked (a protocol error from a client), `mask=b""` masks it with a fresh random key."""
+    assert len(payload) <= 125
+    if mask == b"":
+        mask = os.urandom(4)
+    head = bytes([(0x80 if fin else 0) | (rsv << 4) | opcode, (0x80 if mask is not None else 0) | len(payload)])
+    if mask is None:
+        return head + payload
+    return head + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
