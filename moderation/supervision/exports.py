@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import json
+import unicodedata
 from collections.abc import AsyncIterator, Iterable, Iterator
 from typing import Any
 
@@ -96,14 +97,34 @@ class _Echo:
 
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# Characters a cell shows as nothing, which a spreadsheet may trim or skip before it decides that
+# a cell is a formula: controls (Cc), format characters such as zero-width spaces, joiners,
+# direction marks and the BOM (Cf), spaces and separators (Z*), and marks with nothing to sit on
+# (Mn, Me: variation selectors, the combining grapheme joiner).
+_BLANK_CATEGORIES = frozenset({"Cc", "Cf", "Zs", "Zl", "Zp", "Mn", "Me"})
+# Letters that render blank (Unicode's default-ignorable fillers) and the braille blank.
+_BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
+
+
+def _looks_like_formula(text: str) -> bool:
+    """Whether a spreadsheet could read `text` as a formula: it starts with = + - @ (or their
+    fullwidth and small forms), tab or CR, also behind any run of blank or invisible characters."""
+    if text.startswith(_FORMULA_START):
+        return True
+    for char in text:
+        if char in _BLANK_LETTERS or unicodedata.category(char) in _BLANK_CATEGORIES:
+            continue
+        return unicodedata.normalize("NFKC", char).startswith(_FORMULA_START)
+    return False
 
 
 def _cell(value: Any) -> Any:
-    """Spreadsheet-safe: a member who writes "=HYPERLINK(…)" must not get a formula run on a
-    supervisor's machine (CSV injection), and nested values are written as JSON."""
+    """Spreadsheet-safe: a member who writes "=HYPERLINK(…)", or hides it behind a zero-width
+    space, must not get a formula run on a supervisor's machine (CSV injection); such a cell gets
+    a leading apostrophe, which spreadsheets read as "this is text". Nested values are JSON."""
     if isinstance(value, (dict, list)):
         value = json.dumps(value, ensure_ascii=False, cls=DjangoJSONEncoder)
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
+    if isinstance(value, str) and _looks_like_formula(value):
         return "'" + value
     return value
 

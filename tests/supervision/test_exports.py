@@ -148,3 +148,37 @@ async def test_under_asgi_the_export_is_an_async_stream(supervisor, member, newb
     from django.db import connections
 
     await sync_to_async(connections.close_all, thread_sensitive=True)()
+
+
+def _csv_cell(text: str) -> str:
+    """What a spreadsheet receives for a message with this text."""
+    raw = b"".join(exports.csv_chunks(["text"], [{"text": text}])).decode("utf-8-sig")
+    return list(csv.reader(io.StringIO(raw, newline="")))[1][0]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "=1+1", "+1", "-2+3", "@SUM(A1)", "\t=1", "\r=1",
+        " =1+1",  # a space first: some spreadsheets trim it and run the rest
+        "\u200b=7+7",  # zero-width space (format character)
+        "\ufeff=1+1",  # byte-order mark
+        "\u2060\u200d@SUM(A1)",  # word joiner, zero-width joiner
+        "\u00a0+1",  # no-break space
+        "\u3000=1+1",  # ideographic space
+        "\x00\x1f=1+1",  # control characters
+        "\n=1+1",
+        " \u200b \u202e-2+3",  # a mix, with a right-to-left override
+        "\ufe0f=1+1",  # a variation selector: shows as nothing on its own
+        "\u3164=1+1",  # Hangul filler: a letter that renders blank
+        "\uff1d1+1",  # fullwidth equals sign
+    ],
+)
+def test_a_formula_behind_blank_or_invisible_characters_is_written_as_text(text: str) -> None:
+    assert _csv_cell(text) == "'" + text
+
+
+@pytest.mark.parametrize("text", ["hello =1+1", " hello", "\u200bhi", "1-2", "", "\u200b", "a@b.example"])
+def test_ordinary_text_is_written_as_it_is(text: str) -> None:
+    assert _csv_cell(text) == text
+
