@@ -7,6 +7,12 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.display_names import (
+    has_invisible_letters,
+    is_reserved_display_name,
+    names_look_alike,
+    normalise_display_name,
+)
 from accounts.models import Role, Stage, User, display_name_validators
 from moderation.audit import record_audit
 
@@ -15,18 +21,48 @@ class AccountError(ValueError):
     """A typed, user-facing reason why an account could not be created or changed."""
 
 
-def check_display_name(display_name: str, *, exclude_user: User | None = None) -> str:
-    name = " ".join(display_name.split())
+STAFF_ROLES = (Role.MODERATOR, Role.SUPERVISOR)
+
+
+def check_display_name(display_name: str, *, role: str = Role.MEMBER, exclude_user: User | None = None) -> str:
+    """The one check for every display name that is set or that changes role: returns the name
+    to store (NFKC, single spaces) or raises AccountError with a reason she can act on.
+
+    Beyond the format and case-insensitive uniqueness, a name must not look like a staff
+    member's (`Мorgan`, `ｍｏｒｇａｎ`, `Morgan.` beside moderator Morgan), and a staff
+    member's must not look like anyone else's, so that nobody in a room can pass for a
+    moderator and no moderator can pass for a member (accounts.display_names). `role` is the
+    role the account will have; `exclude_user` is the account itself when it already exists.
+
+    Staff names are few, so a member's name is compared with each of them; a staff name is
+    compared with every account's, which is linear in the members but happens only when an
+    account is made staff."""
+    name = normalise_display_name(display_name)
     for validator in display_name_validators:
         try:
             validator(name)
         except ValidationError as exc:
             raise AccountError(f"Display name: {' '.join(exc.messages)}") from exc
-    clash = User.objects.filter(display_name__iexact=name)
+    if has_invisible_letters(name):
+        raise AccountError("Display name: use visible letters only.")
+    if is_reserved_display_name(name):
+        raise AccountError("Display names starting “Former member” are kept for erased accounts; please choose another.")
+    others = User.objects.all()
     if exclude_user is not None:
-        clash = clash.exclude(pk=exclude_user.pk)
-    if clash.exists():
+        others = others.exclude(pk=exclude_user.pk)
+    if others.filter(display_name__iexact=name).exists():
         raise AccountError("That display name is taken; please choose another.")
+    if role in STAFF_ROLES:
+        for other in others.values_list("display_name", flat=True).iterator(chunk_size=2000):
+            if names_look_alike(name, other):
+                raise AccountError(
+                    f"That display name looks like “{other}”, another account's name; "
+                    "staff names must be unmistakable, so please choose another."
+                )
+    else:
+        for other in others.filter(role__in=STAFF_ROLES).values_list("display_name", flat=True):
+            if names_look_alike(name, other):
+                raise AccountError("That display name looks like a moderator's name; please choose another.")
     return name
 
 
@@ -55,7 +91,7 @@ def do_create_account(
         raise AccountError(f"Stage must be one of: {', '.join(Stage.values)}.")
     if role == Role.MEMBER and not stage:
         raise AccountError("Members need a stage so they can join the right room.")
-    name = check_display_name(display_name or username)
+    name = check_display_name(display_name or username, role=role)
     user = User(username=username, display_name=name, role=role, stage=stage, region=region.strip())
     if validate_password_strength:
         try:
