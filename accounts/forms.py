@@ -5,7 +5,14 @@ from django.contrib.auth import authenticate
 
 from accounts.actions import AccountError, check_display_name
 from accounts.models import Stage, User
-from accounts.ratelimit import clear_login_failures, is_login_blocked, note_login_failure
+from accounts.ratelimit import (
+    LoginRefusal,
+    check_login_allowed,
+    is_known_device,
+    login_source_address,
+    note_login_failure,
+    note_login_success,
+)
 
 
 class SignupForm(forms.Form):
@@ -51,9 +58,7 @@ class LoginForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.request = request
         self.user: User | None = None
-
-    def _ip(self) -> str:
-        return (self.request.META.get("REMOTE_ADDR") if self.request else "") or "unknown"
+        self.refusal: LoginRefusal | None = None
 
     def clean(self) -> dict:
         data = super().clean()
@@ -61,18 +66,22 @@ class LoginForm(forms.Form):
         password = data.get("password", "")
         if not username or not password:
             return data
-        if is_login_blocked(username, self._ip()):
-            raise forms.ValidationError(
-                "Too many failed attempts. Please wait 15 minutes and try again.", code="rate_limited"
-            )
-        user = authenticate(self.request, username=username, password=password)
+        address = login_source_address(self.request)
+        self.refusal = check_login_allowed(username, address, known_device=is_known_device(self.request, username))
+        if self.refusal is not None:
+            raise forms.ValidationError(self.refusal.message, code="rate_limited")
+        # Only someone who knows the password learns that the account is suspended. The
+        # suspended account's password is checked here instead of by authenticate(), which
+        # refuses suspended accounts: either way one password hash is computed, so the time
+        # taken does not tell a wrong guess on a suspended account from any other.
+        suspended = User.objects.filter(username=username, suspended_at__isnull=False).first()
+        if suspended is not None and suspended.check_password(password):
+            raise forms.ValidationError("This account is suspended.", code="suspended")
+        user = None if suspended is not None else authenticate(self.request, username=username, password=password)
         if user is None:
-            note_login_failure(username, self._ip())
-            suspended = User.objects.filter(username=username, suspended_at__isnull=False).exists()
-            if suspended:
-                raise forms.ValidationError("This account is suspended.", code="suspended")
+            note_login_failure(username, address)
             raise forms.ValidationError("That username and password don't match.", code="invalid")
-        clear_login_failures(username)
+        note_login_success(username, address)
         self.user = user
         return data
 

@@ -9,6 +9,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.actions import AccountError, do_change_stage, do_create_account
 from accounts.forms import LoginForm, SignupForm, StageForm
+from accounts.ratelimit import remember_known_device
 
 
 @require_http_methods(["GET", "POST"])
@@ -46,11 +47,14 @@ def login_view(request: HttpRequest) -> HttpResponse:
         if form.is_valid():
             login(request, form.user, backend="accounts.backends.KindredBackend")
             next_url = request.GET.get("next", "")
-            if next_url.startswith("/") and not next_url.startswith("//"):
-                return redirect(next_url)
-            return redirect("rooms")
-        limited = any(e.code == "rate_limited" for e in form.non_field_errors().as_data())
-        return render(request, "accounts/login.html", {"form": form}, status=429 if limited else 400)
+            response = redirect(next_url if next_url.startswith("/") and not next_url.startswith("//") else "rooms")
+            remember_known_device(request, response, form.cleaned_data["username"])
+            return response
+        if form.refusal is not None:
+            response = render(request, "accounts/login.html", {"form": form}, status=429)
+            response["Retry-After"] = str(form.refusal.retry_after)
+            return response
+        return render(request, "accounts/login.html", {"form": form}, status=400)
     return render(request, "accounts/login.html", {"form": form})
 
 

@@ -156,6 +156,19 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
 LOGIN_FAILURE_WINDOW_SECONDS = env_int("LOGIN_FAILURE_WINDOW_SECONDS", 900)
+# Login throttling (accounts/ratelimit.py): LOGIN_FAILURE_LIMIT wrong passwords per username from
+# one address are free, then that pair waits BASE seconds, doubling up to MAX; an address trying
+# many usernames gets the same after LOGIN_ADDRESS_FAILURE_LIMIT; after LOGIN_USERNAME_FAILURE_LIMIT
+# from anywhere, a username accepts attempts only from addresses and browsers it logged in from.
+LOGIN_BACKOFF_BASE_SECONDS = env_int("LOGIN_BACKOFF_BASE_SECONDS", 5)
+LOGIN_BACKOFF_MAX_SECONDS = env_int("LOGIN_BACKOFF_MAX_SECONDS", 300)
+LOGIN_ADDRESS_FAILURE_LIMIT = env_int("LOGIN_ADDRESS_FAILURE_LIMIT", 20)
+LOGIN_USERNAME_FAILURE_LIMIT = env_int("LOGIN_USERNAME_FAILURE_LIMIT", 30)
+# How many reverse proxies append to X-Forwarded-For in front of Kindred: the client's address is
+# the Nth entry from the right (the rest is whatever the client sent). 0: use the socket's peer.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+if TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured(f"TRUSTED_PROXY_COUNT must be 0 or more; got {TRUSTED_PROXY_COUNT}")
 
 # --- I18N / static --------------------------------------------------------------------------
 LANGUAGE_CODE = "en-gb"

@@ -60,7 +60,8 @@ def test_failed_logins_are_rate_limited(client, member, settings):
         assert client.post(reverse("login"), {"username": member.username, "password": "wrong"}).status_code == 400
     blocked = client.post(reverse("login"), {"username": member.username, "password": "right-password-1"})
     assert blocked.status_code == 429
-    assert "Too many failed attempts" in blocked.content.decode()
+    assert "Too many attempts from here; try again in 5 seconds." in blocked.content.decode()
+    assert blocked["Retry-After"] == "5"
 
 
 def test_suspended_account_cannot_log_in(client, member):
@@ -72,6 +73,21 @@ def test_suspended_account_cannot_log_in(client, member):
     response = client.post(reverse("login"), {"username": member.username, "password": "right-password-1"})
     assert response.status_code == 400
     assert "suspended" in response.content.decode()
+
+
+def test_a_wrong_password_does_not_reveal_a_suspension(client, member, other_member):
+    """Anyone who knows a username used to learn that it was suspended (issue 17, item 8)."""
+    from django.utils import timezone
+
+    member.suspended_at = timezone.now()
+    member.save()
+    suspended = client.post(reverse("login"), {"username": member.username, "password": "a-wrong-guess-1"})
+    ordinary = client.post(reverse("login"), {"username": other_member.username, "password": "a-wrong-guess-1"})
+    assert suspended.status_code == ordinary.status_code == 400
+    page = suspended.content.decode()
+    assert "suspended" not in page
+    assert "That username and password don&#x27;t match." in page
+    assert suspended.context["form"].errors == ordinary.context["form"].errors
 
 
 def test_change_stage_opens_the_new_stage_room(client, member):
