@@ -5,6 +5,7 @@ from django.contrib.auth import login, logout
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.actions import AccountError, do_change_stage, do_create_account
@@ -47,7 +48,11 @@ def login_view(request: HttpRequest) -> HttpResponse:
         if form.is_valid():
             login(request, form.user, backend="accounts.backends.KindredBackend")
             next_url = request.GET.get("next", "")
-            response = redirect(next_url if next_url.startswith("/") and not next_url.startswith("//") else "rooms")
+            # Browsers read "/\host" as "//host": Django's check knows, a startswith("/") did not.
+            local = next_url.startswith("/") and url_has_allowed_host_and_scheme(
+                next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+            )
+            response = redirect(next_url if local else "rooms")
             remember_known_device(request, response, form.cleaned_data["username"])
             return response
         if form.refusal is not None:

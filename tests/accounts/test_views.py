@@ -52,6 +52,17 @@ def test_login_and_logout(client, member):
     assert client.get(reverse("rooms")).status_code == 302
 
 
+@pytest.mark.parametrize("next_url", ["https://evil.example/", "//evil.example/", "/\\evil.example/", "/\\/evil.example"])
+def test_login_does_not_redirect_off_site(client, member, next_url):
+    response = client.post(f"{reverse('login')}?next={next_url}", {"username": member.username, "password": "a-long-test-password-1"})
+    assert response.status_code == 302 and response.url == reverse("rooms")
+
+
+def test_login_returns_to_the_page_she_asked_for(client, member):
+    response = client.post(f"{reverse('login')}?next=/rooms/newborn/", {"username": member.username, "password": "a-long-test-password-1"})
+    assert response.status_code == 302 and response.url == "/rooms/newborn/"
+
+
 def test_failed_logins_are_rate_limited(client, member, settings):
     settings.LOGIN_FAILURE_LIMIT = 3
     member.set_password("right-password-1")
