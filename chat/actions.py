@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from chat.errors import ChatError, RoomForbidden
-from chat.events import room_group, send_event_on_commit
+from chat.events import room_group, send_event_on_commit, user_group
 from chat.models import AssessmentState, MemberFilter, Membership, Message, MessageRevision, MessageState, Presence, Reaction, ReactionKind, Room
 from chat import content_notes
 from chat.rendering import normalise_body, render_body
@@ -256,14 +256,32 @@ def _next_seq(room: Room) -> int:
         return cursor.fetchone()[0]
 
 
-def do_join_room(*, user: User, room: Room, channel_name: str) -> None:
+def do_join_room(*, user: User, room: Room, channel_name: str) -> list[str]:
+    """Records the new socket's presence. A member has at most CHAT_MAX_SOCKETS_PER_USER open
+    room sockets (every room, every device, every web process): beyond that her oldest ones are
+    let go here, and told so after commit (`user.socket_limit`: they close with
+    CLOSE_TOO_MANY_SOCKETS, docs/protocol.md). Returns the channel names let go."""
     now = timezone.now()
     with transaction.atomic():
+        # Her joins one at a time, so two at once cannot both keep a sixth socket.
+        User.objects.select_for_update().filter(pk=user.pk).values_list("pk", flat=True).first()
         Membership.objects.get_or_create(user=user, room=room)
         # A socket's channel name is new with every connection.
         Presence.objects.create(channel_name=channel_name, user=user, room=room, connected_at=now, last_seen=now)
         if Presence.objects.filter(room=room, user=user).count() == 1:  # her first open tab here
             _push_presence_change(room, user, "joined")
+        live = Presence.objects.filter(user=user, last_seen__gte=now - timedelta(seconds=PRESENCE_STALE_SECONDS))
+        oldest_first = list(live.order_by("connected_at", "pk").select_related("room"))
+        excess = oldest_first[:max(0, len(oldest_first) - settings.CHAT_MAX_SOCKETS_PER_USER)]
+        if not excess:
+            return []
+        Presence.objects.filter(pk__in=[p.pk for p in excess]).delete()
+        for other in {p.room_id: p.room for p in excess}.values():
+            if not Presence.objects.filter(room=other, user=user).exists():
+                _push_presence_change(other, user, "left")
+        let_go = [p.channel_name for p in excess]
+        send_event_on_commit(user_group(user.pk), {"type": "user.socket_limit", "channel_names": let_go})
+        return let_go
 
 
 def do_leave_room(*, channel_name: str) -> None:

@@ -17,6 +17,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from channels.layers import get_channel_layer
 from channels.consumer import get_handler_name
 from django.conf import settings
+from django.core.cache import cache
 
 from accounts.models import User
 from chat import actions, selectors
@@ -42,8 +43,10 @@ CLOSE_SUSPENDED = 4410
 # RFC 6455's "try again later" is 1013, but autobahn (Daphne's WebSocket library) only lets a
 # server close with 1000 or 3000–4999 and raised instead of closing: 4013 mirrors it.
 CLOSE_TRY_AGAIN = 4013
+# She opened more room sockets than CHAT_MAX_SOCKETS_PER_USER: this, her oldest, was let go.
+# The client does not reconnect by itself (two tabs would take turns closing each other).
+CLOSE_TOO_MANY_SOCKETS = 4409
 
-TYPING_MIN_INTERVAL = 3.0
 EARLY_EVENTS_LIMIT = 1000
 PONG = json.dumps({"type": "pong"})
 MEMBER_FRAMES = frozenset(
@@ -424,10 +427,16 @@ class RoomConsumer(AsyncWebsocketConsumer):
         )
 
     async def _on_typing(self) -> None:
+        """At most one "typing…" per member and room per CHAT_TYPING_INTERVAL_SECONDS, counted
+        in the shared cache so that all her sockets (and web processes) share it; the rest are
+        dropped silently: typing is a hint, not something she is waiting on."""
+        interval = settings.CHAT_TYPING_INTERVAL_SECONDS
         now = time.monotonic()
-        if now - self._last_typing < TYPING_MIN_INTERVAL:
+        if now - self._last_typing < interval:
             return
         self._last_typing = now
+        if not await cache.aadd(f"chat-typing:{self.user.pk}:{self.room.pk}", 1, timeout=interval):
+            return
         await send_event_now(room_group(self.room.pk), {"type": "chat.typing", "user": selectors.serialize_user(self.user)})
 
     # --- channel-layer events ----------------------------------------------------------------
@@ -498,6 +507,17 @@ class RoomConsumer(AsyncWebsocketConsumer):
     async def user_notice(self, event: dict[str, Any]) -> None:
         """A private frame for this user only (support card, warning, report outcome)."""
         await self._send_json(event["frame"])
+
+    async def user_socket_limit(self, event: dict[str, Any]) -> None:
+        """She opened another room socket beyond CHAT_MAX_SOCKETS_PER_USER and this is one of her
+        oldest (`actions.do_join_room`); its presence is already gone."""
+        if self.channel_name in event["channel_names"]:
+            self._ready = False  # nothing more for this socket
+            await self._send_json({
+                "type": "error", "code": "too_many_sockets",
+                "message": "Kindred is open in too many other tabs or devices, so it was closed here.",
+            })
+            await self.close(code=CLOSE_TOO_MANY_SOCKETS)
 
     async def user_disconnect(self, event: dict[str, Any]) -> None:
         await self._send_json({"type": "error", "code": event.get("code", "forbidden"), "message": event["message"]})

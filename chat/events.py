@@ -57,11 +57,20 @@ def send_event_on_commit(group: str, event: dict[str, Any]) -> None:
     transaction.on_commit(lambda: _send_now(group, event))
 
 
-async def send_event_now(group: str, event: dict[str, Any]) -> None:
-    """From async code, for things that are not stored (typing): push at once."""
+async def send_event_now(group: str, event: dict[str, Any]) -> bool:
+    """From async code, for things that are not stored (typing): push at once. Such a push is a
+    hint nobody waits on: when the channel layer cannot take it (Redis restarting, its
+    connections all busy in a storm) it is dropped with one log line, never an error to the
+    member who sent it. Returns whether it went."""
     layer = get_channel_layer()
-    if layer is not None:
+    if layer is None:
+        return False
+    try:
         await layer.group_send(group, stamped(group, event))
+    except Exception as exc:  # noqa: BLE001
+        logger.warning("%s to %s dropped: channel layer unavailable (%s)", event.get("type"), group, exc)
+        return False
+    return True
 
 
 def _collecting(pending: list[tuple[str, dict[str, Any]]], fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:

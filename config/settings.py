@@ -110,12 +110,15 @@ REDIS_URL = env_str("REDIS_URL")
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            # channels_redis's layer over a pool that waits for a free connection (chat/layers.py).
+            "BACKEND": "chat.layers.RedisChannelLayer",
             "CONFIG": {
                 # redis-py 8 reads with a 5 s socket timeout by default, the same as the channel
                 # layer's blocking-pop timeout: an idle receive then raises TimeoutError and the
                 # socket dies with 1011. Reads must outlast the 5 s pop.
-                "hosts": [{"address": REDIS_URL, "socket_timeout": 15, "socket_connect_timeout": 5}],
+                "hosts": [{"address": REDIS_URL, "socket_timeout": 15, "socket_connect_timeout": 5,
+                           "max_connections": env_int("REDIS_POOL_MAX_CONNECTIONS", 100),
+                           "pool_wait_seconds": env_float("REDIS_POOL_WAIT_SECONDS", 10.0)}],
                 # Messages waiting for one web process (all its channels share one Redis key): its
                 # fan-out hub (chat.fanout) reads every room event for all its sockets there.
                 "capacity": 10000,
@@ -210,6 +213,10 @@ CHAT_ACTION_RATE_LIMIT_COUNT = env_int("CHAT_ACTION_RATE_LIMIT_COUNT", 30)
 CHAT_READ_RATE_LIMIT_COUNT = env_int("CHAT_READ_RATE_LIMIT_COUNT", 20)
 # A socket whose client stops reading is dropped once this much is waiting to be sent to it.
 CHAT_MAX_SOCKET_BACKLOG_BYTES = env_int("CHAT_MAX_SOCKET_BACKLOG_BYTES", 4 * 1024 * 1024)
+# Open room sockets per member (all rooms, devices and web processes); her oldest close beyond it.
+CHAT_MAX_SOCKETS_PER_USER = env_int("CHAT_MAX_SOCKETS_PER_USER", 5)
+# "Typing…" from one member in one room goes to the room at most this often, however many sockets.
+CHAT_TYPING_INTERVAL_SECONDS = env_float("CHAT_TYPING_INTERVAL_SECONDS", 3.0)
 
 # --- Moderation -----------------------------------------------------------------------------
 MODERATION_CLASSIFIER = env_str("MODERATION_CLASSIFIER", "detoxify")  # detoxify | profanity-check | none

@@ -375,3 +375,54 @@ async def test_resume_requests_have_a_budget_of_their_own(member, settings):
     assert error["code"] == "rate_limited" and 0 < error["retry_after"] <= 30
     assert (await send(a, "Messages are still fine", "read-00001"))["created"] is True
     await a.disconnect()
+
+
+async def test_her_oldest_socket_closes_when_she_opens_one_too_many(member, other_member, settings):
+    settings.CHAT_MAX_SOCKETS_PER_USER = 2
+    from chat.models import Presence
+
+    oldest, _ = await join(member)
+    feeding, _ = await join(member, "feeding")
+    watcher, _ = await join(other_member)
+    newest, _ = await join(member)
+    error = await receive_until(oldest, "error")
+    assert error["code"] == "too_many_sockets" and "too many other tabs" in error["message"]
+    assert (await oldest.receive_output(timeout=2))["code"] == 4409
+    # Her other two stay open and working; the room still shows her (two sockets are left).
+    await newest.send_json_to({"type": "ping"})
+    assert (await receive_until(newest, "pong"))["type"] == "pong"
+    await feeding.send_json_to({"type": "ping"})
+    assert (await receive_until(feeding, "pong"))["type"] == "pong"
+    count = database_sync_to_async(lambda: Presence.objects.filter(user=member).count())
+    assert await count() == 2
+    assert all(f["type"] != "presence.left" for f in await drain(watcher))
+    for comm in (oldest, feeding, newest, watcher):
+        await comm.disconnect()
+
+
+async def test_typing_from_all_her_tabs_reaches_the_room_once(member, other_member):
+    tabs = [(await join(member))[0] for _ in range(3)]
+    b, _ = await join(other_member)
+    for tab in tabs:
+        await tab.send_json_to({"type": "typing"})
+    await receive_until(b, "typing")
+    assert all(f["type"] != "typing" for f in await drain(b))
+    for comm in (*tabs, b):
+        await comm.disconnect()
+
+
+async def test_a_typing_push_the_channel_layer_cannot_take_is_dropped_with_one_line(caplog):
+    from unittest import mock
+
+    from chat.events import send_event_now
+
+    class Busy:
+        async def group_send(self, group, event):  # noqa: ANN001, ANN202
+            from redis.exceptions import MaxConnectionsError
+
+            raise MaxConnectionsError("Too many connections")
+
+    with mock.patch("chat.events.get_channel_layer", return_value=Busy()):
+        assert await send_event_now("room-1", {"type": "chat.typing"}) is False
+    [record] = [r for r in caplog.records if r.name == "chat.events"]
+    assert record.levelname == "WARNING" and record.exc_info is None and "chat.typing" in record.getMessage()

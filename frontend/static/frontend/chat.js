@@ -80,6 +80,12 @@ function showState(detail) {
       login.href = `/accounts/login/?next=${encodeURIComponent(location.pathname)}`;
       login.textContent = "Log in again";
       ui.state.append(login);
+    } else if (detail.code === "too_many_sockets") {
+      // Reopening here closes her oldest other tab instead: her choice, never automatic.
+      const again = document.createElement("a");
+      again.href = location.pathname;
+      again.textContent = "Open it here again";
+      ui.state.append(again);
     } else {
       const back = document.createElement("a");
       back.href = "/rooms/";
@@ -194,7 +200,7 @@ onFrame("pong", () => {});
 
 // --- errors ---------------------------------------------------------------------------------
 
-const CONNECT_CODES = new Set(["not_authenticated", "not_found", "suspended"]);
+const CONNECT_CODES = new Set(["not_authenticated", "not_found", "suspended", "too_many_sockets"]);
 
 onFrame("error", (frame) => {
   const item = frame.client_id ? outbox.get(frame.client_id) : null;

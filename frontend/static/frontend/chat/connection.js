@@ -10,6 +10,7 @@ export const FATAL_CLOSE_CODES = new Map([
   [4401, "not_authenticated"],
   [4403, "forbidden"],
   [4404, "not_found"],
+  [4409, "too_many_sockets"],
   [4410, "suspended"],
 ]);
 
@@ -17,6 +18,7 @@ const FATAL_DEFAULT_MESSAGES = {
   not_authenticated: "You are logged out.",
   forbidden: "This room isn't open to you.",
   not_found: "This room doesn't exist any more.",
+  too_many_sockets: "Kindred is open in too many other tabs or devices, so it was closed here.",
   suspended: "Your account has been paused.",
 };
 
