@@ -819,6 +819,12 @@ def do_change_user_role(user, role: str, *, acting_user, reason: str = "") -> No
         before = user.role
         if before == role:
             return
+        from accounts.actions import AccountError, check_display_name
+
+        try:  # a new moderator must not look like a member, nor a member like staff
+            check_display_name(user.display_name, role=role, exclude_user=user)
+        except AccountError as exc:
+            raise ModerationError("conflict", f"{exc} Ask them to choose another display name first.") from exc
         user.role = role
         user.save(update_fields=["role"])
         if role == Role.MEMBER:

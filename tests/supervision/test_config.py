@@ -99,3 +99,15 @@ def test_supervisor_adds_and_edits_a_helpline_with_its_kind_and_stages(superviso
     saved.refresh_from_db()
     assert saved.stages == ["toddler"]
     assert AuditEntry.objects.filter(action__startswith="helpline.").count() >= 2
+
+
+@pytest.mark.django_db
+def test_a_member_whose_name_looks_like_a_members_is_not_made_a_moderator(supervisor, make_user, client_for) -> None:  # noqa: ANN001
+    make_user(display_name="Morgan")
+    lookalike = make_user(display_name="Morgan.")
+    response = client_for(supervisor).post(f"/supervisor/people/{lookalike.pk}/role/", {"role": "moderator", "reason": "trained"},
+                                           follow=True)
+    assert "choose another display name" in response.content.decode()
+    lookalike.refresh_from_db()
+    assert lookalike.role == Role.MEMBER
+    assert not AuditEntry.objects.filter(action="account.role_changed").exists()

@@ -20,7 +20,9 @@ class Command(BaseCommand):
         parser.add_argument("--port", type=int, default=settings.PORT)
         parser.add_argument(
             "--proxy-headers", action="store_true",
-            help="Behind a reverse proxy: take the client's address and scheme from X-Forwarded-*.",
+            help=("Let Daphne take the client's address and scheme from X-Forwarded-*. Daphne uses the "
+                  "header's first entry, which the client chooses; Kindred itself does not need this "
+                  "(HTTPS: SECURE_PROXY_SSL_HEADER; client address for throttling: TRUSTED_PROXY_COUNT)."),
         )
 
     def handle(self, *args, **options) -> None:  # noqa: ANN002, ANN003
