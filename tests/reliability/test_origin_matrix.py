@@ -168,6 +168,7 @@ async def test_behind_a_tls_proxy_the_site_origin_is_https(moderator, settings) 
     assert not await _handshake(moderator, "http://127.0.0.1:8000", headers=proxied)
 
 
+@pytest.mark.django_db(transaction=True)  # in the full suite the handshake path touches the database
 async def test_a_wildcard_public_origin_covers_subdomains_on_its_scheme_and_port() -> None:
     """CSRF_TRUSTED_ORIGINS' `https://*.example.org` form. The host check (ALLOWED_HOSTS) is the
     outer validator's, so this drives the scheme-and-port validator alone."""
