@@ -101,8 +101,17 @@ def report(args: argparse.Namespace) -> dict:
             if created and assessed:
                 delays.append((assessed - created).total_seconds())
     flags = Flag.objects.filter(message__in=msgs).count()
-    return {"messages": total, "pending": pending, "assessments": assessments.count(),
-            "assessed_twice": twice, "by_worker": by_worker, "assessment_delays": delays, "flags": flags}
+    out = {"messages": total, "pending": pending, "assessments": assessments.count(),
+           "assessed_twice": twice, "by_worker": by_worker, "assessment_delays": delays, "flags": flags}
+    if args.acked:
+        # The load generator's acknowledged client_ids against the stored rows: an acknowledged
+        # message that is not in the database was lost, whatever the delivery counts said.
+        with open(args.acked) as fh:
+            acked = set(json.load(fh))
+        stored = set(msgs.filter(client_id__in=acked).values_list("client_id", flat=True))
+        out.update({"acked": len(acked), "acked_missing": len(acked - stored),
+                    "acked_missing_sample": sorted(acked - stored)[:10]})
+    return out
 
 
 CANDIDATES = [
@@ -149,6 +158,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--members", type=int, default=10)
     p.add_argument("--moderators", type=int, default=1)
     p.add_argument("--rooms", nargs="*", default=[])
+    p.add_argument("--acked", help="report: a JSON list of acknowledged client_ids to find among the rows")
     p.add_argument("--out", required=True)
     args = p.parse_args(argv)
     result = {"setup": setup, "report": report, "flagbait": flagbait}[args.command](args)

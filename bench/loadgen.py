@@ -239,6 +239,7 @@ async def run(spec: dict[str, Any]) -> None:
         t0 = float(parts[1])
         arg = float(parts[2]) if len(parts) > 2 else 0.0
         frames_before, pongs_before = r.frames, r.pongs
+        ooo_before, gaps_before = r.out_of_order, r.gaps
         errors_before = Counter(r.errors)
         delay = t0 - time.time()
         if delay > 0:
@@ -264,8 +265,10 @@ async def run(spec: dict[str, Any]) -> None:
             r.acks, r.flags = {}, []
         errs = Counter(r.errors)
         errs.subtract(errors_before)
-        result.update({"errors": {k2: v for k2, v in errs.items() if v}, "out_of_order": r.out_of_order,
-                       "gaps": r.gaps, "frames": r.frames - frames_before, "pongs": r.pongs - pongs_before,
+        # Gaps and order are this step's own (seen while it ran), so a step is judged on what
+        # happened in it and a later step does not inherit an earlier one's gap.
+        result.update({"errors": {k2: v for k2, v in errs.items() if v}, "out_of_order": r.out_of_order - ooo_before,
+                       "gaps": r.gaps - gaps_before, "frames": r.frames - frames_before, "pongs": r.pongs - pongs_before,
                        "still_open": sum(1 for s in socks if s.ws is not None and s.ws.state is State.OPEN)})
         _emit(result)
     await asyncio.gather(*(s.ws.close() for s in socks if s.ws is not None), return_exceptions=True)

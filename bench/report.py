@@ -6,31 +6,54 @@ import json
 from typing import Any
 
 
-def _v(x: Any) -> str:
+# How a figure at a bound of its search prints (scenarios.Bound): "≥ x" when the search's ceiling
+# (or a ladder's top) passed, "≤ x" when even its lowest rate failed; "unknown" is a median of
+# repetitions bounded both ways, or a ratio of two figures bounded the same way.
+_PREFIX = {None: "", "lower": "≥ ", "upper": "≤ ", "unknown": "? "}
+
+
+def _v(x: Any, bound: str | None = None) -> str:
     if x is None:
         return "–"
     if isinstance(x, float):
-        return f"{x:.3g}" if abs(x) < 100 else f"{x:,.0f}"
-    return str(x)
+        text = f"{x:.3g}" if abs(x) < 100 else f"{x:,.0f}"
+    else:
+        text = str(x)
+    return _PREFIX.get(bound, "") + text
 
 
-def _ratio(x: Any) -> str:
-    return "–" if x is None else f"{x:.2f}×"
+def _ratio(x: Any, bound: str | None = None) -> str:
+    if bound == "unknown":
+        return "? (both at a bound)"
+    return "–" if x is None else f"{_PREFIX.get(bound, '')}{x:.2f}×"
 
 
-def _met(m: bool | None) -> str:
+def _bounded(r: dict[str, Any]) -> bool:
+    return any(r.get(k) for k in ("kindred_bound", "baseline_bound", "ratio_bound"))
+
+
+def _met(m: bool | None, r: dict[str, Any] | None = None) -> str:
+    if r is not None and _bounded(r):
+        return "undecided (bound)"
+    if m is None and r is not None and str(r.get("note") or "").startswith("undecided"):
+        return "undecided"
     return {True: "met", False: "MISSED", None: "–"}[m]
 
 
+def _cells(r: dict[str, Any]) -> tuple[str, str, str, str]:
+    return (_v(r["kindred"], r.get("kindred_bound")), _v(r["baseline"], r.get("baseline_bound")),
+            _ratio(r["ratio"], r.get("ratio_bound")), _met(r["met"], r))
+
+
 def one_line(r: dict[str, Any]) -> str:
-    return (f"{r['scenario']}: {r['figure']}: kindred {_v(r['kindred'])}, baseline {_v(r['baseline'])}, "
-            f"ratio {_ratio(r['ratio'])}, target {r['target'] or '–'} → {_met(r['met'])}")
+    k, b, rr, met = _cells(r)
+    return (f"{r['scenario']}: {r['figure']}: kindred {k}, baseline {b}, "
+            f"ratio {rr}, target {r['target'] or '–'} → {met}")
 
 
 def table(rows: list[dict[str, Any]]) -> str:
     head = ["scenario", "figure", "Kindred", "baseline", "ratio", "target", "result"]
-    body = [[r["scenario"], r["figure"], _v(r["kindred"]), _v(r["baseline"]), _ratio(r["ratio"]), r["target"] or "–",
-             _met(r["met"])] for r in rows]
+    body = [[r["scenario"], r["figure"], *_cells(r)[:3], r["target"] or "–", _cells(r)[3]] for r in rows]
     widths = [max(len(str(x)) for x in col) for col in zip(head, *body)]
     widths = [min(w, 70) for w in widths]
     line = "+".join("-" * (w + 2) for w in widths)
@@ -43,8 +66,8 @@ def markdown_table(rows: list[dict[str, Any]]) -> str:
     out = ["| scenario | figure | Kindred | baseline | ratio | target | result | notes |", "|---|---|---|---|---|---|---|---|"]
     for r in rows:
         note = str(r.get("note") or "").replace("|", "/")
-        out.append(f"| {r['scenario']} | {r['figure']} | {_v(r['kindred'])} | {_v(r['baseline'])} | "
-                   f"{_ratio(r['ratio'])} | {r['target'] or '–'} | **{_met(r['met'])}** | {note} |")
+        k, b, rr, met = _cells(r)
+        out.append(f"| {r['scenario']} | {r['figure']} | {k} | {b} | {rr} | {r['target'] or '–'} | **{met}** | {note} |")
     return "\n".join(out)
 
 
@@ -62,8 +85,8 @@ def _by_scenario(d: dict) -> str:
 def _mode_note(meta: dict[str, Any]) -> str:
     if meta.get("mode") != "quick":
         return ""
-    return ("This is a `--quick` run: one repetition of each comparison (no median over repeats), shorter "
-            "steps, each figure found by a search instead of a full ladder (√2 resolution), one classifier "
+    return ("This is a `--quick` run: one repetition of each comparison (no median over repeats, so no "
+            "interval), shorter steps, one classifier "
             "architecture, the time-to-flag product default only, moderation cost in `make run`'s layout only "
             "(production's layout: full mode or `--set modcost_production=true`, shown below when run), a "
             "shorter idle window without the pings-off window, and a shorter connect deadline. "

@@ -14,7 +14,7 @@ import time
 import urllib.request
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from bench import driver
 from bench.driver import Fleet, merge_step, settle, start_baseline, start_kindred, start_worker, sqlite_copy
@@ -23,10 +23,55 @@ from bench.util import PY, RUN, VAR, cpu_seconds, median, pct, ratio, rss_bytes
 P99_LIMIT_MS = 100.0
 
 
+Bound = Literal["lower", "upper"] | None
+"""Where a figure sits at the edge of what was probed: "lower" = the true figure is at least the
+recorded one (the search's ceiling or a ladder's top passed; printed "≥ x"), "upper" = at most
+it (even the lowest rate probed failed; printed "≤ x"). A bounded figure never decides a target."""
+
+
 def row(scenario: str, figure: str, kindred: Any = None, baseline: Any = None, ratio_: Any = None,
-        target: str = "", met: bool | None = None, note: str = "") -> dict[str, Any]:
+        target: str = "", met: bool | None = None, note: str = "", *, kindred_bound: Bound = None,
+        baseline_bound: Bound = None, ratio_bound: Bound | Literal["unknown"] = None) -> dict[str, Any]:
+    """One table row. A bound on any of its figures makes the row undecided whatever the caller
+    computed: a figure read off the search's edge was not measured, so it cannot meet or miss."""
+    if ratio_ is not None and ratio_bound is None:
+        ratio_bound = ratio_bound_of(kindred_bound, baseline_bound)
+    if ratio_bound == "unknown":
+        ratio_ = None
+    bounded = [n for n, b in (("Kindred", kindred_bound), ("baseline", baseline_bound), ("ratio", ratio_bound)) if b]
+    if bounded:
+        met = None
+        note = (f"undecided: {', '.join(bounded)} at a bound of the search (≥/≤), so the target is neither met "
+                f"nor missed; " + note)
     return {"scenario": scenario, "figure": figure, "kindred": kindred, "baseline": baseline, "ratio": ratio_,
-            "target": target, "met": met, "note": note}
+            "target": target, "met": met, "note": note, "kindred_bound": kindred_bound,
+            "baseline_bound": baseline_bound, "ratio_bound": ratio_bound}
+
+
+def ratio_bound_of(kindred: Bound, baseline: Bound) -> Bound | Literal["unknown"]:
+    """The bound on Kindred ÷ baseline given the bounds on each ("unknown": both sides open the same
+    way, e.g. both at the ceiling, and the ratio says nothing)."""
+    if kindred and baseline:
+        return "unknown" if kindred == baseline else kindred
+    if kindred:
+        return kindred
+    if baseline:
+        return "upper" if baseline == "lower" else "lower"
+    return None
+
+
+def median_bound(figures: list[tuple[float | None, Bound]]) -> tuple[float | None, Bound | Literal["unknown"]]:
+    """The median of repeated figures, some of which may be bounds. The median is monotone in each
+    value, so the median of the recorded values bounds the true median in the same direction as
+    long as every bounded value opens the same way; bounds both ways leave it unknown."""
+    vals = [v for v, _ in figures if v is not None]
+    if not vals:
+        return None, None
+    kinds = {b for v, b in figures if b and v is not None}
+    m = median(vals)
+    if len(kinds) > 1:
+        return m, "unknown"
+    return m, (kinds.pop() if kinds else None)
 
 
 MIN_STEP_MESSAGES = 10
@@ -42,66 +87,117 @@ def lowest_fail(steps: list[dict[str, Any]]) -> dict[str, Any] | None:
 
 
 def _passes(m: dict[str, Any]) -> bool:
-    return m["lost"] == 0 and m["p99_ms"] is not None and m["p99_ms"] <= P99_LIMIT_MS and m["acked"] > 0
+    """A step passes when every member received every acknowledged message, without a gap and in
+    order (the step's own counts, not the run's so far), and p99 delivery latency is within the
+    limit."""
+    return (m["acked"] > 0 and m["lost"] == 0 and m["gaps"] == 0 and m["out_of_order"] == 0
+            and m["p99_ms"] is not None and m["p99_ms"] <= P99_LIMIT_MS)
 
 
 class Ascend:
-    """The full mode's ladder: every rate in turn, stopping at the first failing step."""
+    """A fixed ladder: every rate in turn, stopping at the first failing step. Its figure is the
+    last passing rate; if every rung passed it is only a lower bound (≥ the top), and if the first
+    failed only an upper bound (≤ the first rung)."""
 
     def __init__(self, ladder: list[float], stop_on_fail: bool = True) -> None:
         self.ladder, self.stop_on_fail, self.i = ladder, stop_on_fail, 0
+        self.passes: list[float] = []
+        self.fails: list[float] = []
 
     def first(self) -> float:
         return self.ladder[0]
 
     def next(self, rate: float, passed: bool, kept_up: float | None = None) -> float | None:
+        (self.passes if passed else self.fails).append(rate)
         if not passed and self.stop_on_fail:
             return None
         self.i += 1
         return self.ladder[self.i] if self.i < len(self.ladder) else None
 
+    def result(self) -> tuple[float | None, Bound]:
+        fail = min(self.fails, default=None)
+        best = max((r for r in self.passes if fail is None or r < fail), default=None)
+        if best is None:
+            return fail, "upper"
+        return best, ("lower" if fail is None else None)
+
 
 class Search:
-    """The quick mode's search for the highest passing rate. From `start`, double while steps
-    pass; while they fail, halve, or jump straight below the rate the server actually kept up
-    with in the failed step (its acknowledgements per second), whichever is lower, so an
-    overloaded server is not probed again and again far above what it can do. Once a passing and
-    a failing rate are known, probe between them (geometric middle, at most a factor above the
-    pass) until they are within `resolution` (√2: finer than the old quick ladder's 1.7 steps).
-    A step passes or fails on its own measurement; the search never probes outside [lo, hi]."""
+    """The search for the highest passing rate: bracket, then bisect.
 
-    def __init__(self, start: float, *, factor: float = 2.0, resolution: float = 2 ** 0.5, lo: float = 0.0,
+    Bracket: from `start`, multiply by `factor` while steps pass (the last probe clamped to `hi`),
+    or divide while they fail (the last probe clamped to `lo`; when a failed step's server kept up
+    with less than that, jump to just below what it kept up with, its acknowledgements per second,
+    so an overloaded server is not probed again and again far above its capacity). Bisect: once a
+    passing rate and a failing rate above it are known, probe their geometric middle until the
+    failing rate is within `resolution` of the passing one (1.05: 5 %, finer than the ±10 % and
+    ±20 % targets it decides). A step passes or fails on its own measurement; the search never
+    probes outside [lo, hi].
+
+    The figure is the highest passing rate below the lowest failing one (a pass above a failure
+    is noise and is not believed; `inconsistent` records it). If `hi` passed, the figure is a lower
+    bound (≥ hi); if `lo` failed, an upper bound (≤ lo): `result()` says which."""
+
+    def __init__(self, start: float, *, factor: float = 2.0, resolution: float = 1.05, lo: float = 0.0,
                  hi: float = float("inf")) -> None:
+        if resolution <= 1.0 or factor <= 1.0:
+            raise ValueError("factor and resolution must be above 1")
         self.start, self.factor, self.resolution, self.lo, self.hi = start, factor, resolution, lo, hi
-        self.best: float | None = None
-        self.fail: float | None = None
+        self.passes: list[float] = []
+        self.fails: list[float] = []
+
+    @property
+    def fail(self) -> float | None:
+        return min(self.fails, default=None)
+
+    @property
+    def best(self) -> float | None:
+        fail = self.fail
+        return max((r for r in self.passes if fail is None or r < fail), default=None)
+
+    @property
+    def inconsistent(self) -> bool:
+        fail = self.fail
+        return fail is not None and any(r > fail for r in self.passes)
 
     def first(self) -> float:
         return min(max(self.start, self.lo), self.hi)
 
     def next(self, rate: float, passed: bool, kept_up: float | None = None) -> float | None:
-        if passed:
-            self.best = max(self.best or 0.0, rate)
-        else:
-            self.fail = min(self.fail or float("inf"), rate)
-        if self.best is None:
-            r = rate / self.factor
-            if kept_up:
+        (self.passes if passed else self.fails).append(rate)
+        best, fail = self.best, self.fail
+        if best is None:  # nothing has passed below the lowest failure: descend from it
+            if fail <= self.lo * 1.0001:
+                return None
+            r = fail / self.factor
+            if kept_up and not passed:
                 r = min(r, 0.9 * kept_up)
-            return r if r >= self.lo else None
-        if self.fail is None:
-            r = rate * self.factor
-            return r if r <= self.hi else None
-        if self.fail / self.best <= self.resolution * 1.0001:
+            return max(r, self.lo)
+        if fail is None:  # nothing has failed: climb
+            if best >= self.hi / 1.0001:
+                return None
+            return min(best * self.factor, self.hi)
+        if fail / best <= self.resolution * 1.0001:
             return None
-        return min((self.best * self.fail) ** 0.5, self.best * self.factor)
+        return min((best * fail) ** 0.5, best * self.factor)
+
+    def result(self) -> tuple[float | None, Bound]:
+        """(figure, bound): the highest believed passing rate, or with nothing passing the lowest
+        failing rate as an upper bound."""
+        best, fail = self.best, self.fail
+        if best is None:
+            return fail, "upper"
+        return best, ("lower" if fail is None else None)
 
 
 def ladder_run(port: int, pids: list[int], sockets: list[dict], *, members: int, ladder: list[float] | None = None,
                duration: float, n_procs: int, name: str, stop_on_fail: bool = True, search: Search | None = None,
-               grace: float = 1.0, join_timeout: float = 300, drain_after_fail: float = 90) -> dict[str, Any]:
+               grace: float = 1.0, join_timeout: float = 300, drain_after_fail: float = 90,
+               record_acks: bool = False) -> dict[str, Any]:
     """Connect, settle, then run steps at the rates `search` (default: `ladder`, ascending until a
-    step fails) chooses from each step's result. Rates in messages/s."""
+    step fails) chooses from each step's result. Rates in messages/s. With `record_acks`, the
+    client_ids of every acknowledged message (warm-up included) are kept in `acked_client_ids`, so
+    a caller can check them against the database independently of the delivery counts."""
     policy = search or Ascend(ladder or [], stop_on_fail)
     first = policy.first()
     # Step 0 is a warm-up (first messages import and compile lazily); it is not reported.
@@ -109,8 +205,9 @@ def ladder_run(port: int, pids: list[int], sockets: list[dict], *, members: int,
     # A slow step lasts long enough for at least MIN_STEP_MESSAGES messages (at most 12 s), so a
     # large room's first steps (well under one message per second) still send something.
     fleet = Fleet(port=port, sockets=sockets, n_procs=n_procs, steps=[{"rate": warm, "duration": 1.0}], grace=grace,
-                  name=name)
+                  name=name, record_acks=record_acks)
     out: dict[str, Any] = {"steps": [], "policy": type(policy).__name__}
+    acked: set[str] = set()
     try:
         t_join = time.monotonic()
         try:
@@ -120,13 +217,15 @@ def ladder_run(port: int, pids: list[int], sockets: list[dict], *, members: int,
             out["join_error"] = (f"{len(sockets)} members had not all joined after {join_timeout:g} s "
                                  f"(server CPU-bound on the join/presence storm)")
             out["best_deliveries_per_s"] = 0.0
-            out["out_of_order"] = 0
+            out["bound"] = None
+            out["out_of_order"] = out["gaps"] = 0
             return out
         out["join_seconds"] = round(time.monotonic() - t_join, 1)
         # Two quiet checks in a row: one quiet half-second can fall inside a join storm's tail.
         out["settle_seconds"] = round(settle(pids + fleet.pids, quiet=0.3, max_wait=join_timeout)
                                       + settle(pids + fleet.pids, quiet=0.3, max_wait=join_timeout), 1)
-        fleet.go(0)
+        for res0 in fleet.go(0):
+            acked.update(res0.get("acks") or {})
         settle(pids, quiet=0.3, max_wait=10)
         rate: float | None = first
         k = 0
@@ -137,9 +236,18 @@ def ladder_run(port: int, pids: list[int], sockets: list[dict], *, members: int,
             t = time.monotonic()
             res = fleet.go(k, step=step)
             elapsed = time.monotonic() - t
+            for r1 in res:
+                acked.update(r1.get("acks") or {})
             m = merge_step(res, members=members, duration=step["duration"])
             m["rate_msgs_per_s"] = rate
-            m["server_cpu_pct"] = round(100 * sum(cpu_seconds(p) - c0[p] for p in pids) / elapsed, 1)
+            cpu_s = sum(cpu_seconds(p) - c0[p] for p in pids)
+            m["server_cpu_pct"] = round(100 * cpu_s / elapsed, 1)
+            # Per delivery: the CPU and the deliveries of one and the same interval (the step's
+            # round trip: its messages, its grace, the load generators' replies), not CPU over the
+            # round trip ÷ deliveries per second of the nominal window.
+            m["server_cpu_s"] = round(cpu_s, 4)
+            m["cpu_interval_s"] = round(elapsed, 3)
+            m["cpu_us_per_delivery"] = round(1e6 * cpu_s / m["received"], 1) if m["received"] else None
             m["passed"] = _passes(m)
             out["steps"].append(m)
             # What the server kept up with: messages acknowledged (stored) per second of the step
@@ -152,10 +260,29 @@ def ladder_run(port: int, pids: list[int], sockets: list[dict], *, members: int,
                 m["drain_seconds"] = round(settle(pids, quiet=0.3, max_wait=10 if m["passed"] else drain_after_fail), 1)
     finally:
         fleet.stop()
-    passing = [s for s in out["steps"] if s["passed"]]
-    out["best_deliveries_per_s"] = max((s["deliveries_per_s"] for s in passing), default=0.0)
-    out["out_of_order"] = max((s["out_of_order"] for s in out["steps"]), default=0)
+    if record_acks:
+        out["acked_client_ids"] = sorted(acked)
+    _figure(out, policy, members)
+    out["out_of_order"] = sum(s["out_of_order"] for s in out["steps"])
+    out["gaps"] = sum(s["gaps"] for s in out["steps"])
     return out
+
+
+def _figure(out: dict[str, Any], policy: Search | Ascend, members: int) -> None:
+    """The run's figure from the policy's verdict: the measured deliveries/s of the step at the
+    believed best rate, or (nothing passed) the lowest failing rate's offered deliveries/s as an
+    upper bound; `bound` says whether the figure sits at an edge of what was probed."""
+    rate, bound = policy.result() if out["steps"] else (None, None)
+    out["best_rate"] = rate if bound != "upper" else None
+    out["bound"] = bound
+    out["inconsistent"] = bool(getattr(policy, "inconsistent", False))
+    if rate is None:
+        out["best_deliveries_per_s"] = None
+    elif bound == "upper":
+        out["best_deliveries_per_s"] = round(rate * members, 1)
+    else:
+        out["best_deliveries_per_s"] = max(s["deliveries_per_s"] for s in out["steps"]
+                                           if s["passed"] and s["rate_msgs_per_s"] == rate)
 
 
 def _room_sockets(members: list[dict], room: str, n: int, senders: int) -> list[dict]:
@@ -206,13 +333,15 @@ def _fanout(ctx: dict, servers: dict[str, tuple]) -> dict:
                                grace=cfg.get("grace", 1.0),
                                name=f"fanout-{size}-{which}", join_timeout=cfg.get("join_timeout", 300))
                 per[which].append(r)
-        k = median([r["best_deliveries_per_s"] for r in per["kindred"]])
-        b = median([r["best_deliveries_per_s"] for r in per["baseline"]])
+        k, kb = median_bound([(r["best_deliveries_per_s"], r.get("bound")) for r in per["kindred"]])
+        b, bb = median_bound([(r["best_deliveries_per_s"], r.get("bound")) for r in per["baseline"]])
         rr = ratio(k, b)
-        ooo = max(r["out_of_order"] for r in per["kindred"])
+        ooo = sum(r["out_of_order"] for r in per["kindred"])
+        gaps = sum(r.get("gaps", 0) for r in per["kindred"])
         kin = per["kindred"][-1].get("steps", [])
         fail = lowest_fail(kin)
-        note = f"{cfg['reps']} run(s), median; p99 ≤ {P99_LIMIT_MS:g} ms and nothing lost"
+        note = (f"{cfg['reps']} run(s), median{_spread(per)}; a step passes with p99 ≤ {P99_LIMIT_MS:g} ms, nothing "
+                f"lost, no gap and nothing out of order; over all of Kindred's steps: {gaps} gaps, {ooo} out of order")
         if per["kindred"][-1].get("join_error"):
             note += "; " + per["kindred"][-1]["join_error"]
         elif per["kindred"][-1].get("join_seconds") is not None:
@@ -227,20 +356,48 @@ def _fanout(ctx: dict, servers: dict[str, tuple]) -> dict:
                      f"p99 {bfail['p99_ms']} ms, lost {bfail['lost']}, CPU {bfail['server_cpu_pct']}%")
         elif per["baseline"][-1].get("steps"):
             note += "; baseline passed every step it ran (its figure is a floor)"
-        rows.append(row("fan-out", f"room of {size}: deliveries/s", k, b, rr, "≥ 0.33× baseline",
-                        None if rr is None else rr >= 0.33 and ooo == 0, note))
+        met = None if rr is None else rr >= 0.33
+        if met is not None and within_resolution(rr, 0.33, cfg):
+            met, note = None, f"undecided: {rr:.3f} is within the searches' resolution of 0.33 ({_res_pct(cfg)}); " + note
+        rows.append(row("fan-out", f"room of {size}: deliveries/s", k, b, rr, "≥ 0.33× baseline", met, note,
+                        kindred_bound=kb, baseline_bound=bb))
         raw[str(size)] = per
     # Where one message's time goes on the write path (in-process, same database).
     prof = _sendprof(ctx, f"fan-{cfg['fanout_sizes'][0]}")
     raw["sendprof"] = prof
     if prof.get("per-call connection"):
         pc, pp = prof["per-call connection"], prof["persistent connection"]
-        rows.append(row("fan-out", "one message.send on the write path, in-process (ms, median)", pc["total"], None, None,
-                        "(report)", None,
-                        f"{pc['queries']:g} SQL statements per send; of which sqlite3 close() {pc['close']} ms "
-                        f"(CONN_MAX_AGE=0 closes the connection after every call); with a persistent connection "
-                        f"{pp['total']} ms (commit {pp['commit']} ms); {prof['n']} sends each, interleaved"))
+        rows.append(row("fan-out", "one message.send on the write path, in-process, reused connection as in the "
+                        "product (ms, median)", pp["total"], None, None, "(report)", None,
+                        f"{pp['queries']:g} SQL statements per send, commit {pp['commit']} ms; opening and closing "
+                        f"a connection per call instead (CONN_MAX_AGE=0): {pc['total']} ms, of which sqlite3 close() "
+                        f"{pc['close']} ms; {prof['n']} sends each, interleaved"))
     return {"rows": rows, "raw": raw}
+
+
+def within_resolution(value: float, target: float, cfg: dict) -> bool:
+    """Whether a ratio of two searched figures is too close to its target to decide: each figure
+    is the highest passing rate, up to one resolution step below the true one, so their ratio is
+    known only to within a factor of the resolution either way."""
+    res = (cfg.get("search") or {}).get("resolution")
+    return bool(res) and target / res < value < target * res
+
+
+def _res_pct(cfg: dict) -> str:
+    res = (cfg.get("search") or {}).get("resolution") or 0
+    return f"{100 * (res - 1):.0f} %"
+
+
+def _spread(per: dict[str, list[dict]]) -> str:
+    """Every repetition's figure, so a reader sees the spread the median hides (≥ = a bound)."""
+    if len(next(iter(per.values()), [])) < 2:
+        return ""
+    parts = []
+    for which, runs in per.items():
+        vals = [("≥ " if r.get("bound") == "lower" else "≤ " if r.get("bound") == "upper" else "")
+                + f"{r['best_deliveries_per_s']:g}" for r in runs if r.get("best_deliveries_per_s") is not None]
+        parts.append(f"{which} [{', '.join(vals)}]")
+    return " (each run: " + "; ".join(parts) + ")"
 
 
 def _sendprof(ctx: dict, room: str) -> dict:
@@ -282,15 +439,12 @@ def moderation_cost(ctx: dict) -> dict:
             off_runs = per[MODCOST_PAIRS[which][0]] if which in MODCOST_PAIRS else []
             search = None
             if cfg.get("search"):
-                # Quick mode: "on" starts at the rate "off" reached, so both have a step at that
-                # rate, and never probes at or above the rate "off" failed: that would only find
-                # out how far past the baseline's figure noise lets it pass, at the cost of an
-                # overloaded step whose assessment backlog takes a minute to drain.
+                # "on" starts at the rate "off" reached, so both have a step at that rate; each
+                # search then brackets and bisects on its own, up to the same ceiling (a search
+                # capped at "off"'s failing rate could only ever report "on" as a bound there).
                 best = [r["best_rate"] for r in off_runs if r.get("best_rate")]
-                fails = [f["rate_msgs_per_s"] for r in off_runs if (f := lowest_fail(r["steps"]))]
-                hi = min([ladder[-1]] + [f / 1.0001 for f in fails])
                 search = Search(best[-1] if best else cfg["modcost_start"], factor=cfg["search"]["factor"],
-                                resolution=cfg["search"]["resolution"], lo=ladder[0], hi=hi)
+                                resolution=cfg["search"]["resolution"], lo=ladder[0], hi=ladder[-1])
             target = _modcost_target(ctx, which)
             try:
                 settle(target["pids"], quiet=0.2, max_wait=120)
@@ -303,7 +457,6 @@ def moderation_cost(ctx: dict) -> dict:
                 r = ladder_run(target["port"], target["web_pids"], sockets, members=size, ladder=ladder, search=search,
                                duration=cfg["step_seconds"], grace=cfg.get("grace", 1.0), n_procs=2,
                                name=f"modcost-{which}", drain_after_fail=10 if which == "on" else 90)
-                r["best_rate"] = max((st["rate_msgs_per_s"] for st in r["steps"] if st["passed"]), default=None)
                 r["pending_after"] = _pending(target["db"])
             finally:
                 target["stop"]()
@@ -326,10 +479,11 @@ def moderation_cost(ctx: dict) -> dict:
     for which, (off, what, short) in MODCOST_PAIRS.items():
         if which not in per:
             continue
-        off_best = median([r["best_deliveries_per_s"] for r in per[off]])
-        on_best = median([r["best_deliveries_per_s"] for r in per[which]])
+        off_best, off_bound = median_bound([(r["best_deliveries_per_s"], r.get("bound")) for r in per[off]])
+        on_best, on_bound = median_bound([(r["best_deliveries_per_s"], r.get("bound")) for r in per[which]])
         # p99 at the highest rate both configurations passed in every run
         runs = per[off] + per[which]
+        per_pair = {"on": per[which], "off": per[off]}
         probed = sorted({s["rate_msgs_per_s"] for s in runs[0]["steps"]})
         everywhere = [rt for rt in probed if all(any(same(s["rate_msgs_per_s"], rt) for s in r["steps"]) for r in runs)]
         common = [rt for rt in everywhere
@@ -344,16 +498,19 @@ def moderation_cost(ctx: dict) -> dict:
         t_met = None if (tr is None or not off_best) else tr >= 0.90
         l_met = None if (lr is None or not common) else lr <= 1.20
         why = ""
-        if not off_best and not on_best:
-            why = "inconclusive: both configurations failed the ladder's first step (see fan-out for why); "
+        if on_bound == "upper" and off_bound == "upper":
+            why = "inconclusive: both configurations failed the search's lowest rate (see fan-out for why); "
+        elif t_met is not None and within_resolution(tr, 0.90, cfg):
+            t_met, why = None, (f"undecided: {tr:.3f} is within the searches' resolution of 0.90 "
+                                f"(each figure to {_res_pct(cfg)}); ")
         elif lr is not None and common and lr < 1.0 / 1.2:
             l_met, why = None, "inconclusive: the run with assessment off was slower than with it on (noise); "
         rows += [
             row("moderation cost", f"room of {size}: deliveries/s, assessment on ({what}) vs off", on_best, off_best,
                 tr, "≥ 0.90", t_met,
-                f"{why}{ctx['model_name']} + safety model; peak web-process CPU with assessment on "
-                f"{cpu_on}%; on: {first_fail(per[which])}; off: {first_fail(per[off])}"
-                + ("; the search for \"on\" stops below the rate \"off\" failed at" if cfg.get("search") else "")),
+                f"{why}{ctx['model_name']} + safety model; {cfg['reps']} run(s), median{_spread(per_pair)}; "
+                f"peak web-process CPU with assessment on {cpu_on}%; on: {first_fail(per[which])}; "
+                f"off: {first_fail(per[off])}", kindred_bound=on_bound, baseline_bound=off_bound),
             row("moderation cost", f"{short}: p99 delivery latency "
                 f"at {rate * size:g} deliveries/s (ms)", p_on, p_off, lr, "≤ 1.20", l_met,
                 f"{why if not common or l_met is None else ''}"
@@ -680,13 +837,15 @@ def scale_out(ctx: dict) -> dict:
                 sockets.append({"room": "scale", "cookie": m["cookie"], "send": i < 10,
                                 "base": f"ws://127.0.0.1:{webs[i % n][1]}"})
             r = ladder_run(webs[0][1], pids, sockets, members=size, ladder=ladder, duration=cfg["step_seconds"],
-                           n_procs=2, name=f"scale{n}", stop_on_fail=True)
-            # Let the workers finish, then check every message was assessed exactly once.
+                           n_procs=2, name=f"scale{n}", stop_on_fail=True, record_acks=True)
+            # Let the workers finish, then check every message was assessed exactly once, and
+            # every acknowledged client_id against the stored rows.
+            acked_ids = r.pop("acked_client_ids", [])
             deadline = time.time() + 120
-            rep = pg["report"](db_url)
+            rep = pg["report"](db_url, acked_ids)
             while rep["pending"] and time.time() < deadline:
                 time.sleep(1)
-                rep = pg["report"](db_url)
+                rep = pg["report"](db_url, acked_ids)
             rep.pop("assessment_delays", None)
             r["assessment"] = rep
         finally:
@@ -699,17 +858,25 @@ def scale_out(ctx: dict) -> dict:
     one, two = results[1], results[2]
     rr = ratio(two["best_deliveries_per_s"], one["best_deliveries_per_s"])
     a2 = two["assessment"]
-    lost = sum(s["lost"] for s in two["steps"] if s["passed"])
-    ok = (a2["pending"] == 0 and a2["assessed_twice"] == 0 and a2["assessments"] == a2["messages"]
-          and two["out_of_order"] == 0 and all(s["gaps"] == 0 for s in two["steps"]))
+    # Loss counted independently of the pass rule (a passing step has no delivery loss by
+    # definition): every client_id the server acknowledged must be a stored row.
+    missing = a2.get("acked_missing")
+    late = sum(s["lost"] for s in two["steps"])
+    ok = (missing == 0 and a2["pending"] == 0 and a2["assessed_twice"] == 0 and a2["assessments"] == a2["messages"]
+          and two["out_of_order"] == 0 and two.get("gaps", 0) == 0)
     rows = [
         row("scale-out", f"room of {size} across 2 web + 2 workers: deliveries/s vs 1 + 1",
             two["best_deliveries_per_s"], one["best_deliveries_per_s"], rr, "(report)", None,
-            "PostgreSQL + Redis; members alternate between the web processes; workers int8"),
-        row("scale-out", "nothing lost, nothing assessed twice, every member sees every message in order",
-            f"{a2['messages']} msgs, {a2['assessments']} assessments, {a2['assessed_twice']} twice, "
-            f"{a2['pending']} pending, out-of-order {two['out_of_order']}", None, None, "all hold", ok,
-            f"assessed per worker: {list(a2['by_worker'].values())}; lost in passing steps: {lost}"),
+            f"PostgreSQL + Redis; members alternate between the web processes; workers int8; ladder "
+            f"{', '.join(f'{x:g}' for x in ladder)} msg/s", kindred_bound=two.get("bound"),
+            baseline_bound=one.get("bound")),
+        row("scale-out", "nothing acknowledged lost, nothing assessed twice, every member sees every message in order",
+            f"{a2.get('acked')} acked, {missing} of them not stored; {a2['messages']} msgs, {a2['assessments']} "
+            f"assessments, {a2['assessed_twice']} twice, {a2['pending']} pending; gaps {two.get('gaps', 0)}, "
+            f"out-of-order {two['out_of_order']}", None, None, "all hold", None if missing is None else ok,
+            f"acknowledged client_ids checked against the database's rows; assessed per worker: "
+            f"{list(a2['by_worker'].values())}; deliveries not received within a step's grace, all steps "
+            f"(failing ones included): {late}"),
     ]
     return {"rows": rows, "raw": results}
 

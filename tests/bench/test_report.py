@@ -1,0 +1,30 @@
+"""The printed table and docs/performance.md: a figure at a bound of its search prints as a bound
+and its row as undecided, never as met or MISSED."""
+
+from __future__ import annotations
+
+from bench import report
+from bench.scenarios import row
+
+
+def test_a_bounded_row_prints_its_bound_and_no_verdict() -> None:
+    r = row("fan-out", "room of 10: deliveries/s", 2000.0, 64000.0, 2000 / 64000, "≥ 0.33× baseline", False,
+            baseline_bound="lower")
+    line = report.one_line(r)
+    assert "baseline ≥ 64,000" in line and "ratio ≤ 0.03×" in line
+    assert "MISSED" not in line and "met" not in line.split("→")[1]
+    md = report.markdown_table([r])
+    assert "≥ 64,000" in md and "**undecided (bound)**" in md and "MISSED" not in md
+
+
+def test_a_ceiling_on_both_sides_prints_no_ratio() -> None:
+    r = row("scale-out", "x", 800.0, 800.0, 1.0, "(report)", None, kindred_bound="lower", baseline_bound="lower")
+    k, b, rr, _ = report._cells(r)
+    assert (k, b) == ("≥ 800", "≥ 800") and "1.00" not in rr
+
+
+def test_an_exact_row_is_decided() -> None:
+    r = row("fan-out", "room of 100: deliveries/s", 9000.0, 20000.0, 0.45, "≥ 0.33× baseline", True)
+    assert report.one_line(r).endswith("→ met")
+    r = row("fan-out", "room of 100: deliveries/s", 5000.0, 20000.0, 0.25, "≥ 0.33× baseline", False)
+    assert report.one_line(r).endswith("→ MISSED")
