@@ -4,11 +4,20 @@
 
 Runs exactly the room consumer's database work per `message.send` (`chat.consumers._send`:
 `actions.check_send_message` and serialising the stored message), wrapped as
-`database_sync_to_async` wraps it (close_old_connections before and after), twice, interleaved:
+`database_sync_to_async` wraps it (close_old_connections before and after), in two modes,
+interleaved call by call:
 
 - "per-call connection": CONN_MAX_AGE=0, so every call opens the SQLite connection (and runs its
   PRAGMAs) and closes it afterwards;
-- "persistent connection": a connection kept by the thread, as the product does (CONN_MAX_AGE).
+- "persistent connection": one connection kept open and reused by every call, as the product
+  does (CONN_MAX_AGE): its steady state.
+
+Interleaving needs care: each mode has to start from its own state, or one mode inherits the
+other's connection (the per-call mode reusing the connection the persistent one left open, the
+persistent mode opening a new one after the per-call mode closed it, i.e. the two swapped). So
+before each timed call the connection is put in that mode's state, untimed, and each sample
+records whether the call opened and closed a connection; the run fails if a mode did not behave
+as named.
 
 Then a socket's join (`_access_room` and `_join`, plus the auth middleware's user load).
 
@@ -23,6 +32,56 @@ import json
 import os
 import sys
 import time
+from collections.abc import Callable
+from typing import Any
+
+MODES = ("per-call connection", "persistent connection")
+
+
+def interleave(conn: Any, call: Callable[[int, str], None], *, n: int, warmup: int = 2,
+               reset: Callable[[], None] = lambda: None,
+               collect: Callable[[], dict[str, float]] = dict) -> dict[str, list[dict[str, Any]]]:
+    """Time `call(i, mode)` n times in each of MODES on the Django connection `conn`, alternating
+    call by call, each call between the two `close_if_unusable_or_obsolete()` that
+    `database_sync_to_async` runs (close_old_connections). The first `warmup` rounds are not kept.
+
+    Each sample: wall ms, whether the call opened a new connection and whether it was closed at
+    the end, plus `collect()` (counters the caller reset with `reset()` just before timing)."""
+    out: dict[str, list[dict[str, Any]]] = {m: [] for m in MODES}
+    for i in range(n + warmup):
+        for mode in MODES:
+            # Untimed: bring the connection into this mode's own state.
+            if mode == "per-call connection":
+                conn.close()  # whatever the persistent mode left open is not this mode's to reuse
+                conn.settings_dict["CONN_MAX_AGE"] = 0
+            else:
+                conn.settings_dict["CONN_MAX_AGE"] = None
+                if conn.connection is None or conn.close_at is not None:
+                    conn.close()
+                    conn.ensure_connection()  # opened under CONN_MAX_AGE=None: kept
+            reset()
+            before = conn.connection
+            t = time.perf_counter()
+            conn.close_if_unusable_or_obsolete()
+            call(i, mode)
+            used = conn.connection
+            conn.close_if_unusable_or_obsolete()
+            dt = time.perf_counter() - t
+            if i >= warmup:
+                out[mode].append({"ms": dt * 1000, "opened": used is not None and used is not before,
+                                  "closed": conn.connection is None, **collect()})
+    return out
+
+
+def check_modes(samples: dict[str, list[dict[str, Any]]]) -> list[str]:
+    """What contradicts the modes' names (empty when each mode was measured as named)."""
+    problems = []
+    pc, pp = samples["per-call connection"], samples["persistent connection"]
+    if not all(s["opened"] and s["closed"] for s in pc):
+        problems.append("a per-call sample did not open and close its own connection")
+    if any(s["opened"] or s["closed"] for s in pp):
+        problems.append("a persistent-connection sample opened or closed a connection")
+    return problems
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -74,8 +133,6 @@ def main(argv: list[str] | None = None) -> int:
         return out
 
     connection.get_connection_params = params  # this connection only, this process only
-    modes = {"per-call connection": 0, "persistent connection": None}
-    res: dict[str, dict[str, list[float]]] = {m: {"total": [], "close": [], "commit": [], "queries": []} for m in modes}
     queries = [0]
 
     def count(execute, sql, params, many, context):
@@ -83,26 +140,27 @@ def main(argv: list[str] | None = None) -> int:
         return execute(sql, params, many, context)
 
     stamp = int(time.time() * 1000)
-    for i in range(a.n + 2):
-        for mode, age in modes.items():
-            connection.settings_dict["CONN_MAX_AGE"] = age
-            timers.update(close=0.0, commit=0.0)
-            queries[0] = 0
-            t = time.perf_counter()
-            close_old_connections()
-            with connection.execute_wrapper(count):
-                # Exactly the room socket's database work for one message.send.
-                consumers._send.func(author, room, {"client_id": f"prof-{stamp}-{i}-{age}",
-                                                    "body": f"hello everyone, how was the night {i}"})
-            close_old_connections()
-            if age == 0:
-                connection.close()  # what close_old_connections does once CONN_MAX_AGE=0 has expired
-            dt = time.perf_counter() - t
-            if i >= 2:  # the first two are warm-up (imports, first connection)
-                res[mode]["total"].append(dt * 1000)
-                res[mode]["close"].append(timers["close"] * 1000)
-                res[mode]["commit"].append(timers["commit"] * 1000)
-                res[mode]["queries"].append(queries[0])
+
+    def send(i: int, mode: str) -> None:
+        with connection.execute_wrapper(count):
+            # Exactly the room socket's database work for one message.send.
+            consumers._send.func(author, room, {"client_id": f"prof-{stamp}-{i}-{MODES.index(mode)}",
+                                                "body": f"hello everyone, how was the night {i}"})
+
+    def reset() -> None:
+        timers.update(close=0.0, commit=0.0)
+        queries[0] = 0
+
+    samples = interleave(connection, send, n=a.n, reset=reset,
+                         collect=lambda: {"close": timers["close"] * 1000, "commit": timers["commit"] * 1000,
+                                          "queries": queries[0]})
+    problems = check_modes(samples)
+    if problems:
+        raise SystemExit("sendprof: modes not measured as named: " + "; ".join(problems))
+    res: dict[str, dict[str, list[float]]] = {
+        mode: {"total": [x["ms"] for x in xs], "close": [x["close"] for x in xs], "commit": [x["commit"] for x in xs],
+               "queries": [x["queries"] for x in xs], "new_connections": [float(x["opened"]) for x in xs]}
+        for mode, xs in samples.items()}
     # A socket joining a room: the consumer's connect() database work (its two calls), with the
     # product's persistent connection.
     connection.settings_dict["CONN_MAX_AGE"] = None
