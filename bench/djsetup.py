@@ -3,6 +3,7 @@
     python -m bench.djsetup setup --members N --rooms slug:kind ... --out FILE
     python -m bench.djsetup report --out FILE            (assessment counts and timings)
     python -m bench.djsetup flagbait --out FILE          (texts only the worker's model stage flags)
+    python -m bench.djsetup flagbait --bodies FILE --out FILE   (which bodies, as sent, it flags)
 
 DATABASE_URL / REDIS_URL come from the environment exactly as for the server. Accounts are made in
 bulk with the ORM (no password hashing; the password is unusable), and each gets a Django session
@@ -141,15 +142,39 @@ def flagbait(args: argparse.Namespace) -> dict:
 
     model = load_safety_model(settings.MODERATION_SAFETY_MODEL)
     if model is None:
-        return {"texts": [], "why": "safety model unavailable"}
-    safety = model.score(CANDIDATES)
+        return {"texts": [], "bodies": [], "why": "safety model unavailable"}
+    if args.bodies:
+        # After a run: which of the bodies exactly as sent are allowed inline and then acted on by
+        # the model stage, i.e. should reach the moderators' live feed from the worker.
+        with open(args.bodies) as fh:
+            bodies = json.load(fh)
+        verdicts = []
+        state = MemberState()
+        for i in range(0, len(bodies), 64):
+            chunk = bodies[i:i + 64]
+            for body, sf in zip(chunk, model.score(chunk), strict=True):
+                full = assess_text(body, thresholds=Thresholds(), member_state=state, scores=None, safety=sf)
+                verdicts.append(full.inline.action == "allow" and full.model.action != "allow")
+        return {"model_stage_flags": verdicts}
+    # Judged on the text as the load generator sends it: the text, then its "#b<step>:<sender>:
+    # <index>:<send time>" tag, which does move the safety model's verdict. A candidate counts
+    # only if several such tags all leave it allowed inline and flagged by the model; the run
+    # still decides on each body as sent (`--bodies`).
+    now = time.time()
+    tags = [f" #b1:{sid}:{idx}:{now + d:.6f}" for sid, idx, d in
+            ((0, 0, 0.0), (3, 17, 1.234567), (1, 250, 37.5), (2, 5, 3.3), (0, 99, 12.25), (3, 40, 0.5))]
     chosen = []
     state = MemberState()
-    for text, sf in zip(CANDIDATES, safety, strict=True):
-        full = assess_text(text, thresholds=Thresholds(), member_state=state, scores=None, safety=sf)
-        if full.inline.action == "allow" and full.model.action == "flag":
+    for text in CANDIDATES:
+        sent = [text + tag for tag in tags]
+        ok = True
+        for body, sf in zip(sent, model.score(sent), strict=True):
+            full = assess_text(body, thresholds=Thresholds(), member_state=state, scores=None, safety=sf)
+            ok = ok and full.inline.action == "allow" and full.model.action == "flag"
+        if ok:
             chosen.append(text)
-    return {"texts": chosen, "why": f"{len(chosen)} of {len(CANDIDATES)} candidates flag only at the model stage"}
+    return {"texts": chosen, "why": f"{len(chosen)} of {len(CANDIDATES)} candidates, as sent with the load "
+                                    f"generator's tag, flag only at the model stage"}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -158,6 +183,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--members", type=int, default=10)
     p.add_argument("--moderators", type=int, default=1)
     p.add_argument("--rooms", nargs="*", default=[])
+    p.add_argument("--bodies", help="flagbait: a JSON list of message bodies as sent, to judge one by one")
     p.add_argument("--acked", help="report: a JSON list of acknowledged client_ids to find among the rows")
     p.add_argument("--out", required=True)
     args = p.parse_args(argv)

@@ -60,6 +60,7 @@ class Run:
         self.pongs = 0
         self.acks: dict[str, list] = {}      # client_id -> [room, seq, t_send]
         self.t_send: dict[str, float] = {}
+        self.text_sent: dict[str, str] = {}
         self.flags: list[list] = []          # [room, seq, t_seen, kind]
         self.closed = 0
 
@@ -100,8 +101,10 @@ class Run:
                         except (ValueError, IndexError):
                             pass
                     if self.spec.get("record_acks"):
+                        # [room, seq, send time, the body as sent, #b tag included]: the harness
+                        # decides which messages are bait on what was actually sent.
                         self.acks[cid] = [f["message"]["room"] if isinstance(f["message"].get("room"), str) else s.room,
-                                          f["message"]["seq"], self.t_send.get(cid)]
+                                          f["message"]["seq"], self.t_send.get(cid), self.text_sent.get(cid)]
                 elif t == "room.joined" or t == "moderation.ready":
                     s.last_seq = f.get("last_seq", 0) or 0
                     if not s.joined.done():
@@ -171,6 +174,8 @@ class Run:
             text = texts[(i + s.sid) % len(texts)]
             body = f"{text} #b{k}:{s.sid}:{i}:{now:.6f}"
             self.t_send[cid] = now
+            if self.spec.get("record_acks"):
+                self.text_sent[cid] = body
             try:
                 await s.ws.send(json.dumps({"type": "message.send", "client_id": cid, "body": body}))
                 self.sent[k] += 1

@@ -646,10 +646,9 @@ def _time_to_flag_once(ctx: dict, label: str, extra: dict[str, str]) -> dict:
         capacity = burst / max(0.1, drained - t0)
         raw["capacity_msgs_per_s"] = capacity
         # Steady load at 80 % of capacity, with a moderator watching the live feed.
-        texts = []
-        benign = ["thanks so much, it really helps to hear that other mums are up at night too"]
-        for i in range(10):
-            texts.append(bait[i % len(bait)] if bait and i % 5 == 0 else benign[0])
+        # One message in five is bait, cycling through every chosen bait text.
+        benign = "thanks so much, it really helps to hear that other mums are up at night too"
+        texts = [t for b in bait for t in (b, benign, benign, benign, benign)] or [benign]
         rate80 = max(0.5, 0.8 * capacity)
         socks = _room_sockets(ctx["members"][:senders], "flag", senders, senders)
         socks.append({"kind": "moderation", "cookie": ctx["moderators"][0]["cookie"], "room": ""})
@@ -661,6 +660,7 @@ def _time_to_flag_once(ctx: dict, label: str, extra: dict[str, str]) -> dict:
         try:
             fleet.ready()
             res80 = fleet.go(0)
+            window_end = time.time()  # the steady step and its grace are over
             pend80 = _pending(db)
             _wait_drained(db, 60)
             res_b = fleet.go(1)
@@ -668,30 +668,49 @@ def _time_to_flag_once(ctx: dict, label: str, extra: dict[str, str]) -> dict:
             drained = _wait_drained(db, 240)
         finally:
             fleet.stop()
-        acks = {**res80[0]["acks"]}
-        flags = res80[0]["flags"]
-        sent = {(a[0], a[1]): a[2] for a in acks.values() if a[2]}
-        ttf = sorted(f[2] - sent[(f[0], f[1])] for f in flags if (f[0], f[1]) in sent)
+        acks = {k: v for r in res80 for k, v in (r.get("acks") or {}).items()}
+        # Flags seen while the steady step ran, then later (the drain wait and the burst).
+        flags = [f for r in res80 + res_b for f in (r.get("flags") or [])]
+        # Bait is decided on each body exactly as sent (its #b tag included, which moves the
+        # model's verdict), for every acknowledged message of the steady phase, benign text too.
+        steady = [a for a in acks.values() if a[2] and len(a) > 3 and a[3]]
+        verdicts = _model_stage_flags(db, [a[3] for a in steady])
+        bait_sent = {(a[0], a[1]): a[2] for a, v in zip(steady, verdicts or [], strict=False) if v}
+        raw["bait_by_text"] = {"sent": len(steady), "judged": verdicts is not None,
+                               "chosen_texts_sent": sum(1 for a in steady if any(a[3].startswith(b) for b in bait)),
+                               "model_stage_flags_as_sent": len(bait_sent)}
+        recon = reconcile_bait(bait_sent, flags, window_end=window_end)
+        in_db = set(_flagged_seqs(db, "flag", [seq for _room, seq in bait_sent]))
+        recon["missing_but_flagged_in_database"] = sum(1 for _room, seq in recon["missing_keys"] if seq in in_db)
+        ttf = recon["delays_s"]
         m80 = merge_step(res80, members=senders, duration=cfg["flag_seconds"])
         mb = merge_step(res_b, members=senders, duration=cfg["flag_burst_seconds"])
         delays = _assessment_delays(db, "flag")
-        raw.update({"steady": m80, "burst": mb, "flags_seen": len(ttf), "time_to_flag": ttf,
+        raw.update({"steady": m80, "burst": mb, "bait_reconciled": recon, "time_to_flag": ttf,
                     "assessment_delays_p50": pct(delays, 50), "assessment_delays_p95": pct(delays, 95),
                     "pending_after_steady": pend80, "burst_drain_seconds": round(drained - t_burst_end, 1)})
     finally:
         proc.stop()
-    p95 = pct(ttf, 95)
-    p50 = pct(ttf, 50)
+    p95, p50 = recon["p95_s"], recon["p50_s"]
     backlog_ok = _pending(db) == 0
     what = "product default (fp32)" if label == "fp32" else "with MODERATION_QUANTIZE=1 (int8)"
     target, target_b = ("≤ 1 s", "0 lost, backlog drains") if label == "fp32" else ("(what int8 would move)", "(info)")
+    n_bait = recon["bait"]
+    shown = (None if p95 is None else "not flagged" if p95 == float("inf") else round(p95, 3))
     rows = [
-        row("time to flag", f"{what}: p95 send → flag on the moderators' live feed at 80% of capacity (s)",
-            None if p95 is None else round(p95, 3), None, None, target,
+        row("time to flag", f"{what}: p95 send → flag on the moderators' live feed at 80% of capacity, over "
+            f"every bait message (s)", shown, None, None, target,
             (None if p95 is None else p95 <= 1.0) if label == "fp32" else None,
+            f"bait decided on each body as sent: {n_bait} of the steady phase's {raw['bait_by_text']['sent']} "
+            f"acknowledged messages are model-stage flags ({raw['bait_by_text']['chosen_texts_sent']} carried a "
+            f"bait text chosen before the run{'' if raw['bait_by_text']['judged'] else '; judging failed'}): "
+            f"{recon['within']} flagged within "
+            f"its window (the step and its 5 s grace), {recon['late']} flagged later (counted with their "
+            f"delay), {recon['missing']} never seen on the live feed (counted as not flagged: +∞), of which "
+            f"{recon['missing_but_flagged_in_database']} have a flag in the database; p50 {_fmt(p50)} s; "
             f"capacity {capacity:.1f} msg/s measured by a burst of {cfg['flag_capacity_burst']} "
             f"({ctx['model_name']} + safety model, embedded worker); steady {rate80:.1f} msg/s for "
-            f"{cfg['flag_seconds']} s: {m80['acked']} acked, {len(ttf)} model-stage flags seen, p50 {_fmt(p50)} s; "
+            f"{cfg['flag_seconds']} s: {m80['acked']} acked; "
             f"send → assessment stored (all messages, steady and burst) p50 {_fmt(pct(delays, 50))} s, p95 {_fmt(pct(delays, 95))} s; "
             f"send errors {m80['errors'] or 'none'}"),
         row("time to flag", f"{what}: 2× burst ({burst_rate:.1f} msg/s for {cfg['flag_burst_seconds']} s): lost deliveries",
@@ -704,7 +723,61 @@ def _time_to_flag_once(ctx: dict, label: str, extra: dict[str, str]) -> dict:
 
 
 def _fmt(v: float | None) -> str:
-    return "n/a" if v is None else f"{v:.3f}"
+    return "n/a" if v is None else "∞ (not flagged)" if v == float("inf") else f"{v:.3f}"
+
+
+def reconcile_bait(bait_sent: dict[tuple[str, int], float], flags: list[list], *, window_end: float) -> dict[str, Any]:
+    """Every bait message against the flags the moderators' live feed showed.
+
+    `bait_sent`: (room, seq) → send time of every acknowledged bait message; `flags`: [room, seq,
+    time seen, kind] in the order seen. A bait message flagged by `window_end` counts with its
+    delay; flagged later, it counts late, still with its delay; never flagged, it counts as
+    missing with an infinite delay, so percentiles are over all bait, not the flags that arrived."""
+    first: dict[tuple[str, int], float] = {}
+    for f in flags:
+        room, seq, t = f[0], f[1], f[2]
+        key = (room.get("slug") if isinstance(room, dict) else room, seq)
+        if key in bait_sent and key not in first:
+            first[key] = t
+    within, late, missing = [], [], []
+    for key, t_send in bait_sent.items():
+        t = first.get(key)
+        if t is None:
+            missing.append(key)
+        elif t <= window_end:
+            within.append(t - t_send)
+        else:
+            late.append(t - t_send)
+    delays = sorted(within + late) + [float("inf")] * len(missing)
+    return {"bait": len(bait_sent), "within": len(within), "late": len(late), "missing": len(missing),
+            "missing_keys": [list(k) for k in missing], "delays_s": [round(d, 4) for d in delays if d != float("inf")],
+            "p50_s": pct(delays, 50), "p95_s": pct(delays, 95), "missing_but_flagged_in_database": None}
+
+
+def _model_stage_flags(db_url: str, bodies: list[str]) -> list[bool] | None:
+    """For each body as sent: does the worker's model stage act on it (inline rules allowing it)?"""
+    src, out = RUN / "flag-bodies.json", RUN / "flag-verdicts.json"
+    src.write_text(json.dumps(bodies))
+    out.unlink(missing_ok=True)
+    try:
+        subprocess.run([PY, "-m", "bench.djsetup", "flagbait", "--bodies", str(src), "--out", str(out)],
+                       env=driver.env(DATABASE_URL=db_url), check=True, timeout=300, capture_output=True)
+        return json.loads(out.read_text()).get("model_stage_flags")
+    except (subprocess.SubprocessError, OSError, ValueError):
+        return None
+
+
+def _flagged_seqs(db_url: str, room: str, seqs: list[int]) -> list[int]:
+    """Which of these messages have a flag row (whether or not the live feed showed it)."""
+    path = db_url.replace("sqlite:///", "", 1)
+    q = ("select m.seq from moderation_flag f join chat_message m on m.id = f.message_id "
+         "join chat_room r on r.id = m.room_id where r.slug = ?")
+    try:
+        with sqlite3.connect(path, timeout=5) as c:
+            flagged = {x[0] for x in c.execute(q, (room,)).fetchall()}
+    except sqlite3.Error:
+        return []
+    return sorted(set(seqs) & flagged)
 
 
 def _wait_drained(db_url: str, timeout: float) -> float:

@@ -1,0 +1,67 @@
+"""The scenarios' own logic: which steps pass, what a run's figure is, and how time to flag
+accounts for every bait message."""
+
+from __future__ import annotations
+
+import math
+
+from bench.driver import merge_step
+from bench.scenarios import Search, _figure, _passes, reconcile_bait
+
+
+def _step(**kw) -> dict:
+    m = {"sent": 10, "acked": 10, "expected": 100, "received": 100, "lost": 0, "p99_ms": 20.0,
+         "gaps": 0, "out_of_order": 0}
+    m.update(kw)
+    return m
+
+
+def test_a_step_with_a_gap_or_out_of_order_delivery_fails() -> None:
+    assert _passes(_step())
+    assert not _passes(_step(gaps=1))
+    assert not _passes(_step(out_of_order=1))
+    assert not _passes(_step(lost=1))
+    assert not _passes(_step(p99_ms=101.0))
+    assert not _passes(_step(acked=0))
+
+
+def test_merge_step_keeps_each_step_s_own_gap_and_order_counts() -> None:
+    res = [{"recv": 50, "lat": [1.0] * 50, "sent": 5, "acked": 5, "gaps": 1, "out_of_order": 0},
+           {"recv": 50, "lat": [2.0] * 50, "sent": 5, "acked": 5, "gaps": 0, "out_of_order": 2}]
+    m = merge_step(res, members=10, duration=1.0)
+    assert (m["gaps"], m["out_of_order"], m["lost"]) == (1, 2, 0)
+    assert not _passes({**m, "p99_ms": m["p99_ms"]})
+
+
+def test_the_run_s_figure_is_the_measured_step_at_the_believed_rate_with_its_bound() -> None:
+    s = Search(10, factor=2, resolution=1.05, hi=20)
+    steps = []
+    for rate, ok in ((10, True), (20, True)):
+        steps.append({"rate_msgs_per_s": rate, "passed": ok, "deliveries_per_s": rate * 9.5})
+        s.next(rate, ok)
+    out = {"steps": steps}
+    _figure(out, s, 10)
+    assert out["best_deliveries_per_s"] == 190 and out["bound"] == "lower" and out["best_rate"] == 20
+    s = Search(10, factor=2, lo=10)
+    s.next(10, False)
+    out = {"steps": [{"rate_msgs_per_s": 10, "passed": False, "deliveries_per_s": 3.0}]}
+    _figure(out, s, 10)
+    assert out["best_deliveries_per_s"] == 100 and out["bound"] == "upper" and out["best_rate"] is None
+
+
+def test_time_to_flag_counts_every_bait_message() -> None:
+    sent = {("flag", 1): 100.0, ("flag", 6): 101.0, ("flag", 11): 102.0, ("flag", 16): 103.0}
+    flags = [["flag", 1, 100.4, "flag.new"], ["flag", 1, 100.9, "flag.changed"],   # within, first counts
+             ["flag", 6, 101.5, "flag.new"],                                       # within
+             ["flag", 11, 130.0, "flag.new"],                                      # after the window: late
+             ["flag", 3, 100.2, "flag.new"]]                                       # not bait
+    r = reconcile_bait(sent, flags, window_end=110.0)
+    assert (r["bait"], r["within"], r["late"], r["missing"]) == (4, 2, 1, 1)
+    assert r["missing_keys"] == [["flag", 16]]
+    assert r["delays_s"] == [0.4, 0.5, 28.0]
+    # p95 over all four, the missing one as +∞: not the survivors' 28 s, let alone 0.5 s.
+    assert math.isinf(r["p95_s"])
+    everything = reconcile_bait({("flag", 1): 0.0, ("flag", 2): 0.0}, [["flag", 1, 0.3, "flag.new"],
+                                                                      ["flag", 2, 0.8, "flag.new"]], window_end=5)
+    assert everything["p95_s"] == 0.8 and everything["missing"] == 0
+    assert reconcile_bait({}, [], window_end=0)["p95_s"] is None
