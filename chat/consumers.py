@@ -416,6 +416,8 @@ class RoomConsumer(AsyncWebsocketConsumer):
 
     async def _on_resume(self, frame: dict[str, Any]) -> None:
         after = _non_negative_int(frame.get("after_seq"), "after_seq")
+        if self.direct_send is not None and self.direct_send.closing:
+            return  # requests read before the socket was dropped: nobody is left to answer
         messages = await _resume(self.user, self.room, after)
         await self._send_json(
             {

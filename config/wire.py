@@ -7,6 +7,9 @@ the normal ASGI path, and a direct send only bypasses that buffer when it is emp
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
+import time
 from typing import Any
 
 from autobahn.websocket.protocol import PreparedMessage, WebSocketProtocol
@@ -63,8 +66,13 @@ class DirectSend:
 
     def drop(self) -> None:
         """Abort the connection now and free its buffers: for a client so far behind that even
-        a Close frame would sit unread behind the rest. The client reconnects and resumes."""
+        a Close frame would sit unread behind the rest. The client reconnects and resumes.
+        Shortly after, the freed buffers are handed back to the operating system
+        (`release_freed_memory`), so that a flood leaves the process no bigger than before."""
         self._protocol.dropConnection(abort=True)
+        from twisted.internet import reactor
+
+        reactor.callLater(0.5, release_freed_memory)
 
     @property
     def closing(self) -> bool:
@@ -95,3 +103,31 @@ def _write(transport: Any, data: bytes) -> None:
             data = data[sent:]
         # Connection lost: `write` below buffers it and Twisted notices the loss as usual.
     transport.write(data)
+
+
+def _malloc_trim():  # noqa: ANN202
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        return libc.malloc_trim
+    except (OSError, AttributeError):  # not glibc (musl, macOS): nothing to do
+        return None
+
+
+_trim = _malloc_trim()
+_last_trim = 0.0
+TRIM_AT_MOST_EVERY = 2.0  # seconds; a trim walks the heap (a few ms)
+
+
+def release_freed_memory() -> bool:
+    """Give memory that Python has freed back to the operating system (glibc's `malloc_trim`).
+
+    A dropped socket's backlog is megabytes of frames in Twisted's buffer; freed, they stay in
+    the C heap's free lists, so the process's RSS stays at its peak after the socket is gone. At
+    most once per TRIM_AT_MOST_EVERY seconds; a no-op where the C library has no such call."""
+    global _last_trim
+    now = time.monotonic()
+    if _trim is None or now - _last_trim < TRIM_AT_MOST_EVERY:
+        return False
+    _last_trim = now
+    _trim(0)
+    return True
