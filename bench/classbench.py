@@ -7,8 +7,10 @@ Optimised: the product's DetoxifyClassifier.score() (tokenized once, sorted by t
 into padding-minimising micro-batches of at most MODERATION_BATCH_SIZE), fp32 (quantize="off") and
 int8 (quantize="on": dynamic quantization; the product default "auto" uses it only when
 fetch_models recorded int8-vs-fp32 decision agreement >= 98.5 % for the checkpoint).
-Agreement of int8 against fp32 is reported on these random weights as a sanity figure, and on the
-real weights whenever MODELS_DIR holds a fetched model (manifest.json from fetch_models).
+Agreement of int8 against fp32 is computed on these random weights, together with whether it could
+have failed (their scores sit near 0.02, far from every threshold, so usually it cannot and the
+report does not claim it), and on the real weights whenever MODELS_DIR holds a fetched model
+(manifest.json from fetch_models).
 """
 
 from __future__ import annotations
@@ -38,10 +40,22 @@ def agreement(fp32: list[dict[str, float]], int8: list[dict[str, float]]) -> dic
     med = {k: sorted(s[k] for s in fp32)[len(fp32) // 2] for k in labels}
     pairs = [(x, y) for a, b in zip(_decisions(fp32, med), _decisions(int8, med)) for x, y in zip(a, b)]
     same_median_label = sum(x == y for x, y in pairs) / max(1, len(pairs))
+    # Whether agreement at the product's thresholds could have failed at all: with every fp32
+    # score further from its threshold than int8 moved any score, and no decision on the other
+    # side, both sides decide "no" for every message whatever int8 does within that margin.
+    margins = [abs(a[k] - LABEL_THRESHOLDS[k]) for a in fp32 for k in labels]
+    positives = sum(any(d) for d in _decisions(fp32, LABEL_THRESHOLDS))
+    min_margin = min(margins) if margins else None
+    can_fail = bool(diffs) and (positives > 0 or (min_margin is not None and max(diffs) >= min_margin))
     return {"messages": len(fp32), "max_abs_score_diff": round(max(diffs), 4) if diffs else None,
             "mean_abs_score_diff": round(sum(diffs) / len(diffs), 5) if diffs else None,
             "decision_agreement_product_thresholds": round(same_product / len(fp32), 4),
-            "per_label_agreement_at_median_thresholds": round(same_median_label, 4)}
+            "per_label_agreement_at_median_thresholds": round(same_median_label, 4),
+            "fp32_messages_over_a_threshold": positives,
+            "min_margin_to_threshold": round(min_margin, 4) if min_margin is not None else None,
+            "score_range": [round(min(a[k] for a in fp32 for k in labels), 4),
+                            round(max(a[k] for a in fp32 for k in labels), 4)] if labels else None,
+            "product_agreement_can_fail": can_fail}
 
 
 def real_weights_agreement(model_type: str, texts: list[str], batch: int) -> dict | None:
