@@ -1,12 +1,14 @@
 from __future__ import annotations
 
+import math
+
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
-from chat import selectors
+from chat import actions, selectors
 from chat.errors import ChatError
 
 
@@ -65,6 +67,12 @@ def history_api(request: HttpRequest, slug: str) -> JsonResponse:
         return _json_error("validation", "before and limit must be whole numbers.", 400)
     if (before is not None and before < 1) or not 1 <= limit <= 200:
         return _json_error("validation", "before must be ≥ 1 and limit between 1 and 200.", 400)
+    try:  # the same read budget as the socket's resume requests
+        actions.check_read_rate(request.user)
+    except ChatError as exc:
+        response = _json_error(exc.code, exc.message, 429)
+        response["Retry-After"] = str(max(1, math.ceil(exc.extra.get("retry_after", 1))))
+        return response
     rows = selectors.messages_before(room, before, limit=limit)
     hidden = selectors.filters_of(request.user)["hidden"]
     messages = [
