@@ -120,7 +120,7 @@ def _supplements(extra: list[dict[str, Any]] | None) -> str:
         out.append("")
         from bench.analysis import analysis
 
-        text = analysis(sup["rows"], sup["results"], m).split("\n", 2)[2]
+        text = analysis(sup["rows"], sup["results"], m, with_history=False).split("\n", 2)[2]
         out.append("What this run's raw results say:\n\n" + text)
         out.append("")
     return "\n".join(out) + "\n"
