@@ -77,10 +77,13 @@ class Run:
                 if t == "message.new":
                     m = f["message"]
                     seq = m.get("seq", 0)
-                    if seq <= s.last_seq:
-                        self.out_of_order += 1
-                    elif s.last_seq and seq > s.last_seq + 1:
-                        self.gaps += seq - s.last_seq - 1
+                    # A room socket's sequence starts at room.joined's last_seq (0 for an empty
+                    # room), so a gap before the first message counts too.
+                    if s.kind == "room":
+                        if seq <= s.last_seq:
+                            self.out_of_order += 1
+                        elif seq > s.last_seq + 1:
+                            self.gaps += seq - s.last_seq - 1
                     s.last_seq = max(s.last_seq, seq)
                     body = m.get("body") or ""
                     i = body.rfind("#b")

@@ -318,7 +318,7 @@ def _fanout(ctx: dict, servers: dict[str, tuple]) -> dict:
                     # the target (a third of the baseline's figure), so its first step decides
                     # met/missed and the rest of the search finds the figure.
                     lo, hi = cfg["fanout_bounds"]
-                    prev = [r["best_deliveries_per_s"] for r in per["baseline"]]
+                    prev = [r["best_deliveries_per_s"] for r in per["baseline"] if r.get("best_deliveries_per_s")]
                     start = cfg["fanout_baseline_start"] if which == "baseline" or not prev else 0.34 * median(prev)
                     search = Search(start / size, factor=cfg["search"]["factor"], resolution=cfg["search"]["resolution"],
                                     lo=lo / size, hi=hi / size)
