@@ -389,12 +389,12 @@ def method(meta: dict[str, Any]) -> str:
   slow step lasts long enough for ≥ 10 messages (at most 12 s), so a big room's first steps still
   send something. Baseline: `bench/baseline_ws.py`, a minimal server on
   `websockets.broadcast()` with the same frames, no database, no auth, no moderation.
-  Kindred runs with the worker off here (the next scenario measures its cost). After the ladders,
+  Kindred runs with the worker off here (the next scenario measures its cost). After the searches,
   `bench/sendprof.py` times one `message.send` and one join in-process on the same database
   (statements per call, sqlite3 `close()`/`commit()` time), alternating two modes call by call:
   a new connection opened and closed per call, and one connection reused (the product's steady
   state); each call is checked to have opened/closed (or not) a connection as its mode says.
-- **Moderation cost.** The same ladder in a room of 50, in pairs that differ only in assessment:
+- **Moderation cost.** The same search in a room of 50, in pairs that differ only in assessment:
   off vs the embedded worker on SQLite (one process, as `make run`), and, in full mode (or with
   `--set modcost_production=true`), off vs `manage.py moderation_worker` as its own process
   beside the web process on PostgreSQL + Redis (production's layout) (Detoxify `original`

@@ -48,7 +48,7 @@ MODES: dict[str, dict[str, Any]] = {
     },
     "smoke": {
         "reps": 1, "step_seconds": 1.0,
-        "fanout_sizes": [5], "fanout_ladder": [25, 100], "fanout_baseline_start": 50, "fanout_bounds": (25, 200),
+        "fanout_sizes": [5], "fanout_baseline_start": 50, "fanout_bounds": (25, 200),
         "idle_sockets": 30, "idle_procs": 1, "idle_seconds": 2, "idle_quiet_seconds": 1, "idle_prime_seconds": 1,
         "idle_connect_deadline": 60, "sendprof_n": 8,
     },

@@ -355,7 +355,7 @@ def _fanout(ctx: dict, servers: dict[str, tuple]) -> dict:
             note += (f"; baseline's first failing step {bfail['rate_msgs_per_s'] * size:g} deliveries/s: "
                      f"p99 {bfail['p99_ms']} ms, lost {bfail['lost']}, CPU {bfail['server_cpu_pct']}%")
         elif per["baseline"][-1].get("steps"):
-            note += "; baseline passed every step it ran (its figure is a floor)"
+            note += "; baseline passed every step it ran"
         met = None if rr is None else rr >= 0.33
         if met is not None and within_resolution(rr, 0.33, cfg):
             met, note = None, f"undecided: {rr:.3f} is within the searches' resolution of 0.33 ({_res_pct(cfg)}); " + note
@@ -493,7 +493,7 @@ def moderation_cost(ctx: dict) -> dict:
         tr = ratio(on_best, off_best)
         lr = ratio(p_on, p_off)
         cpu_on = max((s["server_cpu_pct"] for s in per[which][-1]["steps"]), default=None)
-        # Both sides failing the ladder's first step measures nothing about moderation's cost; and
+        # Both sides failing the search's lowest rate measures nothing about moderation's cost; and
         # the "off" side doing worse than "on" means noise dominated the difference.
         t_met = None if (tr is None or not off_best) else tr >= 0.90
         l_met = None if (lr is None or not common) else lr <= 1.20
@@ -651,10 +651,13 @@ def _time_to_flag_once(ctx: dict, label: str, extra: dict[str, str]) -> dict:
             t0 = time.time() + 0.3
             fleet.go(0, t0=t0)
             drained = _wait_drained(db, 180)
+            cap_drained = _pending(db) == 0
         finally:
             fleet.stop()
         capacity = burst / max(0.1, drained - t0)
         raw["capacity_msgs_per_s"] = capacity
+        # Not drained within the wait: the backlog outlasted it, so the capacity is at most this.
+        raw["capacity_bound"] = None if cap_drained else "upper"
         # Steady load at 80 % of capacity, with a moderator watching the live feed.
         # One message in five is bait, cycling through every chosen bait text.
         benign = "thanks so much, it really helps to hear that other mums are up at night too"
@@ -718,7 +721,8 @@ def _time_to_flag_once(ctx: dict, label: str, extra: dict[str, str]) -> dict:
             f"its window (the step and its 5 s grace), {recon['late']} flagged later (counted with their "
             f"delay), {recon['missing']} never seen on the live feed (counted as not flagged: +∞), of which "
             f"{recon['missing_but_flagged_in_database']} have a flag in the database; p50 {_fmt(p50)} s; "
-            f"capacity {capacity:.1f} msg/s measured by a burst of {cfg['flag_capacity_burst']} "
+            f"capacity {'≤ ' if raw['capacity_bound'] else ''}{capacity:.1f} msg/s measured by a burst of "
+            f"{cfg['flag_capacity_burst']}{' (its backlog had not drained after 180 s)' if raw['capacity_bound'] else ''} "
             f"({ctx['model_name']} + safety model, embedded worker); steady {rate80:.1f} msg/s for "
             f"{cfg['flag_seconds']} s: {m80['acked']} acked; "
             f"send → assessment stored (all messages, steady and burst) p50 {_fmt(pct(delays, 50))} s, p95 {_fmt(pct(delays, 95))} s; "
