@@ -90,8 +90,10 @@ def analysis(rows: list[dict[str, Any]], results: dict[str, Any], meta: dict[str
     missed = [r for r in rows if r["met"] is False]
     undecided = [r for r in rows if r["met"] is None and r["target"] not in ("", "(report)", "(info)")
                  and not r["target"].startswith("(")]
-    out.append(f"{len(met)} targeted figures met, {len(missed)} missed, {len(undecided)} inconclusive or not "
-               f"measured in this run.")
+    bounded = [r for r in undecided if any(r.get(k) for k in ("kindred_bound", "baseline_bound", "ratio_bound"))]
+    out.append(f"{len(met)} targeted figures met, {len(missed)} missed, {len(undecided)} undecided, inconclusive or "
+               f"not measured in this run" + (f" ({len(bounded)} of them because a figure sits at a bound of its "
+                                              f"search, printed ≥/≤)" if bounded else "") + ".")
     out.append("")
     raw = {k: v.get("raw", {}) for k, v in results.items()}
 

@@ -145,8 +145,8 @@ Run: `{meta['mode']}` mode, {meta['started']}, {meta['seconds']:.0f} s, commit `
 Machine: {m.get('cpus')} CPUs ({m.get('cpu_model')}), {m.get('mem_gib')} GiB, Python {m.get('python')},
 Linux {m.get('kernel')}; load average (1/5/15 min) at start {m.get('load_avg_at_start')}; 1-minute load
 average sampled every 5 s during the run: {_load(m.get('load_avg_1m_during'))}. The machine is a shared
-VM and noisy: absolute numbers move from run to run by
-tens of percent; ratios against a baseline measured minutes apart in the same run move less.
+VM: absolute numbers move from run to run (full mode's notes give every repetition's figure;
+`--quick` runs each once); ratios against a baseline measured minutes apart in the same run move less.
 Load average by scenario (min–max of the samples): {_by_scenario(meta.get('load_avg_1m_by_scenario') or {})}.
 
 {_mode_note(meta)}{markdown_table(rows)}

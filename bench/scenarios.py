@@ -497,14 +497,14 @@ def moderation_cost(ctx: dict) -> dict:
         # the "off" side doing worse than "on" means noise dominated the difference.
         t_met = None if (tr is None or not off_best) else tr >= 0.90
         l_met = None if (lr is None or not common) else lr <= 1.20
-        why = ""
+        why = l_why = ""
         if on_bound == "upper" and off_bound == "upper":
-            why = "inconclusive: both configurations failed the search's lowest rate (see fan-out for why); "
+            why = l_why = "inconclusive: both configurations failed the search's lowest rate (see fan-out for why); "
         elif t_met is not None and within_resolution(tr, 0.90, cfg):
             t_met, why = None, (f"undecided: {tr:.3f} is within the searches' resolution of 0.90 "
                                 f"(each figure to {_res_pct(cfg)}); ")
-        elif lr is not None and common and lr < 1.0 / 1.2:
-            l_met, why = None, "inconclusive: the run with assessment off was slower than with it on (noise); "
+        if lr is not None and common and lr < 1.0 / 1.2:
+            l_met, l_why = None, "inconclusive: the run with assessment off was slower than with it on (noise); "
         rows += [
             row("moderation cost", f"room of {size}: deliveries/s, assessment on ({what}) vs off", on_best, off_best,
                 tr, "≥ 0.90", t_met,
@@ -513,7 +513,7 @@ def moderation_cost(ctx: dict) -> dict:
                 f"off: {first_fail(per[off])}", kindred_bound=on_bound, baseline_bound=off_bound),
             row("moderation cost", f"{short}: p99 delivery latency "
                 f"at {rate * size:g} deliveries/s (ms)", p_on, p_off, lr, "≤ 1.20", l_met,
-                f"{why if not common or l_met is None else ''}"
+                f"{l_why}"
                 f"{'rate both passed in every run' if common else 'no rate passed in every run: compared at the first step both ran'}; "
                 f"pending assessments at the end (on): {per[which][-1].get('pending_after')}"),
         ]
