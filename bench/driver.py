@@ -171,11 +171,18 @@ def merge_step(results: list[dict[str, Any]], *, members: int, duration: float) 
     for r in results:
         for k, v in (r.get("errors") or {}).items():
             errors[k] = errors.get(k, 0) + v
+    def worst(key: str, q: str) -> float | None:
+        vals = [(r.get(key) or {}).get(q) for r in results]
+        vals = [v for v in vals if v is not None]
+        return max(vals) if vals else None
+
     return {
         "sent": sent, "acked": acked, "expected": expected, "received": recv,
         "lost": max(0, expected - recv) + (sent - acked) * members,
         "deliveries_per_s": round(recv / duration, 1),
-        "p50_ms": pct(lat, 50), "p99_ms": pct(lat, 99), "max_ms": max(lat) if lat else None,
+        "p50_ms": pct(lat, 50), "p99_ms": pct(lat, 99), "p999_ms": pct(lat, 99.9), "max_ms": max(lat) if lat else None,
+        # The load generator's own health (worst process): sends behind schedule, event loop late.
+        "send_lag_p99_ms": worst("send_lag_ms", "p99"), "loop_lag_max_ms": worst("loop_lag_ms", "max"),
         "out_of_order": sum(r.get("out_of_order", 0) for r in results),
         "gaps": sum(r.get("gaps", 0) for r in results), "errors": errors,
     }

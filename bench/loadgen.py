@@ -8,8 +8,12 @@ Protocol with the harness (one JSON object per line):
   stdout: {"event": "ready", ...} once every socket has joined, then {"event": "result", ...}.
 
 Every loop is bounded: the whole process gives up after spec["max_seconds"].
-Message bodies carry `#b<step>:<sender>:<idx>:<send time>` so any receiving process can compute
-delivery latency on the shared clock (same machine).
+Message bodies carry `#b<step>:<sender>:<idx>:<scheduled send time>` so any receiving process can
+compute delivery latency on the shared clock (same machine). Latency runs from when the message
+was *scheduled* to be sent, not from when this process got round to sending it, so a load
+generator that falls behind shows as latency instead of quietly lowering the offered load
+(coordinated omission); how late the sends were and how late the event loop ran are reported per
+step (`send_lag_ms`, `loop_lag_ms`) so the harness can tell when the generator was the bottleneck.
 """
 
 from __future__ import annotations
@@ -60,6 +64,7 @@ class Run:
         self.pongs = 0
         self.acks: dict[str, list] = {}      # client_id -> [room, seq, t_send]
         self.t_send: dict[str, float] = {}
+        self.send_lag: defaultdict[int, list[float]] = defaultdict(list)
         self.text_sent: dict[str, str] = {}
         self.flags: list[list] = []          # [room, seq, t_seen, kind]
         self.closed = 0
@@ -171,12 +176,13 @@ class Run:
             if delay > 0:
                 await asyncio.sleep(delay)
             now = time.time()
+            self.send_lag[k].append(max(0.0, now - target))
             # The fleet's tag keeps client_ids unique across fleets: the product is idempotent on
             # (author, client_id) and refuses a client_id already used in another room.
             cid = f"bench-{s.sid}-{k}-{i}-{self.spec.get('tag', '')}"
             text = texts[(i + s.sid) % len(texts)]
-            body = f"{text} #b{k}:{s.sid}:{i}:{now:.6f}"
-            self.t_send[cid] = now
+            body = f"{text} #b{k}:{s.sid}:{i}:{target:.6f}"
+            self.t_send[cid] = target
             if self.spec.get("record_acks"):
                 self.text_sent[cid] = body
             try:
@@ -199,6 +205,22 @@ class Run:
             except Exception:  # noqa: BLE001
                 return
             nxt += interval
+
+
+async def loop_lag(until: float, out: list[float], tick: float = 0.01) -> None:
+    """How late the event loop wakes a `tick` sleep, until `until` (wall clock), in ms."""
+    while time.time() < until:
+        t = time.perf_counter()
+        await asyncio.sleep(tick)
+        out.append(max(0.0, (time.perf_counter() - t - tick) * 1000))
+
+
+def _lag_summary(values_ms: list[float]) -> dict[str, float | None]:
+    if not values_ms:
+        return {"p50": None, "p99": None, "max": None}
+    v = sorted(values_ms)
+    return {"p50": round(v[len(v) // 2], 2), "p99": round(v[min(len(v) - 1, int(0.99 * (len(v) - 1) + 0.5))], 2),
+            "max": round(v[-1], 2)}
 
 
 async def _readline() -> str:
@@ -264,12 +286,17 @@ async def run(spec: dict[str, Any]) -> None:
             k = int(arg)
             if len(parts) > 4:
                 r.steps[k] = {"rate": float(parts[3]), "duration": float(parts[4])}
-            await asyncio.gather(*(r.sender(s, t0, k) for s in senders if s.ws is not None))
             end = t0 + r.steps[k]["duration"] + spec.get("grace", 1.0)
+            lags: list[float] = []
+            ticker = asyncio.ensure_future(loop_lag(end, lags))
+            await asyncio.gather(*(r.sender(s, t0, k) for s in senders if s.ws is not None))
             while time.time() < end:
                 await asyncio.sleep(0.05)
+            await ticker
             result.update({"step": k, "recv": r.recv[k], "lat": r.lat[k], "sent": r.sent[k], "acked": r.acked[k],
-                           "acks": r.acks, "flags": r.flags})
+                           "acks": r.acks, "flags": r.flags,
+                           "send_lag_ms": _lag_summary([x * 1000 for x in r.send_lag[k]]),
+                           "loop_lag_ms": _lag_summary(lags)})
             r.acks, r.flags = {}, []
         errs = Counter(r.errors)
         errs.subtract(errors_before)

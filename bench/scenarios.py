@@ -75,6 +75,11 @@ def median_bound(figures: list[tuple[float | None, Bound]]) -> tuple[float | Non
 
 
 MIN_STEP_MESSAGES = 10
+# The load generator shares the machine's cores with the server. A step in which it used this much
+# of a core, or sent its messages this late against their schedule (p99), may have failed because
+# of the generator rather than the server: such a failure does not bound the figure from above.
+LOADGEN_CPU_LIMIT_PCT = 90.0
+LOADGEN_SEND_LAG_LIMIT_MS = 25.0
 
 
 def step_duration(rate: float, duration: float) -> float:
@@ -233,9 +238,11 @@ def ladder_run(port: int, pids: list[int], sockets: list[dict], *, members: int,
             k += 1
             step = {"rate": rate, "duration": step_duration(rate, duration)}
             c0 = {p: cpu_seconds(p) for p in pids}
+            g0 = _cpu_or_none(fleet.pids)
             t = time.monotonic()
             res = fleet.go(k, step=step)
             elapsed = time.monotonic() - t
+            g1 = _cpu_or_none(fleet.pids)
             for r1 in res:
                 acked.update(r1.get("acks") or {})
             m = merge_step(res, members=members, duration=step["duration"])
@@ -248,6 +255,9 @@ def ladder_run(port: int, pids: list[int], sockets: list[dict], *, members: int,
             m["server_cpu_s"] = round(cpu_s, 4)
             m["cpu_interval_s"] = round(elapsed, 3)
             m["cpu_us_per_delivery"] = round(1e6 * cpu_s / m["received"], 1) if m["received"] else None
+            m["loadgen_cpu_pct_max"] = (round(max(100 * (g1[p] - g0[p]) / elapsed for p in g0 if p in g1), 1)
+                                        if g0 and g1 else None)
+            m["loadgen_saturated"] = loadgen_saturated(m)
             m["passed"] = _passes(m)
             out["steps"].append(m)
             # What the server kept up with: messages acknowledged (stored) per second of the step
@@ -268,17 +278,41 @@ def ladder_run(port: int, pids: list[int], sockets: list[dict], *, members: int,
     return out
 
 
+def _cpu_or_none(pids: list[int]) -> dict[int, float]:
+    out = {}
+    for p in pids:
+        try:
+            out[p] = cpu_seconds(p)
+        except (FileNotFoundError, ProcessLookupError):
+            pass
+    return out
+
+
+def loadgen_saturated(m: dict[str, Any]) -> bool:
+    """Whether the load generator may have been the bottleneck of this step."""
+    cpu, lag = m.get("loadgen_cpu_pct_max"), m.get("send_lag_p99_ms")
+    return bool((cpu is not None and cpu >= LOADGEN_CPU_LIMIT_PCT) or (lag is not None and lag > LOADGEN_SEND_LAG_LIMIT_MS))
+
+
 def _figure(out: dict[str, Any], policy: Search | Ascend, members: int) -> None:
     """The run's figure from the policy's verdict: the measured deliveries/s of the step at the
     believed best rate, or (nothing passed) the lowest failing rate's offered deliveries/s as an
-    upper bound; `bound` says whether the figure sits at an edge of what was probed."""
+    upper bound; `bound` says whether the figure sits at an edge of what was probed. A failure
+    in a step where the load generator was saturated bounds nothing: the figure above it is then
+    only a lower bound (and with nothing passing, nothing is known: "unknown")."""
     rate, bound = policy.result() if out["steps"] else (None, None)
-    out["best_rate"] = rate if bound != "upper" else None
+    nothing_passed = bound == "upper"
+    fails = [s for s in out["steps"] if not s["passed"]]
+    lowest = min(fails, key=lambda s: s["rate_msgs_per_s"], default=None)
+    out["failure_loadgen_saturated"] = bool(lowest and lowest.get("loadgen_saturated"))
+    if out["failure_loadgen_saturated"]:
+        bound = "unknown" if nothing_passed else "lower"
+    out["best_rate"] = None if nothing_passed else rate
     out["bound"] = bound
     out["inconsistent"] = bool(getattr(policy, "inconsistent", False))
     if rate is None:
         out["best_deliveries_per_s"] = None
-    elif bound == "upper":
+    elif nothing_passed:
         out["best_deliveries_per_s"] = round(rate * members, 1)
     else:
         out["best_deliveries_per_s"] = max(s["deliveries_per_s"] for s in out["steps"]
@@ -340,8 +374,12 @@ def _fanout(ctx: dict, servers: dict[str, tuple]) -> dict:
         gaps = sum(r.get("gaps", 0) for r in per["kindred"])
         kin = per["kindred"][-1].get("steps", [])
         fail = lowest_fail(kin)
-        note = (f"{cfg['reps']} run(s), median{_spread(per)}; a step passes with p99 ≤ {P99_LIMIT_MS:g} ms, nothing "
-                f"lost, no gap and nothing out of order; over all of Kindred's steps: {gaps} gaps, {ooo} out of order")
+        sat = {w: sum(1 for r in runs for st in r.get("steps", []) if st.get("loadgen_saturated")) for w, runs in per.items()}
+        note = (f"{cfg['reps']} run(s), median{_spread(per)}; a step passes with p99 ≤ {P99_LIMIT_MS:g} ms (from the "
+                f"scheduled send), nothing lost, no gap and nothing out of order; over all of Kindred's steps: {gaps} "
+                f"gaps, {ooo} out of order; steps with the load generator saturated (≥ {LOADGEN_CPU_LIMIT_PCT:g}% of a "
+                f"core or sends > {LOADGEN_SEND_LAG_LIMIT_MS:g} ms late at p99): Kindred {sat['kindred']}, baseline "
+                f"{sat['baseline']}")
         if per["kindred"][-1].get("join_error"):
             note += "; " + per["kindred"][-1]["join_error"]
         elif per["kindred"][-1].get("join_seconds") is not None:
@@ -349,11 +387,13 @@ def _fanout(ctx: dict, servers: dict[str, tuple]) -> dict:
         if fail:
             note += (f"; Kindred's first failing step {fail['rate_msgs_per_s'] * size:g} deliveries/s "
                      f"({fail['rate_msgs_per_s']:.3g} msg/s): p50 {fail['p50_ms']} ms, p99 {fail['p99_ms']} ms, "
-                     f"lost {fail['lost']}, server CPU {fail['server_cpu_pct']}% of a core")
+                     f"p99.9 {fail.get('p999_ms')} ms, max {fail.get('max_ms')} ms, lost {fail['lost']}, server CPU "
+                     f"{fail['server_cpu_pct']}% of a core, load generator {fail.get('loadgen_cpu_pct_max')}%")
         bfail = lowest_fail(per["baseline"][-1].get("steps", []))
         if bfail:
             note += (f"; baseline's first failing step {bfail['rate_msgs_per_s'] * size:g} deliveries/s: "
-                     f"p99 {bfail['p99_ms']} ms, lost {bfail['lost']}, CPU {bfail['server_cpu_pct']}%")
+                     f"p99 {bfail['p99_ms']} ms, lost {bfail['lost']}, CPU {bfail['server_cpu_pct']}%, load generator "
+                     f"{bfail.get('loadgen_cpu_pct_max')}%")
         elif per["baseline"][-1].get("steps"):
             note += "; baseline passed every step it ran"
         met = None if rr is None else rr >= 0.33

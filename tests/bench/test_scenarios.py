@@ -65,3 +65,34 @@ def test_time_to_flag_counts_every_bait_message() -> None:
                                                                       ["flag", 2, 0.8, "flag.new"]], window_end=5)
     assert everything["p95_s"] == 0.8 and everything["missing"] == 0
     assert reconcile_bait({}, [], window_end=0)["p95_s"] is None
+
+
+def test_a_failure_with_the_load_generator_saturated_bounds_nothing() -> None:
+    from bench.scenarios import loadgen_saturated
+
+    assert not loadgen_saturated({"loadgen_cpu_pct_max": 60.0, "send_lag_p99_ms": 3.0})
+    assert loadgen_saturated({"loadgen_cpu_pct_max": 97.0, "send_lag_p99_ms": 3.0})
+    assert loadgen_saturated({"loadgen_cpu_pct_max": 60.0, "send_lag_p99_ms": 80.0})
+    s = Search(10, factor=2, resolution=1.05)
+    steps = []
+    for rate, ok in ((10, True), (20, False), (14.1, True), (16.8, True), (18.3, True), (19.1, False)):
+        steps.append({"rate_msgs_per_s": rate, "passed": ok, "deliveries_per_s": rate * 10,
+                      "loadgen_saturated": rate == 19.1})
+        s.next(rate, ok)
+    out = {"steps": steps}
+    _figure(out, s, 10)
+    assert out["best_rate"] == 18.3 and out["bound"] == "lower" and out["failure_loadgen_saturated"]
+    s = Search(10, factor=2, lo=10)
+    s.next(10, False)
+    out = {"steps": [{"rate_msgs_per_s": 10, "passed": False, "deliveries_per_s": 1.0, "loadgen_saturated": True}]}
+    _figure(out, s, 10)
+    assert out["bound"] == "unknown" and out["best_rate"] is None
+
+
+def test_merge_step_reports_the_tail_and_the_generator_s_lag() -> None:
+    res = [{"recv": 1000, "lat": [float(i) for i in range(1000)], "sent": 10, "acked": 10,
+            "send_lag_ms": {"p99": 2.0}, "loop_lag_ms": {"max": 9.0}},
+           {"recv": 0, "lat": [], "sent": 0, "acked": 0, "send_lag_ms": {"p99": 31.0}, "loop_lag_ms": {"max": 4.0}}]
+    m = merge_step(res, members=100, duration=1.0)
+    assert m["p999_ms"] == 998.0 and m["max_ms"] == 999.0
+    assert m["send_lag_p99_ms"] == 31.0 and m["loop_lag_max_ms"] == 9.0
