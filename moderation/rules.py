@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Literal
 
+import ahocorasick
+
 from moderation.rule_patterns import IDIOMS, RULES, RulePattern
 
 Addressee = Literal["self", "other", "none"]
@@ -428,66 +430,37 @@ def _compiled_rules() -> tuple[_CompiledRule, ...]:
     return tuple(out)
 
 
-_LETTERS_RE = re.compile(r"[a-z]+")
+class _Literals:
+    """A fixed set of literals, all found in one pass over a text: an Aho–Corasick automaton
+    (pyahocorasick), so the cost is the text's length plus the occurrences, not the number of
+    literals (thousands). ``present(text)`` is exactly ``{lit for lit in literals if lit in
+    text}``; the empty literal (a pattern with no required text) is always present."""
 
+    __slots__ = ("_always", "_automaton")
 
-def _whole_words(literal: str) -> frozenset[str]:
-    """Letter runs of ``literal`` with a non-letter on both sides *inside* the literal: wherever the
-    literal occurs, each of them is a complete word of the text ("some mums would " -> mums)."""
-    return frozenset(m.group(0) for m in _LETTERS_RE.finditer(literal)
-                     if m.start() > 0 and m.end() < len(literal))
-
-
-@dataclass(frozen=True)
-class _Table:
-    """Literals indexed for a cheap presence test.
-
-    ``by_word`` files each literal that has a whole word inside under its longest such word: it can
-    only occur in a text containing that word. The others (``by_run``) are keyed by their longest
-    letter run, which can only occur inside one of the text's distinct words.
-    """
-
-    by_word: dict[str, tuple[tuple[str, frozenset[str]], ...]]
-    by_run: tuple[tuple[str, str], ...]
-
-
-def _literal_table(literals: frozenset[str] | set[str]) -> _Table:
-    by_word: dict[str, list[tuple[str, frozenset[str]]]] = {}
-    by_run: list[tuple[str, str]] = []
-    for lit in sorted(literals):
-        whole = _whole_words(lit)
-        if whole:
-            by_word.setdefault(max(sorted(whole), key=len), []).append((lit, whole))
+    def __init__(self, literals: frozenset[str] | set[str]) -> None:
+        self._always = frozenset(lit for lit in literals if not lit)
+        automaton = ahocorasick.Automaton()
+        for lit in sorted(literals):
+            if lit:
+                automaton.add_word(lit, lit)
+        if len(automaton):
+            automaton.make_automaton()
+            self._automaton = automaton
         else:
-            runs = _LETTERS_RE.findall(lit)
-            by_run.append((lit, max(runs, key=len) if runs else ""))
-    return _Table({k: tuple(v) for k, v in by_word.items()}, tuple(by_run))
+            self._automaton = None
 
-
-class _Words:
-    """The distinct letter runs of a text, as a set and joined into one string."""
-
-    __slots__ = ("joined", "set")
-
-    def __init__(self, text: str) -> None:
-        self.set = frozenset(_LETTERS_RE.findall(text))
-        self.joined = " ".join(self.set)
-
-
-def _present(text: str, words: _Words, table: _Table) -> set[str]:
-    """Which literals of ``table`` occur in ``text``. The word tests are necessary conditions that
-    skip most literals without scanning; the final ``lit in text`` is exact."""
-    by_word, joined, wset = table.by_word, words.joined, words.set
-    found = {lit for key in wset.intersection(by_word) for lit, whole in by_word[key]
-             if wset.issuperset(whole) and lit in text}
-    found.update(lit for lit, run in table.by_run if run in joined and lit in text)
-    return found
+    def present(self, text: str) -> set[str]:
+        found = set(self._always)
+        if self._automaton is not None:
+            found.update(lit for _, lit in self._automaton.iter(text))
+        return found
 
 
 @lru_cache(maxsize=1)
-def _trigger_table() -> _Table:
+def _trigger_table() -> _Literals:
     """Every distinct literal once."""
-    return _literal_table({t for c in _compiled_rules() if c.triggers for t in c.triggers})
+    return _Literals({t for c in _compiled_rules() if c.triggers for t in c.triggers})
 
 
 def _compiled() -> tuple[tuple[RulePattern, re.Pattern[str]], ...]:
@@ -495,12 +468,12 @@ def _compiled() -> tuple[tuple[RulePattern, re.Pattern[str]], ...]:
 
 
 _IDIOM_RE = re.compile("|".join(f"(?:{pattern})" for pattern, _ in IDIOMS))
-_IDIOM_TABLE = _literal_table(required_literals(_IDIOM_RE.pattern) or {""})
+_IDIOM_TABLE = _Literals(required_literals(_IDIOM_RE.pattern) or {""})
 
 
-def _mask_idioms(text: str, words: _Words | None = None) -> str:
+def _mask_idioms(text: str) -> str:
     # Same-length blanks keep offsets valid for clause lookup.
-    if not _present(text, _Words(text) if words is None else words, _IDIOM_TABLE):
+    if not _IDIOM_TABLE.present(text):
         return text
     return _IDIOM_RE.sub(lambda m: "_" * len(m.group(0)), text)
 
@@ -569,13 +542,10 @@ def _windows(text: str, triggers: tuple[str, ...], present: set[str], sentences:
 def rule_signals(text: str) -> RuleSignals:
     """Run every rule on ``text``. Pure and deterministic; safe to call from any thread."""
     plain = normalise(text)
-    words = _Words(plain)
-    norm = _mask_idioms(plain, words)
-    if norm is not plain:
-        words = _Words(norm)
+    norm = _mask_idioms(plain)
     clauses = _Clauses(norm)
     sentences = _Sentences(norm)
-    present = _present(norm, words, _trigger_table())
+    present = _trigger_table().present(norm)
     whole = ((0, len(norm)),)
     matches: list[RuleMatch] = []
     suppressed: list[RuleMatch] = []

@@ -10,9 +10,7 @@ from moderation.rule_patterns import RULES
 from moderation.rules import (
     _compiled_rules,
     _mask_idioms,
-    _present,
     _trigger_table,
-    _Words,
     addressee,
     normalise,
     rule_signals,
@@ -165,7 +163,7 @@ def test_literal_precheck_never_skips_a_rule_that_matches() -> None:
     literals is found, and (for per-sentence rules) the match lies inside one sentence."""
     for text in _all_texts():
         norm = _mask_idioms(normalise(text))
-        present = _present(norm, _Words(norm), _trigger_table())
+        present = _trigger_table().present(norm)
         for c in _compiled_rules():
             for m in c.regex.finditer(norm):
                 if c.triggers is not None:
