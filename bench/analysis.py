@@ -452,7 +452,10 @@ def method(meta: dict[str, Any]) -> str:
   from the pass rule), no gap or out-of-order message at any member in any step, every message
   assessed exactly once (one `Assessment` per message and revision), both workers took part.
 - **Page weight.** The chat page as a logged-in member, then every script, stylesheet, icon and
-  image it references (following ES-module imports and CSS `url()`), each gzip-compressed.
+  image it references (following ES-module imports and CSS `url()`), each gzip-compressed, plus
+  the requests its scripts make on load (`/api/rooms/unread`) and what the room socket sends at
+  join once the room holds 50 messages (another member writes them first): counted as sent
+  unless the server negotiates permessage-deflate with a client that offers it, as browsers do.
 
 Modes: `make bench` (full), `make bench BENCH_ARGS=--quick`, `python -m bench --smoke` (tiny,
 run by `make test` through `tests/bench/test_smoke.py`; it does not write this file).
