@@ -30,6 +30,7 @@ MODES: dict[str, dict[str, Any]] = {
         "reps": 3, "step_seconds": 3.0, "search": SEARCH,
         "fanout_sizes": [10, 100, 500], "fanout_baseline_start": 32000, "fanout_bounds": (100, 400000),
         "modcost_size": 50, "modcost_ladder": [2.5, 2560], "modcost_start": 113, "modcost_production": True,
+        "modcost_aa": True,
         "class_models": ["original", "original-small", "unbiased"], "class_n": 32, "class_reps": 3,
         "flag_capacity_burst": 96, "flag_seconds": 30, "flag_burst_seconds": 10,
         "idle_sockets": 5000, "idle_procs": 4, "idle_seconds": 40, "idle_quiet_seconds": 20, "idle_connect_deadline": 420,
@@ -40,6 +41,8 @@ MODES: dict[str, dict[str, Any]] = {
         "reps": 1, "step_seconds": 1.5, "grace": 0.5, "search": SEARCH,
         "fanout_sizes": [10, 100, 500], "fanout_baseline_start": 32000, "fanout_bounds": (100, 400000),
         "modcost_size": 50, "modcost_ladder": [2.5, 2560], "modcost_start": 113, "modcost_production": False,
+        # The A/A run (off vs off: the noise floor) costs one more search: full mode, or --set modcost_aa=true.
+        "modcost_aa": False,
         "class_models": ["original"], "class_n": 16, "class_n_opt": 64, "class_reps": 2,
         "flag_capacity_burst": 64, "flag_seconds": 10, "flag_burst_seconds": 5, "flag_int8": False,
         # The idle window without pings (what the pings cost, by difference) is full mode's.

@@ -437,6 +437,14 @@ def _spread(per: dict[str, list[dict]]) -> str:
         vals = [("≥ " if r.get("bound") == "lower" else "≤ " if r.get("bound") == "upper" else "")
                 + f"{r['best_deliveries_per_s']:g}" for r in runs if r.get("best_deliveries_per_s") is not None]
         parts.append(f"{which} [{', '.join(vals)}]")
+    # Each repetition's ratio (first ÷ second, runs paired in order), so the ratio's spread shows;
+    # a bounded figure on either side leaves that repetition's ratio out.
+    a, b = list(per.values())[:2] if len(per) >= 2 else ([], [])
+    ratios = [x["best_deliveries_per_s"] / y["best_deliveries_per_s"] for x, y in zip(a, b)
+              if x.get("best_deliveries_per_s") and y.get("best_deliveries_per_s")
+              and not x.get("bound") and not y.get("bound")]
+    if len(ratios) >= 2:
+        parts.append(f"ratio per run {', '.join(f'{r:.2f}' for r in ratios)} (range {min(ratios):.2f}–{max(ratios):.2f})")
     return " (each run: " + "; ".join(parts) + ")"
 
 
@@ -473,10 +481,15 @@ def moderation_cost(ctx: dict) -> dict:
     configs = ["off", "on"]
     if cfg.get("modcost_production"):
         configs += ["pg-off", "pg-proc"] if ctx.get("pg") else []
+    # A/A: assessment off against off again on a fresh server, searched the same way as "on": the
+    # ratio two identical configurations reach is the noise floor the ≥ 0.90 target is read against.
+    if cfg.get("modcost_aa"):
+        configs.append("off-aa")
     per: dict[str, list] = {c: [] for c in configs}
     for rep in range(cfg["reps"]):
         for which in (configs if rep % 2 == 0 else configs[::-1]):
-            off_runs = per[MODCOST_PAIRS[which][0]] if which in MODCOST_PAIRS else []
+            pair = MODCOST_PAIRS[which][0] if which in MODCOST_PAIRS else ("off" if which == "off-aa" else None)
+            off_runs = per[pair] if pair else []
             search = None
             if cfg.get("search"):
                 # "on" starts at the rate "off" reached, so both have a step at that rate; each
@@ -557,6 +570,14 @@ def moderation_cost(ctx: dict) -> dict:
                 f"{'rate both passed in every run' if common else 'no rate passed in every run: compared at the first step both ran'}; "
                 f"pending assessments at the end (on): {per[which][-1].get('pending_after')}"),
         ]
+    if per.get("off-aa"):
+        aa, aab = median_bound([(r["best_deliveries_per_s"], r.get("bound")) for r in per["off-aa"]])
+        off_best, off_bound = median_bound([(r["best_deliveries_per_s"], r.get("bound")) for r in per["off"]])
+        rows.append(row("moderation cost", f"A/A: room of {size}: deliveries/s, assessment off vs off again (the "
+                        "noise floor)", aa, off_best, ratio(aa, off_best), "(report)", None,
+                        f"two identical configurations on fresh servers, searched as \"on\" is; a ratio this far "
+                        f"from 1.00 arises with nothing changed{_spread({'off again': per['off-aa'], 'off': per['off']})}",
+                        kindred_bound=aab, baseline_bound=off_bound))
     return {"rows": rows, "raw": per}
 
 

@@ -96,3 +96,67 @@ def test_merge_step_reports_the_tail_and_the_generator_s_lag() -> None:
     m = merge_step(res, members=100, duration=1.0)
     assert m["p999_ms"] == 998.0 and m["max_ms"] == 999.0
     assert m["send_lag_p99_ms"] == 31.0 and m["loop_lag_max_ms"] == 9.0
+
+
+def test_repetitions_show_every_figure_and_each_run_s_ratio() -> None:
+    from bench.scenarios import _spread
+
+    per = {"kindred": [{"best_deliveries_per_s": 300.0, "bound": None}, {"best_deliveries_per_s": 360.0, "bound": None},
+                       {"best_deliveries_per_s": 330.0, "bound": None}],
+           "baseline": [{"best_deliveries_per_s": 1000.0, "bound": None},
+                        {"best_deliveries_per_s": 1000.0, "bound": "lower"},
+                        {"best_deliveries_per_s": 1100.0, "bound": None}]}
+    text = _spread(per)
+    assert "kindred [300, 360, 330]" in text and "baseline [1000, ≥ 1000, 1100]" in text
+    assert "ratio per run 0.30, 0.30 (range 0.30–0.30)" in text
+    assert _spread({"kindred": [per["kindred"][0]], "baseline": [per["baseline"][0]]}) == ""
+
+
+def _fake_modcost(monkeypatch, capacity: dict[str, float], **cfg_over):  # noqa: ANN001, ANN202
+    """moderation_cost with its servers replaced by ones that pass every rate up to `capacity`."""
+    from bench import scenarios
+
+    def fake_ladder_run(port, pids, sockets, *, members, search=None, name="", **kw):  # noqa: ANN001, ANN003, ANN202
+        cap = capacity[name.removeprefix("modcost-")]
+        out, rate = {"steps": []}, search.first()
+        while rate is not None and len(out["steps"]) < 40:
+            ok = rate <= cap
+            out["steps"].append({"rate_msgs_per_s": rate, "passed": ok, "deliveries_per_s": rate * members,
+                                 "p50_ms": 5.0, "p99_ms": 20.0 if ok else 500.0, "lost": 0, "server_cpu_pct": 50.0})
+            rate = search.next(rate, ok)
+        scenarios._figure(out, search, members)
+        out["out_of_order"] = out["gaps"] = 0
+        return out
+
+    monkeypatch.setattr(scenarios, "ladder_run", fake_ladder_run)
+    monkeypatch.setattr(scenarios, "settle", lambda *a, **k: 0.0)
+    monkeypatch.setattr(scenarios, "_warm_worker", lambda *a, **k: None)
+    monkeypatch.setattr(scenarios, "_pending", lambda *a, **k: 0)
+    monkeypatch.setattr(scenarios, "_modcost_target", lambda ctx, which: {
+        "db": "", "port": 0, "pids": [], "web_pids": [], "members": [{"cookie": "c"}] * 60, "stop": lambda: None})
+    cfg = {"reps": 1, "step_seconds": 1.0, "search": {"factor": 2.0, "resolution": 1.05}, "modcost_size": 50,
+           "modcost_ladder": [2.5, 640], "modcost_start": 113, "modcost_production": False, **cfg_over}
+    return scenarios.moderation_cost({"cfg": cfg, "model_name": "m"})
+
+
+def test_moderation_cost_is_decided_from_bisected_figures(monkeypatch) -> None:  # noqa: ANN001
+    r = _fake_modcost(monkeypatch, {"off": 300.0, "on": 150.0})
+    thr = r["rows"][0]
+    assert thr["met"] is False and thr["kindred_bound"] is None and thr["baseline_bound"] is None
+    assert 0.5 / 1.05 < thr["ratio"] <= 0.5 * 1.05
+    r = _fake_modcost(monkeypatch, {"off": 300.0, "on": 295.0})
+    assert r["rows"][0]["met"] is True  # 0.98: well clear of 0.90 at 5 % resolution
+
+
+def test_moderation_cost_at_the_ceiling_is_undecided(monkeypatch) -> None:  # noqa: ANN001
+    r = _fake_modcost(monkeypatch, {"off": 1e9, "on": 1e9})
+    thr = r["rows"][0]
+    assert thr["met"] is None and thr["kindred_bound"] == "lower" and thr["baseline_bound"] == "lower"
+    assert thr["ratio"] is None
+
+
+def test_moderation_cost_a_a_row_reports_the_noise_floor(monkeypatch) -> None:  # noqa: ANN001
+    r = _fake_modcost(monkeypatch, {"off": 300.0, "on": 200.0, "off-aa": 280.0}, modcost_aa=True)
+    aa = r["rows"][-1]
+    assert aa["figure"].startswith("A/A") and aa["met"] is None
+    assert 280 / 300 / 1.1 < aa["ratio"] < 280 / 300 * 1.1
