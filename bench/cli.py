@@ -34,7 +34,7 @@ MODES: dict[str, dict[str, Any]] = {
         "class_models": ["original", "original-small", "unbiased"], "class_n": 32, "class_reps": 3,
         "flag_capacity_burst": 96, "flag_seconds": 30, "flag_burst_seconds": 10,
         "idle_sockets": 5000, "idle_procs": 4, "idle_seconds": 40, "idle_quiet_seconds": 20, "idle_connect_deadline": 420,
-        "scale_size": 40, "scale_ladder": [10, 20, 40, 80], "join_timeout": 180,
+        "scale_size": 40, "scale_ladder": [10], "scale_search": {"lo": 1.0, "hi": 5000.0}, "join_timeout": 180,
     },
     # Quick: one repetition, shorter steps and grace.
     "quick": {
@@ -47,7 +47,7 @@ MODES: dict[str, dict[str, Any]] = {
         "flag_capacity_burst": 64, "flag_seconds": 10, "flag_burst_seconds": 5, "flag_int8": False,
         # The idle window without pings (what the pings cost, by difference) is full mode's.
         "idle_sockets": 5000, "idle_procs": 4, "idle_seconds": 20, "idle_quiet_seconds": 0, "idle_connect_deadline": 240,
-        "scale_size": 20, "scale_ladder": [20, 40], "join_timeout": 60,
+        "scale_size": 20, "scale_ladder": [20], "scale_search": {"lo": 1.0, "hi": 5000.0}, "join_timeout": 60,
     },
     "smoke": {
         "reps": 1, "step_seconds": 1.0,
