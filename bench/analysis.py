@@ -247,7 +247,8 @@ def analysis(rows: list[dict[str, Any]], results: dict[str, Any], meta: dict[str
                      f"peak throughput, which the capacity burst measures. ")
             rc = fp.get("bait_reconciled")
             if rc:
-                text += (f"Of the {rc['bait']} bait messages of the steady phase (judged on each body as sent), "
+                text += (f"Of the {rc['bait']} bait messages of the steady phase (every message the server's model "
+                         f"stage flagged, plus those judged flag-worthy as sent that it never assessed), "
                          f"{rc['within']} were flagged on the live feed within the step and its grace, "
                          f"{rc['late']} later and {rc['missing']} not at all; the p95 is over all of them. ")
         if q:
@@ -431,10 +432,13 @@ def method(meta: dict[str, Any]) -> str:
   messages are sent at 80 % of it while a moderator socket watches `/ws/moderation/`; one message
   in five is worded so that only the worker's model stage (safety model) flags it (chosen before
   the run with `moderation.assessing.assess_text` under several load-generator tags). After the
-  step, every acknowledged message's body exactly as sent (tag included) is judged the same way;
-  those the model stage acts on are the bait, and each is reconciled with the live feed: flagged
-  within the step and its 5 s grace, flagged later (counted with its delay), or never (counted as
-  +∞). The p95 is over all of them. Then 2× capacity as a burst: nothing may be lost and the
+  step, every acknowledged message's body exactly as sent (tag included) is judged the same way.
+  The bait is every steady message the server's model stage flagged (from the database, once the
+  backlog has drained) plus every message judged flag-worthy that the server never assessed;
+  messages judged flag-worthy that the server assessed and did not flag (a borderline score in
+  another batch) are counted and left out. Each bait message is reconciled with the live feed:
+  flagged within the step and its 5 s grace, flagged later (counted with its delay), or never
+  (counted as +∞). The p95 is over all of them. Then 2× capacity as a burst: nothing may be lost and the
   backlog must drain. In full mode all of it twice, on fresh servers and databases:
   the product default (fp32, the targeted figure) and with `MODERATION_QUANTIZE=1`; `--quick`
   runs the product default only.

@@ -157,24 +157,28 @@ def flagbait(args: argparse.Namespace) -> dict:
                 verdicts.append(full.inline.action == "allow" and full.model.action != "allow")
         return {"model_stage_flags": verdicts}
     # Judged on the text as the load generator sends it: the text, then its "#b<step>:<sender>:
-    # <index>:<send time>" tag, which does move the safety model's verdict. A candidate counts
-    # only if several such tags all leave it allowed inline and flagged by the model; the run
-    # still decides on each body as sent (`--bodies`).
+    # <index>:<send time>" tag, which does move the safety model's verdict. Candidates that the
+    # model stage flags under at least half of a few such tags are chosen (or, if none is, the
+    # three that flag under the most): this only makes bait frequent; the run decides on each
+    # body as sent (`--bodies`).
     now = time.time()
     tags = [f" #b1:{sid}:{idx}:{now + d:.6f}" for sid, idx, d in
             ((0, 0, 0.0), (3, 17, 1.234567), (1, 250, 37.5), (2, 5, 3.3), (0, 99, 12.25), (3, 40, 0.5))]
-    chosen = []
     state = MemberState()
+    counts = []
     for text in CANDIDATES:
         sent = [text + tag for tag in tags]
-        ok = True
+        k = 0
         for body, sf in zip(sent, model.score(sent), strict=True):
             full = assess_text(body, thresholds=Thresholds(), member_state=state, scores=None, safety=sf)
-            ok = ok and full.inline.action == "allow" and full.model.action == "flag"
-        if ok:
-            chosen.append(text)
-    return {"texts": chosen, "why": f"{len(chosen)} of {len(CANDIDATES)} candidates, as sent with the load "
-                                    f"generator's tag, flag only at the model stage"}
+            k += full.inline.action == "allow" and full.model.action != "allow"
+        counts.append((text, k))
+    chosen = [t for t, k in counts if 2 * k >= len(tags)]
+    if not chosen:
+        chosen = [t for t, k in sorted(counts, key=lambda c: -c[1])[:3] if k > 0]
+    return {"texts": chosen, "flags_under_tags": {t: k for t, k in counts}, "tags": len(tags),
+            "why": f"{len(chosen)} of {len(CANDIDATES)} candidates, as sent with the load generator's tag, are "
+                   f"acted on by the model stage only (under at least half of {len(tags)} tags, or the best three)"}
 
 
 def main(argv: list[str] | None = None) -> int:

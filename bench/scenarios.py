@@ -749,13 +749,19 @@ def _time_to_flag_once(ctx: dict, label: str, extra: dict[str, str]) -> dict:
         # model's verdict), for every acknowledged message of the steady phase, benign text too.
         steady = [a for a in acks.values() if a[2] and len(a) > 3 and a[3]]
         verdicts = _model_stage_flags(db, [a[3] for a in steady])
-        bait_sent = {(a[0], a[1]): a[2] for a, v in zip(steady, verdicts or [], strict=False) if v}
+        judged = {(a[0], a[1]) for a, v in zip(steady, verdicts or [], strict=False) if v}
+        sent_at = {(a[0], a[1]): a[2] for a in steady}
+        # Once the backlog has drained: what the server itself decided for each steady message.
+        _wait_drained(db, 60)
+        server = _message_verdicts(db, "flag", [seq for _room, seq in sent_at])
+        keys, excluded = bait_keys(judged, {(room, seq): server.get(seq) for room, seq in sent_at})
+        bait_sent = {k: sent_at[k] for k in keys}
         raw["bait_by_text"] = {"sent": len(steady), "judged": verdicts is not None,
                                "chosen_texts_sent": sum(1 for a in steady if any(a[3].startswith(b) for b in bait)),
-                               "model_stage_flags_as_sent": len(bait_sent)}
+                               "judged_model_stage_flags_as_sent": len(judged), "bait": len(bait_sent), **excluded}
         recon = reconcile_bait(bait_sent, flags, window_end=window_end)
-        in_db = set(_flagged_seqs(db, "flag", [seq for _room, seq in bait_sent]))
-        recon["missing_but_flagged_in_database"] = sum(1 for _room, seq in recon["missing_keys"] if seq in in_db)
+        recon["missing_but_flagged_in_database"] = sum(
+            1 for _room, seq in recon["missing_keys"] if (server.get(seq) or {}).get("model_flag"))
         ttf = recon["delays_s"]
         m80 = merge_step(res80, members=senders, duration=cfg["flag_seconds"])
         mb = merge_step(res_b, members=senders, duration=cfg["flag_burst_seconds"])
@@ -775,9 +781,13 @@ def _time_to_flag_once(ctx: dict, label: str, extra: dict[str, str]) -> dict:
         row("time to flag", f"{what}: p95 send → flag on the moderators' live feed at 80% of capacity, over "
             f"every bait message (s)", shown, None, None, target,
             (None if p95 is None else p95 <= 1.0) if label == "fp32" else None,
-            f"bait decided on each body as sent: {n_bait} of the steady phase's {raw['bait_by_text']['sent']} "
-            f"acknowledged messages are model-stage flags ({raw['bait_by_text']['chosen_texts_sent']} carried a "
-            f"bait text chosen before the run{'' if raw['bait_by_text']['judged'] else '; judging failed'}): "
+            f"bait: {n_bait} of the steady phase's {raw['bait_by_text']['sent']} acknowledged messages, i.e. every "
+            f"one the server's model stage flagged plus every one judged flag-worthy on its body as sent that the "
+            f"server never assessed ({raw['bait_by_text']['chosen_texts_sent']} carried a bait text chosen before "
+            f"the run; {raw['bait_by_text']['judged_model_stage_flags_as_sent']} judged flag-worthy as sent"
+            f"{'' if raw['bait_by_text']['judged'] else ' — judging failed'}; "
+            f"{raw['bait_by_text']['judged_but_server_did_not_flag']} of those assessed by the server and not "
+            f"flagged, left out): "
             f"{recon['within']} flagged within "
             f"its window (the step and its 5 s grace), {recon['late']} flagged later (counted with their "
             f"delay), {recon['missing']} never seen on the live feed (counted as not flagged: +∞), of which "
@@ -842,17 +852,44 @@ def _model_stage_flags(db_url: str, bodies: list[str]) -> list[bool] | None:
         return None
 
 
-def _flagged_seqs(db_url: str, room: str, seqs: list[int]) -> list[int]:
-    """Which of these messages have a flag row (whether or not the live feed showed it)."""
+def bait_keys(judged: set[tuple[str, int]], server: dict[tuple[str, int], dict[str, Any] | None]
+              ) -> tuple[set[tuple[str, int]], dict[str, int]]:
+    """Which steady-phase messages time to flag is measured over.
+
+    `judged`: messages whose body as sent the model stage acts on when judged on its own after the
+    run; `server`: what the server recorded for each message ({"assessed", "model_flag"}, None if
+    unknown). Bait = every message the server's model stage flagged, plus every judged message
+    the server never assessed (a backlog that never cleared counts against the figure, as +∞).
+    Judged messages the server assessed and did not flag are left out and counted: the same
+    model scored them in another batch and decided otherwise (a borderline score), which says
+    nothing about how long flagging takes."""
+    keys, assessed_not_flagged = set(), 0
+    for key, v in server.items():
+        if v and v.get("model_flag"):
+            keys.add(key)
+        elif key in judged:
+            if v and v.get("assessed"):
+                assessed_not_flagged += 1
+            else:
+                keys.add(key)
+    return keys, {"judged_but_server_did_not_flag": assessed_not_flagged,
+                  "server_flagged_not_judged": sum(1 for k in keys if k not in judged)}
+
+
+def _message_verdicts(db_url: str, room: str, seqs: list[int]) -> dict[int, dict[str, Any]]:
+    """For each message of the room: assessed or not, and whether the model stage flagged it."""
     path = db_url.replace("sqlite:///", "", 1)
-    q = ("select m.seq from moderation_flag f join chat_message m on m.id = f.message_id "
-         "join chat_room r on r.id = m.room_id where r.slug = ?")
+    q = ("select m.seq, m.assessment_state, "
+         "(select count(*) from moderation_flag f where f.message_id = m.id "
+         " and (f.source = 'model' or f.sources like '%model%')) "
+         "from chat_message m join chat_room r on r.id = m.room_id where r.slug = ?")
+    wanted = set(seqs)
     try:
         with sqlite3.connect(path, timeout=5) as c:
-            flagged = {x[0] for x in c.execute(q, (room,)).fetchall()}
+            return {seq: {"assessed": state == "done", "model_flag": bool(n)}
+                    for seq, state, n in c.execute(q, (room,)).fetchall() if seq in wanted}
     except sqlite3.Error:
-        return []
-    return sorted(set(seqs) & flagged)
+        return {}
 
 
 def _wait_drained(db_url: str, timeout: float) -> float:

@@ -160,3 +160,18 @@ def test_moderation_cost_a_a_row_reports_the_noise_floor(monkeypatch) -> None:  
     aa = r["rows"][-1]
     assert aa["figure"].startswith("A/A") and aa["met"] is None
     assert 280 / 300 / 1.1 < aa["ratio"] < 280 / 300 * 1.1
+
+
+def test_bait_is_what_the_server_flagged_plus_judged_messages_it_never_assessed() -> None:
+    from bench.scenarios import bait_keys
+
+    judged = {("flag", 1), ("flag", 2), ("flag", 3)}
+    server = {("flag", 1): {"assessed": True, "model_flag": True},    # judged, flagged: bait
+              ("flag", 2): {"assessed": True, "model_flag": False},   # judged, assessed, not flagged: left out
+              ("flag", 3): {"assessed": False, "model_flag": False},  # judged, never assessed: bait (missing)
+              ("flag", 4): {"assessed": True, "model_flag": True},    # not judged, flagged: bait
+              ("flag", 5): {"assessed": True, "model_flag": False},   # ordinary message
+              ("flag", 6): None}                                      # unknown, not judged
+    keys, excluded = bait_keys(judged, server)
+    assert keys == {("flag", 1), ("flag", 3), ("flag", 4)}
+    assert excluded == {"judged_but_server_did_not_flag": 1, "server_flagged_not_judged": 1}
