@@ -5,7 +5,8 @@
 * inline tier: the rules and the inline decision (``rule_signals`` + ``decide_inline``) on
   messages of 2,000 characters, the longest a member can send; p50/p99/max over many calls;
 * Kindred's model tier: messages per second on **one** core (``torch.set_num_threads(1)``), in
-  batches of 64 as the worker sends them, on the held-out test split's messages (their real
+  batches of MODERATION_BATCH_SIZE (32) as the worker sends them at most, without context and
+  with every message read with her three previous ones (the worst case), on the held-out test split's messages (their real
   length mix), for the served int8 model and the fp32 one;
 * int8 against fp32: how many final decisions differ on the test split (a check that can fail:
   it prints the count and lists the families that changed);
@@ -54,13 +55,16 @@ def _inline(n: int) -> dict:
             "p99_ms": round(times[int(len(times) * 0.99)], 4), "max_ms": round(times[-1], 4)}
 
 
-def _throughput(model, texts: list[str], batch: int, repeats: int) -> dict:
+def _throughput(model, texts: list[str], batch: int, repeats: int, contexts: list[list[str]] | None = None) -> dict:
     model.score(texts[:batch])  # warm
     rates = []
     for _ in range(repeats):
         t0 = time.perf_counter()
         for i in range(0, len(texts), batch):
-            model.score(texts[i:i + batch])
+            if contexts is None:
+                model.score(texts[i:i + batch])
+            else:
+                model.score(texts[i:i + batch], contexts[i:i + batch])
         rates.append(len(texts) / (time.perf_counter() - t0))
     return {"messages": len(texts), "batch": batch, "repeats": repeats,
             "msgs_per_s_median": round(statistics.median(rates), 1), "msgs_per_s_min": round(min(rates), 1),
@@ -97,13 +101,17 @@ def main(argv: list[str] | None = None) -> int:
     texts = [e.text for e in test]
     served = load_model_dir(MODELS_ROOT / version)
     result["served_quantize"] = served.card["embedder"].get("quantize")
-    result["model_tier_served"] = _throughput(served, texts, 64, args.repeats)
+    batch = settings.MODERATION_BATCH_SIZE  # what the worker hands the model at most
+    result["model_tier_served"] = _throughput(served, texts, batch, args.repeats)
+    # Worst case: every message read with her three previous messages (a second, longer encode).
+    previous = [texts[max(0, i - 3):i] for i in range(len(texts))]
+    result["model_tier_served_all_context"] = _throughput(served, texts, batch, args.repeats, previous)
     card = dict(served.card)
     from moderation.safety_model import AdaptedMiniLM, SafetyModel
 
     fp32 = SafetyModel(head=served.head, thresholds=served.thresholds, version=version + "-fp32", card=card,
                        embedder=AdaptedMiniLM(MODELS_ROOT / version / card["embedder"]["adapters"], quantize="none"))
-    result["model_tier_fp32"] = _throughput(fp32, texts, 64, args.repeats)
+    result["model_tier_fp32"] = _throughput(fp32, texts, batch, args.repeats)
 
     def decisions(model) -> list[str]:
         out = []
@@ -126,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
     if d.is_dir() and read_manifest(d) and not (d / "bench-random-weights.json").exists():
         from moderation.classifiers import DetoxifyClassifier
 
-        result["detoxify"] = _throughput(DetoxifyClassifier("original", models_dir=models_dir), texts, 64, args.repeats)
+        result["detoxify"] = _throughput(DetoxifyClassifier("original", models_dir=models_dir), texts, batch, args.repeats)
     else:
         result["detoxify"] = None
     if args.json:
@@ -140,6 +148,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def render(r: dict) -> str:
     inline, served, fp = r["inline"], r["model_tier_served"], r["model_tier_fp32"]
+    ctx = r["model_tier_served_all_context"]
     agree = r["int8_vs_fp32"]
     lines = [
         "# Safety tiers: cost on this machine",
@@ -156,6 +165,8 @@ def render(r: dict) -> str:
         f"{served['msgs_per_s_median']} msg/s (min {served['msgs_per_s_min']}, max {served['msgs_per_s_max']}, "
         f"{served['repeats']} runs of {served['messages']} messages) | ≥ 200 msg/s | "
         f"{'met' if served['msgs_per_s_min'] >= 200 else 'missed'} |",
+        f"| same, every message read with her three previous messages (worst case: two encodes each) | "
+        f"{ctx['msgs_per_s_median']} msg/s (min {ctx['msgs_per_s_min']}) | – | – |",
         f"| same, fp32 (for comparison) | {fp['msgs_per_s_median']} msg/s | – | – |",
         f"| int8 against fp32: final decisions changed on the test split | {agree['decisions_changed']} of "
         f"{agree['messages']} | – | – |",

@@ -47,6 +47,9 @@ class Command(BaseCommand):
                             help="only choose the thresholds again from the saved cross-writer predictions "
                                  "(var/train/cross_writer.npz) and re-measure; no fine-tuning")
         parser.add_argument("--no-evaluate", action="store_true", help="skip the test-split measurement")
+        parser.add_argument("--evaluate-only", action="store_true",
+                            help="measure the existing artefact again (e.g. after a serving change) and "
+                                 "rewrite its card's evaluation, MODEL_CARD.md and --doc; trains nothing")
 
     def handle(self, *args, **options) -> None:  # noqa: ANN002, ANN003
         import torch
@@ -65,6 +68,15 @@ class Command(BaseCommand):
             self._ablation(options, train)
             return
         started = time.perf_counter()
+        if options["evaluate_only"]:
+            model_dir = Path(options["out"]) / options["model_version"]
+            try:
+                card = json.loads((model_dir / "card.json").read_text(encoding="utf-8"))
+            except (OSError, ValueError) as exc:
+                raise CommandError(f"cannot read {model_dir / 'card.json'}: {exc}") from exc
+            self._evaluate({**options, "no_evaluate": False}, card)
+            self.stdout.write(f"done in {time.perf_counter() - started:.0f}s")
+            return
         if options["recalibrate"]:
             model_dir = Path(options["out"]) / options["model_version"]
             try:
