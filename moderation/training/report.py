@@ -17,6 +17,30 @@ from moderation.training import corpus, public, study_quotes
 #: rows per label of each evaluation-only public set (seeded sample; keeps the run to minutes)
 PUBLIC_EVAL_PER_LABEL = 400
 
+#: Chat endings a mother adds without changing what she says, for the robustness figure. None of
+#: them is among the endings training adds (moderation.training.train.CHAT_ENDINGS), so this
+#: measures whether the model learnt that endings change nothing, not whether it saw these.
+HELD_OUT_ENDINGS = (" xxx", " lmao", " 😭", " 🙃", " tbh", " 4321", " #b1234", " hahaha")
+
+
+def _endings_robustness(model: Any, test: Sequence[dict[str, Any]], decisions: Sequence[Any]) -> dict[str, Any]:
+    """Of the flag-worthy test messages (crisis, toxic, insensitive, without context) whose final
+    decision acts on them bare, how many still do with each held-out ending; and of the ordinary
+    ones left alone bare, how many an ending makes the model act on."""
+    worthy = [i for i, r in enumerate(test) if not r["context"] and r["label"] in ("crisis", "toxic", "insensitive")
+              and decisions[i].action != "allow"]
+    calm = [i for i, r in enumerate(test) if not r["context"] and r["label"] == "ok" and decisions[i].action == "allow"]
+    kept = lost = acted = 0
+    for ending in HELD_OUT_ENDINGS:
+        rows = [{**test[i], "text": test[i]["text"] + ending} for i in worthy + calm]
+        after = assess_rows(model, rows)
+        still = sum(d.action != "allow" for d in after[:len(worthy)])
+        kept, lost = kept + still, lost + len(worthy) - still
+        acted += sum(d.action != "allow" for d in after[len(worthy):])
+    return {"endings": list(HELD_OUT_ENDINGS), "worthy": len(worthy), "calm": len(calm),
+            "worthy_still_acted_on": Rate(kept, kept + lost).as_dict(),
+            "calm_now_acted_on": Rate(acted, len(calm) * len(HELD_OUT_ENDINGS)).as_dict()}
+
 
 def assess_rows(model: Any, rows: Sequence[dict[str, Any]], batch: int = 64) -> list:
     """Final decisions (inline rules + model stage) with no Detoxify, as ``make run`` has it."""
@@ -73,6 +97,7 @@ def evaluate_artefact(model_dir: Path, *, log: Callable[[str], None] = print,
             "benign_escalated": Rate(sum(decisions[i].action == "escalate" for i in ctx if test[i]["label"] != "crisis"),
                                      sum(test[i]["label"] != "crisis" for i in ctx)).as_dict(),
         }
+        result["test_endings"] = _endings_robustness(model, test, decisions)
         log(f"test split: {len(test)} messages measured")
     try:
         quotes = [{"text": q, "label": "ok", "family": "narrative_services"} for q in study_quotes.quotes()]
@@ -229,6 +254,16 @@ def quality_tables(card: dict[str, Any]) -> str:
         for w, f in ev["test_by_writer"].items():
             out.append(f"| {w} | {_fmt(f['risk_escalated'])} | {_fmt(f['toxic_flagged'])} | "
                        f"{_fmt(f['insensitive_flagged'])} | {_fmt(f['distress_flagged'])} | {_fmt(f['ok_flagged'])} |")
+    if ev.get("test_endings"):
+        te = ev["test_endings"]
+        out += ["", "### Chat endings (robustness)", "",
+                f"The test split's messages again with each of {len(te['endings'])} endings mothers add "
+                f"({', '.join(repr(e.strip()) for e in te['endings'])}; none of them used in training):",
+                "",
+                f"- flag-worthy messages acted on bare that are still acted on with an ending: "
+                f"{_fmt(te['worthy_still_acted_on'])} ({te['worthy']} messages × {len(te['endings'])} endings)",
+                f"- ordinary messages left alone bare that an ending gets acted on: {_fmt(te['calm_now_acted_on'])} "
+                f"({te['calm']} messages × {len(te['endings'])} endings)"]
     if ev.get("study_quotes"):
         sq = ev["study_quotes"]
         out += ["", "### Real mothers' words (the study's quotes; never trained on)", "",
