@@ -179,6 +179,12 @@ def write_model_card(model_dir: Path, card: dict[str, Any]) -> None:
         lines += ["", "## Known failure families",
                   ("Risk families escalated below 90% on the test split: " + ", ".join(sorted(weak)) + ".")
                   if weak else "No risk family below 90% on the test split (intervals above show how sure that is)."]
+    if ev.get("test_endings"):
+        te = ev["test_endings"]
+        lines += ["", "## Chat endings (robustness, test split)",
+                  f"- flag-worthy messages still acted on with one of {len(te['endings'])} held-out endings "
+                  f"({', '.join(repr(e.strip()) for e in te['endings'])}): {_fmt(te['worthy_still_acted_on'])}",
+                  f"- ordinary messages an ending gets acted on: {_fmt(te['calm_now_acted_on'])}"]
     if ev.get("study_quotes"):
         sq = ev["study_quotes"]
         lines += ["", "## Real mothers' quotes from the study (evaluation only)",
