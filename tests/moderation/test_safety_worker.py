@@ -60,12 +60,12 @@ def test_healthz_and_the_queue_say_which_models_run(moderator, safety_model_on, 
     w = worker()
     w.beat(force=True)
     beat = WorkerHeartbeat.objects.get()
-    assert beat.safety_model_available and beat.safety_model_status.startswith("kindred-safety-v2")
+    assert beat.safety_model_available and beat.safety_model_status.startswith("kindred-safety-v3")
     health = client.get("/healthz").json()
-    assert health["safety_model"].startswith("kindred-safety-v2") and health["safety_model_available"] is True
+    assert health["safety_model"].startswith("kindred-safety-v3") and health["safety_model_available"] is True
     client.force_login(moderator)
     page = client.get("/moderation/").content.decode()
-    assert "Safety model:" in page and "kindred-safety-v2" in page
+    assert "Safety model:" in page and "kindred-safety-v3" in page
 
 
 def test_with_the_model_running_a_supportive_reply_is_not_escalated(member, on_duty, safety_model_on):

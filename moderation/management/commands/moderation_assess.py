@@ -5,7 +5,7 @@ Examples::
     manage.py moderation_assess messages.jsonl                # one JSON line of decision per input
     manage.py moderation_assess --split test --report         # the held-out test split, with intervals
     manage.py moderation_assess --split study --report        # real mothers' quotes from the study
-    manage.py moderation_assess --split test --model kindred-safety-v2 --report   # a candidate model
+    manage.py moderation_assess --split test --model kindred-safety-v3 --report   # a candidate model
 """
 
 from __future__ import annotations

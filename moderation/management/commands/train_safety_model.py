@@ -1,6 +1,6 @@
 """Rebuild Kindred's safety model from the repository (``make train``).
 
-    manage.py train_safety_model                          # kindred-safety-v2, as committed
+    manage.py train_safety_model                          # kindred-safety-v3, as committed
     manage.py train_safety_model --name kindred-safety-v3 --public goemotions
     manage.py train_safety_model --ablation               # what each public set adds (frozen-embedding proxy)
     manage.py train_safety_model --recalibrate            # thresholds again from saved cross-writer predictions
@@ -28,7 +28,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser) -> None:  # noqa: ANN001
         from moderation.training.train import DEFAULT_PUBLIC
 
-        parser.add_argument("--name", dest="model_version", default="kindred-safety-v2",
+        parser.add_argument("--name", dest="model_version", default="kindred-safety-v3",
                             help="the version name: a folder under moderation/safety_models/")
         parser.add_argument("--public", default=",".join(DEFAULT_PUBLIC),
                             help="comma-separated permissive public sets to add ('' for none)")
