@@ -392,7 +392,10 @@ def test_risk_message_brings_support_card_and_pinned_urgent_item(open_as, screen
     order = morgan.locator("#queue .queue-item").evaluate_all("els => els.map(e => e.dataset.category)")
     assert order.index("risk") < order.index("toxic"), order
     expect(morgan.locator("#urgent-alert")).to_be_visible()
-    expect(morgan.locator("#urgent-alert-text")).to_contain_text(f"a message in {TODDLER} shows risk to the member")
+    # One alert for everything urgent that arrived while she watched: it names the room when it is
+    # the only one, and counts them when an earlier test's message was escalated meanwhile.
+    expect(morgan.locator("#urgent-alert-text")).to_contain_text(
+        re.compile(rf"(a message in {re.escape(TODDLER)} shows|\d+ messages show) risk to the member"))
     expect(morgan.locator("#queue-summary")).to_contain_text(re.compile(r"\b\d+ urgent"))
     urgent = morgan.locator("#queue .queue-item").evaluate_all("els => els.map(e => e.classList.contains('is-urgent'))")
     assert urgent == sorted(urgent, reverse=True), urgent  # every urgent item above every other
