@@ -410,6 +410,11 @@ def test_risk_message_brings_support_card_and_pinned_urgent_item(open_as, screen
     moderate(morgan, ABUSE_BEFORE_RISK, button="Hide message", reason="Personal attack (e2e)", status="Hidden")
     back_to_queue(morgan)
     expect(queue_item(morgan, ABUSE_BEFORE_RISK)).to_have_count(0)
-    expect(morgan.locator("#urgent-alert")).to_be_hidden()
+    # The alert goes once nothing urgent is left; an item of another test's (left for moderators,
+    # never tidied away) keeps it up, and then it no longer names the Toddler room.
+    if morgan.locator("#queue .queue-item.is-urgent").count() == 0:
+        expect(morgan.locator("#urgent-alert")).to_be_hidden()
+    else:
+        expect(morgan.locator("#urgent-alert-text")).not_to_contain_text(TODDLER)
     screens.shot("queue-cleared")
 
