@@ -10,16 +10,12 @@ from django.urls import reverse
 from accounts.actions import AccountError, check_display_name, do_erase_account
 from accounts.display_names import names_look_alike
 from accounts.models import Role, User
+from tests.accounts.test_views import SIGNUP as VIEWS_SIGNUP
 
 pytestmark = pytest.mark.django_db
 
-SIGNUP = {
-    "username": "owl-at-night",
-    "stage": "newborn",
-    "password": "tea-and-toast-2026",
-    "adult": "on",
-    "guidelines": "on",
-}
+# The sign-up form of test_views, without its display name (each test here picks one).
+SIGNUP = {k: v for k, v in VIEWS_SIGNUP.items() if k != "display_name"}
 
 LOOK_ALIKES_OF_MORGAN = [
     "\u041corgan",  # Cyrillic capital EM

@@ -92,21 +92,10 @@ class RawWebSocket:
         """The next text frame as JSON, or None on timeout/close. Control frames are skipped."""
         deadline = time.monotonic() + timeout
         while True:
-            if not self._need(2, deadline):
+            got = self.recv_any(deadline - time.monotonic())
+            if got is None:
                 return None
-            b0, b1 = self.buf[0], self.buf[1]
-            opcode, length, offset = b0 & 0x0F, b1 & 0x7F, 2
-            if length == 126:
-                if not self._need(4, deadline):
-                    return None
-                length, offset = struct.unpack(">H", self.buf[2:4])[0], 4
-            elif length == 127:
-                if not self._need(10, deadline):
-                    return None
-                length, offset = struct.unpack(">Q", self.buf[2:10])[0], 10
-            if not self._need(offset + length, deadline):
-                return None
-            payload, self.buf = self.buf[offset:offset + length], self.buf[offset + length:]
+            opcode, payload = got
             if opcode == 0x8:
                 self.closed = True
                 return None
