@@ -114,7 +114,7 @@ def test_both_pages_survive_a_server_restart(open_as, screens, live_server_proc)
         expect(page.locator("#conn-state")).to_contain_text(re.compile(r"Reconnecting|Connecting|Offline"), timeout=15_000)
         expect(page.locator("#conn-state")).not_to_have_attribute("data-state", "connected")
 
-    offline_text = "Typed while the server was down"
+    offline_text = "This one went in the outbox first"
     send(amara, offline_text)
     pending = amara.locator("#messages .msg-pending").filter(has_text=offline_text)
     expect(pending).to_have_count(1)
