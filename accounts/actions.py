@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from accounts import personal_data
+from accounts.audit import record_audit
 from accounts.display_names import (
     has_invisible_letters,
     is_reserved_display_name,
@@ -14,7 +17,7 @@ from accounts.display_names import (
     normalise_display_name,
 )
 from accounts.models import Role, Stage, User, display_name_validators
-from moderation.audit import record_audit
+from accounts.signals import account_changed, account_erased
 
 
 class AccountError(ValueError):
@@ -24,7 +27,9 @@ class AccountError(ValueError):
 STAFF_ROLES = (Role.MODERATOR, Role.SUPERVISOR)
 
 
-def check_display_name(display_name: str, *, role: str = Role.MEMBER, exclude_user: User | None = None) -> str:
+def check_display_name(
+    display_name: str, *, role: str = Role.MEMBER, exclude_user: User | None = None
+) -> str:
     """The one check for every display name that is set or that changes role: returns the name
     to store (NFKC, single spaces) or raises AccountError with a reason she can act on.
 
@@ -46,7 +51,9 @@ def check_display_name(display_name: str, *, role: str = Role.MEMBER, exclude_us
     if has_invisible_letters(name):
         raise AccountError("Display name: use visible letters only.")
     if is_reserved_display_name(name):
-        raise AccountError("Display names starting “Former member” are kept for erased accounts; please choose another.")
+        raise AccountError(
+            "Display names starting “Former member” are kept for erased accounts; please choose another."
+        )
     others = User.objects.all()
     if exclude_user is not None:
         others = others.exclude(pk=exclude_user.pk)
@@ -62,7 +69,9 @@ def check_display_name(display_name: str, *, role: str = Role.MEMBER, exclude_us
     else:
         for other in others.filter(role__in=STAFF_ROLES).values_list("display_name", flat=True):
             if names_look_alike(name, other):
-                raise AccountError("That display name looks like a moderator's name; please choose another.")
+                raise AccountError(
+                    "That display name looks like a moderator's name; please choose another."
+                )
     return name
 
 
@@ -76,6 +85,7 @@ def do_create_account(
     region: str = "",
     adult_confirmed: bool = False,
     guidelines_accepted: bool = False,
+    email: str = "",
     acting_user: User | None = None,
     validate_password_strength: bool = True,
 ) -> User:
@@ -93,6 +103,8 @@ def do_create_account(
         raise AccountError("Members need a stage so they can join the right room.")
     name = check_display_name(display_name or username, role=role)
     user = User(username=username, display_name=name, role=role, stage=stage, region=region.strip())
+    # Optional, only for a password reset link (docs/data-protection.md); validated by the form.
+    user.email = User.objects.normalize_email(email.strip())
     if validate_password_strength:
         try:
             validate_password(password, user)
@@ -133,15 +145,9 @@ def do_change_stage(user: User, stage: str, *, acting_user: User) -> User:
             before={"stage": before},
             after={"stage": stage},
         )
-        _push_user_changed(user)
+        # Her open pages reload her (chat: her room sockets leave rooms she may no longer be in).
+        account_changed.send(sender=User, user=user)
     return user
-
-
-def _push_user_changed(user: User) -> None:
-    """Her open room sockets reload her and leave rooms she may no longer be in."""
-    from chat.events import send_event_on_commit, user_group
-
-    send_event_on_commit(user_group(user.pk), {"type": "user.changed"})
 
 
 # --- Data rights (docs/data-protection.md) ----------------------------------------------------
@@ -154,59 +160,22 @@ def _may_act_for(user: User, acting_user: User) -> None:
 
 def do_export_member_data(user: User, *, acting_user: User) -> dict:
     """Everything Kindred holds about a member that she gave us or that is about her, as one
-    JSON-ready dict: her account, her messages with their earlier versions, reactions, reports,
-    notices, mutes, and what moderators did about her messages. Audited as account.data_exported.
+    JSON-ready dict: her account, then each app's sections (accounts.personal_data: her
+    messages with their earlier versions, reactions, reports, notices, mutes, and what
+    moderators did about her messages). Audited as account.data_exported.
 
     Moderators' private notes are included: they are about her, and UK GDPR gives her a right to
     them. Other members' messages are not (they are theirs)."""
-    from chat.models import MemberFilter, Membership, Message, Reaction
-    from moderation.models import Flag, ModeratorNote, Mute, Notice, Report
-
     _may_act_for(user, acting_user)
-
-    def when(value):  # noqa: ANN001, ANN202
-        return value.isoformat() if value else None
-
-    messages = []
-    for m in Message.objects.filter(author=user).select_related("room").prefetch_related("revisions").order_by("created_at", "pk"):
-        flag = Flag.objects.filter(message=m).first()
-        messages.append({
-            "room": m.room.slug, "seq": m.seq, "created_at": when(m.created_at), "text": m.body,
-            "content_note": m.content_note, "state": m.state, "edited_at": when(m.edited_at),
-            "earlier_versions": [{"revision": r.revision, "text": r.body, "replaced_at": when(r.replaced_at)} for r in m.revisions.all()],
-            "moderation": None if flag is None else {
-                "category": flag.category, "state": flag.state, "resolution": flag.resolution,
-                "created_at": when(flag.created_at), "resolved_at": when(flag.resolved_at),
-            },
-        })
-    data = {
-        "format": "kindred-member-data/1",
-        "generated_at": timezone.now().isoformat(),
-        "account": {
-            "username": user.username, "display_name": user.display_name, "role": user.role,
-            "stage": user.stage, "region": user.region, "joined": when(user.date_joined),
-            "adult_confirmed_at": when(user.adult_confirmed_at),
-            "guidelines_accepted_at": when(user.guidelines_accepted_at),
-            "suspended_at": when(user.suspended_at), "collapsed_topics": user.collapse_topics,
-        },
-        "rooms": [{"room": ms.room.slug, "joined_at": when(ms.joined_at)} for ms in Membership.objects.filter(user=user).select_related("room")],
-        "messages": messages,
-        "reactions": [{"room": r.message.room.slug, "seq": r.message.seq, "kind": r.kind, "created_at": when(r.created_at)}
-                      for r in Reaction.objects.filter(user=user).select_related("message__room")],
-        "reports_made": [{"room": r.flag.message.room.slug, "seq": r.flag.message.seq, "reason": r.reason, "created_at": when(r.created_at)}
-                         for r in Report.objects.filter(reporter=user).select_related("flag__message__room")],
-        "muted_or_blocked": [{"display_name": f.other.display_name, "kind": f.kind, "created_at": when(f.created_at)}
-                             for f in MemberFilter.objects.filter(owner=user).select_related("other")],
-        "notices": [{"kind": n.kind, "title": n.title, "text": n.text, "created_at": when(n.created_at)}
-                    for n in Notice.objects.filter(user=user)],
-        "posting_pauses": [{"room": mu.room.slug, "until": when(mu.until), "lifted_at": when(mu.lifted_at), "created_at": when(mu.created_at)}
-                           for mu in Mute.objects.filter(user=user).select_related("room")],
-        "moderator_notes": [{"kind": n.kind, "text": n.text, "created_at": when(n.created_at)}
-                            for n in ModeratorNote.objects.filter(member=user)],
-    }
+    data = {"format": "kindred-member-data/1", "generated_at": timezone.now().isoformat()}
     with transaction.atomic():
-        record_audit(action="account.data_exported", acting_user=acting_user, target_user=user,
-                     after={"messages": len(messages)})
+        personal_data.export_member_data(user, data)
+        record_audit(
+            action="account.data_exported",
+            acting_user=acting_user,
+            target_user=user,
+            after={"messages": len(data.get("messages", []))},
+        )
     return data
 
 
@@ -218,98 +187,99 @@ def do_erase_account(user: User, *, acting_user: User, reason: str = "") -> None
     """Erase a member's account: her words go from every table, her pseudonym is replaced, and she
     is logged out everywhere and cannot log in again.
 
-    What stays: the rows that make the service accountable and the statistics honest, with no
-    text of hers in them: her messages as empty placeholders (so room sequence numbers and the
-    audit trail still line up), queue items about them (reasons without quoted words), and the
-    audit rows, which by design never held her words (docs/data-protection.md). Audited as
-    account.erased. Moderators' and supervisors' accounts cannot be erased here: change the role
-    first (their actions must stay attributable while they hold the role)."""
-    from django.contrib.admin.models import LogEntry
-    from django.contrib.auth.hashers import make_password
-    from django.contrib.contenttypes.models import ContentType
-
-    from chat.events import send_event_on_commit, user_group
-    from chat.models import MemberFilter, Membership, Message, Presence, Reaction
-    from moderation.actions import _end_sessions, scrub_message_text
-    from moderation.models import Flag, FlagState, ModeratorNote, Notice, Report, SecondReview
-
+    Each app erases its own tables (its handler in accounts.personal_data, run in order inside
+    this transaction); the account row itself goes last, since the others may still need her
+    old pseudonym. What stays: the rows that make the service accountable and the statistics
+    honest, with no text of hers in them: her messages as empty placeholders (so room sequence
+    numbers and the audit trail still line up), queue items about them (reasons without quoted
+    words), and the audit rows, which by design never held her words
+    (docs/data-protection.md). Audited as account.erased. Moderators' and supervisors' accounts
+    cannot be erased here: change the role first (their actions must stay attributable while
+    they hold the role)."""
     _may_act_for(user, acting_user)
     if user.role != Role.MEMBER:
-        raise AccountError("Staff accounts are erased after a supervisor changes the role to member.")
+        raise AccountError(
+            "Staff accounts are erased after a supervisor changes the role to member."
+        )
     with transaction.atomic():
         user = User.objects.select_for_update().get(pk=user.pk)
         if user.username.startswith("erased-"):
             raise AccountError("This account has already been erased.")
-        old_name = user.display_name
         new_name = erased_display_name(user)
-        message_ids = list(Message.objects.filter(author=user).values_list("pk", flat=True))
-        scrub_message_text(message_ids)
-        # Her messages stay as empty "deleted" placeholders so room sequence numbers have no gaps.
-        Message.objects.filter(pk__in=message_ids).update(state="deleted", client_id=_erased_client_id())
-        flags = Flag.objects.filter(message_id__in=message_ids)
-        flags.update(resolution_note="", supervisor_note="")
-        flags.exclude(state=FlagState.RESOLVED).update(
-            state=FlagState.RESOLVED, resolution="account_erased", resolved_at=timezone.now(), claimed_by=None
-        )
-        SecondReview.objects.filter(flag__message_id__in=message_ids).update(note="")
-        Report.objects.filter(reporter=user).update(reason="")
-        Notice.objects.filter(user=user).delete()
-        ModeratorNote.objects.filter(member=user).delete()
-        Reaction.objects.filter(user=user).delete()
-        MemberFilter.objects.filter(owner=user).delete()
-        MemberFilter.objects.filter(other=user).delete()
-        Membership.objects.filter(user=user).delete()
-        Presence.objects.filter(user=user).delete()
-        _scrub_facilitation(user, old_name, new_name)
-        LogEntry.objects.filter(content_type=ContentType.objects.get_for_model(User), object_id=str(user.pk)).update(
-            object_repr=new_name, change_message=""
-        )
-        user.username = f"erased-{user.pk}"
-        user.display_name = new_name
-        user.first_name = user.last_name = user.email = ""
-        user.stage = user.region = ""
-        user.collapse_topics = []
-        user.adult_confirmed_at = user.guidelines_accepted_at = user.last_login = None
-        user.password = make_password(None)
-        user.is_active = False
-        user.save()
-        record_audit(action="account.erased", acting_user=acting_user,
-                     target_user=user, after={"messages": len(message_ids)}, reason=reason)
-        _end_sessions(user)
-        send_event_on_commit(user_group(user.pk), {"type": "user.disconnect", "code": "erased",
-                                                    "message": "This account has been erased.", "close_code": 4410})
-
-
-def _erased_client_id():  # noqa: ANN202
-    """A per-row client id computed in SQL, replacing the one her device made up."""
-    from django.db.models import CharField, F, Value
-    from django.db.models.functions import Cast, Concat
-
-    return Concat(Value("erased-"), Cast(F("pk"), output_field=CharField()))
-
-
-def _scrub_facilitation(user: User, old_name: str, new_name: str) -> None:
-    """Facilitator prompts name the member they are about; replace her pseudonym there. Guarded:
-    facilitation may not be installed in every build."""
-    try:
-        from moderation.facilitation.models import PromptRecord
-    except ImportError:
-        return
-    from django.utils.html import escape
-
-    from chat.models import Message
-
-    for record in PromptRecord.objects.filter(target_user=user).select_related("message"):
-        if record.message is not None:
-            # The facilitator's message that carried the prompt names her.
-            Message.objects.filter(pk=record.message.pk).update(
-                body=record.message.body.replace(old_name, new_name),
-                html=record.message.html.replace(escape(old_name), escape(new_name)),
+        counts = personal_data.erase_member_data(
+            personal_data.Erasure(
+                user=user,
+                acting_user=acting_user,
+                old_display_name=user.display_name,
+                new_display_name=new_name,
             )
-        record.text = record.text.replace(old_name, new_name)
-        record.sent_text = record.sent_text.replace(old_name, new_name)
-        record.target = new_name[:30]
-        record.save(update_fields=["text", "sent_text", "target"])
+        )
+        erase_account_row(user, new_display_name=new_name)
+        record_audit(
+            action="account.erased",
+            acting_user=acting_user,
+            target_user=user,
+            after=counts,
+            reason=reason,
+        )
+        account_erased.send(sender=User, user=user)
+
+
+# Her own rows (registered in AccountsConfig.ready).
+
+
+def export_account(user: User, data: dict) -> None:
+    """The account section of her export."""
+
+    def when(value):  # noqa: ANN001, ANN202
+        return value.isoformat() if value else None
+
+    data["account"] = {
+        "username": user.username,
+        "display_name": user.display_name,
+        "role": user.role,
+        "stage": user.stage,
+        "region": user.region,
+        "joined": when(user.date_joined),
+        "adult_confirmed_at": when(user.adult_confirmed_at),
+        "guidelines_accepted_at": when(user.guidelines_accepted_at),
+        "suspended_at": when(user.suspended_at),
+        "collapsed_topics": user.collapse_topics,
+        "email": user.email,
+    }
+
+
+def erase_account_row(user: User, *, new_display_name: str) -> None:
+    """After every app's erase handler (they may still need her old pseudonym): the admin log's
+    copies of her name, the account's own fields, and every login session she holds."""
+    from django.contrib.admin.models import LogEntry
+    from django.contrib.auth.hashers import make_password
+    from django.contrib.contenttypes.models import ContentType
+
+    LogEntry.objects.filter(
+        content_type=ContentType.objects.get_for_model(User), object_id=str(user.pk)
+    ).update(object_repr=new_display_name, change_message="")
+    user.username = f"erased-{user.pk}"
+    user.display_name = new_display_name
+    user.first_name = user.last_name = user.email = ""
+    user.stage = user.region = ""
+    user.collapse_topics = []
+    user.adult_confirmed_at = user.guidelines_accepted_at = user.last_login = None
+    user.password = make_password(None)
+    user.is_active = False
+    user.save()
+    end_login_sessions(user)
+
+
+def end_login_sessions(user: User) -> None:
+    """Delete every unexpired login session of hers, so each device is logged out on its next
+    request. Sessions are signed blobs keyed by id, so hers are found by decoding: fine at this
+    scale, and only run on erasure."""
+    from django.contrib.sessions.models import Session
+
+    for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator():
+        if str(session.get_decoded().get("_auth_user_id")) == str(user.pk):
+            session.delete()
 
 
 # --- Reading preferences ---------------------------------------------------------------------
@@ -318,11 +288,11 @@ def _scrub_facilitation(user: User, old_name: str, new_name: str) -> None:
 def do_set_collapse_topics(user: User, topics: object, *, acting_user: User) -> User:
     """Choose which content-note topics stay collapsed for her until she taps them.
 
-    `topics` must be a list of chat.content_notes.TOPICS keys; it is stored deduplicated, in the
-    order TOPICS lists them. The audit row says that it changed and how many topics, but not
-    which: audit rows are append-only and outlive erasure, and which subjects a mother would
+    `topics` must be a list of settings.CONTENT_NOTE_TOPICS keys; it is stored deduplicated, in
+    the order the setting lists them. The audit row says that it changed and how many topics, but
+    not which: audit rows are append-only and outlive erasure, and which subjects a mother would
     rather not read about is health information she told nobody."""
-    from chat.content_notes import TOPICS
+    TOPICS = settings.CONTENT_NOTE_TOPICS  # noqa: N806
 
     _may_act_for(user, acting_user)
     if not isinstance(topics, (list, tuple)) or not all(isinstance(t, str) for t in topics):
@@ -345,3 +315,134 @@ def do_set_collapse_topics(user: User, topics: object, *, acting_user: User) -> 
             after={"count": len(chosen)},
         )
     return user
+
+
+# --- Recovery codes: getting back in without an email (issue 21) --------------------------------
+
+RECOVERY_CODE_COUNT = 10
+# No 0/o, 1/l/i: she may copy a code by hand from paper. 31 symbols, 16 of them: 79 bits.
+_RECOVERY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
+_RECOVERY_LENGTH = 16
+
+
+def _new_recovery_code() -> str:
+    import secrets
+
+    raw = "".join(secrets.choice(_RECOVERY_ALPHABET) for _ in range(_RECOVERY_LENGTH))
+    return "-".join(raw[i : i + 4] for i in range(0, _RECOVERY_LENGTH, 4))
+
+
+def normalise_recovery_code(text: str) -> str:
+    """What she typed, as the code is stored: lower case, without spaces or hyphens."""
+    return "".join(ch for ch in str(text).lower() if ch.isalnum())
+
+
+def _hash_recovery_code(code: str, *, salt: str) -> str:
+    import hashlib
+
+    digest = hashlib.sha256(f"{salt}${normalise_recovery_code(code)}".encode()).hexdigest()
+    return f"sha256${salt}${digest}"
+
+
+def _recovery_code_matches(code: str, stored: str) -> bool:
+    import hmac
+
+    try:
+        _algorithm, salt, _digest = stored.split("$", 2)
+    except ValueError:
+        return False
+    return hmac.compare_digest(_hash_recovery_code(code, salt=salt), stored)
+
+
+def do_issue_recovery_codes(user: User, *, acting_user: User) -> list[str]:
+    """Make her a new set of single-use recovery codes and return them, the only time they exist
+    in clear: the caller shows them to her once. Any earlier unused codes stop working. Audited
+    as account.recovery_codes_issued (how many, never the codes)."""
+    import secrets
+
+    from accounts.models import RecoveryCode
+
+    if acting_user is None or acting_user.pk != user.pk:
+        raise AccountError("Only she can make her own recovery codes.")
+    codes = [_new_recovery_code() for _ in range(RECOVERY_CODE_COUNT)]
+    with transaction.atomic():
+        replaced = RecoveryCode.objects.filter(user=user, used_at__isnull=True).delete()[0]
+        RecoveryCode.objects.bulk_create(
+            RecoveryCode(user=user, code_hash=_hash_recovery_code(c, salt=secrets.token_hex(8)))
+            for c in codes
+        )
+        record_audit(
+            action="account.recovery_codes_issued",
+            acting_user=acting_user,
+            target_user=user,
+            after={"count": len(codes), "replaced_unused": replaced},
+        )
+    return codes
+
+
+def unused_recovery_codes(user: User) -> int:
+    from accounts.models import RecoveryCode
+
+    return RecoveryCode.objects.filter(user=user, used_at__isnull=True).count()
+
+
+def do_recover_with_code(*, username: str, code: str, new_password: str) -> User:
+    """She forgot her password: one of her recovery codes lets her set a new one. The code is used
+    up; every login session she had ends (whoever else had her password is logged out). Raises
+    AccountError with one message for every wrong username or code, so the form tells nobody which
+    usernames exist. The caller throttles attempts (accounts.ratelimit, as for logins). Audited as
+    account.recovered_with_code."""
+    from accounts.models import RecoveryCode
+
+    code = normalise_recovery_code(code)
+    wrong = AccountError("That username and recovery code don't match.")
+    with transaction.atomic():
+        user = (
+            User.objects.select_for_update()
+            .filter(username=username.strip(), is_active=True)
+            .first()
+        )
+        candidates = (
+            list(RecoveryCode.objects.filter(user=user, used_at__isnull=True)) if user else []
+        )
+        match = next((c for c in candidates if _recovery_code_matches(code, c.code_hash)), None)
+        if user is None or match is None or len(code) != _RECOVERY_LENGTH:
+            raise wrong
+        if user.suspended_at is not None:
+            raise AccountError("This account is suspended.")
+        try:
+            validate_password(new_password, user)
+        except ValidationError as exc:
+            raise AccountError("New password: " + " ".join(exc.messages)) from exc
+        match.used_at = timezone.now()
+        match.save(update_fields=["used_at"])
+        user.set_password(new_password)
+        user.save(update_fields=["password"])
+        end_login_sessions(user)
+        left = len(candidates) - 1
+        record_audit(
+            action="account.recovered_with_code",
+            acting_user=user,
+            target_user=user,
+            after={"codes_left": left},
+        )
+    return user
+
+
+def export_recovery_codes(user: User, data: dict) -> None:
+    """Her export lists when her codes were made and used, never the codes (only hashes exist)."""
+    from accounts.models import RecoveryCode
+
+    data["recovery_codes"] = [
+        {
+            "created_at": c.created_at.isoformat(),
+            "used_at": c.used_at.isoformat() if c.used_at else None,
+        }
+        for c in RecoveryCode.objects.filter(user=user).order_by("created_at", "pk")
+    ]
+
+
+def erase_recovery_codes(erasure) -> dict:  # noqa: ANN001
+    from accounts.models import RecoveryCode
+
+    return {"recovery_codes": RecoveryCode.objects.filter(user=erasure.user).delete()[0]}

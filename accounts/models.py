@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.validators import MaxLengthValidator, MinLengthValidator, RegexValidator
 from django.db import models
@@ -8,6 +9,9 @@ from django.db.models.functions import Lower
 
 class Role(models.TextChoices):
     MEMBER = "member", "Member"
+    # A volunteer learning to moderate: she practises in the practice console (moderation.practice)
+    # and sees no real member's flagged message until a supervisor signs her off.
+    TRAINEE = "trainee", "Trainee"
     MODERATOR = "moderator", "Moderator"
     SUPERVISOR = "supervisor", "Supervisor"
 
@@ -29,6 +33,11 @@ display_name_validators = [
 ]
 
 
+def default_collapse_topics() -> list[str]:
+    """Every content-note topic: a new account reads a noted message only after a tap."""
+    return list(settings.CONTENT_NOTE_TOPICS)
+
+
 class User(AbstractUser):
     """A Kindred account. Members are known only by a pseudonymous display name.
 
@@ -43,8 +52,10 @@ class User(AbstractUser):
     adult_confirmed_at = models.DateTimeField(null=True, blank=True)
     guidelines_accepted_at = models.DateTimeField(null=True, blank=True)
     suspended_at = models.DateTimeField(null=True, blank=True)
-    # Content-note topics collapsed by default for this member (chat.content_notes.TOPICS).
-    collapse_topics = models.JSONField(default=list, blank=True)
+    # Content-note topics collapsed by default for this member (settings.CONTENT_NOTE_TOPICS). Every
+    # topic folds until she chooses otherwise in Settings: the composer promises others "see the
+    # note first and choose when to read".
+    collapse_topics = models.JSONField(default=default_collapse_topics, blank=True)
 
     objects = UserManager()
 
@@ -65,5 +76,24 @@ class User(AbstractUser):
         return self.role == Role.SUPERVISOR
 
     @property
+    def is_trainee(self) -> bool:
+        return self.role == Role.TRAINEE
+
+    @property
     def is_suspended(self) -> bool:
         return self.suspended_at is not None
+
+
+class RecoveryCode(models.Model):
+    """One of her single-use recovery codes: what lets her set a new password when she has
+    forgotten it, without Kindred ever holding her email (accounts.actions.do_issue_recovery_codes,
+    do_recover_with_code). Only a salted SHA-256 of the code is kept: the codes are 80 random bits,
+    so a slow password hash would add nothing but seconds to each check."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="recovery_codes")
+    code_hash = models.CharField(max_length=100)
+    created_at = models.DateTimeField(auto_now_add=True)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "used_at"], name="recovery_code_user_idx")]

@@ -139,7 +139,9 @@ def remember_known_device(request: HttpRequest, response: HttpResponse, username
     The cookie holds keyed hashes, not usernames (someone else may look at her phone), and is
     sent only to the login page."""
     token = _device_token(username)
-    tokens = [t for t in _known_device_tokens(request) if t != token][-(_KNOWN_DEVICE_MAX_ACCOUNTS - 1) :]
+    tokens = [t for t in _known_device_tokens(request) if t != token][
+        -(_KNOWN_DEVICE_MAX_ACCOUNTS - 1) :
+    ]
     response.set_cookie(
         KNOWN_DEVICE_COOKIE,
         signing.dumps([*tokens, token], salt=_KNOWN_DEVICE_SALT),
@@ -192,7 +194,9 @@ def _backoff(failures: int, free: int) -> float:
     if failures < free:
         return 0.0
     doublings = min(failures - free, 30)
-    return float(min(settings.LOGIN_BACKOFF_BASE_SECONDS * 2**doublings, settings.LOGIN_BACKOFF_MAX_SECONDS))
+    return float(
+        min(settings.LOGIN_BACKOFF_BASE_SECONDS * 2**doublings, settings.LOGIN_BACKOFF_MAX_SECONDS)
+    )
 
 
 def _is_known_address(username: str, address: str) -> bool:
@@ -205,8 +209,10 @@ def check_login_allowed(
     """Whether this attempt may have its password checked. A refusal applies whatever the
     password: answering a right guess differently while waiting would let guessing go on."""
     now = clock() if now is None else now
-    wait = max(_remaining(_key("pair-wait", *_pair(username, address)), now),
-               _remaining(_key("ip-wait", address), now))
+    wait = max(
+        _remaining(_key("pair-wait", *_pair(username, address)), now),
+        _remaining(_key("ip-wait", address), now),
+    )
     if wait:
         return LoginRefusal(retry_after=wait, account_wide=False)
     user_key = _key("user-wait", username.lower())
@@ -229,7 +235,9 @@ def note_login_failure(username: str, address: str, *, now: float | None = None)
     if delay:
         _wait_until(_key("ip-wait", address), now + delay, now)
     if _count_failure(_key("user", username.lower())) >= settings.LOGIN_USERNAME_FAILURE_LIMIT:
-        _wait_until(_key("user-wait", username.lower()), now + settings.LOGIN_FAILURE_WINDOW_SECONDS, now)
+        _wait_until(
+            _key("user-wait", username.lower()), now + settings.LOGIN_FAILURE_WINDOW_SECONDS, now
+        )
 
 
 def note_login_success(username: str, address: str) -> None:

@@ -25,30 +25,70 @@ def _g(d: Any, *keys: Any) -> Any:
 # Measurements from earlier commits that explain the design but were not repeated by this run:
 # (scenario, text, commit where the figure was measured or first recorded, `git log -S`).
 HISTORY: list[tuple[str, str, str]] = [
-    ("fanout", "Before room sockets wrote straight to the wire, a delivery went through Channels' session "
-     "wrapper, Daphne's `handle_reply`, autobahn's `sendMessage` and Twisted's deferred write; a py-spy "
-     "profile put that at about 100 µs of the event loop per delivery.", "aa5c6d5"),
-    ("fanout", "After that change, the largest item in a py-spy profile of a room of 500 was the `send()` "
-     "system call itself, then Python's loop over the sockets.", "a9a0601"),
-    ("fanout", "Building the idempotency look-up and the mute check once per process instead of compiling them "
-     "with the ORM on every send took the in-process write path from 1.72–1.77 ms to 1.11–1.16 ms per message "
-     "(alternating runs).", "4c75213"),
-    ("fanout", "Reusing a room's serialised history for joins (`chat.fanout.RecentHistory`) took a join's "
-     "database work in a room with 50 messages from 7.9 ms to 2.25 ms.", "5d4b41c"),
-    ("moderation_cost", "A py-spy profile of the GIL holder at 226 msg/s (room of 50, embedded worker "
-     "saturated): the worker's thread held the GIL in 45 % of the samples, the event loop in 35 %; recording "
-     "each assessment (`do_record_assessment`) was 13 points of the worker's share.", "0f8108a"),
-    ("moderation_cost", "Two runs each with and without the worker thread's lower CPU priority "
-     "(`MODERATION_WORKER_NICE`) differed by less than the run-to-run noise.", "0bd7d49"),
-    ("time_to_flag", "Before the worker sized its batches to `MODERATION_BATCH_SECONDS`, on a 2-core AMD EPYC "
-     "at 80 % of capacity batches grew to seconds and p95 send → flag was 2.2 s (2.1–2.3 s in other "
-     "runs); that p95 was over the flags that arrived, not over every bait message.", "bdf1d37"),
-    ("idle", "With the garbage collector's default thresholds a full collection walked every object of 5,000 "
-     "connections, 0.2–0.6 s of the event loop each, several times a minute.", "c5256bd"),
-    ("idle", "Freezing what the processes load at start and collecting less often (`config/gcpolicy.py`) "
-     "took the collector's time in a 5,000-socket join storm from 5.6–6.8 s to under 1 s.", "1247d8e"),
-    ("classifier", "On the Intel Xeon machine of earlier sessions, batching and int8 together measured "
-     "5.4–5.6× `predict()` per message on all three architectures.", "68cc012"),
+    (
+        "fanout",
+        "Before room sockets wrote straight to the wire, a delivery went through Channels' session "
+        "wrapper, Daphne's `handle_reply`, autobahn's `sendMessage` and Twisted's deferred write; a py-spy "
+        "profile put that at about 100 µs of the event loop per delivery.",
+        "aa5c6d5",
+    ),
+    (
+        "fanout",
+        "After that change, the largest item in a py-spy profile of a room of 500 was the `send()` "
+        "system call itself, then Python's loop over the sockets.",
+        "a9a0601",
+    ),
+    (
+        "fanout",
+        "Building the idempotency look-up and the mute check once per process instead of compiling them "
+        "with the ORM on every send took the in-process write path from 1.72–1.77 ms to 1.11–1.16 ms per message "
+        "(alternating runs).",
+        "4c75213",
+    ),
+    (
+        "fanout",
+        "Reusing a room's serialised history for joins (`chat.fanout.RecentHistory`) took a join's "
+        "database work in a room with 50 messages from 7.9 ms to 2.25 ms.",
+        "5d4b41c",
+    ),
+    (
+        "moderation_cost",
+        "A py-spy profile of the GIL holder at 226 msg/s (room of 50, embedded worker "
+        "saturated): the worker's thread held the GIL in 45 % of the samples, the event loop in 35 %; recording "
+        "each assessment (`do_record_assessment`) was 13 points of the worker's share.",
+        "0f8108a",
+    ),
+    (
+        "moderation_cost",
+        "Two runs each with and without the worker thread's lower CPU priority "
+        "(`MODERATION_WORKER_NICE`) differed by less than the run-to-run noise.",
+        "0bd7d49",
+    ),
+    (
+        "time_to_flag",
+        "Before the worker sized its batches to `MODERATION_BATCH_SECONDS`, on a 2-core AMD EPYC "
+        "at 80 % of capacity batches grew to seconds and p95 send → flag was 2.2 s (2.1–2.3 s in other "
+        "runs); that p95 was over the flags that arrived, not over every bait message.",
+        "bdf1d37",
+    ),
+    (
+        "idle",
+        "With the garbage collector's default thresholds a full collection walked every object of 5,000 "
+        "connections, 0.2–0.6 s of the event loop each, several times a minute.",
+        "c5256bd",
+    ),
+    (
+        "idle",
+        "Freezing what the processes load at start and collecting less often (`config/gcpolicy.py`) "
+        "took the collector's time in a 5,000-socket join storm from 5.6–6.8 s to under 1 s.",
+        "1247d8e",
+    ),
+    (
+        "classifier",
+        "On the Intel Xeon machine of earlier sessions, batching and int8 together measured "
+        "5.4–5.6× `predict()` per message on all three architectures.",
+        "68cc012",
+    ),
 ]
 
 
@@ -57,9 +97,13 @@ def history(scenarios: list[str] | None = None) -> str:
     items = [(sc, t, c) for sc, t, c in HISTORY if scenarios is None or sc in scenarios]
     if not items:
         return ""
-    out = ["## Earlier measurements (history, not this run)", "",
-           "These figures explain why the code is as it is. They were measured in earlier sessions, on the "
-           "commit named, and were not repeated by this run.", ""]
+    out = [
+        "## Earlier measurements (history, not this run)",
+        "",
+        "These figures explain why the code is as it is. They were measured in earlier sessions, on the "
+        "commit named, and were not repeated by this run.",
+        "",
+    ]
     out += [f"- {t} (commit `{c}`)" for _sc, t, c in items]
     return "\n".join(out) + "\n"
 
@@ -69,41 +113,86 @@ def _bound_text(run: dict, scale: float = 1.0, unit: str = "msg/s") -> str:
     b, rate = run.get("bound"), run.get("best_rate")
     if run.get("failure_loadgen_saturated"):
         f = _first_fail(run)
-        why = (f"the load generator was saturated in its lowest failing step ({f['rate_msgs_per_s'] * scale:g} {unit}: "
-               f"generator CPU {f.get('loadgen_cpu_pct_max')}% of a core, sends {f.get('send_lag_p99_ms')} ms late "
-               f"at p99)") if f else "the load generator was saturated"
+        why = (
+            (
+                f"the load generator was saturated in its lowest failing step ({f['rate_msgs_per_s'] * scale:g} {unit}: "
+                f"generator CPU {f.get('loadgen_cpu_pct_max')}% of a core, sends {f.get('send_lag_p99_ms')} ms late "
+                f"at p99)"
+            )
+            if f
+            else "the load generator was saturated"
+        )
         if rate is None:
             return f"passed no step, and {why}, so nothing is known about its figure"
         return f"passed up to {rate * scale:g} {unit}, and {why}, so its figure is only ≥ that"
     if b == "upper":
         f = _first_fail(run)
-        return (f"failed even the lowest rate it probed ({f['rate_msgs_per_s'] * scale:g} {unit}): its figure is "
-                f"below that" if f else "passed no step")
+        return (
+            f"failed even the lowest rate it probed ({f['rate_msgs_per_s'] * scale:g} {unit}): its figure is "
+            f"below that"
+            if f
+            else "passed no step"
+        )
     if rate is None:
         return "passed no step"
-    return (f"passed up to {rate * scale:g} {unit}"
-            + (" — the top of what it probed, so its figure is only ≥ that" if b == "lower" else ""))
+    return f"passed up to {rate * scale:g} {unit}" + (
+        " — the top of what it probed, so its figure is only ≥ that" if b == "lower" else ""
+    )
+
+
+# A capacity measured by a burst the worker kept up with is only "≥"; one whose backlog outlasted
+# the wait only "≤" (scenarios.flag_capacity).
+_CAP_PREFIX = {"lower": "≥ ", "upper": "≤ "}
 
 
 def _first_fail(run: dict) -> dict | None:
     """The failing step with the lowest rate (the quick mode's search does not probe in order)."""
-    return min((s for s in run.get("steps", []) if not s["passed"]), key=lambda s: s["rate_msgs_per_s"], default=None)
+    return min(
+        (s for s in run.get("steps", []) if not s["passed"]),
+        key=lambda s: s["rate_msgs_per_s"],
+        default=None,
+    )
 
 
-def analysis(rows: list[dict[str, Any]], results: dict[str, Any], meta: dict[str, Any], *,
-             with_history: bool = True) -> str:
+def analysis(
+    rows: list[dict[str, Any]],
+    results: dict[str, Any],
+    meta: dict[str, Any],
+    *,
+    with_history: bool = True,
+) -> str:
     """Every number below is read from this run's raw results; the prose says what they mean."""
     out = ["## Targets: met, missed, and what would move them", ""]
     met = [r for r in rows if r["met"] is True]
     missed = [r for r in rows if r["met"] is False]
-    undecided = [r for r in rows if r["met"] is None and r["target"] not in ("", "(report)", "(info)")
-                 and not r["target"].startswith("(")]
-    bounded = [r for r in undecided if any(r.get(k) for k in ("kindred_bound", "baseline_bound", "ratio_bound"))]
-    out.append(f"{len(met)} targeted figures met, {len(missed)} missed, {len(undecided)} undecided, inconclusive or "
-               f"not measured in this run" + (f" ({len(bounded)} of them because a figure sits at a bound of its "
-                                              f"search, printed ≥/≤)" if bounded else "") + ".")
+    undecided = [
+        r
+        for r in rows
+        if r["met"] is None
+        and r["target"] not in ("", "(report)", "(info)")
+        and not r["target"].startswith("(")
+    ]
+    bounded = [
+        r
+        for r in undecided
+        if any(r.get(k) for k in ("kindred_bound", "baseline_bound", "ratio_bound"))
+    ]
+    out.append(
+        f"{len(met)} targeted figures met, {len(missed)} missed, {len(undecided)} undecided, inconclusive or "
+        f"not measured in this run"
+        + (
+            f" ({len(bounded)} of them because a figure sits at a bound of its search, printed ≥/≤)"
+            if bounded
+            else ""
+        )
+        + "."
+    )
     out.append("")
     raw = {k: v.get("raw", {}) for k, v in results.items()}
+    cpus = (meta.get("machine") or {}).get("cpus")
+    cores = (
+        f"{cpus}-core" if cpus else "shared"
+    )  # this run's machine, as bench.util.machine() read it
 
     fan = raw.get("fanout") or {}
     prof = fan.get("sendprof") or {}
@@ -117,23 +206,34 @@ def analysis(rows: list[dict[str, Any]], results: dict[str, Any], meta: dict[str
                 lines.append(f"room of {size}: {k['join_error']}")
                 continue
             f = _first_fail(k)
-            if f and f is (k.get("steps") or [None])[0] and f["server_cpu_pct"] > 90 and (f["p50_ms"] or 0) > 1000:
-                lines.append(f"room of {size}: all joined in {k.get('join_seconds')} s, but the first step "
-                             f"({f['rate_msgs_per_s']:.3g} msg/s) ran with the server at {f['server_cpu_pct']}% "
-                             f"of a core, p50 {f['p50_ms']} ms, {f['lost']} lost: most likely still working "
-                             f"through the join storm's presence frames (the harness's settle check had seen a "
-                             f"quiet half-second after {k.get('settle_seconds')} s)")
+            if (
+                f
+                and f is (k.get("steps") or [None])[0]
+                and f["server_cpu_pct"] > 90
+                and (f["p50_ms"] or 0) > 1000
+            ):
+                lines.append(
+                    f"room of {size}: all joined in {k.get('join_seconds')} s, but the first step "
+                    f"({f['rate_msgs_per_s']:.3g} msg/s) ran with the server at {f['server_cpu_pct']}% "
+                    f"of a core, p50 {f['p50_ms']} ms, {f['lost']} lost: most likely still working "
+                    f"through the join storm's presence frames (the harness's settle check had seen a "
+                    f"quiet half-second after {k.get('settle_seconds')} s)"
+                )
             elif f:
-                lines.append(f"room of {size}: Kindred {_bound_text(k, int(size), 'deliveries/s')}; first failing "
-                             f"step {f['rate_msgs_per_s'] * int(size):g} deliveries/s "
-                             f"({f['rate_msgs_per_s']:.3g} msg/s): p50 {f['p50_ms']} ms, p99 {f['p99_ms']} ms, "
-                             f"lost {f['lost']}, gaps {f.get('gaps', 0)}, out of order {f.get('out_of_order', 0)}, "
-                             f"server CPU {f['server_cpu_pct']}% of a core")
+                lines.append(
+                    f"room of {size}: Kindred {_bound_text(k, int(size), 'deliveries/s')}; first failing "
+                    f"step {f['rate_msgs_per_s'] * int(size):g} deliveries/s "
+                    f"({f['rate_msgs_per_s']:.3g} msg/s): p50 {f['p50_ms']} ms, p99 {f['p99_ms']} ms, "
+                    f"lost {f['lost']}, gaps {f.get('gaps', 0)}, out of order {f.get('out_of_order', 0)}, "
+                    f"server CPU {f['server_cpu_pct']}% of a core"
+                )
             else:
                 lines.append(f"room of {size}: Kindred {_bound_text(k, int(size), 'deliveries/s')}")
             bl = (per.get("baseline") or [None])[-1]
             if bl and bl.get("bound"):
-                lines.append(f"room of {size}: the baseline {_bound_text(bl, int(size), 'deliveries/s')}")
+                lines.append(
+                    f"room of {size}: the baseline {_bound_text(bl, int(size), 'deliveries/s')}"
+                )
         cpu_lines = []
         for size, per in fan.items():
             if size == "sendprof" or int(size) < 50:  # in small rooms the sends' own work dominates
@@ -142,192 +242,275 @@ def analysis(rows: list[dict[str, Any]], results: dict[str, Any], meta: dict[str
             for which in ("kindred", "baseline"):
                 # CPU and deliveries of the same interval (runs recorded before cpu_us_per_delivery
                 # existed divided by the nominal window's rate, about a third too low: not used).
-                steps = [st for r in per.get(which, []) for st in r.get("steps", [])
-                         if st.get("cpu_us_per_delivery") and st["lost"] == 0]
+                steps = [
+                    st
+                    for r in per.get(which, [])
+                    for st in r.get("steps", [])
+                    if st.get("cpu_us_per_delivery") and st["lost"] == 0
+                ]
                 if steps:
                     st = max(steps, key=lambda x: x["deliveries_per_s"])
                     vals[which] = (st["cpu_us_per_delivery"], st["deliveries_per_s"])
             if "kindred" in vals and "baseline" in vals:
                 k, b = vals["kindred"], vals["baseline"]
-                cpu_lines.append(f"room of {size}: Kindred {k[0]:.0f} µs at {k[1]:g} deliveries/s, baseline "
-                                 f"{b[0]:.0f} µs at {b[1]:g}/s ({k[0] / b[0]:.1f}×)")
-        pc, pp, pj = prof.get("per-call connection"), prof.get("persistent connection"), prof.get("join")
-        text = ("**Fan-out.** " + ("; ".join(lines) + ". " if lines else ""))
-        text += ("How Kindred delivers: the message is stored first (its sequence number taken inside the "
-                 "insert's transaction), then one event goes to the room's channel-layer group, in which each "
-                 "web process is subscribed once (`chat/fanout.py`). The process frames the message once "
-                 "(rendered once when stored; framed once with autobahn's `prepareMessage`) and writes the same "
-                 "bytes to every local ordinary socket in one pass, straight to the socket when nothing is "
-                 "buffered for it (`config/daphne.py`, the `kindred.direct_send` scope extension), as "
-                 "`websockets.broadcast()` does; only the author, moderators and members with a mute/block list "
-                 "get their own rendering through ASGI. ")
+                cpu_lines.append(
+                    f"room of {size}: Kindred {k[0]:.0f} µs at {k[1]:g} deliveries/s, baseline "
+                    f"{b[0]:.0f} µs at {b[1]:g}/s ({k[0] / b[0]:.1f}×)"
+                )
+        pc, pp, pj = (
+            prof.get("per-call connection"),
+            prof.get("persistent connection"),
+            prof.get("join"),
+        )
+        text = "**Fan-out.** " + ("; ".join(lines) + ". " if lines else "")
+        text += (
+            "How Kindred delivers: the message is stored first (its sequence number taken inside the "
+            "insert's transaction), then one event goes to the room's channel-layer group, in which each "
+            "web process is subscribed once (`chat/fanout.py`). The process frames the message once "
+            "(rendered once when stored; framed once with autobahn's `prepareMessage`) and writes the same "
+            "bytes to every local ordinary socket in one pass, straight to the socket when nothing is "
+            "buffered for it (`config/daphne.py`, the `kindred.direct_send` scope extension), as "
+            "`websockets.broadcast()` does; only the author, moderators and members with a mute/block list "
+            "get their own rendering through ASGI. "
+        )
         if cpu_lines:
-            text += ("*Per delivery*, server CPU time per delivered message (the web process's CPU over a step's "
-                     "whole round trip ÷ the deliveries received in that same round trip, at the busiest step "
-                     "with nothing lost; it includes the sends' own work): " + "; ".join(cpu_lines) + ". ")
+            text += (
+                "*Per delivery*, server CPU time per delivered message (the web process's CPU over a step's "
+                "whole round trip ÷ the deliveries received in that same round trip, at the busiest step "
+                "with nothing lost; it includes the sends' own work): "
+                + "; ".join(cpu_lines)
+                + ". "
+            )
         if pp:
-            text += (f"*Per message*, in-process, the room socket's database work for one `message.send` "
-                     f"costs {pp['total']} ms (median, persistent connection as in the product; "
-                     f"{pc['total'] if pc else '–'} ms opening a connection per call) and {pp['queries']:g} SQL "
-                     f"statements (idempotency look-up, mute check, then BEGIN, the room's sequence "
-                     f"`UPDATE … RETURNING`, INSERT, COMMIT), plus the inline safety rules and rendering. "
-                     f"The idempotency look-up and the mute check run statements built once per process. ")
-        text += ("The store-before-deliver write is what a small, busy room is bound by: the baseline stores "
-                 "nothing, authenticates nobody and checks nothing, so in a room of 10 Kindred's figure is its "
-                 "message rate (one web process, Python's GIL serialising the ORM work, SQLite one writer at a "
-                 "time), not its fan-out. In big rooms delivery dominates. What would move both: more web "
-                 "processes (the scale-out scenario shows they share Redis and PostgreSQL correctly, each one "
-                 "subscribing once per room), PostgreSQL instead of SQLite for concurrent writers, and an ASGI "
-                 "server with a C WebSocket framer (outside the chosen stack: Daphne). ")
+            text += (
+                f"*Per message*, in-process, the room socket's database work for one `message.send` "
+                f"costs {pp['total']} ms (median, persistent connection as in the product; "
+                f"{pc['total'] if pc else '–'} ms opening a connection per call) and {pp['queries']:g} SQL "
+                f"statements (idempotency look-up, mute check, then BEGIN, the room's sequence "
+                f"`UPDATE … RETURNING`, INSERT, COMMIT), plus the inline safety rules and rendering. "
+                f"The idempotency look-up and the mute check run statements built once per process. "
+            )
+        text += (
+            "The store-before-deliver write is what a small, busy room is bound by: the baseline stores "
+            "nothing, authenticates nobody and checks nothing, so in a room of 10 Kindred's figure is its "
+            "message rate (one web process, Python's GIL serialising the ORM work, SQLite one writer at a "
+            "time), not its fan-out. In big rooms delivery dominates. What would move both: more web "
+            "processes (the scale-out scenario shows they share Redis and PostgreSQL correctly, each one "
+            "subscribing once per room), PostgreSQL instead of SQLite for concurrent writers, and an ASGI "
+            "server with a C WebSocket framer (outside the chosen stack: Daphne). "
+        )
         if pj:
-            text += (f"Joining costs {pj['total']} ms and {pj['queries']:g} statements in-process (user, room and "
-                     f"mute/block look-ups, membership, presence insert and count, the last "
-                     f"50 messages with their quotes and reactions, notices, who is present), plus one `presence` "
-                     f"delta to the members present, rendered once per process. That figure reads the history "
-                     f"every time; a web process reuses a room's history, as it serialised it for the last "
-                     f"join, while nothing in the room has changed (`chat.fanout.RecentHistory`, at most "
-                     f"`CHAT_HISTORY_CACHE_SECONDS`), which is what a reconnect storm after a deploy is "
-                     f"made of.")
+            text += (
+                f"Joining costs {pj['total']} ms and {pj['queries']:g} statements in-process (user, room and "
+                f"mute/block look-ups, membership, presence insert and count, the last "
+                f"50 messages with their quotes and reactions, notices, who is present), plus one `presence` "
+                f"delta to the members present, rendered once per process. That figure reads the history "
+                f"every time; a web process reuses a room's history, as it serialised it for the last "
+                f"join, while nothing in the room has changed (`chat.fanout.RecentHistory`, at most "
+                f"`CHAT_HISTORY_CACHE_SECONDS`), which is what a reconnect storm after a deploy is "
+                f"made of."
+            )
         out += [text, ""]
 
     mc = raw.get("moderation_cost") or {}
     if "moderation_cost" in results:
-        text = ("**Moderation cost.** With the embedded worker the model runs inside the web process "
-                "(`make run`'s single-process mode), in a thread: on this 2-core machine the model, the web "
-                "server and the load generator compete for the same cores. The search's upper steps offer far "
-                "more messages than the model can assess (its capacity is in the time-to-flag figures), so "
-                "with assessment on the worker is busy for the whole run with a growing backlog. Its thread "
-                "runs at a lower CPU priority than the chat (`MODERATION_WORKER_NICE`), but it shares the "
-                "process's GIL: tokenizing, the Python between the model's operations and each assessment's "
-                "database writes hold it, and delivery waits for them (see the earlier measurements below). ")
+        text = (
+            "**Moderation cost.** With the embedded worker the model runs inside the web process "
+            f"(`make run`'s single-process mode), in a thread: on this {cores} machine the model, the web "
+            "server and the load generator compete for the same cores. The search's upper steps offer far "
+            "more messages than the model can assess (its capacity is in the time-to-flag figures), so "
+            "with assessment on the worker is busy for the whole run with a growing backlog. Its thread "
+            "runs at a lower CPU priority than the chat (`MODERATION_WORKER_NICE`), but it shares the "
+            "process's GIL: tokenizing, the Python between the model's operations and each assessment's "
+            "database writes hold it, and delivery waits for them (see the earlier measurements below). "
+        )
         for r in rows:
-            if r["scenario"] == "moderation cost" and "both configurations failed" in (r.get("note") or ""):
-                text += ("This run's comparison is inconclusive (see the notes in the table): the comparison "
-                         "needs a rate at which Kindred passes with assessment off, and on this shared machine "
-                         "both configurations failed the lowest rate the search probed. ")
+            if r["scenario"] == "moderation cost" and "both configurations failed" in (
+                r.get("note") or ""
+            ):
+                text += (
+                    "This run's comparison is inconclusive (see the notes in the table): the comparison "
+                    "needs a rate at which Kindred passes with assessment off, and on this shared machine "
+                    "both configurations failed the lowest rate the search probed. "
+                )
                 break
-        for w, label in (("off", "off (SQLite)"), ("on", "on, embedded worker"),
-                         ("pg-off", "off (PostgreSQL + Redis)"), ("pg-proc", "on, worker process")):
+        for w, label in (
+            ("off", "off (SQLite)"),
+            ("on", "on, embedded worker"),
+            ("pg-off", "off (PostgreSQL + Redis)"),
+            ("pg-proc", "on, worker process"),
+        ):
             runs = mc.get(w) or []
             if runs:
                 st = runs[-1]["steps"]
                 f = _first_fail(runs[-1])
-                text += (f"Assessment {label}: {_bound_text(runs[-1])}"
-                         + (f"; its lowest failing step {f['rate_msgs_per_s']:g} msg/s had p50 {f['p50_ms']} ms, "
-                            f"p99 {f['p99_ms']} ms, web process CPU {f['server_cpu_pct']}%"
-                            if f and runs[-1].get("bound") != "upper" else "") + ". ")
+                text += (
+                    f"Assessment {label}: {_bound_text(runs[-1])}"
+                    + (
+                        f"; its lowest failing step {f['rate_msgs_per_s']:g} msg/s had p50 {f['p50_ms']} ms, "
+                        f"p99 {f['p99_ms']} ms, web process CPU {f['server_cpu_pct']}%"
+                        if f and runs[-1].get("bound") != "upper"
+                        else ""
+                    )
+                    + ". "
+                )
         if "pg-proc" not in mc:
-            text += ("Production's layout (the worker as its own process, PostgreSQL and Redis) is measured "
-                     "in full mode (`make bench`, or `--set modcost_production=true`). ")
-        text += ("With the worker as its own process there is no shared GIL, and the worker's lower CPU "
-                 "priority leaves the web process the cores it needs; on 2 cores the load generator, "
-                 "PostgreSQL and Redis still compete with both. What would move it: the worker on its own "
-                 "cores or machine, as production can run it; recording an assessment with less Python "
-                 "inside its write transaction (rules and policy before it, one transaction per batch); int8 (`MODERATION_QUANTIZE=auto`, used "
-                 "once `fetch_models` has verified ≥ 98.5 % decision agreement on the real checkpoint) cuts the "
-                 "model's CPU time per message (classifier figures).")
+            text += (
+                "Production's layout (the worker as its own process, PostgreSQL and Redis) is measured "
+                "in full mode (`make bench`, or `--set modcost_production=true`). "
+            )
+        text += (
+            "With the worker as its own process there is no shared GIL, and the worker's lower CPU "
+            f"priority leaves the web process the cores it needs; on this {cores} machine the load generator, "
+            "PostgreSQL and Redis still compete with both. What would move it: the worker on its own "
+            "cores or machine, as production can run it; recording an assessment with less Python "
+            "inside its write transaction (rules and policy before it, one transaction per batch); int8 (`MODERATION_QUANTIZE=auto`, used "
+            "once `fetch_models` has verified ≥ 98.5 % decision agreement on the real checkpoint) cuts the "
+            "model's CPU time per message (classifier figures)."
+        )
         out += [text, ""]
 
-    if _missed(rows, "classifier"):
+    cls_missed = _missed(rows, "classifier")
+    if any("msgs/s" in r["figure"] for r in cls_missed):
         out += [_classifier_text(raw.get("classifier") or {}), ""]
+    sa = next(
+        (
+            r["agreement_safety_model"]
+            for r in (raw.get("classifier") or {}).values()
+            if isinstance(r, dict) and r.get("agreement_safety_model")
+        ),
+        None,
+    )
+    if sa and any("safety model" in r["figure"] for r in cls_missed):
+        out += [_safety_agreement_text(sa), ""]
 
     tf = raw.get("time_to_flag") or {}
     if tf:
         fp, q = tf.get("fp32") or {}, tf.get("int8") or {}
         text = "**Time to flag.** "
         if fp:
-            text += (f"With the product default (fp32) the embedded worker's capacity was "
-                     f"{fp.get('capacity_msgs_per_s', 0):.1f} msg/s; send → assessment stored, over the steady "
-                     f"and burst phases together, had p50 {_fmt(fp.get('assessment_delays_p50'))} s and p95 "
-                     f"{_fmt(fp.get('assessment_delays_p95'))} s, while delivery to the room stayed at p50 "
-                     f"{_g(fp, 'steady', 'p50_ms')} ms in the steady phase: the time to flag is the model (a "
-                     f"message waits for the batch in front of it and for its own), not the live feed. The "
-                     f"worker therefore sizes each batch from its measured pace to take about "
-                     f"`MODERATION_BATCH_SECONDS` instead of always taking up to 32; smaller batches cost some "
-                     f"peak throughput, which the capacity burst measures. ")
+            text += (
+                f"With the product default (fp32) the embedded worker's capacity was "
+                f"{_CAP_PREFIX.get(fp.get('capacity_bound'), '')}{fp.get('capacity_msgs_per_s', 0):.1f} msg/s; send → assessment stored, over the steady "
+                f"and burst phases together, had p50 {_fmt(fp.get('assessment_delays_p50'))} s and p95 "
+                f"{_fmt(fp.get('assessment_delays_p95'))} s, while delivery to the room stayed at p50 "
+                f"{_g(fp, 'steady', 'p50_ms')} ms in the steady phase: the time to flag is the model (a "
+                f"message waits for the batch in front of it and for its own), not the live feed. The "
+                f"worker therefore sizes each batch from its measured pace to take about "
+                f"`MODERATION_BATCH_SECONDS` instead of always taking up to 32; smaller batches cost some "
+                f"peak throughput, which the capacity burst measures. "
+            )
             rc = fp.get("bait_reconciled")
             if rc:
-                text += (f"Of the {rc['bait']} bait messages of the steady phase (every message the server's model "
-                         f"stage flagged, plus those judged flag-worthy as sent that it never assessed), "
-                         f"{rc['within']} were flagged on the live feed within the step and its grace, "
-                         f"{rc['late']} later and {rc['missing']} not at all; the p95 is over all of them. ")
+                text += (
+                    f"Of the {rc['bait']} bait messages of the steady phase (every message the server's model "
+                    f"stage flagged, plus those judged flag-worthy as sent that it never assessed), "
+                    f"{rc['within']} were flagged on the live feed within the step and its grace, "
+                    f"{rc['late']} later and {rc['missing']} not at all; the p95 is over all of them. "
+                )
         if q:
             p95 = _g(q, "bait_reconciled", "p95_s")
-            text += (f"With int8 (`MODERATION_QUANTIZE=1`) capacity was {q.get('capacity_msgs_per_s', 0):.1f} msg/s and "
-                     f"p95 send → flag over every bait message {_fmt(p95)} s at 80 % of that rate. ")
+            text += (
+                f"With int8 (`MODERATION_QUANTIZE=1`) capacity was "
+                f"{_CAP_PREFIX.get(q.get('capacity_bound'), '')}{q.get('capacity_msgs_per_s', 0):.1f} msg/s and "
+                f"p95 send → flag over every bait message {_fmt(p95)} s at 80 % of that rate. "
+            )
         for lbl, v in (("fp32", fp), ("int8", q)):
             b = v.get("burst") or {}
             if b.get("lost"):
                 grace = v.get("burst_grace_s", 1.0)  # runs before the grace was recorded used 1 s
-                text += (f"In the 2× burst ({lbl}) {b['lost']} of {b['expected']} deliveries had not arrived "
-                         f"{grace:g} s after the burst ended (delivery p50 {b['p50_ms']} ms, max {b['max_ms']} ms; nothing "
-                         f"was refused: {b['acked']} of {b['sent']} sends acknowledged): with the embedded worker, "
-                         f"scoring and delivery share one process and two busy cores, so an over-capacity burst "
-                         f"delays delivery itself by seconds. ")
-        text += ("What would move it further: int8 (the default once `fetch_models` has checked real-weight "
-                 "agreement), and the worker as its own process (`manage.py moderation_worker`, as in "
-                 "production) so that a backlog of assessments never competes with delivery in one process.")
+                text += (
+                    f"In the 2× burst ({lbl}) {b['lost']} of {b['expected']} deliveries had not arrived "
+                    f"{grace:g} s after the burst ended (delivery p50 {b['p50_ms']} ms, max {b['max_ms']} ms; nothing "
+                    f"was refused: {b['acked']} of {b['sent']} sends acknowledged): with the embedded worker, "
+                    f"scoring and delivery share one process and two busy cores, so an over-capacity burst "
+                    f"delays delivery itself by seconds. "
+                )
+        text += (
+            "What would move it further: int8 (the default once `fetch_models` has checked real-weight "
+            "agreement), and the worker as its own process (`manage.py moderation_worker`, as in "
+            "production) so that a backlog of assessments never competes with delivery in one process."
+        )
         out += [text, ""]
 
     idle = raw.get("idle") or {}
     if idle:
         c = idle.get("connect") or {}
-        text = (f"**Idle connections.** {c.get('connected')} of {meta['cfg'].get('idle_sockets')} sockets "
-                f"connected in {idle.get('connect_seconds_total')} s with the web process at "
-                f"{idle.get('connect_cpu_pct')}% of a core (each join: the authenticated handshake with its "
-                "session and user look-ups, two database calls on the thread pool, and a presence delta to the "
-                "room). ")
+        text = (
+            f"**Idle connections.** {c.get('connected')} of {meta['cfg'].get('idle_sockets')} sockets "
+            f"connected in {idle.get('connect_seconds_total')} s with the web process at "
+            f"{idle.get('connect_cpu_pct')}% of a core (each join: the authenticated handshake with its "
+            "session and user look-ups, two database calls on the thread pool, and a presence delta to the "
+            "room). "
+        )
         if c.get("gave_up"):
-            text += (f"{c['gave_up']} sockets were still connecting when the harness gave up: the 5,000-socket "
-                     "target is missed on connect rate, not on memory (per-socket memory and idle CPU are measured "
-                     "over the sockets that did connect). ")
+            text += (
+                f"{c['gave_up']} sockets were still connecting when the harness gave up: the 5,000-socket "
+                "target is missed on connect rate, not on memory (per-socket memory and idle CPU are measured "
+                "over the sockets that did connect). "
+            )
         if idle.get("pongs"):
             hold = meta["cfg"].get("idle_seconds", 0)
             quiet = idle.get("idle_cpu_pct_without_pings")
             ping_part = idle.get("idle_cpu_pct", 0) - (quiet or 0)
             per = (ping_part / 100 * hold) / idle["pongs"] * 1000
-            text += (f"Idle CPU: {idle.get('idle_cpu_pct')}% of a core over {hold} s while {idle['pongs']} pings "
-                     f"were answered" + (f"; the same sockets without pings used {quiet}% (Daphne's sweeps over "
-                                         f"every connection and the hub's presence heartbeat), so the pings "
-                                         f"cost about {per:.2f} ms of CPU each" if quiet is not None else
-                                         f", i.e. about {per:.2f} ms of CPU per ping if pings were all it did")
-                     + ". ")
-        text += ("A ping touches no database and no channel layer: the web process marks all its sockets "
-                 "present in a few statements every 20 s (`chat/fanout.py`), the read position is written "
-                 "only when it moved, and once the room consumer has handled a ping, Kindred's Daphne answers "
-                 "each identical repeat (same read position) itself, with the same pong written straight to "
-                 "the socket (`config/daphne.py`), once autobahn has parsed the frame (the wire-level "
-                 "shortcut that recognised a repeat before autobahn's parser was removed in issue 17: it "
-                 "answered from inside a split control frame). "
-                 "The web server and the worker freeze what they load at start and collect less often than "
-                 "Python's defaults (`config/gcpolicy.py`, `GC_THRESHOLDS`; see the earlier measurements "
-                 "below). Two "
-                 "Daphne defaults were tuned for thousands of sockets: its keep-alive pings (30 s, so clients "
-                 "that ping every 25 s are never pinged as well) and its two sweeps over every connection (every "
-                 "5 and 6 s instead of 1 and 2 s). Channels' per-frame `close_old_connections` thread hop is "
-                 "skipped on the room socket.")
+            text += (
+                f"Idle CPU: {idle.get('idle_cpu_pct')}% of a core over {hold} s while {idle['pongs']} pings "
+                f"were answered"
+                + (
+                    f"; the same sockets without pings used {quiet}% (Daphne's sweeps over "
+                    f"every connection and the hub's presence heartbeat), so the pings "
+                    f"cost about {per:.2f} ms of CPU each"
+                    if quiet is not None
+                    else f", i.e. about {per:.2f} ms of CPU per ping if pings were all it did"
+                )
+                + ". "
+            )
+        text += (
+            "A ping touches no database and no channel layer: the web process marks all its sockets "
+            "present in a few statements every 20 s (`chat/fanout.py`), the read position is written "
+            "only when it moved, and once the room consumer has handled a ping, Kindred's Daphne answers "
+            "each identical repeat (same read position) itself, with the same pong written straight to "
+            "the socket (`config/daphne.py`), once autobahn has parsed the frame (the wire-level "
+            "shortcut that recognised a repeat before autobahn's parser was removed in issue 17: it "
+            "answered from inside a split control frame). "
+            "The web server and the worker freeze what they load at start and collect less often than "
+            "Python's defaults (`config/gcpolicy.py`, `GC_THRESHOLDS`; see the earlier measurements "
+            "below). Two "
+            "Daphne defaults were tuned for thousands of sockets: its keep-alive pings (30 s, so clients "
+            "that ping every 25 s are never pinged as well) and its two sweeps over every connection (every "
+            "5 and 6 s instead of 1 and 2 s). Channels' per-frame `close_old_connections` thread hop is "
+            "skipped on the room socket."
+        )
         out += [text, ""]
 
     so = raw.get("scale_out") or {}
     if so:
-        text = ("**Scale-out.** On two cores, two web processes and two workers share the CPUs with Redis, "
-                "PostgreSQL and the load generator, so the throughput ratio shows coordination cost rather than "
-                "added capacity; the correctness figures (nothing lost, nothing assessed twice, order kept) are "
-                "the point here. Each message is pushed after its own commit, so two messages stored a moment "
-                "apart on different processes can reach Redis in the opposite order; each web process holds a "
-                "message that overtook an earlier one until the earlier one arrives (at most "
-                "`CHAT_ORDER_WAIT_SECONDS`, 0.25 s), so members see seq order on the wire instead of a gap, a "
-                "resume and a duplicate. Out-of-order counts come from every step, failing ones included. ")
+        text = (
+            f"**Scale-out.** On this {cores} machine, two web processes and two workers share the CPUs with Redis, "
+            "PostgreSQL and the load generator, so the throughput ratio shows coordination cost rather than "
+            "added capacity; the correctness figures (nothing lost, nothing assessed twice, order kept) are "
+            "the point here. Each message is pushed after its own commit, so two messages stored a moment "
+            "apart on different processes can reach Redis in the opposite order; each web process holds a "
+            "message that overtook an earlier one until the earlier one arrives (at most "
+            "`CHAT_ORDER_WAIT_SECONDS`, 0.25 s), so members see seq order on the wire instead of a gap, a "
+            "resume and a duplicate. Out-of-order counts come from every step, failing ones included. "
+        )
         for n, r in so.items():
             text += f"{n} web + {n} worker: {_bound_text(r)}. "
             f = _first_fail(r)
             if f:
-                text += (f"{n} web + {n} worker: first failing step {f['rate_msgs_per_s']:g} msg/s, p50 "
-                         f"{f['p50_ms']} ms, p99 {f['p99_ms']} ms, lost {f['lost']}, web CPU "
-                         f"{f['server_cpu_pct']}%. ")
+                text += (
+                    f"{n} web + {n} worker: first failing step {f['rate_msgs_per_s']:g} msg/s, p50 "
+                    f"{f['p50_ms']} ms, p99 {f['p99_ms']} ms, lost {f['lost']}, web CPU "
+                    f"{f['server_cpu_pct']}%. "
+                )
         out += [text, ""]
     if _missed(rows, "phone page weight"):
-        out += ["**Page weight.** The biggest items are listed in the raw results (`page_weight.raw.items`).", ""]
+        out += [
+            "**Page weight.** The biggest items are listed in the raw results (`page_weight.raw.items`).",
+            "",
+        ]
     if with_history:
         out.append(history(list(results)))
     return "\n".join(out)
@@ -340,26 +523,62 @@ def _classifier_text(cls: dict[str, Any]) -> str:
     parts = []
     for model, r in cls.items():
         b, f, q = median(r["baseline"]), median(r["fp32_batched"]), median(r["int8_batched"])
-        parts.append(f"{model}: predict() per message {b:.1f} {[round(x, 1) for x in r['baseline']]}, batched fp32 "
-                     f"{f:.1f} {[round(x, 1) for x in r['fp32_batched']]} ({f / b:.2f}× from batching), batched int8 "
-                     f"{q:.1f} {[round(x, 1) for x in r['int8_batched']]} ({q / f:.2f}× more from int8, {q / b:.2f}× "
-                     f"in all)")
+        parts.append(
+            f"{model}: predict() per message {b:.1f} {[round(x, 1) for x in r['baseline']]}, batched fp32 "
+            f"{f:.1f} {[round(x, 1) for x in r['fp32_batched']]} ({f / b:.2f}× from batching), batched int8 "
+            f"{q:.1f} {[round(x, 1) for x in r['int8_batched']]} ({q / f:.2f}× more from int8, {q / b:.2f}× "
+            f"in all)"
+        )
     text += "; ".join(parts) + ". "
     caps = sorted({f"{r.get('cpu_capability')}" for r in cls.values() if r.get("cpu_capability")})
-    engines = sorted({f"{r.get('quantized_engine')}" for r in cls.values() if r.get("quantized_engine")})
-    text += ("The target needs batching and int8 together to give 4×, and how much int8 gives depends on the "
-             "CPU's integer dot-product instructions: torch reported this run's CPU capability as "
-             f"{', '.join(caps) or 'unknown'} (quantized engine {', '.join(engines) or 'unknown'}). On an AVX2-only "
-             "CPU (no AVX-512, no VNNI dot-product instructions) int8 adds much "
-             "less, and batching adds little for BERT with one thread (the matrix products are already large per "
-             "message; batching saves per-call overhead and pays for padding). What would move it on such "
-             "CPUs: an inference runtime with fused attention and int8 kernels tuned for AVX2 (ONNX Runtime, "
-             "named in the issue; a new dependency with an export step in `fetch_models`), a shorter maximum "
-             "sequence length for chat messages, and the worker as its own process with more than one thread. "
-             "Decision agreement int8 vs fp32 is not claimed on random weights unless it could have failed "
-             "(with the −4 output bias every score sits far below every threshold); real-weight agreement is "
-             "reported when `MODELS_DIR` holds real weights.")
+    engines = sorted(
+        {f"{r.get('quantized_engine')}" for r in cls.values() if r.get("quantized_engine")}
+    )
+    text += (
+        "The target needs batching and int8 together to give 4×, and how much int8 gives depends on the "
+        "CPU's integer dot-product instructions: torch reported this run's CPU capability as "
+        f"{', '.join(caps) or 'unknown'} (quantized engine {', '.join(engines) or 'unknown'}). On an AVX2-only "
+        "CPU (no AVX-512, no VNNI dot-product instructions) int8 adds much "
+        "less, and batching adds little for BERT with one thread (the matrix products are already large per "
+        "message; batching saves per-call overhead and pays for padding). What would move it on such "
+        "CPUs: an inference runtime with fused attention and int8 kernels tuned for AVX2 (ONNX Runtime, "
+        "named in the issue; a new dependency with an export step in `fetch_models`), a shorter maximum "
+        "sequence length for chat messages, and the worker as its own process with more than one thread. "
+        "Decision agreement int8 vs fp32 is not claimed on random weights unless it could have failed"
+    )
+    for model, r in cls.items():
+        ag = r.get("agreement_random_weights") or {}
+        if ag.get("score_range") and not ag.get("product_agreement_can_fail"):
+            text += (
+                f" ({model}'s fp32 scores in this run spanned {ag['score_range'][0]}–{ag['score_range'][1]}, "
+                f"every one at least {ag.get('min_margin_to_threshold')} from its threshold)"
+            )
+    text += (
+        "; real-weight agreement is reported when `MODELS_DIR` holds real weights, and Kindred's own "
+        "safety model's int8 check is its own row."
+    )
     return text
+
+
+def _safety_agreement_text(sa: dict[str, Any]) -> str:
+    """Why Kindred's safety model's int8 check missed, from this run's measurement."""
+    changed = sa.get("verdicts_changed") or []
+    moves: dict[str, int] = {}
+    for c in changed:
+        key = f"{c['fp32']} → {c['int8']}"
+        moves[key] = moves.get(key, 0) + 1
+    return (
+        f"**Safety model int8.** As served (int8, per its card) {sa['version']} gave a different verdict "
+        f"from the same model in fp32 on {len(changed)} of {sa['messages']} held-out messages "
+        f"({100 * sa['verdict_agreement']:.1f} % agreement against the {100 * sa.get('bar', 0.985):g} % the "
+        f"product asks of Detoxify's int8); the verdicts moved "
+        + ", ".join(f"{k} ({v})" for k, v in sorted(moves.items(), key=lambda kv: -kv[1]))
+        + f", and int8 moved a single score by up to {sa['max_abs_score_diff']}. The sample is spread "
+        "evenly over the test split's labels, so it holds more messages near a decision than ordinary "
+        "chat does. What would move it: serving the fp32 embedder (at the model tier's fp32 cost, "
+        "`make bench-safety`), or a quantisation recipe checked against fp32 verdicts before it is served, "
+        "as `fetch_models` does for Detoxify."
+    )
 
 
 def _fmt(v: Any) -> str:
@@ -382,7 +601,7 @@ def method(meta: dict[str, Any]) -> str:
   `Origin: http://127.0.0.1:<port>`. Every loop is bounded in count and in time. Latency is
   timed from each message's *scheduled* send time, so a generator running behind shows as
   latency (no coordinated omission); p50, p99, p99.9 and max are recorded. The generator shares
-  the 2 cores: each step records its processes' CPU, how late its sends were and how late its
+  the server's cores: each step records its processes' CPU, how late its sends were and how late its
   event loop woke; a step where it used ≥ 90 % of a core or sent > 25 ms late at p99 is marked
   saturated, and a failure in such a step does not bound a figure (it becomes "≥").
 - **Rate limit.** `CHAT_RATE_LIMIT_COUNT` is raised to 1,000,000 for the benchmark: ten sender
@@ -407,9 +626,11 @@ def method(meta: dict[str, Any]) -> str:
   `websockets.broadcast()` with the same frames, no database, no auth, no moderation.
   Kindred runs with the worker off here (the next scenario measures its cost). After the searches,
   `bench/sendprof.py` times one `message.send` and one join in-process on the same database
-  (statements per call, sqlite3 `close()`/`commit()` time), alternating two modes call by call:
-  a new connection opened and closed per call, and one connection reused (the product's steady
-  state); each call is checked to have opened/closed (or not) a connection as its mode says.
+  (statements per call, sqlite3 `close()`/`commit()` time), alternating two modes call by call,
+  each on a Django connection of its own: a new connection opened and closed per call, and one
+  connection kept open and reused by every call (the product's steady state); the run fails
+  unless every per-call call opened and closed its own and every persistent call ran on the same
+  one.
 - **Moderation cost.** The same search in a room of 50, in pairs that differ only in assessment:
   off vs the embedded worker on SQLite (one process, as `make run`), and, in full mode (or with
   `--set modcost_production=true`), off vs `manage.py moderation_worker` as its own process
@@ -425,10 +646,20 @@ def method(meta: dict[str, Any]) -> str:
   real model's do on ordinary messages (with plain random weights every score is ≈ 0.5, above the
   `severe_toxicity` threshold, and every message was held and flagged); the tokenizer is a small local vocabulary and message lengths are
   drawn to match chat (median ≈ 20 tokens, a long tail to ≈ 200). Agreement int8 vs fp32 on
-  random weights is claimed only when it could have failed (a score near or over a threshold);
-  with real weights in `MODELS_DIR` the harness reports real agreement automatically.
-- **Time to flag.** Capacity is measured first (a burst; time until the backlog is empty, with
-  the worker's batches sized to `MODERATION_BATCH_SECONDS` as in the product), then
+  random weights is claimed only when it could have failed (some label's scores on both sides of
+  its threshold with one within 0.05 of it, or a decision that did change); with real weights in
+  `MODELS_DIR` the harness reports real agreement automatically. Where it can fail it is also
+  measured on Kindred's committed safety model: the verdicts of the model as served (int8) and
+  of the same model in fp32, on held-out test-split messages spread evenly over its labels and
+  read with their context, against the bar the product sets for Detoxify's int8 (98.5 %); the row
+  lists each class's fp32 scores under, over and near its calibrated threshold, and is undecided
+  when no class's scores straddle its threshold.
+- **Time to flag.** Capacity is measured first (a burst of messages in one second; time until
+  the backlog is empty, with the worker's batches sized to `MODERATION_BATCH_SECONDS` as in the
+  product; a burst worked through within its own window measures only the offered rate, so the
+  burst doubles, up to 8×, until one leaves a backlog, else the capacity is printed "≥"; a
+  verdict at 80 % or 2× of a bounded capacity is decided only in the direction the bound
+  allows), then
   messages are sent at 80 % of it while a moderator socket watches `/ws/moderation/`; one message
   in five is worded so that only the worker's model stage (safety model) flags it (chosen before
   the run with `moderation.assessing.assess_text` under several load-generator tags). After the

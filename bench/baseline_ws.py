@@ -11,7 +11,7 @@ import argparse
 import asyncio
 import json
 from collections import defaultdict
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from websockets.asyncio.server import broadcast, serve
 
@@ -27,7 +27,16 @@ async def handler(ws) -> None:  # noqa: ANN001
     members = ROOMS[slug]
     members.add(ws)
     try:
-        await ws.send(json.dumps({"type": "room.joined", "room": {"slug": slug}, "messages": [], "last_seq": SEQ[slug]}))
+        await ws.send(
+            json.dumps(
+                {
+                    "type": "room.joined",
+                    "room": {"slug": slug},
+                    "messages": [],
+                    "last_seq": SEQ[slug],
+                }
+            )
+        )
         async for raw in ws:
             frame = json.loads(raw)
             if frame.get("type") == "ping":
@@ -36,19 +45,36 @@ async def handler(ws) -> None:  # noqa: ANN001
             if frame.get("type") != "message.send":
                 continue
             SEQ[slug] += 1
-            message = {"id": SEQ[slug], "seq": SEQ[slug], "room": slug, "client_id": frame["client_id"],
-                       "author": {"id": id(ws) % 100000, "display_name": "bench", "role": "member"},
-                       "body": frame["body"], "html": frame["body"],
-                       "created_at": datetime.now(timezone.utc).isoformat(), "state": "visible"}
-            await ws.send(json.dumps({"type": "message.ack", "client_id": frame["client_id"], "created": True,
-                                      "message": message}))
+            message = {
+                "id": SEQ[slug],
+                "seq": SEQ[slug],
+                "room": slug,
+                "client_id": frame["client_id"],
+                "author": {"id": id(ws) % 100000, "display_name": "bench", "role": "member"},
+                "body": frame["body"],
+                "html": frame["body"],
+                "created_at": datetime.now(UTC).isoformat(),
+                "state": "visible",
+            }
+            await ws.send(
+                json.dumps(
+                    {
+                        "type": "message.ack",
+                        "client_id": frame["client_id"],
+                        "created": True,
+                        "message": message,
+                    }
+                )
+            )
             broadcast(members, json.dumps({"type": "message.new", "message": message}))
     finally:
         members.discard(ws)
 
 
 async def main(port: int) -> None:
-    async with serve(handler, "127.0.0.1", port, compression=None, max_size=2**20, ping_interval=None):
+    async with serve(
+        handler, "127.0.0.1", port, compression=None, max_size=2**20, ping_interval=None
+    ):
         await asyncio.Future()
 
 

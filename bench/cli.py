@@ -16,47 +16,18 @@ from pathlib import Path
 from typing import Any
 
 from bench import driver, report, scenarios
+from bench.modes import MODES
 from bench.util import PY, ROOT, RUN, VAR, machine, raise_nofile, write_json
 
-# Every figure that decides a target is found by scenarios.Search: bracket (double until a step
-# fails, or halve until one passes), then bisect until the last pass and the first failure are
-# within 5 % (a target of ±10 % cannot be read off √2 steps, which only give 1.00/0.71/0.50). The
-# bounds are wide so a figure rarely sits at one; when it does it is printed "≥"/"≤" and decides
-# nothing.
-SEARCH = {"factor": 2.0, "resolution": 1.05}
-
-MODES: dict[str, dict[str, Any]] = {
-    "full": {
-        "reps": 3, "step_seconds": 3.0, "search": SEARCH,
-        "fanout_sizes": [10, 100, 500], "fanout_baseline_start": 32000, "fanout_bounds": (100, 400000),
-        "modcost_size": 50, "modcost_ladder": [2.5, 2560], "modcost_start": 113, "modcost_production": True,
-        "modcost_aa": True,
-        "class_models": ["original", "original-small", "unbiased"], "class_n": 32, "class_reps": 3,
-        "flag_capacity_burst": 96, "flag_seconds": 30, "flag_burst_seconds": 10,
-        "idle_sockets": 5000, "idle_procs": 4, "idle_seconds": 40, "idle_quiet_seconds": 20, "idle_connect_deadline": 420,
-        "scale_size": 40, "scale_ladder": [10], "scale_search": {"lo": 1.0, "hi": 5000.0}, "join_timeout": 180,
-    },
-    # Quick: one repetition, shorter steps and grace.
-    "quick": {
-        "reps": 1, "step_seconds": 1.5, "grace": 0.5, "search": SEARCH,
-        "fanout_sizes": [10, 100, 500], "fanout_baseline_start": 32000, "fanout_bounds": (100, 400000),
-        "modcost_size": 50, "modcost_ladder": [2.5, 2560], "modcost_start": 113, "modcost_production": False,
-        # The A/A run (off vs off: the noise floor) costs one more search: full mode, or --set modcost_aa=true.
-        "modcost_aa": False,
-        "class_models": ["original"], "class_n": 16, "class_n_opt": 64, "class_reps": 2,
-        "flag_capacity_burst": 64, "flag_seconds": 10, "flag_burst_seconds": 5, "flag_int8": False,
-        # The idle window without pings (what the pings cost, by difference) is full mode's.
-        "idle_sockets": 5000, "idle_procs": 4, "idle_seconds": 20, "idle_quiet_seconds": 0, "idle_connect_deadline": 240,
-        "scale_size": 20, "scale_ladder": [20], "scale_search": {"lo": 1.0, "hi": 5000.0}, "join_timeout": 60,
-    },
-    "smoke": {
-        "reps": 1, "step_seconds": 1.0,
-        "fanout_sizes": [5], "fanout_baseline_start": 50, "fanout_bounds": (25, 200),
-        "idle_sockets": 30, "idle_procs": 1, "idle_seconds": 2, "idle_quiet_seconds": 1, "idle_prime_seconds": 1,
-        "idle_connect_deadline": 60, "sendprof_n": 8,
-    },
-}
-ALL = ["fanout", "moderation_cost", "classifier", "time_to_flag", "idle", "scale_out", "page_weight"]
+ALL = [
+    "fanout",
+    "moderation_cost",
+    "classifier",
+    "time_to_flag",
+    "idle",
+    "scale_out",
+    "page_weight",
+]
 SMOKE = ["fanout", "idle", "page_weight"]
 NEEDS_MODEL = {"moderation_cost", "time_to_flag", "scale_out"}
 
@@ -68,8 +39,23 @@ def _setup_sqlite(members: int, rooms: list[str]) -> tuple[Path, dict]:
     for suffix in ("", "-wal", "-shm"):
         Path(str(template) + suffix).unlink(missing_ok=True)
     out = run / "accounts.json"
-    subprocess.run([PY, "-m", "bench.djsetup", "setup", "--members", str(members), "--rooms", *rooms, "--out", str(out)],
-                   env=driver.env(DATABASE_URL=f"sqlite:///{template}"), check=True, timeout=600)
+    subprocess.run(
+        [
+            PY,
+            "-m",
+            "bench.djsetup",
+            "setup",
+            "--members",
+            str(members),
+            "--rooms",
+            *rooms,
+            "--out",
+            str(out),
+        ],
+        env=driver.env(DATABASE_URL=f"sqlite:///{template}"),
+        check=True,
+        timeout=600,
+    )
     return template, json.loads(out.read_text())
 
 
@@ -78,13 +64,17 @@ def _pg_helpers() -> dict[str, Any]:
     import redis
 
     redis.Redis(host="127.0.0.1", port=6379, socket_timeout=2).ping()
-    with psycopg.connect("host=127.0.0.1 port=5432 user=postgres dbname=postgres", autocommit=True, connect_timeout=3):
+    with psycopg.connect(
+        "host=127.0.0.1 port=5432 user=postgres dbname=postgres", autocommit=True, connect_timeout=3
+    ):
         pass
     created: list[str] = []
 
     def create(tag: str) -> str:
         name = f"kindred_bench_{os.getpid()}_{tag}"
-        with psycopg.connect("host=127.0.0.1 port=5432 user=postgres dbname=postgres", autocommit=True) as c:
+        with psycopg.connect(
+            "host=127.0.0.1 port=5432 user=postgres dbname=postgres", autocommit=True
+        ) as c:
             c.execute(f'DROP DATABASE IF EXISTS "{name}"')
             c.execute(f'CREATE DATABASE "{name}"')
         created.append(name)
@@ -92,8 +82,23 @@ def _pg_helpers() -> dict[str, Any]:
 
     def setup(db_url: str, members: int, rooms: tuple[str, ...] = ("scale",)) -> dict:
         out = RUN / "pg-accounts.json"
-        subprocess.run([PY, "-m", "bench.djsetup", "setup", "--members", str(members), "--rooms", *rooms, "--out", str(out)],
-                       env=driver.env(DATABASE_URL=db_url), check=True, timeout=600)
+        subprocess.run(
+            [
+                PY,
+                "-m",
+                "bench.djsetup",
+                "setup",
+                "--members",
+                str(members),
+                "--rooms",
+                *rooms,
+                "--out",
+                str(out),
+            ],
+            env=driver.env(DATABASE_URL=db_url),
+            check=True,
+            timeout=600,
+        )
         return json.loads(out.read_text())
 
     def rep(db_url: str, acked: list[str] | None = None) -> dict:
@@ -103,13 +108,19 @@ def _pg_helpers() -> dict[str, Any]:
             ids = RUN / "pg-acked.json"
             ids.write_text(json.dumps(acked))
             args += ["--acked", str(ids)]
-        subprocess.run([PY, "-m", "bench.djsetup", "report", *args],
-                       env=driver.env(DATABASE_URL=db_url), check=True, timeout=120)
+        subprocess.run(
+            [PY, "-m", "bench.djsetup", "report", *args],
+            env=driver.env(DATABASE_URL=db_url),
+            check=True,
+            timeout=120,
+        )
         return json.loads(out.read_text())
 
     def drop(db_url: str) -> None:
         name = db_url.rsplit("/", 1)[1]
-        with psycopg.connect("host=127.0.0.1 port=5432 user=postgres dbname=postgres", autocommit=True) as c:
+        with psycopg.connect(
+            "host=127.0.0.1 port=5432 user=postgres dbname=postgres", autocommit=True
+        ) as c:
             c.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
     return {"create": create, "setup": setup, "report": rep, "drop": drop}
@@ -129,7 +140,9 @@ class LoadSampler:
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            self.samples.append((round(time.monotonic() - self._t0, 1), round(os.getloadavg()[0], 2)))
+            self.samples.append(
+                (round(time.monotonic() - self._t0, 1), round(os.getloadavg()[0], 2))
+            )
             self._stop.wait(self._every)
 
     def since(self, t: float) -> list[float]:
@@ -138,29 +151,62 @@ class LoadSampler:
     def stop(self) -> dict[str, Any]:
         self._stop.set()
         vals = [v for _, v in self.samples]
-        return {"min": min(vals), "median": sorted(vals)[len(vals) // 2], "max": max(vals),
-                "samples": len(vals)} if vals else {}
+        return (
+            {
+                "min": min(vals),
+                "median": sorted(vals)[len(vals) // 2],
+                "max": max(vals),
+                "samples": len(vals),
+            }
+            if vals
+            else {}
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     g = p.add_mutually_exclusive_group()
-    g.add_argument("--quick", action="store_true", help="one repetition, each figure found by a search, shorter windows (about 5 minutes on 2 cores)")
-    g.add_argument("--smoke", action="store_true", help="tiny sizes, no model: checks the harness works (< 60 s)")
+    g.add_argument(
+        "--quick",
+        action="store_true",
+        help="one repetition, each figure found by a search, shorter windows (about 5 minutes on 2 cores)",
+    )
+    g.add_argument(
+        "--smoke",
+        action="store_true",
+        help="tiny sizes, no model: checks the harness works (< 60 s)",
+    )
     p.add_argument("--only", nargs="*", choices=ALL, help="run only these scenarios")
     p.add_argument("--no-docs", action="store_true", help="do not rewrite docs/performance.md")
-    p.add_argument("--model", default="original", help="Detoxify architecture for the server-side scenarios")
-    p.add_argument("--set", nargs="*", default=[], metavar="KEY=JSON",
-                   help="override a setting of the mode, e.g. modcost_production=true (recorded in the results)")
-    p.add_argument("--render", metavar="RESULTS_JSON",
-                   help="rewrite docs/performance.md from a saved results file (no measuring)")
-    p.add_argument("--supplement", nargs="*", default=[], metavar="RESULTS_JSON",
-                   help="with --render: also show these saved runs (e.g. an --only run) after the main table")
+    p.add_argument(
+        "--model", default="original", help="Detoxify architecture for the server-side scenarios"
+    )
+    p.add_argument(
+        "--set",
+        nargs="*",
+        default=[],
+        metavar="KEY=JSON",
+        help="override a setting of the mode, e.g. modcost_production=true (recorded in the results)",
+    )
+    p.add_argument(
+        "--render",
+        metavar="RESULTS_JSON",
+        help="rewrite docs/performance.md from a saved results file (no measuring)",
+    )
+    p.add_argument(
+        "--supplement",
+        nargs="*",
+        default=[],
+        metavar="RESULTS_JSON",
+        help="with --render: also show these saved runs (e.g. an --only run) after the main table",
+    )
     a = p.parse_args(argv)
     if a.render:
         saved = json.loads(Path(a.render).read_text())
         sups = [json.loads(Path(f).read_text()) for f in a.supplement]
-        report.write_docs(ROOT / "docs" / "performance.md", saved["meta"], saved["rows"], saved["results"], sups)
+        report.write_docs(
+            ROOT / "docs" / "performance.md", saved["meta"], saved["rows"], saved["results"], sups
+        )
         print(f"docs/performance.md rewritten from {a.render}", flush=True)
         return 0
     mode = "smoke" if a.smoke else "quick" if a.quick else "full"
@@ -187,22 +233,40 @@ def main(argv: list[str] | None = None) -> int:
     members_needed = max([n_idle, max(cfg["fanout_sizes"]), cfg.get("modcost_size", 0)]) + 3
     t = time.monotonic()
     template, accounts = _setup_sqlite(members_needed, rooms)
-    print(f"  accounts: {members_needed} members in {len(rooms)} rooms ({time.monotonic() - t:.1f} s)", flush=True)
-    ctx: dict[str, Any] = {"cfg": cfg, "template": template, "members": accounts["members"],
-                           "moderators": accounts["moderators"], "mode": mode}
+    print(
+        f"  accounts: {members_needed} members in {len(rooms)} rooms ({time.monotonic() - t:.1f} s)",
+        flush=True,
+    )
+    ctx: dict[str, Any] = {
+        "cfg": cfg,
+        "template": template,
+        "members": accounts["members"],
+        "moderators": accounts["moderators"],
+        "mode": mode,
+    }
     if set(names) & NEEDS_MODEL:
         from bench.models import ARCH, build
 
         t = time.monotonic()
         ckpt, hf = build(a.model)
-        ctx["model_env"] = {"MODERATION_CLASSIFIER": "detoxify", "DETOXIFY_MODEL": a.model, "DETOXIFY_CHECKPOINT": str(ckpt),
-                            "MODERATION_SEMANTIC": "1"}
-        ctx["model_name"] = f"Detoxify {a.model} ({ARCH[a.model][2]} architecture, random weights, fp32, 1 thread)"
+        ctx["model_env"] = {
+            "MODERATION_CLASSIFIER": "detoxify",
+            "DETOXIFY_MODEL": a.model,
+            "DETOXIFY_CHECKPOINT": str(ckpt),
+            "MODERATION_SEMANTIC": "1",
+        }
+        ctx["model_name"] = (
+            f"Detoxify {a.model} ({ARCH[a.model][2]} architecture, random weights, fp32, 1 thread)"
+        )
         print(f"  model {a.model}: {ckpt} ({time.monotonic() - t:.1f} s)", flush=True)
     if "time_to_flag" in names:
         out = RUN / "flagbait.json"
-        subprocess.run([PY, "-m", "bench.djsetup", "flagbait", "--out", str(out)],
-                       env=driver.env(DATABASE_URL=f"sqlite:///{template}"), check=False, timeout=300)
+        subprocess.run(
+            [PY, "-m", "bench.djsetup", "flagbait", "--out", str(out)],
+            env=driver.env(DATABASE_URL=f"sqlite:///{template}"),
+            check=False,
+            timeout=300,
+        )
         ctx["flagbait"] = json.loads(out.read_text()).get("texts", []) if out.exists() else []
     if "scale_out" in names or ("moderation_cost" in names and cfg.get("modcost_production")):
         try:
@@ -219,8 +283,17 @@ def main(argv: list[str] | None = None) -> int:
             r = getattr(scenarios, name)(ctx)
         except Exception as exc:  # noqa: BLE001
             traceback.print_exc()
-            r = {"rows": [scenarios.row(name.replace("_", " "), "scenario failed", note=f"{type(exc).__name__}: {exc}", met=False)],
-                 "raw": {"error": traceback.format_exc()}}
+            r = {
+                "rows": [
+                    scenarios.row(
+                        name.replace("_", " "),
+                        "scenario failed",
+                        note=f"{type(exc).__name__}: {exc}",
+                        met=False,
+                    )
+                ],
+                "raw": {"error": traceback.format_exc()},
+            }
         r["seconds"] = round(time.monotonic() - t, 1)
         la = sampler.since(t)
         r["load_avg_1m"] = {"min": min(la), "max": max(la)} if la else {}
@@ -231,16 +304,27 @@ def main(argv: list[str] | None = None) -> int:
     mach = machine()
     mach["load_avg_at_start"] = [round(x, 2) for x in load_at_start]
     mach["load_avg_1m_during"] = sampler.stop()
-    meta = {"mode": mode, "started": time.strftime("%Y-%m-%d %H:%M:%S %Z", time.localtime(started)),
-            "seconds": round(time.time() - started, 1), "machine": mach, "cfg": cfg,
-            "git": git_at_start + ("" if _git() == git_at_start else f" (HEAD moved to {_git()} during the run)"),
-            "load_avg_1m_by_scenario": {n: results[n].get("load_avg_1m") for n in results}}
+    meta = {
+        "mode": mode,
+        "started": time.strftime("%Y-%m-%d %H:%M:%S %Z", time.localtime(started)),
+        "seconds": round(time.time() - started, 1),
+        "machine": mach,
+        "cfg": cfg,
+        "git": git_at_start
+        + ("" if _git() == git_at_start else f" (HEAD moved to {_git()} during the run)"),
+        "load_avg_1m_by_scenario": {n: results[n].get("load_avg_1m") for n in results},
+    }
     table = report.table(rows)
     print()
     print(table)
-    print(f"\n{len(rows)} figures in {meta['seconds']} s (mode {mode}); raw results in var/bench/", flush=True)
+    print(
+        f"\n{len(rows)} figures in {meta['seconds']} s (mode {mode}); raw results in var/bench/",
+        flush=True,
+    )
     stamp = time.strftime("%Y%m%d-%H%M%S")
-    write_json(VAR / f"results-{mode}-{stamp}.json", {"meta": meta, "rows": rows, "results": results})
+    write_json(
+        VAR / f"results-{mode}-{stamp}.json", {"meta": meta, "rows": rows, "results": results}
+    )
     write_json(VAR / f"latest-{mode}.json", {"meta": meta, "rows": rows, "results": results})
     if mode != "smoke" and not a.no_docs and not a.only:
         report.write_docs(ROOT / "docs" / "performance.md", meta, rows, results)
@@ -251,7 +335,12 @@ def main(argv: list[str] | None = None) -> int:
 
 def _git() -> str:
     try:
-        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True,
-                              timeout=5).stdout.strip()
+        return subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=5,
+        ).stdout.strip()
     except Exception:  # noqa: BLE001
         return ""

@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.util import PY, ROOT, RUN, VAR, Proc, cpu_seconds, free_port, pct, wait_port
+from bench.util import PY, RUN, VAR, Proc, cpu_seconds, free_port, pct, wait_port
 
 BASE_ENV = {
     "DJANGO_SETTINGS_MODULE": "config.settings",
@@ -33,7 +33,11 @@ BASE_ENV = {
 
 
 def env(**extra: str) -> dict[str, str]:
-    e = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "DATABASE_URL", "MODERATION_EMBEDDED_WORKER")}
+    e = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("REDIS_URL", "DATABASE_URL", "MODERATION_EMBEDDED_WORKER")
+    }
     e.update(BASE_ENV)
     e.update({k: str(v) for k, v in extra.items() if v is not None})
     return e
@@ -47,27 +51,41 @@ def sqlite_copy(template: Path, name: str) -> str:
     return f"sqlite:///{dest}"
 
 
-def start_kindred(name: str, *, db_url: str, port: int | None = None, extra: dict[str, str] | None = None) -> tuple[Proc, int]:
+def start_kindred(
+    name: str, *, db_url: str, port: int | None = None, extra: dict[str, str] | None = None
+) -> tuple[Proc, int]:
     port = port or free_port()
-    p = Proc([PY, "manage.py", "serve", "--port", str(port)], env=env(DATABASE_URL=db_url, **(extra or {})),
-             log=VAR / "logs" / f"{name}.log")
+    p = Proc(
+        [PY, "manage.py", "serve", "--port", str(port)],
+        env=env(DATABASE_URL=db_url, **(extra or {})),
+        log=VAR / "logs" / f"{name}.log",
+    )
     wait_port(port, 90, p.p)
     return p, port
 
 
 def start_worker(name: str, *, db_url: str, extra: dict[str, str] | None = None) -> Proc:
-    return Proc([PY, "manage.py", "moderation_worker"], env=env(DATABASE_URL=db_url, **(extra or {})),
-                log=VAR / "logs" / f"{name}.log")
+    return Proc(
+        [PY, "manage.py", "moderation_worker"],
+        env=env(DATABASE_URL=db_url, **(extra or {})),
+        log=VAR / "logs" / f"{name}.log",
+    )
 
 
 def start_baseline(name: str) -> tuple[Proc, int]:
     port = free_port()
-    p = Proc([PY, "-m", "bench.baseline_ws", "--port", str(port)], env=env(), log=VAR / "logs" / f"{name}.log")
+    p = Proc(
+        [PY, "-m", "bench.baseline_ws", "--port", str(port)],
+        env=env(),
+        log=VAR / "logs" / f"{name}.log",
+    )
     wait_port(port, 30, p.p)
     return p, port
 
 
-def settle(pids: list[int], *, quiet: float = 0.25, window: float = 0.5, max_wait: float = 90.0) -> float:
+def settle(
+    pids: list[int], *, quiet: float = 0.25, window: float = 0.5, max_wait: float = 90.0
+) -> float:
     """Wait until the processes use under `quiet` of a core (model loaded, join storm over)."""
     start = time.monotonic()
     while time.monotonic() - start < max_wait:
@@ -85,7 +103,9 @@ def settle(pids: list[int], *, quiet: float = 0.25, window: float = 0.5, max_wai
 def _readline(proc: subprocess.Popen, timeout: float) -> dict[str, Any]:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        r, _, _ = select.select([proc.stdout], [], [], max(0.05, min(1.0, deadline - time.monotonic())))
+        r, _, _ = select.select(
+            [proc.stdout], [], [], max(0.05, min(1.0, deadline - time.monotonic()))
+        )
         if r:
             line = proc.stdout.readline()
             if not line:
@@ -102,10 +122,22 @@ def _readline(proc: subprocess.Popen, timeout: float) -> dict[str, Any]:
 class Fleet:
     """`n` load-generator processes sharing the sockets round-robin."""
 
-    def __init__(self, *, port: int, sockets: list[dict[str, Any]], n_procs: int, mode: str = "fanout",
-                 steps: list[dict[str, float]] | None = None, grace: float = 1.0, texts: list[str] | None = None,
-                 ping_interval: float | None = None, record_acks: bool = False, max_seconds: float = 600,
-                 name: str = "loadgen", connect_deadline: float | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        port: int,
+        sockets: list[dict[str, Any]],
+        n_procs: int,
+        mode: str = "fanout",
+        steps: list[dict[str, float]] | None = None,
+        grace: float = 1.0,
+        texts: list[str] | None = None,
+        ping_interval: float | None = None,
+        record_acks: bool = False,
+        max_seconds: float = 600,
+        name: str = "loadgen",
+        connect_deadline: float | None = None,
+    ) -> None:
         self.procs: list[Proc] = []
         n_procs = max(1, min(n_procs, len(sockets)))
         shares = [sockets[i::n_procs] for i in range(n_procs)]
@@ -113,14 +145,32 @@ class Fleet:
         offset = 0
         tag = secrets.token_hex(4)
         for i, share in enumerate(shares):
-            spec = {"mode": mode, "base": f"ws://127.0.0.1:{port}", "origin": f"http://127.0.0.1:{port}",
-                    "sockets": share, "steps": steps or [], "grace": grace, "texts": texts,
-                    "total_senders": total_senders, "sender_offset": offset, "ping_interval": ping_interval,
-                    "record_acks": record_acks, "max_seconds": max_seconds, "proc": i, "tag": tag,
-                    "connect_deadline": connect_deadline,
-                    "connect_concurrency": 64}
+            spec = {
+                "mode": mode,
+                "base": f"ws://127.0.0.1:{port}",
+                "origin": f"http://127.0.0.1:{port}",
+                "sockets": share,
+                "steps": steps or [],
+                "grace": grace,
+                "texts": texts,
+                "total_senders": total_senders,
+                "sender_offset": offset,
+                "ping_interval": ping_interval,
+                "record_acks": record_acks,
+                "max_seconds": max_seconds,
+                "proc": i,
+                "tag": tag,
+                "connect_deadline": connect_deadline,
+                "connect_concurrency": 64,
+            }
             offset += sum(1 for s in share if s.get("send"))
-            p = Proc([PY, "-m", "bench.loadgen"], env=env(), log=None, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+            p = Proc(
+                [PY, "-m", "bench.loadgen"],
+                env=env(),
+                log=None,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+            )
             p.p.stdin.write((json.dumps(spec) + "\n").encode())
             p.p.stdin.flush()
             self.procs.append(p)
@@ -128,13 +178,22 @@ class Fleet:
 
     def ready(self, timeout: float = 300) -> dict[str, Any]:
         out = [_readline(p.p, timeout) for p in self.procs]
-        return {"connected": sum(o.get("connected", 0) for o in out), "failed": sum(o.get("failed", 0) for o in out),
-                "gave_up": sum(o.get("gave_up", 0) for o in out),
-                "connect_seconds": max(o.get("connect_seconds", 0) for o in out),
-                "errors": [o.get("errors") for o in out if o.get("errors")]}
+        return {
+            "connected": sum(o.get("connected", 0) for o in out),
+            "failed": sum(o.get("failed", 0) for o in out),
+            "gave_up": sum(o.get("gave_up", 0) for o in out),
+            "connect_seconds": max(o.get("connect_seconds", 0) for o in out),
+            "errors": [o.get("errors") for o in out if o.get("errors")],
+        }
 
-    def go(self, arg: float, t0: float | None = None, timeout: float = 300,
-           step: dict[str, float] | None = None, ping_interval: float | None = None) -> list[dict[str, Any]]:
+    def go(
+        self,
+        arg: float,
+        t0: float | None = None,
+        timeout: float = 300,
+        step: dict[str, float] | None = None,
+        ping_interval: float | None = None,
+    ) -> list[dict[str, Any]]:
         """Run step `arg` (fan-out mode; `step` defines its rate and duration when it was not in the
         spec) or hold idle sockets for `arg` seconds, pinging every `ping_interval` (idle mode)."""
         t0 = t0 or time.time() + 0.3
@@ -171,18 +230,27 @@ def merge_step(results: list[dict[str, Any]], *, members: int, duration: float) 
     for r in results:
         for k, v in (r.get("errors") or {}).items():
             errors[k] = errors.get(k, 0) + v
+
     def worst(key: str, q: str) -> float | None:
         vals = [(r.get(key) or {}).get(q) for r in results]
         vals = [v for v in vals if v is not None]
         return max(vals) if vals else None
 
     return {
-        "sent": sent, "acked": acked, "expected": expected, "received": recv,
+        "sent": sent,
+        "acked": acked,
+        "expected": expected,
+        "received": recv,
         "lost": max(0, expected - recv) + (sent - acked) * members,
         "deliveries_per_s": round(recv / duration, 1),
-        "p50_ms": pct(lat, 50), "p99_ms": pct(lat, 99), "p999_ms": pct(lat, 99.9), "max_ms": max(lat) if lat else None,
+        "p50_ms": pct(lat, 50),
+        "p99_ms": pct(lat, 99),
+        "p999_ms": pct(lat, 99.9),
+        "max_ms": max(lat) if lat else None,
         # The load generator's own health (worst process): sends behind schedule, event loop late.
-        "send_lag_p99_ms": worst("send_lag_ms", "p99"), "loop_lag_max_ms": worst("loop_lag_ms", "max"),
+        "send_lag_p99_ms": worst("send_lag_ms", "p99"),
+        "loop_lag_max_ms": worst("loop_lag_ms", "max"),
         "out_of_order": sum(r.get("out_of_order", 0) for r in results),
-        "gaps": sum(r.get("gaps", 0) for r in results), "errors": errors,
+        "gaps": sum(r.get("gaps", 0) for r in results),
+        "errors": errors,
     }

@@ -31,8 +31,10 @@ from websockets.protocol import State
 
 from bench.util import raise_nofile
 
-FILLER = ("thanks so much for this, it really helps to hear that other mums are up at night too "
-          "and that it does get easier with time and a bit of sleep").split()
+FILLER = (
+    "thanks so much for this, it really helps to hear that other mums are up at night too "
+    "and that it does get easier with time and a bit of sleep"
+).split()
 
 
 class Sock:
@@ -62,11 +64,11 @@ class Run:
         self.gaps = 0
         self.frames = 0
         self.pongs = 0
-        self.acks: dict[str, list] = {}      # client_id -> [room, seq, t_send]
+        self.acks: dict[str, list] = {}  # client_id -> [room, seq, t_send]
         self.t_send: dict[str, float] = {}
         self.send_lag: defaultdict[int, list[float]] = defaultdict(list)
         self.text_sent: dict[str, str] = {}
-        self.flags: list[list] = []          # [room, seq, t_seen, kind]
+        self.flags: list[list] = []  # [room, seq, t_seen, kind]
         self.closed = 0
 
     # --- receiving ----------------------------------------------------------------------------
@@ -94,7 +96,7 @@ class Run:
                     i = body.rfind("#b")
                     if i >= 0:
                         try:
-                            step, _sid, _idx, ts = body[i + 2:].split(":")
+                            step, _sid, _idx, ts = body[i + 2 :].split(":")
                             k = int(step)
                             self.recv[k] += 1
                             self.lat[k].append(round((now - float(ts)) * 1000, 2))
@@ -111,8 +113,14 @@ class Run:
                     if self.spec.get("record_acks"):
                         # [room, seq, send time, the body as sent, #b tag included]: the harness
                         # decides which messages are bait on what was actually sent.
-                        self.acks[cid] = [f["message"]["room"] if isinstance(f["message"].get("room"), str) else s.room,
-                                          f["message"]["seq"], self.t_send.get(cid), self.text_sent.get(cid)]
+                        self.acks[cid] = [
+                            f["message"]["room"]
+                            if isinstance(f["message"].get("room"), str)
+                            else s.room,
+                            f["message"]["seq"],
+                            self.t_send.get(cid),
+                            self.text_sent.get(cid),
+                        ]
                 elif t == "room.joined" or t == "moderation.ready":
                     s.last_seq = f.get("last_seq", 0) or 0
                     if not s.joined.done():
@@ -141,8 +149,14 @@ class Run:
             for attempt in range(3):
                 try:
                     s.ws = await connect(
-                        base + path, origin=base.replace("ws://", "http://"), additional_headers={"Cookie": f"sessionid={cookie}"},
-                        compression=None, ping_interval=None, max_size=2**23, open_timeout=60, close_timeout=2,
+                        base + path,
+                        origin=base.replace("ws://", "http://"),
+                        additional_headers={"Cookie": f"sessionid={cookie}"},
+                        compression=None,
+                        ping_interval=None,
+                        max_size=2**23,
+                        open_timeout=60,
+                        close_timeout=2,
                         max_queue=None,
                     )
                     break
@@ -154,7 +168,7 @@ class Run:
             asyncio.get_running_loop().create_task(self.reader(s))
             try:
                 return await asyncio.wait_for(s.joined, 60)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 self.errors["join_timeout"] += 1
                 return False
 
@@ -186,7 +200,9 @@ class Run:
             if self.spec.get("record_acks"):
                 self.text_sent[cid] = body
             try:
-                await s.ws.send(json.dumps({"type": "message.send", "client_id": cid, "body": body}))
+                await s.ws.send(
+                    json.dumps({"type": "message.send", "client_id": cid, "body": body})
+                )
                 self.sent[k] += 1
             except Exception as exc:  # noqa: BLE001
                 self.errors[f"send:{type(exc).__name__}"] += 1
@@ -219,8 +235,11 @@ def _lag_summary(values_ms: list[float]) -> dict[str, float | None]:
     if not values_ms:
         return {"p50": None, "p99": None, "max": None}
     v = sorted(values_ms)
-    return {"p50": round(v[len(v) // 2], 2), "p99": round(v[min(len(v) - 1, int(0.99 * (len(v) - 1) + 0.5))], 2),
-            "max": round(v[-1], 2)}
+    return {
+        "p50": round(v[len(v) // 2], 2),
+        "p99": round(v[min(len(v) - 1, int(0.99 * (len(v) - 1) + 0.5))], 2),
+        "max": round(v[-1], 2),
+    }
 
 
 async def _readline() -> str:
@@ -238,7 +257,7 @@ async def run(spec: dict[str, Any]) -> None:
     sem = asyncio.Semaphore(spec.get("connect_concurrency", 50))
     socks: list[Sock] = []
     cookies: list[str] = []
-    for i, item in enumerate(spec["sockets"]):
+    for _i, item in enumerate(spec["sockets"]):
         s = Sock(item.get("room", ""), bool(item.get("send")), item.get("kind", "room"))
         s.base = item.get("base", "")
         socks.append(s)
@@ -254,13 +273,23 @@ async def run(spec: dict[str, Any]) -> None:
     for t in pending:
         t.cancel()
     await asyncio.gather(*pending, return_exceptions=True)
-    ok = [t.done() and not t.cancelled() and t.exception() is None and bool(t.result()) for t in tasks]
+    ok = [
+        t.done() and not t.cancelled() and t.exception() is None and bool(t.result()) for t in tasks
+    ]
     for s, good in zip(socks, ok):
         if not good and s.ws is not None:
             await s.ws.close()
             s.ws = None
-    _emit({"event": "ready", "connected": sum(ok), "failed": len(ok) - sum(ok), "gave_up": len(pending),
-           "connect_seconds": round(time.monotonic() - t_c, 2), "errors": dict(r.errors)})
+    _emit(
+        {
+            "event": "ready",
+            "connected": sum(ok),
+            "failed": len(ok) - sum(ok),
+            "gave_up": len(pending),
+            "connect_seconds": round(time.monotonic() - t_c, 2),
+            "errors": dict(r.errors),
+        }
+    )
     while True:
         line = await _readline()
         if not line.startswith("go"):
@@ -279,7 +308,9 @@ async def run(spec: dict[str, Any]) -> None:
             hold = arg
             interval = float(parts[3]) if len(parts) > 3 else spec.get("ping_interval")
             if interval:
-                await asyncio.gather(*(r.pinger(s, hold, interval) for s in socks if s.ws is not None))
+                await asyncio.gather(
+                    *(r.pinger(s, hold, interval) for s in socks if s.ws is not None)
+                )
             else:
                 await asyncio.sleep(hold)
         else:
@@ -293,18 +324,36 @@ async def run(spec: dict[str, Any]) -> None:
             while time.time() < end:
                 await asyncio.sleep(0.05)
             await ticker
-            result.update({"step": k, "recv": r.recv[k], "lat": r.lat[k], "sent": r.sent[k], "acked": r.acked[k],
-                           "acks": r.acks, "flags": r.flags,
-                           "send_lag_ms": _lag_summary([x * 1000 for x in r.send_lag[k]]),
-                           "loop_lag_ms": _lag_summary(lags)})
+            result.update(
+                {
+                    "step": k,
+                    "recv": r.recv[k],
+                    "lat": r.lat[k],
+                    "sent": r.sent[k],
+                    "acked": r.acked[k],
+                    "acks": r.acks,
+                    "flags": r.flags,
+                    "send_lag_ms": _lag_summary([x * 1000 for x in r.send_lag[k]]),
+                    "loop_lag_ms": _lag_summary(lags),
+                }
+            )
             r.acks, r.flags = {}, []
         errs = Counter(r.errors)
         errs.subtract(errors_before)
         # Gaps and order are this step's own (seen while it ran), so a step is judged on what
         # happened in it and a later step does not inherit an earlier one's gap.
-        result.update({"errors": {k2: v for k2, v in errs.items() if v}, "out_of_order": r.out_of_order - ooo_before,
-                       "gaps": r.gaps - gaps_before, "frames": r.frames - frames_before, "pongs": r.pongs - pongs_before,
-                       "still_open": sum(1 for s in socks if s.ws is not None and s.ws.state is State.OPEN)})
+        result.update(
+            {
+                "errors": {k2: v for k2, v in errs.items() if v},
+                "out_of_order": r.out_of_order - ooo_before,
+                "gaps": r.gaps - gaps_before,
+                "frames": r.frames - frames_before,
+                "pongs": r.pongs - pongs_before,
+                "still_open": sum(
+                    1 for s in socks if s.ws is not None and s.ws.state is State.OPEN
+                ),
+            }
+        )
         _emit(result)
     await asyncio.gather(*(s.ws.close() for s in socks if s.ws is not None), return_exceptions=True)
 
@@ -314,7 +363,7 @@ def main() -> int:
     spec = json.loads(sys.stdin.readline())
     try:
         asyncio.run(asyncio.wait_for(run(spec), spec.get("max_seconds", 300)))
-    except asyncio.TimeoutError:
+    except TimeoutError:
         _emit({"event": "timeout"})
         return 2
     return 0

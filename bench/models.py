@@ -29,30 +29,113 @@ from bench.util import VAR
 
 HEAD_BIAS = -4.0
 ORIGINAL = ["toxic", "severe_toxic", "obscene", "threat", "insult", "identity_hate"]
-UNBIASED = ["toxicity", "severe_toxicity", "obscene", "identity_attack", "insult", "threat", "sexual_explicit",
-            "male", "female", "homosexual_gay_or_lesbian", "christian", "jewish", "muslim", "black", "white",
-            "psychiatric_or_mental_illness"]
+UNBIASED = [
+    "toxicity",
+    "severe_toxicity",
+    "obscene",
+    "identity_attack",
+    "insult",
+    "threat",
+    "sexual_explicit",
+    "male",
+    "female",
+    "homosexual_gay_or_lesbian",
+    "christian",
+    "jewish",
+    "muslim",
+    "black",
+    "white",
+    "psychiatric_or_mental_illness",
+]
 
 ARCH = {
-    "original": ("BertForSequenceClassification", "BertConfig", "bert-base-uncased", ORIGINAL,
-                 dict(vocab_size=30522, hidden_size=768, num_hidden_layers=12, num_attention_heads=12,
-                      intermediate_size=3072, max_position_embeddings=512, type_vocab_size=2)),
-    "unbiased": ("RobertaForSequenceClassification", "RobertaConfig", "roberta-base", UNBIASED,
-                 dict(vocab_size=50265, hidden_size=768, num_hidden_layers=12, num_attention_heads=12,
-                      intermediate_size=3072, max_position_embeddings=514, type_vocab_size=1,
-                      layer_norm_eps=1e-5, pad_token_id=1, bos_token_id=0, eos_token_id=2)),
-    "multilingual": ("XLMRobertaForSequenceClassification", "XLMRobertaConfig", "xlm-roberta-base", UNBIASED,
-                     dict(vocab_size=250002, hidden_size=768, num_hidden_layers=12, num_attention_heads=12,
-                          intermediate_size=3072, max_position_embeddings=514, type_vocab_size=1,
-                          layer_norm_eps=1e-5, pad_token_id=1, bos_token_id=0, eos_token_id=2)),
-    "original-small": ("AlbertForSequenceClassification", "AlbertConfig", "albert-base-v2", ORIGINAL,
-                       dict(vocab_size=30000, embedding_size=128, hidden_size=768, num_hidden_layers=12,
-                            num_attention_heads=12, intermediate_size=3072, max_position_embeddings=512,
-                            type_vocab_size=2, hidden_act="gelu_new")),
-    "unbiased-small": ("AlbertForSequenceClassification", "AlbertConfig", "albert-base-v2", UNBIASED,
-                       dict(vocab_size=30000, embedding_size=128, hidden_size=768, num_hidden_layers=12,
-                            num_attention_heads=12, intermediate_size=3072, max_position_embeddings=512,
-                            type_vocab_size=2, hidden_act="gelu_new")),
+    "original": (
+        "BertForSequenceClassification",
+        "BertConfig",
+        "bert-base-uncased",
+        ORIGINAL,
+        dict(
+            vocab_size=30522,
+            hidden_size=768,
+            num_hidden_layers=12,
+            num_attention_heads=12,
+            intermediate_size=3072,
+            max_position_embeddings=512,
+            type_vocab_size=2,
+        ),
+    ),
+    "unbiased": (
+        "RobertaForSequenceClassification",
+        "RobertaConfig",
+        "roberta-base",
+        UNBIASED,
+        dict(
+            vocab_size=50265,
+            hidden_size=768,
+            num_hidden_layers=12,
+            num_attention_heads=12,
+            intermediate_size=3072,
+            max_position_embeddings=514,
+            type_vocab_size=1,
+            layer_norm_eps=1e-5,
+            pad_token_id=1,
+            bos_token_id=0,
+            eos_token_id=2,
+        ),
+    ),
+    "multilingual": (
+        "XLMRobertaForSequenceClassification",
+        "XLMRobertaConfig",
+        "xlm-roberta-base",
+        UNBIASED,
+        dict(
+            vocab_size=250002,
+            hidden_size=768,
+            num_hidden_layers=12,
+            num_attention_heads=12,
+            intermediate_size=3072,
+            max_position_embeddings=514,
+            type_vocab_size=1,
+            layer_norm_eps=1e-5,
+            pad_token_id=1,
+            bos_token_id=0,
+            eos_token_id=2,
+        ),
+    ),
+    "original-small": (
+        "AlbertForSequenceClassification",
+        "AlbertConfig",
+        "albert-base-v2",
+        ORIGINAL,
+        dict(
+            vocab_size=30000,
+            embedding_size=128,
+            hidden_size=768,
+            num_hidden_layers=12,
+            num_attention_heads=12,
+            intermediate_size=3072,
+            max_position_embeddings=512,
+            type_vocab_size=2,
+            hidden_act="gelu_new",
+        ),
+    ),
+    "unbiased-small": (
+        "AlbertForSequenceClassification",
+        "AlbertConfig",
+        "albert-base-v2",
+        UNBIASED,
+        dict(
+            vocab_size=30000,
+            embedding_size=128,
+            hidden_size=768,
+            num_hidden_layers=12,
+            num_attention_heads=12,
+            intermediate_size=3072,
+            max_position_embeddings=512,
+            type_vocab_size=2,
+            hidden_act="gelu_new",
+        ),
+    ),
 }
 
 WORDS = """
@@ -96,7 +179,11 @@ def build(model_type: str, *, root: Path | None = None, seed: int = 0) -> tuple[
     d = root / model_type
     ckpt, hf = d / "model.ckpt", d / "hf"
     marker = d / "bench-random-weights.json"
-    if ckpt.is_file() and marker.is_file() and json.loads(marker.read_text()).get("head_bias") == HEAD_BIAS:
+    if (
+        ckpt.is_file()
+        and marker.is_file()
+        and json.loads(marker.read_text()).get("head_bias") == HEAD_BIAS
+    ):
         return ckpt, hf
     model_name, config_name, hub_id, classes, hp = ARCH[model_type]
     hf.mkdir(parents=True, exist_ok=True)
@@ -118,15 +205,35 @@ def build(model_type: str, *, root: Path | None = None, seed: int = 0) -> tuple[
     with torch.no_grad():
         head.bias.fill_(HEAD_BIAS)
     state = {k: v.detach().clone() for k, v in model.state_dict().items()}
-    torch.save({
-        "state_dict": state,
-        "config": {
-            "name": f"bench-random-{model_type}",
-            "arch": {"type": model_name, "args": {"num_classes": len(classes), "model_type": str(hf.resolve()),
-                                                 "model_name": model_name, "tokenizer_name": "BertTokenizer"}},
-            "dataset": {"type": "bench", "args": {"classes": list(classes)}},
+    torch.save(
+        {
+            "state_dict": state,
+            "config": {
+                "name": f"bench-random-{model_type}",
+                "arch": {
+                    "type": model_name,
+                    "args": {
+                        "num_classes": len(classes),
+                        "model_type": str(hf.resolve()),
+                        "model_name": model_name,
+                        "tokenizer_name": "BertTokenizer",
+                    },
+                },
+                "dataset": {"type": "bench", "args": {"classes": list(classes)}},
+            },
         },
-    }, ckpt)
-    marker.write_text(json.dumps({"model_type": model_type, "architecture": hub_id, "weights": "random",
-                                  "seed": seed, "head_bias": HEAD_BIAS}) + "\n")
+        ckpt,
+    )
+    marker.write_text(
+        json.dumps(
+            {
+                "model_type": model_type,
+                "architecture": hub_id,
+                "weights": "random",
+                "seed": seed,
+                "head_bias": HEAD_BIAS,
+            }
+        )
+        + "\n"
+    )
     return ckpt, hf

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from bench.modes import MODES
 
 # How a figure at a bound of its search prints (scenarios.Bound): "≥ x" when the search's ceiling
 # (or a ladder's top) passed, "≤ x" when even its lowest rate failed; "unknown" is a median of
@@ -41,19 +42,27 @@ def _met(m: bool | None, r: dict[str, Any] | None = None) -> str:
 
 
 def _cells(r: dict[str, Any]) -> tuple[str, str, str, str]:
-    return (_v(r["kindred"], r.get("kindred_bound")), _v(r["baseline"], r.get("baseline_bound")),
-            _ratio(r["ratio"], r.get("ratio_bound")), _met(r["met"], r))
+    return (
+        _v(r["kindred"], r.get("kindred_bound")),
+        _v(r["baseline"], r.get("baseline_bound")),
+        _ratio(r["ratio"], r.get("ratio_bound")),
+        _met(r["met"], r),
+    )
 
 
 def one_line(r: dict[str, Any]) -> str:
     k, b, rr, met = _cells(r)
-    return (f"{r['scenario']}: {r['figure']}: kindred {k}, baseline {b}, "
-            f"ratio {rr}, target {r['target'] or '–'} → {met}")
+    return (
+        f"{r['scenario']}: {r['figure']}: kindred {k}, baseline {b}, "
+        f"ratio {rr}, target {r['target'] or '–'} → {met}"
+    )
 
 
 def table(rows: list[dict[str, Any]]) -> str:
     head = ["scenario", "figure", "Kindred", "baseline", "ratio", "target", "result"]
-    body = [[r["scenario"], r["figure"], *_cells(r)[:3], r["target"] or "–", _cells(r)[3]] for r in rows]
+    body = [
+        [r["scenario"], r["figure"], *_cells(r)[:3], r["target"] or "–", _cells(r)[3]] for r in rows
+    ]
     widths = [max(len(str(x)) for x in col) for col in zip(head, *body)]
     widths = [min(w, 70) for w in widths]
     line = "+".join("-" * (w + 2) for w in widths)
@@ -63,11 +72,16 @@ def table(rows: list[dict[str, Any]]) -> str:
 
 
 def markdown_table(rows: list[dict[str, Any]]) -> str:
-    out = ["| scenario | figure | Kindred | baseline | ratio | target | result | notes |", "|---|---|---|---|---|---|---|---|"]
+    out = [
+        "| scenario | figure | Kindred | baseline | ratio | target | result | notes |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for r in rows:
         note = str(r.get("note") or "").replace("|", "/")
         k, b, rr, met = _cells(r)
-        out.append(f"| {r['scenario']} | {r['figure']} | {k} | {b} | {rr} | {r['target'] or '–'} | **{met}** | {note} |")
+        out.append(
+            f"| {r['scenario']} | {r['figure']} | {k} | {b} | {rr} | {r['target'] or '–'} | **{met}** | {note} |"
+        )
     return "\n".join(out)
 
 
@@ -85,23 +99,27 @@ def _by_scenario(d: dict) -> str:
 def _mode_note(meta: dict[str, Any]) -> str:
     if meta.get("mode") != "quick":
         return ""
-    return ("This is a `--quick` run: one repetition of each comparison (no median over repeats, so no "
-            "interval), shorter steps, one classifier "
-            "architecture, the time-to-flag product default only, moderation cost in `make run`'s layout only "
-            "(production's layout: full mode or `--set modcost_production=true`, shown below when run), a "
-            "shorter idle window without the pings-off window, and a shorter connect deadline. "
-            "`make bench` (full mode: three repetitions, medians) replaces it.\n\n")
+    return (
+        "This is a `--quick` run: one repetition of each comparison (no median over repeats, so no "
+        "interval), shorter steps, one classifier "
+        "architecture, the time-to-flag product default only, moderation cost in `make run`'s layout only "
+        "(production's layout: full mode or `--set modcost_production=true`, shown below when run), a "
+        "shorter idle window without the pings-off window, and a shorter connect deadline. "
+        "`make bench` (full mode: three repetitions, medians) replaces it.\n\n"
+    )
 
 
 def _overrides(meta: dict[str, Any]) -> str:
     """The mode's settings this run changed (`--set`), e.g. " with `--set modcost_production=true`"."""
-    from bench.cli import MODES
-
     base = MODES.get(meta.get("mode"), {})
     if meta.get("mode") == "smoke":
         base = {**MODES["quick"], **base}
     cfg = meta.get("cfg") or {}
-    changed = [f"{k}={json.dumps(v)}" for k, v in cfg.items() if k in base and json.loads(json.dumps(base[k])) != v]
+    changed = [
+        f"{k}={json.dumps(v)}"
+        for k, v in cfg.items()
+        if k in base and json.loads(json.dumps(base[k])) != v
+    ]
     return f" with `--set {' '.join(changed)}`" if changed else ""
 
 
@@ -113,9 +131,11 @@ def _supplements(extra: list[dict[str, Any]] | None) -> str:
     for sup in extra:
         m = sup["meta"]
         la = (m.get("machine") or {}).get("load_avg_1m_during")
-        out.append(f"### Supplementary run: `{m['mode']}` mode{_overrides(m)}, {', '.join(sup['results'])}, "
-                   f"{m['started']}, {m['seconds']:.0f} s, commit `{m.get('git') or '?'}`; load average during it: "
-                   f"{_load(la)}\n")
+        out.append(
+            f"### Supplementary run: `{m['mode']}` mode{_overrides(m)}, {', '.join(sup['results'])}, "
+            f"{m['started']}, {m['seconds']:.0f} s, commit `{m.get('git') or '?'}`; load average during it: "
+            f"{_load(la)}\n"
+        )
         out.append(markdown_table(sup["rows"]))
         out.append("")
         from bench.analysis import analysis
@@ -126,8 +146,18 @@ def _supplements(extra: list[dict[str, Any]] | None) -> str:
     return "\n".join(out) + "\n"
 
 
-def write_docs(path, meta: dict[str, Any], rows: list[dict[str, Any]], results: dict[str, Any],  # noqa: ANN001
-               supplements: list[dict[str, Any]] | None = None) -> None:
+# Sections written by hand (measurements made outside this harness, e.g. bench/idle_cost.py) go
+# below this line in docs/performance.md; a rewrite keeps them.
+KEPT_MARKER = "<!-- Sections below this line are written by hand and kept when the bench rewrites this file. -->"
+
+
+def write_docs(
+    path,
+    meta: dict[str, Any],
+    rows: list[dict[str, Any]],
+    results: dict[str, Any],  # noqa: ANN001
+    supplements: list[dict[str, Any]] | None = None,
+) -> None:
     from bench.analysis import analysis, method
 
     m = meta["machine"]
@@ -141,13 +171,13 @@ percentile) are in `var/bench/latest-<mode>.json`.
 
 ## Latest results
 
-Run: `{meta['mode']}` mode, {meta['started']}, {meta['seconds']:.0f} s, commit `{meta.get('git') or '?'}`.
-Machine: {m.get('cpus')} CPUs ({m.get('cpu_model')}), {m.get('mem_gib')} GiB, Python {m.get('python')},
-Linux {m.get('kernel')}; load average (1/5/15 min) at start {m.get('load_avg_at_start')}; 1-minute load
-average sampled every 5 s during the run: {_load(m.get('load_avg_1m_during'))}. The machine is a shared
+Run: `{meta["mode"]}` mode, {meta["started"]}, {meta["seconds"]:.0f} s, commit `{meta.get("git") or "?"}`.
+Machine: {m.get("cpus")} CPUs ({m.get("cpu_model")}), {m.get("mem_gib")} GiB, Python {m.get("python")},
+Linux {m.get("kernel")}; load average (1/5/15 min) at start {m.get("load_avg_at_start")}; 1-minute load
+average sampled every 5 s during the run: {_load(m.get("load_avg_1m_during"))}. The machine is a shared
 VM: absolute numbers move from run to run (full mode's notes give every repetition's figure;
 `--quick` runs each once); ratios against a baseline measured minutes apart in the same run move less.
-Load average by scenario (min–max of the samples): {_by_scenario(meta.get('load_avg_1m_by_scenario') or {})}.
+Load average by scenario (min–max of the samples): {_by_scenario(meta.get("load_avg_1m_by_scenario") or {})}.
 
 {_mode_note(meta)}{markdown_table(rows)}
 
@@ -156,4 +186,22 @@ Load average by scenario (min–max of the samples): {_by_scenario(meta.get('loa
 
 {method(meta)}
 """
-    path.write_text(text)
+    path.write_text(with_kept_sections(text, path.read_text() if path.exists() else ""))
+
+
+# Written above the kept sections on every rewrite, so that their figures never read as this
+# run's: they were measured by hand, outside the harness, at the commits and times they name.
+KEPT_HEADING = (
+    "## Measured by hand, outside this run (history)\n\n"
+    "The sections below were written by hand from measurements made outside this harness, at the "
+    "commits and times they name; this run did not repeat them, and none of their figures is this "
+    "run's."
+)
+
+
+def with_kept_sections(text: str, old: str) -> str:
+    """The new report, followed by the old file's hand-written sections (from KEPT_MARKER on),
+    under KEPT_HEADING."""
+    if KEPT_MARKER not in old:
+        return text
+    return text.rstrip("\n") + "\n\n" + KEPT_HEADING + "\n\n" + old[old.index(KEPT_MARKER) :]

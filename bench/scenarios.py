@@ -13,11 +13,18 @@ import subprocess
 import time
 import urllib.request
 from html.parser import HTMLParser
-from pathlib import Path
 from typing import Any, Literal
 
 from bench import driver
-from bench.driver import Fleet, merge_step, settle, start_baseline, start_kindred, start_worker, sqlite_copy
+from bench.driver import (
+    Fleet,
+    merge_step,
+    settle,
+    sqlite_copy,
+    start_baseline,
+    start_kindred,
+    start_worker,
+)
 from bench.util import PY, RUN, VAR, cpu_seconds, median, pct, ratio, rss_bytes
 
 P99_LIMIT_MS = 100.0
@@ -29,23 +36,54 @@ recorded one (the search's ceiling or a ladder's top passed; printed "≥ x"), "
 it (even the lowest rate probed failed; printed "≤ x"). A bounded figure never decides a target."""
 
 
-def row(scenario: str, figure: str, kindred: Any = None, baseline: Any = None, ratio_: Any = None,
-        target: str = "", met: bool | None = None, note: str = "", *, kindred_bound: Bound = None,
-        baseline_bound: Bound = None, ratio_bound: Bound | Literal["unknown"] = None) -> dict[str, Any]:
+def row(
+    scenario: str,
+    figure: str,
+    kindred: Any = None,
+    baseline: Any = None,
+    ratio_: Any = None,
+    target: str = "",
+    met: bool | None = None,
+    note: str = "",
+    *,
+    kindred_bound: Bound = None,
+    baseline_bound: Bound = None,
+    ratio_bound: Bound | Literal["unknown"] = None,
+) -> dict[str, Any]:
     """One table row. A bound on any of its figures makes the row undecided whatever the caller
     computed: a figure read off the search's edge was not measured, so it cannot meet or miss."""
     if ratio_ is not None and ratio_bound is None:
         ratio_bound = ratio_bound_of(kindred_bound, baseline_bound)
     if ratio_bound == "unknown":
         ratio_ = None
-    bounded = [n for n, b in (("Kindred", kindred_bound), ("baseline", baseline_bound), ("ratio", ratio_bound)) if b]
+    bounded = [
+        n
+        for n, b in (
+            ("Kindred", kindred_bound),
+            ("baseline", baseline_bound),
+            ("ratio", ratio_bound),
+        )
+        if b
+    ]
     if bounded:
         met = None
-        note = (f"undecided: {', '.join(bounded)} at a bound of the search (≥/≤), so the target is neither met "
-                f"nor missed; " + note)
-    return {"scenario": scenario, "figure": figure, "kindred": kindred, "baseline": baseline, "ratio": ratio_,
-            "target": target, "met": met, "note": note, "kindred_bound": kindred_bound,
-            "baseline_bound": baseline_bound, "ratio_bound": ratio_bound}
+        note = (
+            f"undecided: {', '.join(bounded)} at a bound of the search (≥/≤), so the target is neither met "
+            f"nor missed; " + note
+        )
+    return {
+        "scenario": scenario,
+        "figure": figure,
+        "kindred": kindred,
+        "baseline": baseline,
+        "ratio": ratio_,
+        "target": target,
+        "met": met,
+        "note": note,
+        "kindred_bound": kindred_bound,
+        "baseline_bound": baseline_bound,
+        "ratio_bound": ratio_bound,
+    }
 
 
 def ratio_bound_of(kindred: Bound, baseline: Bound) -> Bound | Literal["unknown"]:
@@ -60,7 +98,9 @@ def ratio_bound_of(kindred: Bound, baseline: Bound) -> Bound | Literal["unknown"
     return None
 
 
-def median_bound(figures: list[tuple[float | None, Bound]]) -> tuple[float | None, Bound | Literal["unknown"]]:
+def median_bound(
+    figures: list[tuple[float | None, Bound]],
+) -> tuple[float | None, Bound | Literal["unknown"]]:
     """The median of repeated figures, some of which may be bounds. The median is monotone in each
     value, so the median of the recorded values bounds the true median in the same direction as
     long as every bounded value opens the same way; bounds both ways leave it unknown."""
@@ -88,15 +128,23 @@ def step_duration(rate: float, duration: float) -> float:
 
 def lowest_fail(steps: list[dict[str, Any]]) -> dict[str, Any] | None:
     """The failing step with the lowest rate (the quick mode's search does not probe in order)."""
-    return min((s for s in steps if not s["passed"]), key=lambda s: s["rate_msgs_per_s"], default=None)
+    return min(
+        (s for s in steps if not s["passed"]), key=lambda s: s["rate_msgs_per_s"], default=None
+    )
 
 
 def _passes(m: dict[str, Any]) -> bool:
     """A step passes when every member received every acknowledged message, without a gap and in
     order (the step's own counts, not the run's so far), and p99 delivery latency is within the
     limit."""
-    return (m["acked"] > 0 and m["lost"] == 0 and m["gaps"] == 0 and m["out_of_order"] == 0
-            and m["p99_ms"] is not None and m["p99_ms"] <= P99_LIMIT_MS)
+    return (
+        m["acked"] > 0
+        and m["lost"] == 0
+        and m["gaps"] == 0
+        and m["out_of_order"] == 0
+        and m["p99_ms"] is not None
+        and m["p99_ms"] <= P99_LIMIT_MS
+    )
 
 
 class Ascend:
@@ -143,11 +191,24 @@ class Search:
     is noise and is not believed; `inconsistent` records it). If `hi` passed, the figure is a lower
     bound (≥ hi); if `lo` failed, an upper bound (≤ lo): `result()` says which."""
 
-    def __init__(self, start: float, *, factor: float = 2.0, resolution: float = 1.05, lo: float = 0.0,
-                 hi: float = float("inf")) -> None:
+    def __init__(
+        self,
+        start: float,
+        *,
+        factor: float = 2.0,
+        resolution: float = 1.05,
+        lo: float = 0.0,
+        hi: float = float("inf"),
+    ) -> None:
         if resolution <= 1.0 or factor <= 1.0:
             raise ValueError("factor and resolution must be above 1")
-        self.start, self.factor, self.resolution, self.lo, self.hi = start, factor, resolution, lo, hi
+        self.start, self.factor, self.resolution, self.lo, self.hi = (
+            start,
+            factor,
+            resolution,
+            lo,
+            hi,
+        )
         self.passes: list[float] = []
         self.fails: list[float] = []
 
@@ -195,10 +256,23 @@ class Search:
         return best, ("lower" if fail is None else None)
 
 
-def ladder_run(port: int, pids: list[int], sockets: list[dict], *, members: int, ladder: list[float] | None = None,
-               duration: float, n_procs: int, name: str, stop_on_fail: bool = True, search: Search | None = None,
-               grace: float = 1.0, join_timeout: float = 300, drain_after_fail: float = 90,
-               record_acks: bool = False) -> dict[str, Any]:
+def ladder_run(
+    port: int,
+    pids: list[int],
+    sockets: list[dict],
+    *,
+    members: int,
+    ladder: list[float] | None = None,
+    duration: float,
+    n_procs: int,
+    name: str,
+    stop_on_fail: bool = True,
+    search: Search | None = None,
+    grace: float = 1.0,
+    join_timeout: float = 300,
+    drain_after_fail: float = 90,
+    record_acks: bool = False,
+) -> dict[str, Any]:
     """Connect, settle, then run steps at the rates `search` (default: `ladder`, ascending until a
     step fails) chooses from each step's result. Rates in messages/s. With `record_acks`, the
     client_ids of every acknowledged message (warm-up included) are kept in `acked_client_ids`, so
@@ -209,8 +283,15 @@ def ladder_run(port: int, pids: list[int], sockets: list[dict], *, members: int,
     warm = min(first, 2.0 * sum(1 for s in sockets if s.get("send")))
     # A slow step lasts long enough for at least MIN_STEP_MESSAGES messages (at most 12 s), so a
     # large room's first steps (well under one message per second) still send something.
-    fleet = Fleet(port=port, sockets=sockets, n_procs=n_procs, steps=[{"rate": warm, "duration": 1.0}], grace=grace,
-                  name=name, record_acks=record_acks)
+    fleet = Fleet(
+        port=port,
+        sockets=sockets,
+        n_procs=n_procs,
+        steps=[{"rate": warm, "duration": 1.0}],
+        grace=grace,
+        name=name,
+        record_acks=record_acks,
+    )
     out: dict[str, Any] = {"steps": [], "policy": type(policy).__name__}
     acked: set[str] = set()
     try:
@@ -219,16 +300,21 @@ def ladder_run(port: int, pids: list[int], sockets: list[dict], *, members: int,
             out["connect"] = fleet.ready(timeout=join_timeout)
         except TimeoutError:
             out["connect"] = {"connected": None, "failed": None, "timeout": True}
-            out["join_error"] = (f"{len(sockets)} members had not all joined after {join_timeout:g} s "
-                                 f"(server CPU-bound on the join/presence storm)")
+            out["join_error"] = (
+                f"{len(sockets)} members had not all joined after {join_timeout:g} s "
+                f"(server CPU-bound on the join/presence storm)"
+            )
             out["best_deliveries_per_s"] = 0.0
             out["bound"] = None
             out["out_of_order"] = out["gaps"] = 0
             return out
         out["join_seconds"] = round(time.monotonic() - t_join, 1)
         # Two quiet checks in a row: one quiet half-second can fall inside a join storm's tail.
-        out["settle_seconds"] = round(settle(pids + fleet.pids, quiet=0.3, max_wait=join_timeout)
-                                      + settle(pids + fleet.pids, quiet=0.3, max_wait=join_timeout), 1)
+        out["settle_seconds"] = round(
+            settle(pids + fleet.pids, quiet=0.3, max_wait=join_timeout)
+            + settle(pids + fleet.pids, quiet=0.3, max_wait=join_timeout),
+            1,
+        )
         for res0 in fleet.go(0):
             acked.update(res0.get("acks") or {})
         settle(pids, quiet=0.3, max_wait=10)
@@ -254,9 +340,14 @@ def ladder_run(port: int, pids: list[int], sockets: list[dict], *, members: int,
             # round trip ÷ deliveries per second of the nominal window.
             m["server_cpu_s"] = round(cpu_s, 4)
             m["cpu_interval_s"] = round(elapsed, 3)
-            m["cpu_us_per_delivery"] = round(1e6 * cpu_s / m["received"], 1) if m["received"] else None
-            m["loadgen_cpu_pct_max"] = (round(max(100 * (g1[p] - g0[p]) / elapsed for p in g0 if p in g1), 1)
-                                        if g0 and g1 else None)
+            m["cpu_us_per_delivery"] = (
+                round(1e6 * cpu_s / m["received"], 1) if m["received"] else None
+            )
+            m["loadgen_cpu_pct_max"] = (
+                round(max(100 * (g1[p] - g0[p]) / elapsed for p in g0 if p in g1), 1)
+                if g0 and g1
+                else None
+            )
             m["loadgen_saturated"] = loadgen_saturated(m)
             m["passed"] = _passes(m)
             out["steps"].append(m)
@@ -267,7 +358,9 @@ def ladder_run(port: int, pids: list[int], sockets: list[dict], *, members: int,
             if rate is not None:
                 # An overloaded step leaves a backlog the server works through after it ends (the
                 # messages are stored; nothing is dropped): the next step starts once it is done.
-                m["drain_seconds"] = round(settle(pids, quiet=0.3, max_wait=10 if m["passed"] else drain_after_fail), 1)
+                m["drain_seconds"] = round(
+                    settle(pids, quiet=0.3, max_wait=10 if m["passed"] else drain_after_fail), 1
+                )
     finally:
         fleet.stop()
     if record_acks:
@@ -291,7 +384,10 @@ def _cpu_or_none(pids: list[int]) -> dict[int, float]:
 def loadgen_saturated(m: dict[str, Any]) -> bool:
     """Whether the load generator may have been the bottleneck of this step."""
     cpu, lag = m.get("loadgen_cpu_pct_max"), m.get("send_lag_p99_ms")
-    return bool((cpu is not None and cpu >= LOADGEN_CPU_LIMIT_PCT) or (lag is not None and lag > LOADGEN_SEND_LAG_LIMIT_MS))
+    return bool(
+        (cpu is not None and cpu >= LOADGEN_CPU_LIMIT_PCT)
+        or (lag is not None and lag > LOADGEN_SEND_LAG_LIMIT_MS)
+    )
 
 
 def _figure(out: dict[str, Any], policy: Search | Ascend, members: int) -> None:
@@ -315,15 +411,22 @@ def _figure(out: dict[str, Any], policy: Search | Ascend, members: int) -> None:
     elif nothing_passed:
         out["best_deliveries_per_s"] = round(rate * members, 1)
     else:
-        out["best_deliveries_per_s"] = max(s["deliveries_per_s"] for s in out["steps"]
-                                           if s["passed"] and s["rate_msgs_per_s"] == rate)
+        out["best_deliveries_per_s"] = max(
+            s["deliveries_per_s"]
+            for s in out["steps"]
+            if s["passed"] and s["rate_msgs_per_s"] == rate
+        )
 
 
 def _room_sockets(members: list[dict], room: str, n: int, senders: int) -> list[dict]:
-    return [{"room": room, "cookie": m["cookie"], "send": i < senders} for i, m in enumerate(members[:n])]
+    return [
+        {"room": room, "cookie": m["cookie"], "send": i < senders}
+        for i, m in enumerate(members[:n])
+    ]
 
 
 # --- 1. fan-out ---------------------------------------------------------------------------------
+
 
 def fanout(ctx: dict) -> dict:
     # One server of each kind for all room sizes (each size has its own room and members; a
@@ -352,66 +455,131 @@ def _fanout(ctx: dict, servers: dict[str, tuple]) -> dict:
                     # the target (a third of the baseline's figure), so its first step decides
                     # met/missed and the rest of the search finds the figure.
                     lo, hi = cfg["fanout_bounds"]
-                    prev = [r["best_deliveries_per_s"] for r in per["baseline"] if r.get("best_deliveries_per_s")]
-                    start = cfg["fanout_baseline_start"] if which == "baseline" or not prev else 0.34 * median(prev)
-                    search = Search(start / size, factor=cfg["search"]["factor"], resolution=cfg["search"]["resolution"],
-                                    lo=lo / size, hi=hi / size)
+                    prev = [
+                        r["best_deliveries_per_s"]
+                        for r in per["baseline"]
+                        if r.get("best_deliveries_per_s")
+                    ]
+                    start = (
+                        cfg["fanout_baseline_start"]
+                        if which == "baseline" or not prev
+                        else 0.34 * median(prev)
+                    )
+                    search = Search(
+                        start / size,
+                        factor=cfg["search"]["factor"],
+                        resolution=cfg["search"]["resolution"],
+                        lo=lo / size,
+                        hi=hi / size,
+                    )
                 if which not in servers:
-                    servers[which] = (start_baseline("fanout-baseline") if which == "baseline" else
-                                      start_kindred("fanout-kindred", db_url=sqlite_copy(ctx["template"], "fanout"),
-                                                    extra={"MODERATION_EMBEDDED_WORKER": "0"}))
+                    servers[which] = (
+                        start_baseline("fanout-baseline")
+                        if which == "baseline"
+                        else start_kindred(
+                            "fanout-kindred",
+                            db_url=sqlite_copy(ctx["template"], "fanout"),
+                            extra={"MODERATION_EMBEDDED_WORKER": "0"},
+                        )
+                    )
                 proc, port = servers[which]
                 settle([proc.pid], quiet=0.2, max_wait=20)
-                r = ladder_run(port, [proc.pid], sockets, members=size, ladder=ladder, search=search,
-                               duration=cfg["step_seconds"], n_procs=1 if size <= 10 else 2,
-                               grace=cfg.get("grace", 1.0),
-                               name=f"fanout-{size}-{which}", join_timeout=cfg.get("join_timeout", 300))
+                r = ladder_run(
+                    port,
+                    [proc.pid],
+                    sockets,
+                    members=size,
+                    ladder=ladder,
+                    search=search,
+                    duration=cfg["step_seconds"],
+                    n_procs=1 if size <= 10 else 2,
+                    grace=cfg.get("grace", 1.0),
+                    name=f"fanout-{size}-{which}",
+                    join_timeout=cfg.get("join_timeout", 300),
+                )
                 per[which].append(r)
         k, kb = median_bound([(r["best_deliveries_per_s"], r.get("bound")) for r in per["kindred"]])
-        b, bb = median_bound([(r["best_deliveries_per_s"], r.get("bound")) for r in per["baseline"]])
+        b, bb = median_bound(
+            [(r["best_deliveries_per_s"], r.get("bound")) for r in per["baseline"]]
+        )
         rr = ratio(k, b)
         ooo = sum(r["out_of_order"] for r in per["kindred"])
         gaps = sum(r.get("gaps", 0) for r in per["kindred"])
         kin = per["kindred"][-1].get("steps", [])
         fail = lowest_fail(kin)
-        sat = {w: sum(1 for r in runs for st in r.get("steps", []) if st.get("loadgen_saturated")) for w, runs in per.items()}
-        note = (f"{cfg['reps']} run(s), median{_spread(per)}; a step passes with p99 ≤ {P99_LIMIT_MS:g} ms (from the "
-                f"scheduled send), nothing lost, no gap and nothing out of order; over all of Kindred's steps: {gaps} "
-                f"gaps, {ooo} out of order; steps with the load generator saturated (≥ {LOADGEN_CPU_LIMIT_PCT:g}% of a "
-                f"core or sends > {LOADGEN_SEND_LAG_LIMIT_MS:g} ms late at p99): Kindred {sat['kindred']}, baseline "
-                f"{sat['baseline']}")
+        sat = {
+            w: sum(1 for r in runs for st in r.get("steps", []) if st.get("loadgen_saturated"))
+            for w, runs in per.items()
+        }
+        note = (
+            f"{cfg['reps']} run(s), median{_spread(per)}; a step passes with p99 ≤ {P99_LIMIT_MS:g} ms (from the "
+            f"scheduled send), nothing lost, no gap and nothing out of order; over all of Kindred's steps: {gaps} "
+            f"gaps, {ooo} out of order; steps with the load generator saturated (≥ {LOADGEN_CPU_LIMIT_PCT:g}% of a "
+            f"core or sends > {LOADGEN_SEND_LAG_LIMIT_MS:g} ms late at p99): Kindred {sat['kindred']}, baseline "
+            f"{sat['baseline']}"
+        )
         if per["kindred"][-1].get("join_error"):
             note += "; " + per["kindred"][-1]["join_error"]
         elif per["kindred"][-1].get("join_seconds") is not None:
             note += f"; {size} members joined in {per['kindred'][-1]['join_seconds']} s"
         if fail:
-            note += (f"; Kindred's first failing step {fail['rate_msgs_per_s'] * size:g} deliveries/s "
-                     f"({fail['rate_msgs_per_s']:.3g} msg/s): p50 {fail['p50_ms']} ms, p99 {fail['p99_ms']} ms, "
-                     f"p99.9 {fail.get('p999_ms')} ms, max {fail.get('max_ms')} ms, lost {fail['lost']}, server CPU "
-                     f"{fail['server_cpu_pct']}% of a core, load generator {fail.get('loadgen_cpu_pct_max')}%")
+            note += (
+                f"; Kindred's first failing step {fail['rate_msgs_per_s'] * size:g} deliveries/s "
+                f"({fail['rate_msgs_per_s']:.3g} msg/s): p50 {fail['p50_ms']} ms, p99 {fail['p99_ms']} ms, "
+                f"p99.9 {fail.get('p999_ms')} ms, max {fail.get('max_ms')} ms, lost {fail['lost']}, server CPU "
+                f"{fail['server_cpu_pct']}% of a core, load generator {fail.get('loadgen_cpu_pct_max')}%"
+            )
         bfail = lowest_fail(per["baseline"][-1].get("steps", []))
         if bfail:
-            note += (f"; baseline's first failing step {bfail['rate_msgs_per_s'] * size:g} deliveries/s: "
-                     f"p99 {bfail['p99_ms']} ms, lost {bfail['lost']}, CPU {bfail['server_cpu_pct']}%, load generator "
-                     f"{bfail.get('loadgen_cpu_pct_max')}%")
+            note += (
+                f"; baseline's first failing step {bfail['rate_msgs_per_s'] * size:g} deliveries/s: "
+                f"p99 {bfail['p99_ms']} ms, lost {bfail['lost']}, CPU {bfail['server_cpu_pct']}%, load generator "
+                f"{bfail.get('loadgen_cpu_pct_max')}%"
+            )
         elif per["baseline"][-1].get("steps"):
             note += "; baseline passed every step it ran"
         met = None if rr is None else rr >= 0.33
         if met is not None and within_resolution(rr, 0.33, cfg):
-            met, note = None, f"undecided: {rr:.3f} is within the searches' resolution of 0.33 ({_res_pct(cfg)}); " + note
-        rows.append(row("fan-out", f"room of {size}: deliveries/s", k, b, rr, "≥ 0.33× baseline", met, note,
-                        kindred_bound=kb, baseline_bound=bb))
+            met, note = (
+                None,
+                f"undecided: {rr:.3f} is within the searches' resolution of 0.33 ({_res_pct(cfg)}); "
+                + note,
+            )
+        rows.append(
+            row(
+                "fan-out",
+                f"room of {size}: deliveries/s",
+                k,
+                b,
+                rr,
+                "≥ 0.33× baseline",
+                met,
+                note,
+                kindred_bound=kb,
+                baseline_bound=bb,
+            )
+        )
         raw[str(size)] = per
     # Where one message's time goes on the write path (in-process, same database).
     prof = _sendprof(ctx, f"fan-{cfg['fanout_sizes'][0]}")
     raw["sendprof"] = prof
     if prof.get("per-call connection"):
         pc, pp = prof["per-call connection"], prof["persistent connection"]
-        rows.append(row("fan-out", "one message.send on the write path, in-process, reused connection as in the "
-                        "product (ms, median)", pp["total"], None, None, "(report)", None,
-                        f"{pp['queries']:g} SQL statements per send, commit {pp['commit']} ms; opening and closing "
-                        f"a connection per call instead (CONN_MAX_AGE=0): {pc['total']} ms, of which sqlite3 close() "
-                        f"{pc['close']} ms; {prof['n']} sends each, interleaved"))
+        rows.append(
+            row(
+                "fan-out",
+                "one message.send on the write path, in-process, reused connection as in the "
+                "product (ms, median)",
+                pp["total"],
+                None,
+                None,
+                "(report)",
+                None,
+                f"{pp['queries']:g} SQL statements per send, commit {pp['commit']} ms; opening and closing "
+                f"a connection per call instead (CONN_MAX_AGE=0): {pc['total']} ms, of which sqlite3 close() "
+                f"{pc['close']} ms; {prof['n']} sends each, interleaved",
+            )
+        )
     return {"rows": rows, "raw": raw}
 
 
@@ -434,17 +602,28 @@ def _spread(per: dict[str, list[dict]]) -> str:
         return ""
     parts = []
     for which, runs in per.items():
-        vals = [("≥ " if r.get("bound") == "lower" else "≤ " if r.get("bound") == "upper" else "")
-                + f"{r['best_deliveries_per_s']:g}" for r in runs if r.get("best_deliveries_per_s") is not None]
+        vals = [
+            ("≥ " if r.get("bound") == "lower" else "≤ " if r.get("bound") == "upper" else "")
+            + f"{r['best_deliveries_per_s']:g}"
+            for r in runs
+            if r.get("best_deliveries_per_s") is not None
+        ]
         parts.append(f"{which} [{', '.join(vals)}]")
     # Each repetition's ratio (first ÷ second, runs paired in order), so the ratio's spread shows;
     # a bounded figure on either side leaves that repetition's ratio out.
     a, b = list(per.values())[:2] if len(per) >= 2 else ([], [])
-    ratios = [x["best_deliveries_per_s"] / y["best_deliveries_per_s"] for x, y in zip(a, b)
-              if x.get("best_deliveries_per_s") and y.get("best_deliveries_per_s")
-              and not x.get("bound") and not y.get("bound")]
+    ratios = [
+        x["best_deliveries_per_s"] / y["best_deliveries_per_s"]
+        for x, y in zip(a, b)
+        if x.get("best_deliveries_per_s")
+        and y.get("best_deliveries_per_s")
+        and not x.get("bound")
+        and not y.get("bound")
+    ]
     if len(ratios) >= 2:
-        parts.append(f"ratio per run {', '.join(f'{r:.2f}' for r in ratios)} (range {min(ratios):.2f}–{max(ratios):.2f})")
+        parts.append(
+            f"ratio per run {', '.join(f'{r:.2f}' for r in ratios)} (range {min(ratios):.2f}–{max(ratios):.2f})"
+        )
     return " (each run: " + "; ".join(parts) + ")"
 
 
@@ -454,9 +633,27 @@ def _sendprof(ctx: dict, room: str) -> dict:
     out.unlink(missing_ok=True)
     accounts = RUN / "accounts.json"
     try:
-        subprocess.run([PY, "-m", "bench.sendprof", "--db", db, "--accounts", str(accounts), "--room", room,
-                        "--n", str(ctx["cfg"].get("sendprof_n", 30)), "--out", str(out)],
-                       env=driver.env(), check=True, timeout=300, capture_output=True)
+        subprocess.run(
+            [
+                PY,
+                "-m",
+                "bench.sendprof",
+                "--db",
+                db,
+                "--accounts",
+                str(accounts),
+                "--room",
+                room,
+                "--n",
+                str(ctx["cfg"].get("sendprof_n", 30)),
+                "--out",
+                str(out),
+            ],
+            env=driver.env(),
+            check=True,
+            timeout=300,
+            capture_output=True,
+        )
         return json.loads(out.read_text())
     except (subprocess.SubprocessError, OSError, ValueError) as exc:
         return {"error": f"{type(exc).__name__}: {exc}"}
@@ -467,7 +664,11 @@ def _sendprof(ctx: dict, room: str) -> dict:
 # Assessment on, and the configuration it is compared with (assessment off, same layout).
 MODCOST_PAIRS = {
     "on": ("off", "embedded worker (one process, SQLite: `make run`)", "embedded worker"),
-    "pg-proc": ("pg-off", "worker as its own process (PostgreSQL + Redis: production's layout)", "worker process"),
+    "pg-proc": (
+        "pg-off",
+        "worker as its own process (PostgreSQL + Redis: production's layout)",
+        "worker process",
+    ),
 }
 
 
@@ -487,8 +688,12 @@ def moderation_cost(ctx: dict) -> dict:
         configs.append("off-aa")
     per: dict[str, list] = {c: [] for c in configs}
     for rep in range(cfg["reps"]):
-        for which in (configs if rep % 2 == 0 else configs[::-1]):
-            pair = MODCOST_PAIRS[which][0] if which in MODCOST_PAIRS else ("off" if which == "off-aa" else None)
+        for which in configs if rep % 2 == 0 else configs[::-1]:
+            pair = (
+                MODCOST_PAIRS[which][0]
+                if which in MODCOST_PAIRS
+                else ("off" if which == "off-aa" else None)
+            )
             off_runs = per[pair] if pair else []
             search = None
             if cfg.get("search"):
@@ -496,8 +701,13 @@ def moderation_cost(ctx: dict) -> dict:
                 # search then brackets and bisects on its own, up to the same ceiling (a search
                 # capped at "off"'s failing rate could only ever report "on" as a bound there).
                 best = [r["best_rate"] for r in off_runs if r.get("best_rate")]
-                search = Search(best[-1] if best else cfg["modcost_start"], factor=cfg["search"]["factor"],
-                                resolution=cfg["search"]["resolution"], lo=ladder[0], hi=ladder[-1])
+                search = Search(
+                    best[-1] if best else cfg["modcost_start"],
+                    factor=cfg["search"]["factor"],
+                    resolution=cfg["search"]["resolution"],
+                    lo=ladder[0],
+                    hi=ladder[-1],
+                )
             target = _modcost_target(ctx, which)
             try:
                 settle(target["pids"], quiet=0.2, max_wait=120)
@@ -507,13 +717,24 @@ def moderation_cost(ctx: dict) -> dict:
                 # The embedded worker's assessment backlog keeps the web process busy for a minute after
                 # an overloaded step; what the next step needs is the delivery backlog gone, which takes
                 # seconds, so waiting for the process to go quiet would only measure the worker.
-                r = ladder_run(target["port"], target["web_pids"], sockets, members=size, ladder=ladder, search=search,
-                               duration=cfg["step_seconds"], grace=cfg.get("grace", 1.0), n_procs=2,
-                               name=f"modcost-{which}", drain_after_fail=10 if which == "on" else 90)
+                r = ladder_run(
+                    target["port"],
+                    target["web_pids"],
+                    sockets,
+                    members=size,
+                    ladder=ladder,
+                    search=search,
+                    duration=cfg["step_seconds"],
+                    grace=cfg.get("grace", 1.0),
+                    n_procs=2,
+                    name=f"modcost-{which}",
+                    drain_after_fail=10 if which == "on" else 90,
+                )
                 r["pending_after"] = _pending(target["db"])
             finally:
                 target["stop"]()
             per[which].append(r)
+
     def same(a: float, b: float) -> bool:  # the searches reach a rate by different arithmetic
         return abs(a - b) <= 0.01 * max(a, b)
 
@@ -525,22 +746,38 @@ def moderation_cost(ctx: dict) -> dict:
         f = lowest_fail(runs[-1]["steps"])
         if f is None:
             return "passed every step it ran"
-        return (f"first failing step {f['rate_msgs_per_s'] * size:g} deliveries/s: p50 {f['p50_ms']} ms, "
-                f"p99 {f['p99_ms']} ms, lost {f['lost']}, server CPU {f['server_cpu_pct']}%")
+        return (
+            f"first failing step {f['rate_msgs_per_s'] * size:g} deliveries/s: p50 {f['p50_ms']} ms, "
+            f"p99 {f['p99_ms']} ms, lost {f['lost']}, server CPU {f['server_cpu_pct']}%"
+        )
 
     rows = []
     for which, (off, what, short) in MODCOST_PAIRS.items():
         if which not in per:
             continue
-        off_best, off_bound = median_bound([(r["best_deliveries_per_s"], r.get("bound")) for r in per[off]])
-        on_best, on_bound = median_bound([(r["best_deliveries_per_s"], r.get("bound")) for r in per[which]])
+        off_best, off_bound = median_bound(
+            [(r["best_deliveries_per_s"], r.get("bound")) for r in per[off]]
+        )
+        on_best, on_bound = median_bound(
+            [(r["best_deliveries_per_s"], r.get("bound")) for r in per[which]]
+        )
         # p99 at the highest rate both configurations passed in every run
         runs = per[off] + per[which]
         per_pair = {"on": per[which], "off": per[off]}
         probed = sorted({s["rate_msgs_per_s"] for s in runs[0]["steps"]})
-        everywhere = [rt for rt in probed if all(any(same(s["rate_msgs_per_s"], rt) for s in r["steps"]) for r in runs)]
-        common = [rt for rt in everywhere
-                  if all(any(same(s["rate_msgs_per_s"], rt) and s["passed"] for s in r["steps"]) for r in runs)]
+        everywhere = [
+            rt
+            for rt in probed
+            if all(any(same(s["rate_msgs_per_s"], rt) for s in r["steps"]) for r in runs)
+        ]
+        common = [
+            rt
+            for rt in everywhere
+            if all(
+                any(same(s["rate_msgs_per_s"], rt) and s["passed"] for s in r["steps"])
+                for r in runs
+            )
+        ]
         rate = common[-1] if common else (everywhere[0] if everywhere else ladder[0])
         p_off, p_on = p99_at(per[off], rate), p99_at(per[which], rate)
         tr = ratio(on_best, off_best)
@@ -552,32 +789,72 @@ def moderation_cost(ctx: dict) -> dict:
         l_met = None if (lr is None or not common) else lr <= 1.20
         why = l_why = ""
         if on_bound == "upper" and off_bound == "upper":
-            why = l_why = "inconclusive: both configurations failed the search's lowest rate (see fan-out for why); "
+            why = l_why = (
+                "inconclusive: both configurations failed the search's lowest rate (see fan-out for why); "
+            )
         elif t_met is not None and within_resolution(tr, 0.90, cfg):
-            t_met, why = None, (f"undecided: {tr:.3f} is within the searches' resolution of 0.90 "
-                                f"(each figure to {_res_pct(cfg)}); ")
+            t_met, why = (
+                None,
+                (
+                    f"undecided: {tr:.3f} is within the searches' resolution of 0.90 "
+                    f"(each figure to {_res_pct(cfg)}); "
+                ),
+            )
         if lr is not None and common and lr < 1.0 / 1.2:
-            l_met, l_why = None, "inconclusive: the run with assessment off was slower than with it on (noise); "
+            l_met, l_why = (
+                None,
+                "inconclusive: the run with assessment off was slower than with it on (noise); ",
+            )
         rows += [
-            row("moderation cost", f"room of {size}: deliveries/s, assessment on ({what}) vs off", on_best, off_best,
-                tr, "≥ 0.90", t_met,
+            row(
+                "moderation cost",
+                f"room of {size}: deliveries/s, assessment on ({what}) vs off",
+                on_best,
+                off_best,
+                tr,
+                "≥ 0.90",
+                t_met,
                 f"{why}{ctx['model_name']} + safety model; {cfg['reps']} run(s), median{_spread(per_pair)}; "
                 f"peak web-process CPU with assessment on {cpu_on}%; on: {first_fail(per[which])}; "
-                f"off: {first_fail(per[off])}", kindred_bound=on_bound, baseline_bound=off_bound),
-            row("moderation cost", f"{short}: p99 delivery latency "
-                f"at {rate * size:g} deliveries/s (ms)", p_on, p_off, lr, "≤ 1.20", l_met,
+                f"off: {first_fail(per[off])}",
+                kindred_bound=on_bound,
+                baseline_bound=off_bound,
+            ),
+            row(
+                "moderation cost",
+                f"{short}: p99 delivery latency at {rate * size:g} deliveries/s (ms)",
+                p_on,
+                p_off,
+                lr,
+                "≤ 1.20",
+                l_met,
                 f"{l_why}"
                 f"{'rate both passed in every run' if common else 'no rate passed in every run: compared at the first step both ran'}; "
-                f"pending assessments at the end (on): {per[which][-1].get('pending_after')}"),
+                f"pending assessments at the end (on): {per[which][-1].get('pending_after')}",
+            ),
         ]
     if per.get("off-aa"):
-        aa, aab = median_bound([(r["best_deliveries_per_s"], r.get("bound")) for r in per["off-aa"]])
-        off_best, off_bound = median_bound([(r["best_deliveries_per_s"], r.get("bound")) for r in per["off"]])
-        rows.append(row("moderation cost", f"A/A: room of {size}: deliveries/s, assessment off vs off again (the "
-                        "noise floor)", aa, off_best, ratio(aa, off_best), "(report)", None,
-                        f"two identical configurations on fresh servers, searched as \"on\" is; a ratio this far "
-                        f"from 1.00 arises with nothing changed{_spread({'off again': per['off-aa'], 'off': per['off']})}",
-                        kindred_bound=aab, baseline_bound=off_bound))
+        aa, aab = median_bound(
+            [(r["best_deliveries_per_s"], r.get("bound")) for r in per["off-aa"]]
+        )
+        off_best, off_bound = median_bound(
+            [(r["best_deliveries_per_s"], r.get("bound")) for r in per["off"]]
+        )
+        rows.append(
+            row(
+                "moderation cost",
+                f"A/A: room of {size}: deliveries/s, assessment off vs off again (the noise floor)",
+                aa,
+                off_best,
+                ratio(aa, off_best),
+                "(report)",
+                None,
+                f'two identical configurations on fresh servers, searched as "on" is; a ratio this far '
+                f"from 1.00 arises with nothing changed{_spread({'off again': per['off-aa'], 'off': per['off']})}",
+                kindred_bound=aab,
+                baseline_bound=off_bound,
+            )
+        )
     return {"rows": rows, "raw": per}
 
 
@@ -586,16 +863,34 @@ def _modcost_target(ctx: dict, which: str) -> dict[str, Any]:
     model_env = ctx["model_env"] if which in MODCOST_PAIRS else {}
     if not which.startswith("pg-"):
         db = sqlite_copy(ctx["template"], "modcost")
-        proc, port = start_kindred(f"modcost-{which}", db_url=db,
-                                   extra={"MODERATION_EMBEDDED_WORKER": "1" if which == "on" else "0", **model_env})
-        return {"db": db, "port": port, "pids": [proc.pid], "web_pids": [proc.pid], "members": ctx["members"],
-                "stop": proc.stop}
+        proc, port = start_kindred(
+            f"modcost-{which}",
+            db_url=db,
+            extra={"MODERATION_EMBEDDED_WORKER": "1" if which == "on" else "0", **model_env},
+        )
+        return {
+            "db": db,
+            "port": port,
+            "pids": [proc.pid],
+            "web_pids": [proc.pid],
+            "members": ctx["members"],
+            "stop": proc.stop,
+        }
     pg = ctx["pg"]
     db = pg["create"]("modcost")
     members = pg["setup"](db, ctx["cfg"]["modcost_size"] + 3, ("modcost", "warm"))["members"]
-    shared = {"REDIS_URL": "redis://127.0.0.1:6379/0", "CHANNEL_PREFIX": f"kbenchmc{int(time.time())}"}
-    proc, port = start_kindred(f"modcost-{which}", db_url=db, extra={**shared, "MODERATION_EMBEDDED_WORKER": "0"})
-    worker = start_worker(f"modcost-{which}-worker", db_url=db, extra={**shared, **model_env}) if model_env else None
+    shared = {
+        "REDIS_URL": "redis://127.0.0.1:6379/0",
+        "CHANNEL_PREFIX": f"kbenchmc{int(time.time())}",
+    }
+    proc, port = start_kindred(
+        f"modcost-{which}", db_url=db, extra={**shared, "MODERATION_EMBEDDED_WORKER": "0"}
+    )
+    worker = (
+        start_worker(f"modcost-{which}-worker", db_url=db, extra={**shared, **model_env})
+        if model_env
+        else None
+    )
 
     def stop() -> None:
         if worker is not None:
@@ -603,8 +898,14 @@ def _modcost_target(ctx: dict, which: str) -> dict[str, Any]:
         proc.stop()
         pg["drop"](db)
 
-    return {"db": db, "port": port, "pids": [proc.pid] + ([worker.pid] if worker else []), "web_pids": [proc.pid],
-            "members": members, "stop": stop}
+    return {
+        "db": db,
+        "port": port,
+        "pids": [proc.pid] + ([worker.pid] if worker else []),
+        "web_pids": [proc.pid],
+        "members": members,
+        "stop": stop,
+    }
 
 
 def _pending(db_url: str) -> int | None:
@@ -625,7 +926,9 @@ def _pending(db_url: str) -> int | None:
 def _warm_worker(port: int, members: list[dict]) -> None:
     """One message through the worker so the model is loaded before measuring."""
     sockets = _room_sockets(members[-3:], "warm", 1, 1)
-    fleet = Fleet(port=port, sockets=sockets, n_procs=1, steps=[{"rate": 2, "duration": 1}], grace=0.5)
+    fleet = Fleet(
+        port=port, sockets=sockets, n_procs=1, steps=[{"rate": 2, "duration": 1}], grace=0.5
+    )
     try:
         fleet.ready()
         fleet.go(0)
@@ -635,6 +938,7 @@ def _warm_worker(port: int, members: list[dict]) -> None:
 
 # --- 3. classifier throughput -------------------------------------------------------------------
 
+
 def classifier(ctx: dict) -> dict:
     cfg = ctx["cfg"]
     rows, raw = [], {}
@@ -642,9 +946,31 @@ def classifier(ctx: dict) -> dict:
         out = VAR / "run" / f"classbench-{model}.json"
         log = VAR / "logs" / f"classbench-{model}.log"
         with open(log, "ab") as fh:
-            subprocess.run([PY, "-m", "bench.classbench", "--model", model, "--n-base", str(cfg["class_n"]),
-                            "--n-opt", str(cfg.get("class_n_opt", 256)), "--reps", str(cfg["class_reps"]), "--out", str(out)], env=driver.env(),
-                           stdout=fh, stderr=fh, timeout=900, check=True)
+            subprocess.run(
+                [
+                    PY,
+                    "-m",
+                    "bench.classbench",
+                    "--model",
+                    model,
+                    "--n-base",
+                    str(cfg["class_n"]),
+                    "--n-opt",
+                    str(cfg.get("class_n_opt", 256)),
+                    "--reps",
+                    str(cfg["class_reps"]),
+                    # Kindred's safety model's int8 check once, with the first architecture.
+                    "--safety-n",
+                    str(cfg.get("class_safety_n", 0) if model == cfg["class_models"][0] else 0),
+                    "--out",
+                    str(out),
+                ],
+                env=driver.env(),
+                stdout=fh,
+                stderr=fh,
+                timeout=900,
+                check=True,
+            )
         r = json.loads(out.read_text())
         raw[model] = r
         base = median(r["baseline"])
@@ -652,38 +978,115 @@ def classifier(ctx: dict) -> dict:
         q = median(r["int8_batched"])
         ag = r["agreement_random_weights"]
         real = r.get("agreement_real_weights")
-        rows.append(row("classifier", f"{model}: msgs/s, micro-batched fp32 vs predict() per message",
-                        round(fp, 2), round(base, 2), ratio(fp, base), "(info)", None,
-                        f"1 torch thread, batch {r['batch']}, {cfg['class_n']} messages, {cfg['class_reps']} reps"))
-        realnote = ("real weights: " + json.dumps(real)) if real else \
-            "no real weights in MODELS_DIR: real-weight agreement is reported automatically once fetched"
-        rows.append(row("classifier", f"{model}: msgs/s, micro-batched + int8 (MODERATION_QUANTIZE=auto once "
-                        "fetch_models verified ≥ 98.5 % decision agreement)",
-                        round(q, 2), round(base, 2), ratio(q, base), "≥ 4×", None if base is None else q / base >= 4,
-                        f"{_random_agreement(ag)}; {realnote}"))
+        rows.append(
+            row(
+                "classifier",
+                f"{model}: msgs/s, micro-batched fp32 vs predict() per message",
+                round(fp, 2),
+                round(base, 2),
+                ratio(fp, base),
+                "(info)",
+                None,
+                f"1 torch thread, batch {r['batch']}, {cfg['class_n']} messages, {cfg['class_reps']} reps",
+            )
+        )
+        realnote = (
+            ("real weights: " + json.dumps(real))
+            if real
+            else "no real weights in MODELS_DIR: real-weight agreement is reported automatically once fetched"
+        )
+        rows.append(
+            row(
+                "classifier",
+                f"{model}: msgs/s, micro-batched + int8 (MODERATION_QUANTIZE=auto once "
+                "fetch_models verified ≥ 98.5 % decision agreement)",
+                round(q, 2),
+                round(base, 2),
+                ratio(q, base),
+                "≥ 4×",
+                None if base is None else q / base >= 4,
+                f"{_random_agreement(ag)}; {realnote}",
+            )
+        )
+        if r.get("agreement_safety_model"):
+            rows.append(safety_agreement_row(r["agreement_safety_model"]))
     return {"rows": rows, "raw": raw}
+
+
+def safety_agreement_row(sa: dict[str, Any]) -> dict[str, Any]:
+    """Kindred's safety model int8 (as served) vs fp32: the verdicts' agreement on held-out
+    messages, decided only when the scores gave it a way to fail (some class's scores on both
+    sides of its threshold, some of them near it); otherwise undecided, with the spread shown."""
+    figure = "Kindred's safety model: verdicts int8 (served) and fp32 agree, held-out test split"
+    if sa.get("error"):
+        return row(
+            "classifier", figure, None, None, None, "≥ 98.5 %", None, f"not measured: {sa['error']}"
+        )
+    bar = sa.get("bar", 0.985)
+    agree = sa["verdict_agreement"]
+    spread = "; ".join(
+        f"{k} (threshold {b['threshold']:g}): {b['under']} under, {b['over']} over, {b['near']} within "
+        f"±{sa['near_band']:g}, range {b['min']:.3g}–{b['max']:.3g}"
+        for k, b in sa["by_label"].items()
+    )
+    changed = sa.get("verdicts_changed") or []
+    note = (
+        f"{sa['version']}, {sa['messages']} messages ({', '.join(f'{k} {v}' for k, v in sa['labels_sampled'].items())}) "
+        f"read with their context; fp32 scores against each threshold: {spread}; int8 moved a score by at most "
+        f"{sa['max_abs_score_diff']}; {len(changed)} verdict(s) changed"
+        + (
+            ": " + ", ".join(f"{c['label']} {c['fp32']}→{c['int8']}" for c in changed[:8])
+            if changed
+            else ""
+        )
+    )
+    if sa.get("product_agreement_can_fail"):
+        met = agree >= bar
+    else:
+        met = None
+        note = (
+            "undecided: no class's fp32 scores straddle its threshold with one near it, so int8 and fp32 "
+            "could not disagree here; " + note
+        )
+    return row(
+        "classifier",
+        figure,
+        f"{100 * agree:.1f} %",
+        None,
+        None,
+        f"≥ {100 * bar:g} %",
+        met,
+        note,
+    )
 
 
 def _random_agreement(ag: dict[str, Any]) -> str:
     """int8 vs fp32 agreement on the random weights, claimed only where it could have failed."""
     diff = f"int8 moved scores by at most {ag['max_abs_score_diff']}"
     if ag.get("product_agreement_can_fail"):
-        return (f"random weights: int8 vs fp32 decisions agree on {ag['decision_agreement_product_thresholds']:.1%} "
-                f"at product thresholds ({ag['fp32_messages_over_a_threshold']} messages over a threshold; {diff})")
+        return (
+            f"random weights: int8 vs fp32 decisions agree on {ag['decision_agreement_product_thresholds']:.1%} "
+            f"at product thresholds ({ag['fp32_messages_over_a_threshold']} messages over a threshold; {diff})"
+        )
     if "product_agreement_can_fail" not in ag:  # a run from before the check existed
         return f"random weights: {diff}; decision agreement not claimed (it could not fail on these scores)"
-    return (f"random weights: {diff}; decision agreement is not claimed: every fp32 score "
-            f"(range {ag.get('score_range')}) is at least {ag.get('min_margin_to_threshold')} from its threshold, "
-            f"so int8 and fp32 could not disagree")
+    return (
+        f"random weights: {diff}; decision agreement is not claimed: every fp32 score "
+        f"(range {ag.get('score_range')}) is at least {ag.get('min_margin_to_threshold')} from its threshold, "
+        f"so int8 and fp32 could not disagree"
+    )
 
 
 # --- 4. time to flag ----------------------------------------------------------------------------
+
 
 def time_to_flag(ctx: dict) -> dict:
     """Run once with the product's default (fp32) and once with MODERATION_QUANTIZE=1, each on its
     own server and database; the default is the targeted figure, int8 shows what it would move."""
     rows, raw = [], {}
-    variants = [("fp32", {})] + ([("int8", {"MODERATION_QUANTIZE": "1"})] if ctx["cfg"].get("flag_int8", True) else [])
+    variants = [("fp32", {})] + (
+        [("int8", {"MODERATION_QUANTIZE": "1"})] if ctx["cfg"].get("flag_int8", True) else []
+    )
     for label, extra in variants:
         r = _time_to_flag_once(ctx, label, extra)
         raw[label] = r["raw"]
@@ -695,30 +1098,21 @@ def _time_to_flag_once(ctx: dict, label: str, extra: dict[str, str]) -> dict:
     cfg = ctx["cfg"]
     db = sqlite_copy(ctx["template"], f"flag-{label}")
     bait = ctx.get("flagbait") or []
-    proc, port = start_kindred(f"time-to-flag-{label}", db_url=db,
-                               extra={"MODERATION_EMBEDDED_WORKER": "1", **ctx["model_env"], **extra})
+    proc, port = start_kindred(
+        f"time-to-flag-{label}",
+        db_url=db,
+        extra={"MODERATION_EMBEDDED_WORKER": "1", **ctx["model_env"], **extra},
+    )
     raw: dict[str, Any] = {"bait": bait, "env": extra, "burst_grace_s": 5.0}
     try:
         settle([proc.pid], quiet=0.2, max_wait=120)
         _warm_worker(port, ctx["members"])
         settle([proc.pid], quiet=0.2, max_wait=60)
         senders = 4
-        # Capacity: a burst, then time until the backlog is empty.
-        burst = cfg["flag_capacity_burst"]
-        socks = _room_sockets(ctx["members"][:senders], "flag-cap", senders, senders)
-        fleet = Fleet(port=port, sockets=socks, n_procs=1, steps=[{"rate": burst / 1.0, "duration": 1.0}], grace=0.5)
-        try:
-            fleet.ready()
-            t0 = time.time() + 0.3
-            fleet.go(0, t0=t0)
-            drained = _wait_drained(db, 180)
-            cap_drained = _pending(db) == 0
-        finally:
-            fleet.stop()
-        capacity = burst / max(0.1, drained - t0)
+        capacity, raw["capacity_bound"], raw["capacity_bursts"] = flag_capacity(
+            port, db, ctx["members"][:senders], cfg
+        )
         raw["capacity_msgs_per_s"] = capacity
-        # Not drained within the wait: the backlog outlasted it, so the capacity is at most this.
-        raw["capacity_bound"] = None if cap_drained else "upper"
         # Steady load at 80 % of capacity, with a moderator watching the live feed.
         # One message in five is bait, cycling through every chosen bait text.
         benign = "thanks so much, it really helps to hear that other mums are up at night too"
@@ -727,10 +1121,21 @@ def _time_to_flag_once(ctx: dict, label: str, extra: dict[str, str]) -> dict:
         socks = _room_sockets(ctx["members"][:senders], "flag", senders, senders)
         socks.append({"kind": "moderation", "cookie": ctx["moderators"][0]["cookie"], "room": ""})
         burst_rate = 2 * capacity
-        steps = [{"rate": rate80, "duration": cfg["flag_seconds"]}, {"rate": burst_rate, "duration": cfg["flag_burst_seconds"]}]
+        steps = [
+            {"rate": rate80, "duration": cfg["flag_seconds"]},
+            {"rate": burst_rate, "duration": cfg["flag_burst_seconds"]},
+        ]
         # 5 s of grace: "lost" here means not delivered within 5 s of the step's end (the fan-out
         # ladders use 1 s, where lateness is already a failed step).
-        fleet = Fleet(port=port, sockets=socks, n_procs=1, steps=steps, grace=5.0, texts=texts, record_acks=True)
+        fleet = Fleet(
+            port=port,
+            sockets=socks,
+            n_procs=1,
+            steps=steps,
+            grace=5.0,
+            texts=texts,
+            record_acks=True,
+        )
         try:
             fleet.ready()
             res80 = fleet.go(0)
@@ -756,32 +1161,76 @@ def _time_to_flag_once(ctx: dict, label: str, extra: dict[str, str]) -> dict:
         server = _message_verdicts(db, "flag", [seq for _room, seq in sent_at])
         keys, excluded = bait_keys(judged, {(room, seq): server.get(seq) for room, seq in sent_at})
         bait_sent = {k: sent_at[k] for k in keys}
-        raw["bait_by_text"] = {"sent": len(steady), "judged": verdicts is not None,
-                               "chosen_texts_sent": sum(1 for a in steady if any(a[3].startswith(b) for b in bait)),
-                               "judged_model_stage_flags_as_sent": len(judged), "bait": len(bait_sent), **excluded}
+        raw["bait_by_text"] = {
+            "sent": len(steady),
+            "judged": verdicts is not None,
+            "chosen_texts_sent": sum(1 for a in steady if any(a[3].startswith(b) for b in bait)),
+            "judged_model_stage_flags_as_sent": len(judged),
+            "bait": len(bait_sent),
+            **excluded,
+        }
         recon = reconcile_bait(bait_sent, flags, window_end=window_end)
         recon["missing_but_flagged_in_database"] = sum(
-            1 for _room, seq in recon["missing_keys"] if (server.get(seq) or {}).get("model_flag"))
+            1 for _room, seq in recon["missing_keys"] if (server.get(seq) or {}).get("model_flag")
+        )
         ttf = recon["delays_s"]
         m80 = merge_step(res80, members=senders, duration=cfg["flag_seconds"])
         mb = merge_step(res_b, members=senders, duration=cfg["flag_burst_seconds"])
         delays = _assessment_delays(db, "flag")
-        raw.update({"steady": m80, "burst": mb, "bait_reconciled": recon, "time_to_flag": ttf,
-                    "assessment_delays_p50": pct(delays, 50), "assessment_delays_p95": pct(delays, 95),
-                    "pending_after_steady": pend80, "burst_drain_seconds": round(drained - t_burst_end, 1)})
+        raw.update(
+            {
+                "steady": m80,
+                "burst": mb,
+                "bait_reconciled": recon,
+                "time_to_flag": ttf,
+                "assessment_delays_p50": pct(delays, 50),
+                "assessment_delays_p95": pct(delays, 95),
+                "pending_after_steady": pend80,
+                "burst_drain_seconds": round(drained - t_burst_end, 1),
+            }
+        )
     finally:
         proc.stop()
     p95, p50 = recon["p95_s"], recon["p50_s"]
     backlog_ok = _pending(db) == 0
     what = "product default (fp32)" if label == "fp32" else "with MODERATION_QUANTIZE=1 (int8)"
-    target, target_b = ("≤ 1 s", "0 lost, backlog drains") if label == "fp32" else ("(what int8 would move)", "(info)")
+    target, target_b = (
+        ("≤ 1 s", "0 lost, backlog drains")
+        if label == "fp32"
+        else ("(what int8 would move)", "(info)")
+    )
     n_bait = recon["bait"]
-    shown = (None if p95 is None else "not flagged" if p95 == float("inf") else round(p95, 3))
+    shown = None if p95 is None else "not flagged" if p95 == float("inf") else round(p95, 3)
+    cap_bound = raw["capacity_bound"]
+    met_p95, why_p95 = decided_at_capacity(
+        (None if p95 is None else p95 <= 1.0) if label == "fp32" else None, cap_bound
+    )
+    met_b, why_b = decided_at_capacity(
+        (mb["lost"] == 0 and backlog_ok) if label == "fp32" else None, cap_bound
+    )
+    bursts = raw["capacity_bursts"]
+    cap_text = (
+        f"capacity {_PREFIX_OF[cap_bound]}{capacity:.1f} msg/s from bursts of "
+        f"{', '.join(str(b['burst']) for b in bursts)} messages in 1 s"
+        + (
+            " (even the largest was worked through within its window: only a lower bound)"
+            if cap_bound == "lower"
+            else " (its backlog had not drained after 180 s)"
+            if cap_bound == "upper"
+            else ""
+        )
+    )
     rows = [
-        row("time to flag", f"{what}: p95 send → flag on the moderators' live feed at 80% of capacity, over "
-            f"every bait message (s)", shown, None, None, target,
-            (None if p95 is None else p95 <= 1.0) if label == "fp32" else None,
-            f"bait: {n_bait} of the steady phase's {raw['bait_by_text']['sent']} acknowledged messages, i.e. every "
+        row(
+            "time to flag",
+            f"{what}: p95 send → flag on the moderators' live feed at 80% of capacity, over "
+            f"every bait message (s)",
+            shown,
+            None,
+            None,
+            target,
+            met_p95,
+            f"{why_p95}bait: {n_bait} of the steady phase's {raw['bait_by_text']['sent']} acknowledged messages, i.e. every "
             f"one the server's model stage flagged plus every one judged flag-worthy on its body as sent that the "
             f"server never assessed ({raw['bait_by_text']['chosen_texts_sent']} carried a bait text chosen before "
             f"the run; {raw['bait_by_text']['judged_model_stage_flags_as_sent']} judged flag-worthy as sent"
@@ -792,26 +1241,122 @@ def _time_to_flag_once(ctx: dict, label: str, extra: dict[str, str]) -> dict:
             f"its window (the step and its 5 s grace), {recon['late']} flagged later (counted with their "
             f"delay), {recon['missing']} never seen on the live feed (counted as not flagged: +∞), of which "
             f"{recon['missing_but_flagged_in_database']} have a flag in the database; p50 {_fmt(p50)} s; "
-            f"capacity {'≤ ' if raw['capacity_bound'] else ''}{capacity:.1f} msg/s measured by a burst of "
-            f"{cfg['flag_capacity_burst']}{' (its backlog had not drained after 180 s)' if raw['capacity_bound'] else ''} "
+            f"{cap_text} "
             f"({ctx['model_name']} + safety model, embedded worker); steady {rate80:.1f} msg/s for "
             f"{cfg['flag_seconds']} s: {m80['acked']} acked; "
             f"send → assessment stored (all messages, steady and burst) p50 {_fmt(pct(delays, 50))} s, p95 {_fmt(pct(delays, 95))} s; "
-            f"send errors {m80['errors'] or 'none'}"),
-        row("time to flag", f"{what}: 2× burst ({burst_rate:.1f} msg/s for {cfg['flag_burst_seconds']} s): lost deliveries",
-            mb["lost"], None, None, target_b, (mb["lost"] == 0 and backlog_ok) if label == "fp32" else None,
-            f"{mb['acked']} acked; counted lost = not delivered within 5 s of the burst's end; delivery p50 "
+            f"send errors {m80['errors'] or 'none'}",
+        ),
+        row(
+            "time to flag",
+            f"{what}: 2× burst ({burst_rate:.1f} msg/s for {cfg['flag_burst_seconds']} s): lost deliveries",
+            mb["lost"],
+            None,
+            None,
+            target_b,
+            met_b,
+            f"{why_b}{mb['acked']} acked; counted lost = not delivered within 5 s of the burst's end; delivery p50 "
             f"{mb['p50_ms']} ms, p99 {mb['p99_ms']} ms, max {mb['max_ms']} ms; backlog drained {raw['burst_drain_seconds']} s after the burst; pending now "
-            f"{'0' if backlog_ok else 'not 0'}"),
+            f"{'0' if backlog_ok else 'not 0'}",
+        ),
     ]
     return {"rows": rows, "raw": raw}
+
+
+_PREFIX_OF = {None: "", "lower": "≥ ", "upper": "≤ "}
+
+
+def decided_at_capacity(met: bool | None, capacity_bound: Bound) -> tuple[bool | None, str]:
+    """A verdict measured at a load set from the capacity (80 % of it, twice it) holds only in the
+    direction the capacity's bound allows. Capacity only ≥ x: the load was at most the fraction
+    named, so a pass does not show the target at that fraction (a miss does, a fortiori).
+    Capacity only ≤ x: the load was at least the fraction, so a miss does not (a pass does).
+    Returns the verdict and, when it became undecided, why (to start the note)."""
+    if met is None or capacity_bound is None:
+        return met, ""
+    if capacity_bound == "lower" and met:
+        return None, (
+            "undecided: the capacity is only a lower bound, so this load was at most the fraction of "
+            "capacity named, and a pass there does not show the target at it; "
+        )
+    if capacity_bound == "upper" and not met:
+        return None, (
+            "undecided: the capacity is only an upper bound, so this load was at least the fraction of "
+            "capacity named, and a miss there does not show the target missed at it; "
+        )
+    return met, ""
+
+
+def flag_capacity(
+    port: int, db: str, members: list[dict], cfg: dict
+) -> tuple[float, Bound, list[dict[str, Any]]]:
+    """The embedded worker's assessment capacity: a burst of messages sent in one second, then the
+    time until nothing is pending; capacity = burst ÷ (that time from the burst's start).
+
+    A burst the worker has already worked through when its window (the second and the grace)
+    ends measures only the offered rate: such a figure is a lower bound. So the burst doubles
+    (up to `flag_capacity_burst_max`, default 8× the first) until one leaves a backlog at the
+    window's end; if even the largest does not, the capacity is "lower" (≥). A backlog that has
+    not drained after 180 s makes it "upper" (≤). Returns (capacity, bound, every burst)."""
+    burst = cfg["flag_capacity_burst"]
+    largest = cfg.get("flag_capacity_burst_max", 8 * burst)
+    grace = 0.5
+    socks = _room_sockets(members, "flag-cap", len(members), len(members))
+    fleet = Fleet(
+        port=port,
+        sockets=socks,
+        n_procs=1,
+        steps=[{"rate": burst, "duration": 1.0}],
+        grace=grace,
+    )
+    bursts: list[dict[str, Any]] = []
+    try:
+        fleet.ready()
+        k = 0
+        while True:
+            t0 = time.time() + 0.3
+            res = fleet.go(k, t0=t0, step={"rate": float(burst), "duration": 1.0})
+            m = merge_step(res, members=len(socks), duration=1.0)
+            # A message not yet stored is not pending either: a backlog in front of the write
+            # path hides the worker's, so "kept up" also needs every send acknowledged.
+            pending_at_end = _pending(db)
+            drained = _wait_drained(db, 180)
+            left = _pending(db)
+            bursts.append(
+                {
+                    "burst": burst,
+                    "sent": m["sent"],
+                    "acked": m["acked"],
+                    "pending_at_window_end": pending_at_end,
+                    "drained_after_s": round(drained - t0, 2),
+                    "pending_after_wait": left,
+                    "capacity_msgs_per_s": round((m["sent"] or burst) / max(0.1, drained - t0), 2),
+                }
+            )
+            kept_up = pending_at_end == 0 and m["acked"] == m["sent"] > 0
+            if not kept_up or left != 0 or burst * 2 > largest:
+                break
+            burst *= 2
+            k += 1
+    finally:
+        fleet.stop()
+    last = bursts[-1]
+    if last["pending_after_wait"] != 0:
+        bound: Bound = "upper"
+    elif last["pending_at_window_end"] == 0 and last["acked"] == last["sent"]:
+        bound = "lower"
+    else:
+        bound = None
+    return last["capacity_msgs_per_s"], bound, bursts
 
 
 def _fmt(v: float | None) -> str:
     return "n/a" if v is None else "∞ (not flagged)" if v == float("inf") else f"{v:.3f}"
 
 
-def reconcile_bait(bait_sent: dict[tuple[str, int], float], flags: list[list], *, window_end: float) -> dict[str, Any]:
+def reconcile_bait(
+    bait_sent: dict[tuple[str, int], float], flags: list[list], *, window_end: float
+) -> dict[str, Any]:
     """Every bait message against the flags the moderators' live feed showed.
 
     `bait_sent`: (room, seq) → send time of every acknowledged bait message; `flags`: [room, seq,
@@ -834,9 +1379,17 @@ def reconcile_bait(bait_sent: dict[tuple[str, int], float], flags: list[list], *
         else:
             late.append(t - t_send)
     delays = sorted(within + late) + [float("inf")] * len(missing)
-    return {"bait": len(bait_sent), "within": len(within), "late": len(late), "missing": len(missing),
-            "missing_keys": [list(k) for k in missing], "delays_s": [round(d, 4) for d in delays if d != float("inf")],
-            "p50_s": pct(delays, 50), "p95_s": pct(delays, 95), "missing_but_flagged_in_database": None}
+    return {
+        "bait": len(bait_sent),
+        "within": len(within),
+        "late": len(late),
+        "missing": len(missing),
+        "missing_keys": [list(k) for k in missing],
+        "delays_s": [round(d, 4) for d in delays if d != float("inf")],
+        "p50_s": pct(delays, 50),
+        "p95_s": pct(delays, 95),
+        "missing_but_flagged_in_database": None,
+    }
 
 
 def _model_stage_flags(db_url: str, bodies: list[str]) -> list[bool] | None:
@@ -845,15 +1398,21 @@ def _model_stage_flags(db_url: str, bodies: list[str]) -> list[bool] | None:
     src.write_text(json.dumps(bodies))
     out.unlink(missing_ok=True)
     try:
-        subprocess.run([PY, "-m", "bench.djsetup", "flagbait", "--bodies", str(src), "--out", str(out)],
-                       env=driver.env(DATABASE_URL=db_url), check=True, timeout=300, capture_output=True)
+        subprocess.run(
+            [PY, "-m", "bench.djsetup", "flagbait", "--bodies", str(src), "--out", str(out)],
+            env=driver.env(DATABASE_URL=db_url),
+            check=True,
+            timeout=300,
+            capture_output=True,
+        )
         return json.loads(out.read_text()).get("model_stage_flags")
     except (subprocess.SubprocessError, OSError, ValueError):
         return None
 
 
-def bait_keys(judged: set[tuple[str, int]], server: dict[tuple[str, int], dict[str, Any] | None]
-              ) -> tuple[set[tuple[str, int]], dict[str, int]]:
+def bait_keys(
+    judged: set[tuple[str, int]], server: dict[tuple[str, int], dict[str, Any] | None]
+) -> tuple[set[tuple[str, int]], dict[str, int]]:
     """Which steady-phase messages time to flag is measured over.
 
     `judged`: messages whose body as sent the model stage acts on when judged on its own after the
@@ -872,22 +1431,29 @@ def bait_keys(judged: set[tuple[str, int]], server: dict[tuple[str, int], dict[s
                 assessed_not_flagged += 1
             else:
                 keys.add(key)
-    return keys, {"judged_but_server_did_not_flag": assessed_not_flagged,
-                  "server_flagged_not_judged": sum(1 for k in keys if k not in judged)}
+    return keys, {
+        "judged_but_server_did_not_flag": assessed_not_flagged,
+        "server_flagged_not_judged": sum(1 for k in keys if k not in judged),
+    }
 
 
 def _message_verdicts(db_url: str, room: str, seqs: list[int]) -> dict[int, dict[str, Any]]:
     """For each message of the room: assessed or not, and whether the model stage flagged it."""
     path = db_url.replace("sqlite:///", "", 1)
-    q = ("select m.seq, m.assessment_state, "
-         "(select count(*) from moderation_flag f where f.message_id = m.id "
-         " and (f.source = 'model' or f.sources like '%model%')) "
-         "from chat_message m join chat_room r on r.id = m.room_id where r.slug = ?")
+    q = (
+        "select m.seq, m.assessment_state, "
+        "(select count(*) from moderation_flag f where f.message_id = m.id "
+        " and (f.source = 'model' or f.sources like '%model%')) "
+        "from chat_message m join chat_room r on r.id = m.room_id where r.slug = ?"
+    )
     wanted = set(seqs)
     try:
         with sqlite3.connect(path, timeout=5) as c:
-            return {seq: {"assessed": state == "done", "model_flag": bool(n)}
-                    for seq, state, n in c.execute(q, (room,)).fetchall() if seq in wanted}
+            return {
+                seq: {"assessed": state == "done", "model_flag": bool(n)}
+                for seq, state, n in c.execute(q, (room,)).fetchall()
+                if seq in wanted
+            }
     except sqlite3.Error:
         return {}
 
@@ -903,8 +1469,10 @@ def _wait_drained(db_url: str, timeout: float) -> float:
 
 def _assessment_delays(db_url: str, room: str) -> list[float]:
     path = db_url.replace("sqlite:///", "", 1)
-    q = ("select (julianday(a.created_at) - julianday(m.created_at)) * 86400 from moderation_assessment a "
-         "join chat_message m on m.id = a.message_id join chat_room r on r.id = m.room_id where r.slug = ?")
+    q = (
+        "select (julianday(a.created_at) - julianday(m.created_at)) * 86400 from moderation_assessment a "
+        "join chat_message m on m.id = a.message_id join chat_room r on r.id = m.room_id where r.slug = ?"
+    )
     try:
         with sqlite3.connect(path, timeout=5) as c:
             return [x[0] for x in c.execute(q, (room,)).fetchall() if x[0] is not None]
@@ -914,11 +1482,15 @@ def _assessment_delays(db_url: str, room: str) -> list[float]:
 
 # --- 5. idle connections ------------------------------------------------------------------------
 
+
 def idle(ctx: dict) -> dict:
     cfg = ctx["cfg"]
     n = cfg["idle_sockets"]
     per_room = 25
-    sockets = [{"room": f"idle-{i // per_room:03d}", "cookie": m["cookie"]} for i, m in enumerate(ctx["members"][:n])]
+    sockets = [
+        {"room": f"idle-{i // per_room:03d}", "cookie": m["cookie"]}
+        for i, m in enumerate(ctx["members"][:n])
+    ]
     db = sqlite_copy(ctx["template"], "idle")
     proc, port = start_kindred("idle", db_url=db, extra={"MODERATION_EMBEDDED_WORKER": "0"})
     raw: dict[str, Any] = {}
@@ -928,13 +1500,22 @@ def idle(ctx: dict) -> dict:
         _warm_http(port)
         rss0 = rss_bytes(proc.pid)
         deadline = cfg.get("idle_connect_deadline", 300)
-        fleet = Fleet(port=port, sockets=sockets, n_procs=cfg["idle_procs"], mode="idle", ping_interval=25.0,
-                      max_seconds=deadline + cfg["idle_seconds"] + 300, connect_deadline=deadline)
+        fleet = Fleet(
+            port=port,
+            sockets=sockets,
+            n_procs=cfg["idle_procs"],
+            mode="idle",
+            ping_interval=25.0,
+            max_seconds=deadline + cfg["idle_seconds"] + 300,
+            connect_deadline=deadline,
+        )
         try:
             t = time.monotonic()
             cc0 = cpu_seconds(proc.pid)
             ready = fleet.ready(timeout=deadline + 90)
-            raw["connect_cpu_pct"] = round(100 * (cpu_seconds(proc.pid) - cc0) / max(0.1, time.monotonic() - t), 1)
+            raw["connect_cpu_pct"] = round(
+                100 * (cpu_seconds(proc.pid) - cc0) / max(0.1, time.monotonic() - t), 1
+            )
             raw["connect"] = ready
             raw["connect_seconds_total"] = round(time.monotonic() - t, 1)
             raw["settle_seconds"] = round(settle([proc.pid], quiet=0.2, max_wait=120), 1)
@@ -951,8 +1532,10 @@ def idle(ctx: dict) -> dict:
             quiet = cfg.get("idle_quiet_seconds", 0)
             if quiet:
                 c0, t0 = cpu_seconds(proc.pid), time.monotonic()
-                fleet.go(quiet, t0=time.time() + 0.2, timeout=quiet + 60, ping_interval=10 ** 6)
-                raw["idle_cpu_pct_without_pings"] = round(100 * (cpu_seconds(proc.pid) - c0) / (time.monotonic() - t0), 2)
+                fleet.go(quiet, t0=time.time() + 0.2, timeout=quiet + 60, ping_interval=10**6)
+                raw["idle_cpu_pct_without_pings"] = round(
+                    100 * (cpu_seconds(proc.pid) - c0) / (time.monotonic() - t0), 2
+                )
             hold = cfg["idle_seconds"]
             c0 = cpu_seconds(proc.pid)
             t0 = time.monotonic()
@@ -966,24 +1549,64 @@ def idle(ctx: dict) -> dict:
         proc.stop()
     per_conn = (rss1 - rss0) / max(1, ready["connected"])
     raw.update({"rss_before": rss0, "rss_after": rss1, "idle_cpu_pct": round(100 * cpu, 2)})
+    idle_cpu_met, idle_cpu_why = idle_cpu_verdict(raw["idle_cpu_pct"], ready["connected"], n)
     rows = [
-        row("idle connections", f"authenticated sockets held open on one web process", ready["connected"], None, None,
-            f"{n}", ready["connected"] >= n and raw["still_open"] >= n,
+        row(
+            "idle connections",
+            "authenticated sockets held open on one web process",
+            ready["connected"],
+            None,
+            None,
+            f"{n}",
+            ready["connected"] >= n and raw["still_open"] >= n,
             f"{ready['failed']} failed ({ready.get('gave_up', 0)} still connecting when the harness gave up at "
             f"{deadline:g} s); {raw['connect_seconds_total']} s to connect, i.e. "
             f"{ready['connected'] / max(0.1, raw['connect_seconds_total']):.1f} joins/s "
             f"({n // per_room} rooms of {per_room}); server CPU while connecting {raw.get('connect_cpu_pct')}% of a core; "
-            f"still open after the idle window: {raw['still_open']}"),
-        row("idle connections", "memory per connection (KiB)", round(per_conn / 1024, 1), None, None, "(report)", None,
-            f"web process RSS {rss0 / 2**20:.0f} → {rss1 / 2**20:.0f} MiB"),
-        row("idle connections", f"idle CPU over {hold:g} s, pings every 25 s (% of a core)", raw["idle_cpu_pct"], None,
-            None, "< 5%", raw["idle_cpu_pct"] < 5.0,
-            f"{raw['pongs']} protocol pings answered; before the window every socket had pinged once "
+            f"still open after the idle window: {raw['still_open']}",
+        ),
+        row(
+            "idle connections",
+            "memory per connection (KiB)",
+            round(per_conn / 1024, 1),
+            None,
+            None,
+            "(report)",
+            None,
+            f"web process RSS {rss0 / 2**20:.0f} → {rss1 / 2**20:.0f} MiB",
+        ),
+        row(
+            "idle connections",
+            f"idle CPU over {hold:g} s, pings every 25 s (% of a core)",
+            raw["idle_cpu_pct"],
+            None,
+            None,
+            "< 5%",
+            idle_cpu_met,
+            f"{idle_cpu_why}{raw['pongs']} protocol pings answered; before the window every socket had pinged once "
             f"({raw.get('primed_pongs')} pongs), as phones that have been idle a while have"
-            + (f"; the same sockets silent for {quiet:g} s: {raw['idle_cpu_pct_without_pings']}% "
-               f"(Daphne's sweeps and the presence heartbeat)" if quiet else "")),
+            + (
+                f"; the same sockets silent for {quiet:g} s: {raw['idle_cpu_pct_without_pings']}% "
+                f"(Daphne's sweeps and the presence heartbeat)"
+                if quiet
+                else ""
+            ),
+        ),
     ]
     return {"rows": rows, "raw": raw}
+
+
+def idle_cpu_verdict(cpu_pct: float, connected: int, wanted: int) -> tuple[bool | None, str]:
+    """Idle CPU < 5 % of a core at `wanted` sockets. Measured over fewer sockets (the rest never
+    connected) it is only a lower bound on the CPU `wanted` would use: a miss stands, a pass
+    does not show the target met. Returns the verdict and why it is undecided (or "")."""
+    met = cpu_pct < 5.0
+    if met and connected < wanted:
+        return None, (
+            f"undecided: measured over the {connected} sockets that connected, not {wanted}, so a figure "
+            f"under the limit does not show it at {wanted}; "
+        )
+    return met, ""
 
 
 def _warm_http(port: int) -> None:
@@ -995,12 +1618,26 @@ def _warm_http(port: int) -> None:
 
 # --- 6. scale-out -------------------------------------------------------------------------------
 
+
 def scale_out(ctx: dict) -> dict:
     cfg = ctx["cfg"]
     pg = ctx.get("pg")
     if not pg:
-        return {"rows": [row("scale-out", "two web + two workers vs one + one", None, None, None, "nothing lost",
-                             None, f"skipped: {ctx.get('pg_error', 'PostgreSQL/Redis unavailable')}")], "raw": {}}
+        return {
+            "rows": [
+                row(
+                    "scale-out",
+                    "two web + two workers vs one + one",
+                    None,
+                    None,
+                    None,
+                    "nothing lost",
+                    None,
+                    f"skipped: {ctx.get('pg_error', 'PostgreSQL/Redis unavailable')}",
+                )
+            ],
+            "raw": {},
+        }
     size = cfg["scale_size"]
     ladder = cfg["scale_ladder"]
     results = {}
@@ -1008,8 +1645,13 @@ def scale_out(ctx: dict) -> dict:
         db_url = pg["create"](f"s{n}")
         members = pg["setup"](db_url, size)
         prefix = f"kbench{int(time.time())}{n}"
-        extra = {"REDIS_URL": "redis://127.0.0.1:6379/0", "CHANNEL_PREFIX": prefix, "MODERATION_EMBEDDED_WORKER": "0",
-                 **ctx["model_env"], "MODERATION_QUANTIZE": "1"}
+        extra = {
+            "REDIS_URL": "redis://127.0.0.1:6379/0",
+            "CHANNEL_PREFIX": prefix,
+            "MODERATION_EMBEDDED_WORKER": "0",
+            **ctx["model_env"],
+            "MODERATION_QUANTIZE": "1",
+        }
         webs, workers = [], []
         try:
             for i in range(n):
@@ -1019,17 +1661,39 @@ def scale_out(ctx: dict) -> dict:
             settle(pids + [w.pid for w in workers], quiet=0.3, max_wait=120)
             sockets = []
             for i, m in enumerate(members["members"][:size]):
-                sockets.append({"room": "scale", "cookie": m["cookie"], "send": i < 10,
-                                "base": f"ws://127.0.0.1:{webs[i % n][1]}"})
+                sockets.append(
+                    {
+                        "room": "scale",
+                        "cookie": m["cookie"],
+                        "send": i < 10,
+                        "base": f"ws://127.0.0.1:{webs[i % n][1]}",
+                    }
+                )
             # A search, not a fixed ladder whose top both layouts pass (which printed 1.00×): its
             # ratio is reported, not judged, so √2 resolution is enough and keeps it short.
             search = None
             if cfg.get("scale_search"):
-                search = Search(ladder[0], factor=2.0, resolution=cfg["scale_search"].get("resolution", 2 ** 0.5),
-                                lo=cfg["scale_search"].get("lo", 1.0), hi=cfg["scale_search"].get("hi", 5000.0))
-            r = ladder_run(webs[0][1], pids, sockets, members=size, ladder=ladder, search=search,
-                           duration=cfg["step_seconds"], grace=cfg.get("grace", 1.0), n_procs=2, name=f"scale{n}",
-                           stop_on_fail=True, record_acks=True)
+                search = Search(
+                    ladder[0],
+                    factor=2.0,
+                    resolution=cfg["scale_search"].get("resolution", 2**0.5),
+                    lo=cfg["scale_search"].get("lo", 1.0),
+                    hi=cfg["scale_search"].get("hi", 5000.0),
+                )
+            r = ladder_run(
+                webs[0][1],
+                pids,
+                sockets,
+                members=size,
+                ladder=ladder,
+                search=search,
+                duration=cfg["step_seconds"],
+                grace=cfg.get("grace", 1.0),
+                n_procs=2,
+                name=f"scale{n}",
+                stop_on_fail=True,
+                record_acks=True,
+            )
             # Let the workers finish, then check every message was assessed exactly once, and
             # every acknowledged client_id against the stored rows.
             acked_ids = r.pop("acked_client_ids", [])
@@ -1054,29 +1718,53 @@ def scale_out(ctx: dict) -> dict:
     # definition): every client_id the server acknowledged must be a stored row.
     missing = a2.get("acked_missing")
     late = sum(s["lost"] for s in two["steps"])
-    ok = (missing == 0 and a2["pending"] == 0 and a2["assessed_twice"] == 0 and a2["assessments"] == a2["messages"]
-          and two["out_of_order"] == 0 and two.get("gaps", 0) == 0)
+    ok = (
+        missing == 0
+        and a2["pending"] == 0
+        and a2["assessed_twice"] == 0
+        and a2["assessments"] == a2["messages"]
+        and two["out_of_order"] == 0
+        and two.get("gaps", 0) == 0
+    )
     rows = [
-        row("scale-out", f"room of {size} across 2 web + 2 workers: deliveries/s vs 1 + 1",
-            two["best_deliveries_per_s"], one["best_deliveries_per_s"], rr, "(report)", None,
-            f"PostgreSQL + Redis; members alternate between the web processes; workers int8; "
-            + (f"searched from {ladder[0]:g} msg/s to √2 resolution, within {cfg['scale_search'].get('lo', 1.0):g}–"
-               f"{cfg['scale_search'].get('hi', 5000.0):g} msg/s" if cfg.get("scale_search") else
-               f"ladder {', '.join(f'{x:g}' for x in ladder)} msg/s"),
+        row(
+            "scale-out",
+            f"room of {size} across 2 web + 2 workers: deliveries/s vs 1 + 1",
+            two["best_deliveries_per_s"],
+            one["best_deliveries_per_s"],
+            rr,
+            "(report)",
+            None,
+            "PostgreSQL + Redis; members alternate between the web processes; workers int8; "
+            + (
+                f"searched from {ladder[0]:g} msg/s to √2 resolution, within {cfg['scale_search'].get('lo', 1.0):g}–"
+                f"{cfg['scale_search'].get('hi', 5000.0):g} msg/s"
+                if cfg.get("scale_search")
+                else f"ladder {', '.join(f'{x:g}' for x in ladder)} msg/s"
+            ),
             kindred_bound=two.get("bound"),
-            baseline_bound=one.get("bound")),
-        row("scale-out", "nothing acknowledged lost, nothing assessed twice, every member sees every message in order",
+            baseline_bound=one.get("bound"),
+        ),
+        row(
+            "scale-out",
+            "nothing acknowledged lost, nothing assessed twice, every member sees every message in order",
             f"{a2.get('acked')} acked, {missing} of them not stored; {a2['messages']} msgs, {a2['assessments']} "
             f"assessments, {a2['assessed_twice']} twice, {a2['pending']} pending; gaps {two.get('gaps', 0)}, "
-            f"out-of-order {two['out_of_order']}", None, None, "all hold", None if missing is None else ok,
+            f"out-of-order {two['out_of_order']}",
+            None,
+            None,
+            "all hold",
+            None if missing is None else ok,
             f"acknowledged client_ids checked against the database's rows; assessed per worker: "
             f"{list(a2['by_worker'].values())}; deliveries not received within a step's grace, all steps "
-            f"(failing ones included): {late}"),
+            f"(failing ones included): {late}",
+        ),
     ]
     return {"rows": rows, "raw": results}
 
 
 # --- 7. phone page weight -----------------------------------------------------------------------
+
 
 class _Links(HTMLParser):
     def __init__(self) -> None:
@@ -1090,7 +1778,11 @@ class _Links(HTMLParser):
             self.in_head = True
         if tag == "script" and a.get("src"):
             self.found.append(("script", {**a, "head": self.in_head}))
-        elif tag == "link" and a.get("href") and (a.get("rel") or "") in ("stylesheet", "icon", "modulepreload", "preload"):
+        elif (
+            tag == "link"
+            and a.get("href")
+            and (a.get("rel") or "") in ("stylesheet", "icon", "modulepreload", "preload")
+        ):
             self.found.append(("link", {**a, "head": self.in_head}))
         elif tag == "img" and a.get("src"):
             self.found.append(("img", {**a, "head": self.in_head}))
@@ -1107,9 +1799,16 @@ def page_weight(ctx: dict) -> dict:
     cookie = ctx["members"][0]["cookie"]
     items = []
     try:
+
         def get(url: str) -> tuple[bytes, int, str]:
-            req = urllib.request.Request(url, headers={"Cookie": f"sessionid={cookie}", "Accept-Encoding": "gzip",
-                                                       "User-Agent": "Mozilla/5.0 (Linux; Android 14) bench"})
+            req = urllib.request.Request(
+                url,
+                headers={
+                    "Cookie": f"sessionid={cookie}",
+                    "Accept-Encoding": "gzip",
+                    "User-Agent": "Mozilla/5.0 (Linux; Android 14) bench",
+                },
+            )
             with urllib.request.urlopen(req, timeout=20) as resp:
                 body = resp.read()
                 enc = resp.headers.get("Content-Encoding", "")
@@ -1117,7 +1816,15 @@ def page_weight(ctx: dict) -> dict:
             return raw_body, len(body), enc
 
         html, wire, enc = get(f"{origin}/rooms/newborn/")
-        items.append({"url": "/rooms/newborn/", "raw": len(html), "wire": wire, "gzip": len(gzip.compress(html, 6)), "enc": enc})
+        items.append(
+            {
+                "url": "/rooms/newborn/",
+                "raw": len(html),
+                "wire": wire,
+                "gzip": len(gzip.compress(html, 6)),
+                "enc": enc,
+            }
+        )
         parser = _Links()
         parser.feed(html.decode("utf-8", "replace"))
         third_party_blocking = []
@@ -1126,8 +1833,14 @@ def page_weight(ctx: dict) -> dict:
             url = a.get("src") or a.get("href")
             absolute = urllib.request.urljoin(origin + "/rooms/newborn/", url)
             if not absolute.startswith(origin):
-                blocking = a["head"] and ((kind == "script" and not ({"async", "defer"} & set(a)) and a.get("type") != "module")
-                                          or (kind == "link" and a.get("rel") == "stylesheet"))
+                blocking = a["head"] and (
+                    (
+                        kind == "script"
+                        and not ({"async", "defer"} & set(a))
+                        and a.get("type") != "module"
+                    )
+                    or (kind == "link" and a.get("rel") == "stylesheet")
+                )
                 if blocking:
                     third_party_blocking.append(absolute)
                 continue
@@ -1136,12 +1849,22 @@ def page_weight(ctx: dict) -> dict:
         for path in STARTUP_FETCHES:
             try:
                 body, wire, enc = get(f"{origin}{path}")
-                items.append({"url": path, "raw": len(body), "wire": wire, "gzip": len(gzip.compress(body, 6)),
-                              "enc": enc, "kind": "start-up fetch"})
+                items.append(
+                    {
+                        "url": path,
+                        "raw": len(body),
+                        "wire": wire,
+                        "gzip": len(gzip.compress(body, 6)),
+                        "enc": enc,
+                        "kind": "start-up fetch",
+                    }
+                )
             except Exception as exc:  # noqa: BLE001
                 items.append({"url": path, "error": str(exc), "kind": "start-up fetch"})
         # What the room socket sends at join, in a room with CHAT_HISTORY_ON_JOIN (50) messages.
-        join = _join_payload(port, ctx["members"][1]["cookie"], ctx["members"][2]["cookie"], "newborn", 50)
+        join = _join_payload(
+            port, ctx["members"][1]["cookie"], ctx["members"][2]["cookie"], "newborn", 50
+        )
         seen = set()
         while queue and len(seen) < 60:
             url = queue.pop(0)
@@ -1153,21 +1876,35 @@ def page_weight(ctx: dict) -> dict:
             except Exception as exc:  # noqa: BLE001
                 items.append({"url": url, "error": str(exc)})
                 continue
-            items.append({"url": url.replace(origin, ""), "raw": len(body), "wire": wire,
-                          "gzip": len(gzip.compress(body, 6)), "enc": enc})
+            items.append(
+                {
+                    "url": url.replace(origin, ""),
+                    "raw": len(body),
+                    "wire": wire,
+                    "gzip": len(gzip.compress(body, 6)),
+                    "enc": enc,
+                }
+            )
             text = body.decode("utf-8", "replace")
             if url.endswith(".js"):
-                for dep in re.findall(r"""(?:import|export)[^'"]*?from\s*['"]([^'"]+)['"]|import\s*\(?\s*['"]([^'"]+)['"]""", text):
+                for dep in re.findall(
+                    r"""(?:import|export)[^'"]*?from\s*['"]([^'"]+)['"]|import\s*\(?\s*['"]([^'"]+)['"]""",
+                    text,
+                ):
                     d = dep[0] or dep[1]
                     queue.append(urllib.request.urljoin(url, d))
             elif url.endswith(".css"):
-                for dep in re.findall(r"""url\(\s*['"]?([^'")]+)['"]?\s*\)|@import\s+['"]([^'"]+)['"]""", text):
+                for dep in re.findall(
+                    r"""url\(\s*['"]?([^'")]+)['"]?\s*\)|@import\s+['"]([^'"]+)['"]""", text
+                ):
                     d = dep[0] or dep[1]
                     if not d.startswith("data:"):
                         queue.append(urllib.request.urljoin(url, d))
     finally:
         proc.stop()
-    total_gzip = sum(min(i.get("wire", 0), i.get("gzip", 0)) if i.get("enc") else i.get("gzip", 0) for i in items)
+    total_gzip = sum(
+        min(i.get("wire", 0), i.get("gzip", 0)) if i.get("enc") else i.get("gzip", 0) for i in items
+    )
     total_raw = sum(i.get("raw", 0) for i in items)
     served_compressed = sum(1 for i in items if i.get("enc"))
     # The socket's frames go as sent unless permessage-deflate was negotiated (then gzip -6 of
@@ -1178,19 +1915,37 @@ def page_weight(ctx: dict) -> dict:
     total = total_gzip + (join_wire or 0)
     errors = [i for i in items if i.get("error")]
     rows = [
-        row("phone page weight", "chat page first load with the room socket's join, room of 50 messages, "
-            "compressed where the server compresses (KB)", round(total / 1000, 1), None, None, "≤ 100 KB",
+        row(
+            "phone page weight",
+            "chat page first load with the room socket's join, room of 50 messages, "
+            "compressed where the server compresses (KB)",
+            round(total / 1000, 1),
+            None,
+            None,
+            "≤ 100 KB",
             None if join_wire is None or errors else total <= 100_000,
             f"{len(items)} requests, {total_raw / 1000:.1f} KB uncompressed, {total_gzip / 1000:.1f} KB as gzip -6 "
             f"of each response ({served_compressed} served compressed by the dev server; production serves "
             f"WhiteNoise's pre-compressed files), start-up fetches {', '.join(STARTUP_FETCHES)} included; "
-            + (f"room socket at join: {join['frames']} frames, {join['bytes'] / 1000:.1f} KB as sent "
-               f"(permessage-deflate {'negotiated: counted as gzip -6, ' + format(join['gzip'] / 1000, '.1f') + ' KB' if join.get('deflate') else 'not negotiated: counted as sent'}), "
-               f"history of {join['history']} messages"
-               if join_wire is not None else f"room socket's join not measured: {join.get('error')}")
-            + (f"; failed requests: {', '.join(i['url'] for i in errors)}" if errors else "")),
-        row("phone page weight", "render-blocking third-party resources", len(third_party_blocking), None, None, "0",
-            not third_party_blocking, ", ".join(third_party_blocking) or "all resources same-origin"),
+            + (
+                f"room socket at join: {join['frames']} frames, {join['bytes'] / 1000:.1f} KB as sent "
+                f"(permessage-deflate {'negotiated: counted as gzip -6, ' + format(join['gzip'] / 1000, '.1f') + ' KB' if join.get('deflate') else 'not negotiated: counted as sent'}), "
+                f"history of {join['history']} messages"
+                if join_wire is not None
+                else f"room socket's join not measured: {join.get('error')}"
+            )
+            + (f"; failed requests: {', '.join(i['url'] for i in errors)}" if errors else ""),
+        ),
+        row(
+            "phone page weight",
+            "render-blocking third-party resources",
+            len(third_party_blocking),
+            None,
+            None,
+            "0",
+            not third_party_blocking,
+            ", ".join(third_party_blocking) or "all resources same-origin",
+        ),
     ]
     return {"rows": rows, "raw": {"items": items, "join": join}}
 
@@ -1199,7 +1954,9 @@ def page_weight(ctx: dict) -> dict:
 STARTUP_FETCHES = ["/api/rooms/unread"]
 
 
-def _join_payload(port: int, writer_cookie: str, reader_cookie: str, room: str, n: int) -> dict[str, Any]:
+def _join_payload(
+    port: int, writer_cookie: str, reader_cookie: str, room: str, n: int
+) -> dict[str, Any]:
     """Bytes the room socket receives at join once the room holds `n` messages: one member writes
     them (waiting for each acknowledgement), then another joins, offering permessage-deflate as a
     browser does, and every frame until the join's frames stop for half a second is counted."""
@@ -1208,12 +1965,21 @@ def _join_payload(port: int, writer_cookie: str, reader_cookie: str, room: str, 
     url = f"ws://127.0.0.1:{port}/ws/rooms/{room}/"
     origin = f"http://127.0.0.1:{port}"
     try:
-        with connect(url, origin=origin, additional_headers={"Cookie": f"sessionid={writer_cookie}"},
-                     compression=None, open_timeout=20) as ws:
+        with connect(
+            url,
+            origin=origin,
+            additional_headers={"Cookie": f"sessionid={writer_cookie}"},
+            compression=None,
+            open_timeout=20,
+        ) as ws:
             stamp = int(time.time() * 1000)
             for i in range(n):
-                body = (f"{' '.join(FILLER_WORDS[i % 7:i % 7 + 8 + i % 9])} — night {i}, how is everyone doing?")
-                ws.send(json.dumps({"type": "message.send", "client_id": f"page-{stamp}-{i}", "body": body}))
+                body = f"{' '.join(FILLER_WORDS[i % 7 : i % 7 + 8 + i % 9])} — night {i}, how is everyone doing?"
+                ws.send(
+                    json.dumps(
+                        {"type": "message.send", "client_id": f"page-{stamp}-{i}", "body": body}
+                    )
+                )
                 deadline = time.monotonic() + 10
                 while time.monotonic() < deadline:
                     f = json.loads(ws.recv(timeout=10))
@@ -1222,8 +1988,12 @@ def _join_payload(port: int, writer_cookie: str, reader_cookie: str, room: str, 
                     if f.get("type") == "error":
                         return {"error": f"sending message {i}: {f.get('code')}"}
         frames, total, texts, history = 0, 0, [], 0
-        with connect(url, origin=origin, additional_headers={"Cookie": f"sessionid={reader_cookie}"},
-                     open_timeout=20) as ws:
+        with connect(
+            url,
+            origin=origin,
+            additional_headers={"Cookie": f"sessionid={reader_cookie}"},
+            open_timeout=20,
+        ) as ws:
             ext = ws.response.headers.get("Sec-WebSocket-Extensions", "") or ""
             while True:
                 try:
@@ -1237,11 +2007,19 @@ def _join_payload(port: int, writer_cookie: str, reader_cookie: str, room: str, 
                 f = json.loads(text)
                 if f.get("type") == "room.joined":
                     history = len(f.get("messages") or [])
-        return {"frames": frames, "bytes": total, "gzip": len(gzip.compress("".join(texts).encode(), 6)),
-                "deflate": "permessage-deflate" in ext, "extensions": ext, "history": history}
+        return {
+            "frames": frames,
+            "bytes": total,
+            "gzip": len(gzip.compress("".join(texts).encode(), 6)),
+            "deflate": "permessage-deflate" in ext,
+            "extensions": ext,
+            "history": history,
+        }
     except Exception as exc:  # noqa: BLE001
         return {"error": f"{type(exc).__name__}: {exc}"}
 
 
-FILLER_WORDS = ("thanks so much for this it really helps to hear that other mums are up at night too and that "
-                "it does get easier with time and a bit of sleep").split()
+FILLER_WORDS = (
+    "thanks so much for this it really helps to hear that other mums are up at night too and that "
+    "it does get easier with time and a bit of sleep"
+).split()

@@ -60,8 +60,15 @@ def _preexec() -> None:
 class Proc:
     """A child process we started; stopped by its own pid (and its session) only."""
 
-    def __init__(self, args: list[str], *, env: dict[str, str] | None = None, log: Path | None = None,
-                 stdin: Any = None, stdout: Any = None) -> None:
+    def __init__(
+        self,
+        args: list[str],
+        *,
+        env: dict[str, str] | None = None,
+        log: Path | None = None,
+        stdin: Any = None,
+        stdout: Any = None,
+    ) -> None:
         self.log = log
         out = stdout
         self._logf = None
@@ -69,8 +76,15 @@ class Proc:
             log.parent.mkdir(parents=True, exist_ok=True)
             self._logf = open(log, "ab")  # noqa: SIM115
             out = self._logf
-        self.p = subprocess.Popen(args, env=env, cwd=ROOT, stdin=stdin, stdout=out,
-                                  stderr=self._logf if self._logf else None, preexec_fn=_preexec)
+        self.p = subprocess.Popen(
+            args,
+            env=env,
+            cwd=ROOT,
+            stdin=stdin,
+            stdout=out,
+            stderr=self._logf if self._logf else None,
+            preexec_fn=_preexec,
+        )
         self.pid = self.p.pid
 
     def stop(self, timeout: float = 10.0) -> None:
@@ -128,9 +142,14 @@ def machine() -> dict[str, Any]:
         pass
     import platform
 
-    return {"cpus": os.cpu_count(), "cpu_model": model, "mem_gib": round(mem / 2**30, 1),
-            "python": platform.python_version(), "kernel": platform.release(),
-            "load_avg_at_start": [round(x, 2) for x in os.getloadavg()]}
+    return {
+        "cpus": os.cpu_count(),
+        "cpu_model": model,
+        "mem_gib": round(mem / 2**30, 1),
+        "python": platform.python_version(),
+        "kernel": platform.release(),
+        "load_avg_at_start": [round(x, 2) for x in os.getloadavg()],
+    }
 
 
 # --- statistics ---------------------------------------------------------------------------------

@@ -12,19 +12,19 @@ import time
 import uuid
 from typing import Any
 
+from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async as _database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from channels.layers import get_channel_layer
-from channels.consumer import get_handler_name
 from django.conf import settings
 from django.core.cache import cache
 
 from accounts.models import User
-from chat import actions, selectors
+from chat import actions, room_frames, selectors
 from chat.errors import ChatError
-from config.text import INVALID_TEXT, lone_surrogate_path
 from chat.events import deferring_pushes, room_group, send_event_now, session_group, user_group
 from chat.fanout import DIRECT_SEND, get_hub
+from config.text import INVALID_TEXT, lone_surrogate_path
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +35,7 @@ def database_sync_to_async(fn):  # noqa: ANN001, ANN201
     SQLite serialises writers itself (IMMEDIATE transactions with a busy timeout). The pushes it
     commits are sent from the event loop once it returns (`chat.events.deferring_pushes`)."""
     return deferring_pushes(lambda f: _database_sync_to_async(f, thread_sensitive=False), fn)
+
 
 CLOSE_NOT_AUTHENTICATED = 4401
 CLOSE_FORBIDDEN = 4403
@@ -49,10 +50,7 @@ CLOSE_TOO_MANY_SOCKETS = 4409
 
 EARLY_EVENTS_LIMIT = 1000
 PONG = json.dumps({"type": "pong"})
-MEMBER_FRAMES = frozenset(
-    {"message.edit", "message.delete", "reaction.toggle", "message.report", "member.filter", "notice.read",
-     "resource.share"}
-)
+MEMBER_FRAMES = frozenset({"message.edit", "message.delete", "reaction.toggle", "member.filter"})
 
 
 @database_sync_to_async
@@ -62,13 +60,13 @@ def _access_room(user: User, slug: str):  # noqa: ANN202
 
 
 @database_sync_to_async
-def _join(user: User, room, channel_name: str, known: tuple[int, list] | None = None) -> dict[str, Any]:  # noqa: ANN001
+def _join(
+    user: User, room, channel_name: str, known: tuple[int, list] | None = None
+) -> dict[str, Any]:  # noqa: ANN001
     """Everything a socket needs on joining, in one trip to the database thread. `known`: the
     room's recent history as this process last serialised it, and the `last_seq` it was read at
     (chat.fanout.RecentHistory); used if the room has had no new message since."""
     actions.do_join_room(user=user, room=room, channel_name=channel_name)
-    from moderation.actions import unread_notice_frames
-
     # last_seq before the messages: a message stored in between makes the history newer than
     # the seq it is filed under, never older.
     last_seq = room.__class__.objects.values_list("last_seq", flat=True).get(pk=room.pk)
@@ -78,7 +76,9 @@ def _join(user: User, room, channel_name: str, known: tuple[int, list] | None = 
         rows = selectors.recent_messages(room, limit=settings.CHAT_HISTORY_ON_JOIN)
         messages, read_at = [selectors.serialize_message(m) for m in rows], last_seq
     return {
-        "notices": unread_notice_frames(user=user),
+        # What other apps send after room.joined, again on every join (it survives reconnects):
+        # her unread notices, an open private check-in (chat.room_frames).
+        "notices": room_frames.join_frames(user, room),
         "messages": messages,
         "history_read_at": read_at,
         "present": selectors.present_users(room),
@@ -107,44 +107,23 @@ def _send(user: User, room, frame: dict[str, Any]):  # noqa: ANN001, ANN202
 
 @database_sync_to_async
 def _member_action(user: User, room, frame: dict[str, Any]) -> dict[str, Any] | None:  # noqa: ANN001
-    """Edits, deletes, reactions, reports and mute/block: validated and written by actions."""
+    """Edits, deletes, reactions and mute/block: validated and written by actions."""
     user = User.objects.get(pk=user.pk)
     kind = frame["type"]
     if kind == "message.edit":
-        actions.check_edit_message(user=user, room=room, seq=frame.get("seq"), body=frame.get("body"),
-                                   content_note=frame.get("content_note"))
+        actions.check_edit_message(
+            user=user,
+            room=room,
+            seq=frame.get("seq"),
+            body=frame.get("body"),
+            content_note=frame.get("content_note"),
+        )
     elif kind == "message.delete":
         actions.check_delete_message(user=user, room=room, seq=frame.get("seq"))
     elif kind == "reaction.toggle":
-        actions.check_toggle_reaction(user=user, room=room, seq=frame.get("seq"), kind=frame.get("kind"))
-    elif kind == "message.report":
-        from moderation.actions import ReportError, do_report_message
-
-        seq, reason = frame.get("seq"), frame.get("reason", "")
-        if isinstance(seq, bool) or not isinstance(seq, int) or not isinstance(reason, str) or len(reason) > 500:
-            raise ChatError("validation", "A report needs the message's seq and an optional reason (≤ 500 characters).")
-        message = room.messages.filter(seq=seq).first()
-        if message is None:
-            raise ChatError("not_found", "There is no such message in this room.")
-        actions.check_action_rate(user)
-        try:
-            do_report_message(reporter=user, message=message, reason=reason)
-        except ReportError as exc:
-            raise ChatError("validation", str(exc)) from exc
-        return {"type": "report.received", "seq": seq,
-                "message": "Thank you. A moderator will look at it, and we'll let you know what happened."}
-    elif kind == "resource.share":
-        message, _ = actions.check_share_resource(
-            moderator=user, room=room, resource_id=frame.get("resource_id"), client_id=frame.get("client_id")
+        actions.check_toggle_reaction(
+            user=user, room=room, seq=frame.get("seq"), kind=frame.get("kind")
         )
-        return {"type": "resource.shared", "seq": message.seq}
-    elif kind == "notice.read":
-        from moderation.actions import ModerationError, do_mark_notice_read
-
-        try:
-            do_mark_notice_read(user=user, notice_id=frame.get("id"))
-        except ModerationError as exc:
-            raise ChatError("validation", exc.message, field="id") from exc
     elif kind == "member.filter":
         other_id, what = frame.get("user_id"), frame.get("kind")
         if isinstance(other_id, bool) or not isinstance(other_id, int):
@@ -155,6 +134,18 @@ def _member_action(user: User, room, frame: dict[str, Any]) -> dict[str, Any] | 
         actions.do_set_member_filter(owner=user, other=other, kind=what)
         return {"type": "member.filter.saved", "user_id": other_id, "kind": what}
     return None
+
+
+@database_sync_to_async
+def _registered_frame(
+    user: User,
+    room,  # noqa: ANN001
+    handler: room_frames.FrameHandler,
+    frame: dict[str, Any],
+) -> dict[str, Any] | None:
+    """A frame type another app answers (chat.room_frames), with her row loaded afresh as for
+    chat's own member frames."""
+    return handler(User.objects.get(pk=user.pk), room, frame)
 
 
 @database_sync_to_async
@@ -207,7 +198,9 @@ class RoomConsumer(AsyncWebsocketConsumer):
     _hub = None
     _plain_viewer = False  # not a moderator and no mute/block list: gets the shared frame
     _read_seq = None
-    direct_send = None  # Kindred's Daphne lets the hub write a pre-framed message (chat.fanout.DIRECT_SEND)
+    direct_send = (
+        None  # Kindred's Daphne lets the hub write a pre-framed message (chat.fanout.DIRECT_SEND)
+    )
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         """As Channels' own, minus the `close_old_connections` it runs in a thread before every
@@ -254,9 +247,13 @@ class RoomConsumer(AsyncWebsocketConsumer):
         except Exception:  # noqa: BLE001
             # The channel layer (Redis) is down or restarting. Nothing is lost — messages are in
             # the database — so tell the client to come back shortly and resume.
-            logger.warning("channel layer unavailable while joining %s; asking the client to retry", room.slug)
+            logger.warning(
+                "channel layer unavailable while joining %s; asking the client to retry", room.slug
+            )
             self._hub.unsubscribe(self)
-            await self._refuse(CLOSE_TRY_AGAIN, "unavailable", "Reconnecting: the chat service is restarting.")
+            await self._refuse(
+                CLOSE_TRY_AGAIN, "unavailable", "Reconnecting: the chat service is restarting."
+            )
             return
         self.room = room
         history, group = self._hub.history, room_group(room.pk)
@@ -352,15 +349,20 @@ class RoomConsumer(AsyncWebsocketConsumer):
             # connection; the traceback goes to the log.
             logger.exception("unhandled error in room consumer")
             await self._send_json(
-                {"type": "error", "code": "server_error", "message": "Something went wrong on our side; please try again."}
+                {
+                    "type": "error",
+                    "code": "server_error",
+                    "message": "Something went wrong on our side; please try again.",
+                }
             )
 
     def _parse(self, text_data: str | None, bytes_data: bytes | None) -> dict[str, Any]:
         if text_data is None:
             raise ChatError("bad_frame", "Frames must be JSON text, not binary.")
-        if len(text_data) > settings.CHAT_MAX_FRAME_BYTES or len(
-            text_data.encode("utf-8", "surrogatepass")
-        ) > settings.CHAT_MAX_FRAME_BYTES:
+        if (
+            len(text_data) > settings.CHAT_MAX_FRAME_BYTES
+            or len(text_data.encode("utf-8", "surrogatepass")) > settings.CHAT_MAX_FRAME_BYTES
+        ):
             raise ChatError(
                 "frame_too_large", f"Frames can be at most {settings.CHAT_MAX_FRAME_BYTES} bytes."
             )
@@ -400,7 +402,13 @@ class RoomConsumer(AsyncWebsocketConsumer):
                     self._read_seq = read
             await self._send_text(PONG)
         else:
-            raise ChatError("unknown_type", f"Unknown frame type {kind[:40]!r}.")
+            # Looked up last, so that chat's own frames (and the idle pings) pay nothing for it.
+            handler = room_frames.handler_for(kind)
+            if handler is None:
+                raise ChatError("unknown_type", f"Unknown frame type {kind[:40]!r}.")
+            answer = await _registered_frame(self.user, self.room, handler, frame)
+            if answer is not None:
+                await self._send_json(answer)
 
     async def _on_send(self, frame: dict[str, Any]) -> None:
         client_id = frame.get("client_id")
@@ -411,7 +419,12 @@ class RoomConsumer(AsyncWebsocketConsumer):
                 exc.extra.setdefault("client_id", client_id[:64])
             raise
         await self._send_json(
-            {"type": "message.ack", "client_id": message["client_id"], "created": created, "message": self._redact(message)}
+            {
+                "type": "message.ack",
+                "client_id": message["client_id"],
+                "created": created,
+                "message": self._redact(message),
+            }
         )
 
     async def _on_resume(self, frame: dict[str, Any]) -> None:
@@ -439,7 +452,10 @@ class RoomConsumer(AsyncWebsocketConsumer):
         self._last_typing = now
         if not await cache.aadd(f"chat-typing:{self.user.pk}:{self.room.pk}", 1, timeout=interval):
             return
-        await send_event_now(room_group(self.room.pk), {"type": "chat.typing", "user": selectors.serialize_user(self.user)})
+        await send_event_now(
+            room_group(self.room.pk),
+            {"type": "chat.typing", "user": selectors.serialize_user(self.user)},
+        )
 
     # --- channel-layer events ----------------------------------------------------------------
 
@@ -485,7 +501,9 @@ class RoomConsumer(AsyncWebsocketConsumer):
         await self._send_json({"type": "message.new", "message": self._redact(message)})
 
     async def chat_message_updated(self, event: dict[str, Any]) -> None:
-        await self._send_json({"type": "message.updated", "message": self._redact(event["message"])})
+        await self._send_json(
+            {"type": "message.updated", "message": self._redact(event["message"])}
+        )
 
     async def chat_presence_change(self, event: dict[str, Any]) -> None:
         user = event["user"]
@@ -495,15 +513,23 @@ class RoomConsumer(AsyncWebsocketConsumer):
         # every local socket the same event).
         frame = event.get("_frame")
         if frame is None:
-            frame = event["_frame"] = json.dumps({"type": f"presence.{event['change']}", "user": user}, ensure_ascii=False)
+            frame = event["_frame"] = json.dumps(
+                {"type": f"presence.{event['change']}", "user": user}, ensure_ascii=False
+            )
         await self._send_text(frame)
 
     async def chat_presence(self, event: dict[str, Any]) -> None:
-        await self._send_json({"type": "presence", "present": self._visible_presence(event["present"])})
+        await self._send_json(
+            {"type": "presence", "present": self._visible_presence(event["present"])}
+        )
 
     async def chat_typing(self, event: dict[str, Any]) -> None:
         uid = event["user"]["id"]
-        if uid != self.user.pk and uid not in self.filters["hidden"] and uid not in self.filters["blocked_by"]:
+        if (
+            uid != self.user.pk
+            and uid not in self.filters["hidden"]
+            and uid not in self.filters["blocked_by"]
+        ):
             await self._send_json({"type": "typing", "user": event["user"]})
 
     async def user_notice(self, event: dict[str, Any]) -> None:
@@ -515,14 +541,19 @@ class RoomConsumer(AsyncWebsocketConsumer):
         oldest (`actions.do_join_room`); its presence is already gone."""
         if self.channel_name in event["channel_names"]:
             self._ready = False  # nothing more for this socket
-            await self._send_json({
-                "type": "error", "code": "too_many_sockets",
-                "message": "Kindred is open in too many other tabs or devices, so it was closed here.",
-            })
+            await self._send_json(
+                {
+                    "type": "error",
+                    "code": "too_many_sockets",
+                    "message": "Kindred is open in too many other tabs or devices, so it was closed here.",
+                }
+            )
             await self.close(code=CLOSE_TOO_MANY_SOCKETS)
 
     async def user_disconnect(self, event: dict[str, Any]) -> None:
-        await self._send_json({"type": "error", "code": event.get("code", "forbidden"), "message": event["message"]})
+        await self._send_json(
+            {"type": "error", "code": event.get("code", "forbidden"), "message": event["message"]}
+        )
         await self.close(code=event.get("close_code", CLOSE_SUSPENDED))
 
     async def _send_json(self, payload: dict[str, Any]) -> None:
@@ -536,7 +567,9 @@ class RoomConsumer(AsyncWebsocketConsumer):
         direct = self.direct_send
         if direct is not None and direct.backlog() > settings.CHAT_MAX_SOCKET_BACKLOG_BYTES:
             if not direct.closing:
-                logger.warning("dropping a socket %d bytes behind (user %s)", direct.backlog(), self.user.pk)
+                logger.warning(
+                    "dropping a socket %d bytes behind (user %s)", direct.backlog(), self.user.pk
+                )
                 direct.drop()
             return
         if direct is None:
@@ -546,7 +579,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
         # else: the socket is closing or gone (a push raced the close); the frame is dropped
         # quietly, as the protocol says: a client that comes back resumes from its last seq.
 
-    # --- facilitated sessions (added by facilitation; moderation/facilitation/actions.py) ---------
     async def chat_session(self, event: dict[str, Any]) -> None:
-        """A session in this room started or ended: `session.started` / `session.ended`."""
+        """A facilitated session in this room started or ended (pushed by facilitation with the
+        frame ready: `session.started` / `session.ended`)."""
         await self._send_json(event["frame"])

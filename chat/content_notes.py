@@ -6,22 +6,40 @@ from __future__ import annotations
 
 import re
 
-TOPICS: dict[str, str] = {
-    "birth_trauma": "Birth trauma",
-    "baby_loss": "Baby loss",
-    "self_harm": "Self-harm",
-    "suicidal_thoughts": "Suicidal thoughts",
-    "medical": "Medical details",
-    "abuse": "Abuse",
-}
+from django.conf import settings
+
+# The topics and their labels (settings.CONTENT_NOTE_TOPICS, which accounts reads too).
+TOPICS: dict[str, str] = dict(settings.CONTENT_NOTE_TOPICS)
 
 # Words that suggest a topic, for rooms that require a note. Deliberately narrow: a false demand
 # for a note is a small friction, a missed one is only a missed collapse (moderators still see it).
 _KEYWORDS: dict[str, tuple[str, ...]] = {
-    "birth_trauma": ("emergency c-section", "emergency section", "forceps", "haemorrhage", "hemorrhage",
-                     "tore", "3rd degree", "third degree", "4th degree", "fourth degree", "episiotomy", "crash section"),
-    "baby_loss": ("stillbirth", "stillborn", "miscarriage", "miscarried", "lost the baby", "lost our baby",
-                  "ectopic", "neonatal death", "born sleeping", "angel baby"),
+    "birth_trauma": (
+        "emergency c-section",
+        "emergency section",
+        "forceps",
+        "haemorrhage",
+        "hemorrhage",
+        "tore",
+        "3rd degree",
+        "third degree",
+        "4th degree",
+        "fourth degree",
+        "episiotomy",
+        "crash section",
+    ),
+    "baby_loss": (
+        "stillbirth",
+        "stillborn",
+        "miscarriage",
+        "miscarried",
+        "lost the baby",
+        "lost our baby",
+        "ectopic",
+        "neonatal death",
+        "born sleeping",
+        "angel baby",
+    ),
     "self_harm": ("self-harm", "self harm", "cutting myself", "cut myself", "burn myself"),
     "suicidal_thoughts": ("suicide", "suicidal", "kill myself", "end my life"),
     "medical": ("blood transfusion", "catheter", "stitches", "nicu"),

@@ -41,7 +41,9 @@ def stamped(group: str, event: dict[str, Any]) -> dict[str, Any]:
 
 # Set by `deferring_pushes` while a socket's database work runs in a worker thread: committed
 # pushes are handed back to the event loop instead of blocking that thread on it.
-_deferred: ContextVar[list[tuple[str, dict[str, Any]]] | None] = ContextVar("kindred_deferred_pushes", default=None)
+_deferred: ContextVar[list[tuple[str, dict[str, Any]]] | None] = ContextVar(
+    "kindred_deferred_pushes", default=None
+)
 
 
 def _send_now(group: str, event: dict[str, Any]) -> None:
@@ -68,12 +70,16 @@ async def send_event_now(group: str, event: dict[str, Any]) -> bool:
     try:
         await layer.group_send(group, stamped(group, event))
     except Exception as exc:  # noqa: BLE001
-        logger.warning("%s to %s dropped: channel layer unavailable (%s)", event.get("type"), group, exc)
+        logger.warning(
+            "%s to %s dropped: channel layer unavailable (%s)", event.get("type"), group, exc
+        )
         return False
     return True
 
 
-def _collecting(pending: list[tuple[str, dict[str, Any]]], fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+def _collecting(
+    pending: list[tuple[str, dict[str, Any]]], fn: Callable[..., Any], *args: Any, **kwargs: Any
+) -> Any:
     token = _deferred.set(pending)
     try:
         return fn(*args, **kwargs)
@@ -81,7 +87,9 @@ def _collecting(pending: list[tuple[str, dict[str, Any]]], fn: Callable[..., Any
         _deferred.reset(token)
 
 
-def deferring_pushes(to_async: Callable[[Callable[..., Any]], Callable[..., Awaitable[Any]]], fn: Callable[..., Any]):
+def deferring_pushes(
+    to_async: Callable[[Callable[..., Any]], Callable[..., Awaitable[Any]]], fn: Callable[..., Any]
+):
     """`fn` for async callers, run in a thread by `to_async` (e.g. Channels'
     `database_sync_to_async`), with the pushes its transactions commit sent afterwards from the
     event loop (awaiting the channel layer there) instead of from the thread through

@@ -37,7 +37,6 @@ import asyncio
 import contextlib
 import logging
 import time
-
 import weakref
 from typing import Any, Protocol
 
@@ -131,7 +130,9 @@ class Hub:
                 raise
             except Exception:  # noqa: BLE001
                 # Redis restarting: keep trying; clients resume from their last seq.
-                logger.warning("fan-out hub could not read from the channel layer; retrying in %.1f s", backoff)
+                logger.warning(
+                    "fan-out hub could not read from the channel layer; retrying in %.1f s", backoff
+                )
                 # Events may be lost until the heartbeat has re-added our groups.
                 self.history.suspend(2 * settings.CHAT_HUB_HEARTBEAT_SECONDS)
                 await asyncio.sleep(backoff)
@@ -173,7 +174,8 @@ class Hub:
     def _arm_order_timer(self, group: str) -> None:
         if group not in self._order_timers:
             self._order_timers[group] = asyncio.get_running_loop().call_later(
-                settings.CHAT_ORDER_WAIT_SECONDS, self._order_timeout, group)
+                settings.CHAT_ORDER_WAIT_SECONDS, self._order_timeout, group
+            )
 
     def _order_timeout(self, group: str) -> None:
         self._order_timers.pop(group, None)
@@ -272,14 +274,21 @@ class Hub:
                 try:
                     await self.layer.group_add(group, self.channel)
                 except Exception:  # noqa: BLE001
-                    logger.warning("channel layer unavailable on heartbeat; will retry on the next one")
+                    logger.warning(
+                        "channel layer unavailable on heartbeat; will retry on the next one"
+                    )
                     break
         await self._touch_presence()
 
     async def _touch_presence(self) -> None:
-        channels = sorted({
-            name for subs in self.subscribers.values() for s in subs if (name := s.presence_channel())
-        })
+        channels = sorted(
+            {
+                name
+                for subs in self.subscribers.values()
+                for s in subs
+                if (name := s.presence_channel())
+            }
+        )
         if channels:
             from channels.db import database_sync_to_async
 
@@ -287,7 +296,7 @@ class Hub:
 
             for i in range(0, len(channels), PRESENCE_CHUNK):
                 await database_sync_to_async(do_touch_presence_many, thread_sensitive=False)(
-                    channel_names=channels[i: i + PRESENCE_CHUNK]
+                    channel_names=channels[i : i + PRESENCE_CHUNK]
                 )
 
     def close(self) -> None:
@@ -348,7 +357,11 @@ class RecentHistory:
 
     def put(self, group: str, token: int, last_seq: int, messages: list[dict[str, Any]]) -> None:
         """Store what a join read at `last_seq`, unless the room changed since `token` was taken."""
-        if self.ttl <= 0 or token != self._generation.get(group, 0) or time.monotonic() < self._suspended_until:
+        if (
+            self.ttl <= 0
+            or token != self._generation.get(group, 0)
+            or time.monotonic() < self._suspended_until
+        ):
             return
         self._entries[group] = (time.monotonic(), last_seq, messages)
 
@@ -412,7 +425,9 @@ def _raise_if_cancel_was_swallowed() -> None:
 
 
 # One hub per event loop and channel layer (tests run many loops and swap layers).
-_hubs: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[int, Hub]] = weakref.WeakKeyDictionary()
+_hubs: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[int, Hub]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def get_hub(layer=None) -> Hub:  # noqa: ANN001
@@ -423,5 +438,3 @@ def get_hub(layer=None) -> Hub:  # noqa: ANN001
     if hub is None or hub.layer is not layer:
         hub = per_loop[id(layer)] = Hub(layer)
     return hub
-
-

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
 from django.db import models
 
 from accounts.models import Stage
@@ -35,10 +37,16 @@ class Room(models.Model):
 
 
 class Membership(models.Model):
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
     room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="memberships")
     joined_at = models.DateTimeField(auto_now_add=True)
     last_read_seq = models.PositiveBigIntegerField(default=0)
+    # Set when she changes stage and may no longer join this stage room: she keeps reading the
+    # conversation up to this message (her past conversations, and the replies she had), but
+    # cannot post and sees nothing newer. Cleared if her stage brings her back (issue 21).
+    read_only_until_seq = models.PositiveBigIntegerField(null=True, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "room"], name="unique_membership")]
@@ -72,11 +80,23 @@ class Message(models.Model):
     body = models.TextField()
     html = models.TextField()
     created_at = models.DateTimeField(db_index=True)
-    state = models.CharField(max_length=8, choices=MessageState.choices, default=MessageState.VISIBLE)
-    reply_to = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    state = models.CharField(
+        max_length=8, choices=MessageState.choices, default=MessageState.VISIBLE
+    )
+    reply_to = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     content_note = models.CharField(max_length=32, blank=True)
-    # A resource card a moderator dropped into the conversation (the "peer navigator" role).
-    resource = models.ForeignKey("moderation.Helpline", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # A card another app attached to the message (moderation: a service from the resources
+    # directory that a moderator shared, the "peer navigator" role). chat knows nothing of what it
+    # is: it asks the object for `as_card()` each time it serialises the message, so the card shows
+    # the service as it is now (a supervisor may have corrected its number), and none once the
+    # object is gone.
+    card_type = models.ForeignKey(
+        ContentType, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    card_id = models.PositiveBigIntegerField(null=True, blank=True)
+    card = GenericForeignKey("card_type", "card_id")
     edited_at = models.DateTimeField(null=True, blank=True)
     # Bumped on every edit; each revision is assessed once (moderation.Assessment is unique on
     # message + revision).
@@ -88,6 +108,9 @@ class Message(models.Model):
     # leaves the message pending; once the lease lapses another worker takes it.
     assessment_worker = models.CharField(max_length=100, blank=True)
     assessment_lease_until = models.DateTimeField(null=True, blank=True)
+    # Escalated as risk (moderation.actions.do_record_decision). Kept on the row so that every
+    # viewer's copy says "supportive reactions only" without a join to the queue.
+    shows_risk = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["room", "seq"]
@@ -130,7 +153,9 @@ class MessageRevision(models.Model):
 
     class Meta:
         ordering = ["message", "revision"]
-        constraints = [models.UniqueConstraint(fields=["message", "revision"], name="unique_message_revision")]
+        constraints = [
+            models.UniqueConstraint(fields=["message", "revision"], name="unique_message_revision")
+        ]
 
 
 class ReactionKind(models.TextChoices):
@@ -146,7 +171,11 @@ class Reaction(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["message", "user", "kind"], name="one_reaction_of_a_kind")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["message", "user", "kind"], name="one_reaction_of_a_kind"
+            )
+        ]
 
 
 class MemberFilter(models.Model):
@@ -157,10 +186,14 @@ class MemberFilter(models.Model):
         MUTE = "mute", "Mute"
         BLOCK = "block", "Block"
 
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="member_filters")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="member_filters"
+    )
     other = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     kind = models.CharField(max_length=8, choices=Kind.choices)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["owner", "other"], name="one_filter_per_pair")]
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "other"], name="one_filter_per_pair")
+        ]

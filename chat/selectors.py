@@ -39,6 +39,32 @@ def access_room(user: User, slug: str) -> Room:
     return room
 
 
+def past_conversation_limit(user: User, room: Room) -> int | None:
+    """The last message she may read in a room she can no longer join (she changed stage: her
+    past conversations stay hers to read), or None if she has no such access. Posting, joining
+    and presence still go by `can_join` alone."""
+    if not user.is_authenticated or user.is_suspended:
+        return None
+    return (
+        Membership.objects.filter(user=user, room=room, read_only_until_seq__isnull=False)
+        .values_list("read_only_until_seq", flat=True)
+        .first()
+    )
+
+
+def access_past_conversation(user: User, slug: str) -> tuple[Room, int]:
+    """A room she may only read, and the last message she may read there; raises RoomNotFound /
+    RoomForbidden like `access_room`. For a room she may join, use `access_room`."""
+    try:
+        room = Room.objects.get(slug=slug)
+    except Room.DoesNotExist as exc:
+        raise RoomNotFound() from exc
+    limit = past_conversation_limit(user, room)
+    if limit is None or can_join(user, room):
+        raise RoomForbidden()
+    return room, limit
+
+
 def serialize_user(user: User | None) -> dict[str, Any] | None:
     if user is None:
         return None
@@ -73,6 +99,15 @@ def _quote(message: Message) -> dict[str, Any] | None:
     }
 
 
+def _card(message: Message) -> dict[str, Any] | None:
+    """The card another app attached to the message, as that app renders it now; None when there
+    is none or its object has gone."""
+    if message.card_id is None:
+        return None
+    card = message.card
+    return card.as_card() if card is not None else None
+
+
 def serialize_message(message: Message) -> dict[str, Any]:
     """The full form, as stored. Redact with `redact_for` before it leaves the server."""
     return {
@@ -89,11 +124,15 @@ def serialize_message(message: Message) -> dict[str, Any]:
         "content_note": message.content_note,
         "reply_to": _quote(message),
         "reactions": reaction_summary(message),
-        "resource": message.resource.as_card() if message.resource_id else None,
+        "resource": _card(message),
+        # Escalated as risk: "sending a hug" and "thank you" only, never "me too".
+        "supportive_only": message.shows_risk,
     }
 
 
-def redact_for(message: dict[str, Any], *, viewer_id: int, viewer_is_moderator: bool) -> dict[str, Any]:
+def redact_for(
+    message: dict[str, Any], *, viewer_id: int, viewer_is_moderator: bool
+) -> dict[str, Any]:
     """What one viewer may see of a message. Every sequence number is delivered (so clients can
     tell a gap from a held message), but held and removed text only goes to those entitled."""
     state = message["state"]
@@ -121,8 +160,8 @@ def redact_for(message: dict[str, Any], *, viewer_id: int, viewer_is_moderator: 
 def _message_queryset(room: Room):
     return (
         Message.objects.filter(room=room)
-        .select_related("author", "reply_to", "reply_to__author", "resource")
-        .prefetch_related("reactions__user")
+        .select_related("author", "reply_to", "reply_to__author")
+        .prefetch_related("reactions__user", "card")
     )
 
 
@@ -159,7 +198,11 @@ def unread_counts(user: User) -> list[dict[str, Any]]:
     """New messages in each joined room since she last read it (for the in-page indicator)."""
     rows = Membership.objects.filter(user=user).select_related("room")
     return [
-        {"room": m.room.slug, "name": m.room.name, "unread": max(0, m.room.last_seq - m.last_read_seq)}
+        {
+            "room": m.room.slug,
+            "name": m.room.name,
+            "unread": max(0, m.room.last_seq - m.last_read_seq),
+        }
         for m in rows
         if not m.room.is_archived
     ]
@@ -172,7 +215,9 @@ def recent_messages(room: Room, *, limit: int = 50) -> list[Message]:
 
 
 def messages_after(room: Room, after_seq: int, *, limit: int = RESUME_BATCH_LIMIT) -> list[Message]:
-    return _in_room(list(_message_queryset(room).filter(seq__gt=after_seq).order_by("seq")[:limit]), room)
+    return _in_room(
+        list(_message_queryset(room).filter(seq__gt=after_seq).order_by("seq")[:limit]), room
+    )
 
 
 def messages_before(room: Room, before_seq: int | None, *, limit: int = 50) -> list[Message]:
@@ -212,7 +257,10 @@ def room_list_for(user: User) -> list[dict[str, Any]]:
             distinct=True,
         ),
     )
-    joined = set(Membership.objects.filter(user=user).values_list("room_id", flat=True))
+    memberships = dict(
+        Membership.objects.filter(user=user).values_list("room_id", "read_only_until_seq")
+    )
+    joined = set(memberships)
     result = []
     for room in rooms:
         result.append(
@@ -228,6 +276,8 @@ def room_list_for(user: User) -> list[dict[str, Any]]:
                 "moderator_present": room.moderators_online > 0,
                 "can_join": can_join(user, room),
                 "is_member": room.pk in joined,
+                # A stage room she has left: her past conversations there, to read only.
+                "past_only": memberships.get(room.pk) is not None and not can_join(user, room),
             }
         )
     # Rooms you can join first: a mother should find her own room at the top of the list.

@@ -58,7 +58,8 @@ class SiteOriginValidator(OriginValidator):
         origin = headers.get(b"origin")
         parsed = urlparse(origin.decode("latin1")) if origin else None
         if parsed is not None and any(
-            self.match_allowed_origin(parsed, pattern) for pattern in self.site_origins(scope, headers)
+            self.match_allowed_origin(parsed, pattern)
+            for pattern in self.site_origins(scope, headers)
         ):
             return await self.application(scope, receive, send)
         return await WebsocketDenier()(scope, receive, send)
@@ -78,7 +79,9 @@ class SiteOriginValidator(OriginValidator):
             # Without a scheme OriginValidator would match on the host alone (Django refuses such
             # entries at startup, check 4_0.E001; skipped here all the same).
             if sep and netloc:
-                patterns.append(f"{scheme}://{netloc.removeprefix('*')}")  # *.example.org -> .example.org
+                patterns.append(
+                    f"{scheme}://{netloc.removeprefix('*')}"
+                )  # *.example.org -> .example.org
         return patterns
 
 

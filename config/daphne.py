@@ -55,9 +55,21 @@ class KindredWebSocketProtocol(DaphneWebSocketProtocol):
     repeat_frame: bytes | None = None
     repeat_answer = None
 
+    def dataReceived(self, data: bytes) -> None:  # noqa: N802 - Twisted's name
+        """Autobahn's Twisted adapter, minus its debug log line: it formats that line's arguments
+        (`hltype`, a coloured qualified name, 45-60 µs here) on every read even when debug
+        logging is off, a large part of what an idle socket's keep-alive costs (docs/performance.md,
+        "What an idle member costs"). The bytes go to autobahn's own parser unchanged: the
+        framing is still autobahn's alone."""
+        self._dataReceived(data)
+
     def onMessage(self, payload: bytes, isBinary: bool) -> None:  # noqa: N802, N803 - autobahn's names
-        if (not isBinary and payload == self.repeat_frame and not self.muted
-                and DirectSend(self).send(self.repeat_answer)):
+        if (
+            not isBinary
+            and payload == self.repeat_frame
+            and not self.muted
+            and DirectSend(self).send(self.repeat_answer)
+        ):
             self.last_ping = time.time()  # what Daphne's own onMessage records for its keep-alive
             return
         super().onMessage(payload, isBinary)
@@ -82,7 +94,13 @@ class KindredServer(Server):
 
     def create_application(self, protocol, scope):  # noqa: ANN001, ANN201
         if scope.get("type") == "websocket" and isinstance(protocol, WebSocketProtocol):
-            scope = {**scope, "extensions": {**(scope.get("extensions") or {}), DIRECT_SEND: DirectSend(protocol)}}
+            scope = {
+                **scope,
+                "extensions": {
+                    **(scope.get("extensions") or {}),
+                    DIRECT_SEND: DirectSend(protocol),
+                },
+            }
         return super().create_application(protocol, scope)
 
     def application_checker(self) -> None:

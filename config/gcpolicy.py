@@ -34,4 +34,6 @@ def settle_long_running_heap() -> None:
     gc.freeze()
     thresholds = tuple(settings.GC_THRESHOLDS)
     gc.set_threshold(*thresholds)
-    logger.debug("garbage collector: %d objects frozen, thresholds %s", gc.get_freeze_count(), thresholds)
+    logger.debug(
+        "garbage collector: %d objects frozen, thresholds %s", gc.get_freeze_count(), thresholds
+    )

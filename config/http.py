@@ -12,15 +12,23 @@ request's thread closes them itself, at `request_finished`, which Django sends f
 
 WebSocket consumers are not affected: their database calls run on long-lived pool threads,
 whose connections are reused as `CONN_MAX_AGE` intends.
+
+The handler also refuses a request whose Content-Type names a charset other than UTF-8 (issue 17,
+item 3). Django decodes form fields, and even the query string, with any codec Python knows that
+the client names: `multipart/form-data; charset=unicode_escape` turns the bytes ``\\ud800`` into a
+lone surrogate, which no form check expects and which made the sign-up page's re-render fail
+with a 500. Kindred's pages are UTF-8 and browsers submit forms in the page's encoding.
 """
 
 from __future__ import annotations
 
+import codecs
 import contextvars
 
 from django.core.handlers.asgi import ASGIHandler
 from django.core.signals import request_finished
 from django.db import connections
+from django.http import HttpResponseBadRequest
 
 _REQUEST_THREAD = contextvars.ContextVar("kindred_asgi_request_thread", default=False)
 
@@ -33,6 +41,19 @@ class KindredASGIHandler(ASGIHandler):
         finally:
             _REQUEST_THREAD.reset(token)
 
+    def create_request(self, scope, body_file):  # noqa: ANN001, ANN201
+        request, error = super().create_request(scope, body_file)
+        if request is not None and not _utf8(request.encoding):
+            return None, HttpResponseBadRequest(
+                "Kindred reads requests in UTF-8 only.", content_type="text/plain; charset=utf-8"
+            )
+        return request, error
+
+
+def _utf8(charset: str | None) -> bool:
+    """None is Django's default (UTF-8); ASCII is a subset of it."""
+    return charset is None or codecs.lookup(charset).name in ("utf-8", "ascii")
+
 
 def close_request_thread_connections(**kwargs) -> None:  # noqa: ANN003
     """Only for requests served by KindredASGIHandler: the test client runs requests on the
@@ -41,4 +62,6 @@ def close_request_thread_connections(**kwargs) -> None:  # noqa: ANN003
         connections.close_all()
 
 
-request_finished.connect(close_request_thread_connections, dispatch_uid="kindred-close-request-thread-connections")
+request_finished.connect(
+    close_request_thread_connections, dispatch_uid="kindred-close-request-thread-connections"
+)

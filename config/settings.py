@@ -38,6 +38,9 @@ INSTALLED_APPS = [
     "accounts",
     "chat",
     "moderation",
+    "moderation.practice",  # app label "practice": moderator training (issue 19)
+    "moderation.checkins",
+    "chat.notifications",  # app label "notifications": Web Push with her consent (issue 21)
     "frontend",
 ]
 
@@ -50,6 +53,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "accounts.middleware.ActiveAccountMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "accounts.middleware.NoStoreWhenSignedInMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "frontend.middleware.ContentSecurityPolicyMiddleware",
 ]
@@ -116,9 +120,15 @@ if REDIS_URL:
                 # redis-py 8 reads with a 5 s socket timeout by default, the same as the channel
                 # layer's blocking-pop timeout: an idle receive then raises TimeoutError and the
                 # socket dies with 1011. Reads must outlast the 5 s pop.
-                "hosts": [{"address": REDIS_URL, "socket_timeout": 15, "socket_connect_timeout": 5,
-                           "max_connections": env_int("REDIS_POOL_MAX_CONNECTIONS", 100),
-                           "pool_wait_seconds": env_float("REDIS_POOL_WAIT_SECONDS", 10.0)}],
+                "hosts": [
+                    {
+                        "address": REDIS_URL,
+                        "socket_timeout": 15,
+                        "socket_connect_timeout": 5,
+                        "max_connections": env_int("REDIS_POOL_MAX_CONNECTIONS", 100),
+                        "pool_wait_seconds": env_float("REDIS_POOL_WAIT_SECONDS", 10.0),
+                    }
+                ],
                 # Messages waiting for one web process (all its channels share one Redis key): its
                 # fan-out hub (chat.fanout) reads every room event for all its sockets there.
                 "capacity": 10000,
@@ -153,7 +163,10 @@ LOGIN_REDIRECT_URL = "rooms"
 LOGOUT_REDIRECT_URL = "login"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 8},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
@@ -205,6 +218,17 @@ CHAT_HISTORY_CACHE_SECONDS = env_float("CHAT_HISTORY_CACHE_SECONDS", 10.0)
 # committed a moment apart can be pushed in the opposite order) before sending it anyway.
 CHAT_ORDER_WAIT_SECONDS = env_float("CHAT_ORDER_WAIT_SECONDS", 0.25)
 CHAT_MAX_BODY_CHARS = 2000
+# Content notes (chat.content_notes): topics a mother may not want to read without warning, and
+# their labels. Here rather than in chat because a member's reading preference (which topics stay
+# collapsed, accounts.User.collapse_topics) is kept in accounts, below chat.
+CONTENT_NOTE_TOPICS: dict[str, str] = {
+    "birth_trauma": "Birth trauma",
+    "baby_loss": "Baby loss",
+    "self_harm": "Self-harm",
+    "suicidal_thoughts": "Suicidal thoughts",
+    "medical": "Medical details",
+    "abuse": "Abuse",
+}
 CHAT_MAX_FRAME_BYTES = env_int("CHAT_MAX_FRAME_BYTES", 16384)
 CHAT_RATE_LIMIT_COUNT = env_int("CHAT_RATE_LIMIT_COUNT", 10)
 CHAT_RATE_LIMIT_SECONDS = env_float("CHAT_RATE_LIMIT_SECONDS", 10.0)
@@ -220,8 +244,12 @@ CHAT_MAX_SOCKETS_PER_USER = env_int("CHAT_MAX_SOCKETS_PER_USER", 5)
 CHAT_TYPING_INTERVAL_SECONDS = env_float("CHAT_TYPING_INTERVAL_SECONDS", 3.0)
 
 # --- Moderation -----------------------------------------------------------------------------
-MODERATION_CLASSIFIER = env_str("MODERATION_CLASSIFIER", "detoxify")  # detoxify | profanity-check | none
-MODERATION_FALLBACK_CLASSIFIER = env_str("MODERATION_FALLBACK_CLASSIFIER", "")  # e.g. profanity-check
+MODERATION_CLASSIFIER = env_str(
+    "MODERATION_CLASSIFIER", "detoxify"
+)  # detoxify | profanity-check | none
+MODERATION_FALLBACK_CLASSIFIER = env_str(
+    "MODERATION_FALLBACK_CLASSIFIER", ""
+)  # e.g. profanity-check
 DETOXIFY_MODEL = env_str("DETOXIFY_MODEL", "original")
 DETOXIFY_DEVICE = env_str("DETOXIFY_DEVICE", "cpu")
 DETOXIFY_CHECKPOINT = env_str("DETOXIFY_CHECKPOINT")  # explicit path overrides MODELS_DIR lookup
@@ -246,16 +274,22 @@ MODERATION_WORKER_NICE = env_int("MODERATION_WORKER_NICE", 10)
 # Python's cyclic garbage collector thresholds for the web server and the worker (config/gcpolicy.py).
 _gc = env_list("GC_THRESHOLDS", ["50000", "20", "100"])
 if len(_gc) != 3 or not all(x.isdigit() and int(x) > 0 for x in _gc):
-    raise ImproperlyConfigured(f"GC_THRESHOLDS must be three positive integers, e.g. 50000,20,100; got {_gc}")
+    raise ImproperlyConfigured(
+        f"GC_THRESHOLDS must be three positive integers, e.g. 50000,20,100; got {_gc}"
+    )
 GC_THRESHOLDS = [int(x) for x in _gc]
 # The embedded default runs the moderation worker inside the web process (make run).
 MODERATION_EMBEDDED_WORKER = env_bool("MODERATION_EMBEDDED_WORKER", default=not REDIS_URL)
-HELPLINES_FILE = env_str("HELPLINES_FILE", str(BASE_DIR / "moderation" / "data" / "helplines-uk.json"))
+HELPLINES_FILE = env_str(
+    "HELPLINES_FILE", str(BASE_DIR / "moderation" / "data" / "helplines-uk.json")
+)
 
 # --- Email (on-call escalations) ------------------------------------------------------------
 EMAIL_BACKEND = env_str(
     "EMAIL_BACKEND",
-    "django.core.mail.backends.console.EmailBackend" if DEBUG else "django.core.mail.backends.smtp.EmailBackend",
+    "django.core.mail.backends.console.EmailBackend"
+    if DEBUG
+    else "django.core.mail.backends.smtp.EmailBackend",
 )
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", 25)
@@ -288,14 +322,40 @@ LOGGING = {
 
 AUTHENTICATION_BACKENDS = ["accounts.backends.KindredBackend"]
 MODERATION_LEASE_SECONDS = env_float("MODERATION_LEASE_SECONDS", 20.0)
+# A moderator who goes off duty or closes the console keeps her claimed items this long (a
+# reload, a dropped connection, an off-duty tap undone), then they go back to the queue.
+MODERATION_CLAIM_GRACE_SECONDS = env_float("MODERATION_CLAIM_GRACE_SECONDS", 60.0)
 # Escalations are emailed here when nobody is on duty (and every supervisor escalation).
 ONCALL_EMAILS = env_list("ONCALL_EMAILS", [])
 # Kindred's trained safety model (moderation/safety_model.py; artefacts in moderation/safety_models/).
 # The live version is the one a supervisor promoted (moderation.SafetyModelRelease); before any
 # promotion, this one. "off" runs moderation on the rules and Detoxify alone.
-MODERATION_SAFETY_MODEL = env_str("MODERATION_SAFETY_MODEL", "kindred-safety-v3")
+MODERATION_SAFETY_MODEL = env_str("MODERATION_SAFETY_MODEL", "kindred-safety-v6")
 CHAT_EDIT_WINDOW_SECONDS = env_int("CHAT_EDIT_WINDOW_SECONDS", 15 * 60)
 # --- Data protection (docs/data-protection.md) ------------------------------------------------
 # Message text older than this is removed by `manage.py purge_expired` (anonymous counts are
 # kept, and so is anything still under review). Audit entries are kept: they hold no member text.
 MESSAGE_RETENTION_DAYS = env_int("MESSAGE_RETENTION_DAYS", 365)
+
+# Web Push notifications (chat/notifications; README "Notifications"). VAPID keys from the
+# environment: `python manage.py generate_vapid_keys` prints a pair. Without them the feature says
+# it is not configured and sends nothing.
+WEBPUSH_VAPID_PRIVATE_KEY = env_str("WEBPUSH_VAPID_PRIVATE_KEY", "")
+WEBPUSH_VAPID_PUBLIC_KEY = env_str("WEBPUSH_VAPID_PUBLIC_KEY", "")
+# Who runs this server, for push services that need to reach the sender (RFC 8292 "sub").
+WEBPUSH_VAPID_SUBJECT = env_str("WEBPUSH_VAPID_SUBJECT", "mailto:kindred@localhost")
+# The server POSTs to a subscription's endpoint, so only the browsers' push services are allowed
+# (host suffixes): never a URL a visitor chose inside our network.
+WEBPUSH_ALLOWED_HOSTS = env_list(
+    "WEBPUSH_ALLOWED_HOSTS",
+    [
+        "fcm.googleapis.com",
+        "push.services.mozilla.com",
+        "push.apple.com",
+        "notify.windows.com",
+    ],
+)
+# Plain-http push endpoints accepted only for these hosts (tests run a local push service).
+WEBPUSH_INSECURE_TEST_HOSTS = env_list("WEBPUSH_INSECURE_TEST_HOSTS", [])
+# "thread": delivered in a small background pool after commit; "inline": at commit (tests).
+WEBPUSH_DELIVERY = env_str("WEBPUSH_DELIVERY", "thread")

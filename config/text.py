@@ -36,4 +36,6 @@ def _valid(text: str) -> bool:
     return True
 
 
-INVALID_TEXT = "Text must be valid Unicode: it contains a lone surrogate (an unpaired \\ud800–\\udfff)."
+INVALID_TEXT = (
+    "Text must be valid Unicode: it contains a lone surrogate (an unpaired \\ud800–\\udfff)."
+)

@@ -78,7 +78,10 @@ class DirectSend:
     def closing(self) -> bool:
         """True once the closing handshake has begun or the connection is gone: nothing more can
         be sent (autobahn raises ``Disconnected``); the client resumes from its last seq."""
-        return self._protocol.state in (WebSocketProtocol.STATE_CLOSING, WebSocketProtocol.STATE_CLOSED)
+        return self._protocol.state in (
+            WebSocketProtocol.STATE_CLOSING,
+            WebSocketProtocol.STATE_CLOSED,
+        )
 
 
 def _write(transport: Any, data: bytes) -> None:
@@ -90,8 +93,12 @@ def _write(transport: Any, data: bytes) -> None:
     does not take (a slow phone) is buffered exactly as before. Transports that are not plain
     TCP (TLS) just use `write`."""
     try:
-        idle = (transport.connected and not transport.disconnecting and not transport._tempDataLen
-                and transport.offset == len(transport.dataBuffer))
+        idle = (
+            transport.connected
+            and not transport.disconnecting
+            and not transport._tempDataLen
+            and transport.offset == len(transport.dataBuffer)
+        )
         write_some = transport.writeSomeData
     except AttributeError:
         idle = False

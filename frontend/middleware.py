@@ -17,8 +17,12 @@ class ContentSecurityPolicyMiddleware:
     def __call__(self, request):  # noqa: ANN001, ANN204
         response = self.get_response(request)
         if not request.path.startswith("/admin/"):
-            response.headers.setdefault("Content-Security-Policy", self.POLICY.format(connect=self.connect_src(request)))
-        response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+            response.headers.setdefault(
+                "Content-Security-Policy", self.POLICY.format(connect=self.connect_src(request))
+            )
+        response.headers.setdefault(
+            "Permissions-Policy", "camera=(), microphone=(), geolocation=()"
+        )
         return response
 
     @staticmethod

@@ -44,20 +44,24 @@ def help_page_helplines(region: str = "") -> list[dict[str, Any]]:
     lines: list[dict[str, Any]] = []
     for h in rows:
         href = contact_href(h.contact)
-        lines.append({
-            "name": h.name,
-            "contact": h.contact,
-            "when": h.when,
-            "hours": h.hours,
-            "url": h.url if h.url.startswith(("https://", "http://")) else "",
-            "href": href,
-            "is_sms": bool(href and href.startswith("sms:")),
-            "last_verified": h.last_verified if isinstance(h.last_verified, date) else None,
-        })
+        lines.append(
+            {
+                "name": h.name,
+                "contact": h.contact,
+                "when": h.when,
+                "hours": h.hours,
+                "url": h.url if h.url.startswith(("https://", "http://")) else "",
+                "href": href,
+                "is_sms": bool(href and href.startswith("sms:")),
+                "last_verified": h.last_verified if isinstance(h.last_verified, date) else None,
+            }
+        )
     return lines
 
 
 def resource_regions() -> list[str]:
     """The areas that have services of their own, for the resources page's filter."""
-    rows = Helpline.objects.filter(is_active=True).exclude(region="").values_list("region", flat=True)
+    rows = (
+        Helpline.objects.filter(is_active=True).exclude(region="").values_list("region", flat=True)
+    )
     return sorted(set(rows))

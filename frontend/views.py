@@ -42,7 +42,9 @@ from moderation.selectors import resources_for  # noqa: E402
 
 class CollapseTopicsForm(forms.Form):
     collapse_topics = forms.MultipleChoiceField(
-        choices=list(TOPICS.items()), required=False, widget=forms.CheckboxSelectMultiple,
+        choices=list(TOPICS.items()),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
         label="Collapse messages with these content notes",
     )
 
@@ -51,16 +53,22 @@ class CollapseTopicsForm(forms.Form):
 @require_http_methods(["GET", "POST"])
 def member_settings(request: HttpRequest) -> HttpResponse:
     """/settings/: which content notes stay collapsed until she taps them."""
-    form = CollapseTopicsForm(request.POST or None, initial={"collapse_topics": request.user.collapse_topics or []})
+    form = CollapseTopicsForm(
+        request.POST or None, initial={"collapse_topics": request.user.collapse_topics or []}
+    )
     if request.method == "POST" and form.is_valid():
         try:
-            do_set_collapse_topics(request.user, form.cleaned_data["collapse_topics"], acting_user=request.user)
+            do_set_collapse_topics(
+                request.user, form.cleaned_data["collapse_topics"], acting_user=request.user
+            )
         except AccountError as exc:
             form.add_error("collapse_topics", str(exc))
         else:
             messages.success(request, "Saved. Rooms you open from now on use these settings.")
             return redirect("member_settings")
-    return render(request, "frontend/settings.html", {"form": form}, status=400 if form.errors else 200)
+    return render(
+        request, "frontend/settings.html", {"form": form}, status=400 if form.errors else 200
+    )
 
 
 @require_GET
@@ -74,8 +82,12 @@ def resources_page(request: HttpRequest) -> HttpResponse:
     stage = stage if stage in Stage.values else ""
     region = region if region in regions else ""
     # Headings for the page, plural; in ResourceKind's order.
-    plural = {"helpline": "Helplines", "service": "Local and NHS services", "group": "Peer support groups",
-              "information": "Information"}
+    plural = {
+        "helpline": "Helplines",
+        "service": "Local and NHS services",
+        "group": "Peer support groups",
+        "information": "Information",
+    }
     kinds = {k: plural.get(k, label) for k, label in ResourceKind.choices}
     groups: dict[str, list[dict]] = {}
     for resource in resources_for(stage=stage, region=region):

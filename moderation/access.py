@@ -19,12 +19,23 @@ def moderator_required(view):  # noqa: ANN001, ANN201
         is_api = request.path.startswith("/api/")
         if not user.is_authenticated:
             if is_api:
-                return JsonResponse({"error": {"code": "not_authenticated", "message": "Please log in first."}}, status=401)
+                return JsonResponse(
+                    {"error": {"code": "not_authenticated", "message": "Please log in first."}},
+                    status=401,
+                )
             return redirect(f"/accounts/login/?next={request.path}")
         if not user.is_moderator:
-            logger.warning("refused %s %s to user %s (role %s)", request.method, request.path, user.pk, user.role)
+            logger.warning(
+                "refused %s %s to user %s (role %s)",
+                request.method,
+                request.path,
+                user.pk,
+                user.role,
+            )
             if is_api:
-                return JsonResponse({"error": {"code": "forbidden", "message": "Moderators only."}}, status=403)
+                return JsonResponse(
+                    {"error": {"code": "forbidden", "message": "Moderators only."}}, status=403
+                )
             return render(request, "frontend/forbidden.html", status=403)
         return view(request, *args, **kwargs)
 

@@ -13,16 +13,19 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from chat import actions as chat_actions
+from chat.errors import ChatError, RoomForbidden
 from chat.events import MODERATORS_GROUP, room_group, send_event_on_commit, user_group
 from chat.models import AssessmentState, Message, MessageState, Room
 from chat.selectors import serialize_message
-from moderation import rules, selectors
+from moderation import care, rules, selectors
 from moderation.audit import record_audit
 from moderation.models import (
     Assessment,
     Flag,
     FlagSource,
     FlagState,
+    Helpline,
     ModeratorNote,
     Mute,
     Notice,
@@ -38,11 +41,21 @@ if TYPE_CHECKING:
 logger = logging.getLogger("kindred.moderation")
 
 SUPPORT_CARD_TITLE = "You're not on your own"
+# The card says what will really happen next (issue 21): with a moderator on duty, a private
+# check-in (moderation/checkins) on this page; with nobody on duty, that nobody is, and the
+# services that can talk now come first. Each service shows its own hours.
 SUPPORT_CARD_TEXT = (
     "Thank you for telling us how you're feeling. What you wrote sounds really hard, and you "
-    "deserve support right now. A moderator has been let know and will check in with you. "
+    "deserve support right now. A moderator will message you privately here, on this page. "
     "If you might act on these thoughts, or you or your baby are in danger, please call 999 now. "
-    "These people are there to talk, day and night:"
+    "You can also talk to these services:"
+)
+SUPPORT_CARD_TEXT_NOBODY_ON_DUTY = (
+    "Thank you for telling us how you're feeling. What you wrote sounds really hard, and you "
+    "deserve support right now. No moderator is on duty at the moment, so please don't wait for "
+    "one: the services above can talk with you now. If you might act on these thoughts, or you or "
+    "your baby are in danger, please call 999 now. Your message is saved and others here will "
+    "see it."
 )
 
 
@@ -50,9 +63,14 @@ SUPPORT_CARD_TEXT = (
 # card for danger at home names no abuse in its title or text, and points at Quick exit.
 DISCREET_CARD_TITLE = "Support is here"
 DISCREET_CARD_TEXT = (
-    "Thank you for sharing that. A moderator will check in with you privately. If you are in "
+    "Thank you for sharing that. A moderator will message you privately here. If you are in "
     "danger right now, call 999 (if you can't speak, press 55 when asked). You can leave this page "
     "at once with Quick exit. These services are free and confidential:"
+)
+DISCREET_CARD_TEXT_NOBODY_ON_DUTY = (
+    "Thank you for sharing that. No moderator is on duty right now: the services above are free, "
+    "confidential and can talk with you now. If you are in danger right now, call 999 (if you "
+    "can't speak, press 55 when asked). You can leave this page at once with Quick exit."
 )
 
 
@@ -60,13 +78,22 @@ def _support_card(message: Message, decision: Decision | None = None) -> dict[st
     region = getattr(message.author, "region", "") or ""
     subcategories = {r.get("subcategory") for r in (decision.reasons if decision else [])}
     discreet = "domestic_abuse" in subcategories
+    on_duty = selectors.moderator_on_duty()
+    if discreet:
+        text = DISCREET_CARD_TEXT if on_duty else DISCREET_CARD_TEXT_NOBODY_ON_DUTY
+    else:
+        text = SUPPORT_CARD_TEXT if on_duty else SUPPORT_CARD_TEXT_NOBODY_ON_DUTY
     return {
         "type": "support.card",
         "room": message.room.slug,
         "message_seq": message.seq,
         "title": DISCREET_CARD_TITLE if discreet else SUPPORT_CARD_TITLE,
-        "text": DISCREET_CARD_TEXT if discreet else SUPPORT_CARD_TEXT,
+        "text": text,
         "discreet": discreet,
+        "moderator_on_duty": on_duty,
+        # Nobody on duty: the services come before the words, so the first thing she sees is
+        # someone she can reach now.
+        "lead_with_helplines": not on_duty,
         "helplines": selectors.support_card_helplines(region),
     }
 
@@ -108,19 +135,49 @@ def do_record_decision(message: Message, decision: Decision, *, source: str) -> 
             flag.save()
         if newly_escalated and message.author_id:
             send_event_on_commit(
-                user_group(message.author_id), {"type": "user.notice", "frame": _support_card(message, decision)}
+                user_group(message.author_id),
+                {"type": "user.notice", "frame": _support_card(message, decision)},
             )
+        if newly_escalated:
+            _mark_shows_risk(message)
+            care.link_unkind_replies(flag)
+        elif not flag.escalated and flag.category in care.UNKIND and not care.is_linked(flag):
+            care.link_to_risk(flag)
         if newly_escalated and not selectors.moderator_on_duty():
             # Nobody is watching the queue: the on-call list hears about a risk message at once.
-            transaction.on_commit(lambda: _email_on_call(
-                "Kindred: urgent risk message and no moderator on duty",
-                f"A message in {message.room.name} shows risk. Open the moderation queue (item {flag.pk}).",
-            ))
+            transaction.on_commit(
+                lambda: _email_on_call(
+                    "Kindred: urgent risk message and no moderator on duty",
+                    f"A message in {message.room.name} shows risk. Open the moderation queue (item {flag.pk}).",
+                )
+            )
         send_event_on_commit(
             MODERATORS_GROUP,
-            {"type": "moderation.flag", "flag_id": flag.pk, "urgent": newly_escalated or flag.escalated},
+            {
+                "type": "moderation.flag",
+                "flag_id": flag.pk,
+                "urgent": newly_escalated or flag.escalated,
+            },
         )
     return flag
+
+
+def _mark_shows_risk(message: Message) -> None:
+    """A message escalated as risk takes supportive reactions only (docs/moderation.md, "Around a
+    message that shows risk"): it says so on its row, and any "me too" already on it goes. A
+    message still pending assessment is being sent or edited in this transaction, and its sender
+    pushes it afterwards; one already delivered is pushed again so every screen drops "me too"."""
+    from chat.models import Reaction, ReactionKind
+
+    message.shows_risk = True
+    Message.objects.filter(pk=message.pk).update(shows_risk=True)
+    removed, _ = Reaction.objects.filter(message=message, kind=ReactionKind.ME_TOO).delete()
+    if message.assessment_state == AssessmentState.DONE or removed:
+        _push_message(
+            Message.objects.select_related("author", "room", "reply_to", "reply_to__author")
+            .prefetch_related("reactions__user")
+            .get(pk=message.pk)
+        )
 
 
 def _auto_hold(message: Message) -> None:
@@ -131,7 +188,8 @@ def _auto_hold(message: Message) -> None:
     message.state = MessageState.HELD
     message.save(update_fields=["state"])
     send_event_on_commit(
-        room_group(message.room_id), {"type": "chat.message_updated", "message": serialize_message(message)}
+        room_group(message.room_id),
+        {"type": "chat.message_updated", "message": serialize_message(message)},
     )
 
 
@@ -156,7 +214,10 @@ def do_record_assessment(
         # An edit since the claim bumps the revision and clears the lease, so this matches nothing
         # and the new text is claimed and assessed on its own.
         claimed = Message.objects.filter(
-            pk=message_id, assessment_state=AssessmentState.PENDING, assessment_worker=worker, revision=revision
+            pk=message_id,
+            assessment_state=AssessmentState.PENDING,
+            assessment_worker=worker,
+            revision=revision,
         ).update(assessment_state=AssessmentState.DONE, assessment_lease_until=None)
         if claimed != 1:
             return None
@@ -193,7 +254,9 @@ def do_record_assessment(
             _release_risk_held_as_abuse(message)
         if decision.action != "allow":
             by_model = scores is not None or safety is not None
-            do_record_decision(message, decision, source=FlagSource.MODEL if by_model else FlagSource.RULE)
+            do_record_decision(
+                message, decision, source=FlagSource.MODEL if by_model else FlagSource.RULE
+            )
     return assessment
 
 
@@ -209,8 +272,13 @@ def _release_risk_held_as_abuse(message: Message) -> None:
     reasons = {r.get("rule") for r in (flag.reasons if flag else []) if isinstance(r, dict)}
     if reasons & _HOLDS_THAT_STAND:
         return
-    _set_message_state(message, MessageState.VISIBLE, acting_user=None, action="message.released_as_risk",
-                       reason="held as abuse before delivery; the safety model read it as risk")
+    _set_message_state(
+        message,
+        MessageState.VISIBLE,
+        acting_user=None,
+        action="message.released_as_risk",
+        reason="held as abuse before delivery; the safety model read it as risk",
+    )
 
 
 class ReportError(ValueError):
@@ -234,7 +302,9 @@ def do_report_message(*, reporter, message: Message, reason: str = "") -> Flag: 
                 reasons=[{"rule": "member.report"}],
                 created_at=timezone.now(),
             )
-        _, created = Report.objects.get_or_create(flag=flag, reporter=reporter, defaults={"reason": reason})
+        _, created = Report.objects.get_or_create(
+            flag=flag, reporter=reporter, defaults={"reason": reason}
+        )
         if created:
             flag.report_count += 1
             if FlagSource.REPORT not in flag.sources:
@@ -242,11 +312,52 @@ def do_report_message(*, reporter, message: Message, reason: str = "") -> Flag: 
             if flag.state == FlagState.RESOLVED:
                 flag.state = FlagState.OPEN
             flag.save()
-            send_event_on_commit(MODERATORS_GROUP, {"type": "moderation.flag", "flag_id": flag.pk, "urgent": flag.escalated})
+            send_event_on_commit(
+                MODERATORS_GROUP,
+                {"type": "moderation.flag", "flag_id": flag.pk, "urgent": flag.escalated},
+            )
     return flag
 
 
-def do_update_room_policy(*, room: Room, values: dict[str, float], acting_user, reason: str = "") -> RoomPolicy:  # noqa: ANN001
+def check_share_resource(
+    *,
+    moderator,  # noqa: ANN001
+    room: Room,
+    resource_id: object,
+    client_id: object,
+) -> tuple[Message, bool]:
+    """A moderator drops a service from the resources directory into the conversation as a card
+    (the study's "peer navigator"): a `resource.share` frame on the room socket
+    (moderation.chat_hooks). It is an ordinary message, stored and sequenced like any other
+    (chat.actions.do_send_message), with the card attached. Idempotent on client_id."""
+    if not moderator.is_moderator:
+        raise RoomForbidden("Only moderators can share resource cards.")
+    if isinstance(resource_id, bool) or not isinstance(resource_id, int):
+        raise ChatError("validation", "resource_id must be a resource's id.", field="resource_id")
+    resource = Helpline.objects.filter(pk=resource_id, is_active=True).first()
+    if resource is None:
+        raise ChatError("not_found", "There is no such resource.")
+    client_id = chat_actions.check_client_id(client_id)
+    existing = chat_actions.already_sent(moderator, client_id)
+    if existing is not None:
+        return existing, False
+    chat_actions.check_action_rate(moderator)
+    body = f"{resource.name}: {resource.when}. {resource.contact}".strip()
+    if resource.url:
+        body += f" {resource.url}"
+    message = chat_actions.do_send_message(
+        author=moderator,
+        room=room,
+        client_id=client_id,
+        body=body[: django_settings.CHAT_MAX_BODY_CHARS],
+        card=resource,
+    )
+    return message, True
+
+
+def do_update_room_policy(
+    *, room: Room, values: dict[str, float], acting_user, reason: str = ""
+) -> RoomPolicy:  # noqa: ANN001
     """Change a room's thresholds. Every change is audited with before and after values."""
     for name, value in values.items():
         if name not in RoomPolicy.THRESHOLD_FIELDS:
@@ -280,15 +391,28 @@ def do_set_on_duty(*, moderator, on_duty: bool) -> None:  # noqa: ANN001
         raise PermissionError("Only moderators go on duty.")
     now = timezone.now()
     with transaction.atomic():
-        open_duty = ModeratorDuty.objects.select_for_update().filter(moderator=moderator, ended_at__isnull=True).first()
+        open_duty = (
+            ModeratorDuty.objects.select_for_update()
+            .filter(moderator=moderator, ended_at__isnull=True)
+            .first()
+        )
         if on_duty and open_duty is None:
             ModeratorDuty.objects.create(moderator=moderator, started_at=now)
             record_audit(action="moderator.on_duty", acting_user=moderator, target_user=moderator)
         elif not on_duty and open_duty is not None:
             open_duty.ended_at = now
             open_duty.save(update_fields=["ended_at"])
-            record_audit(action="moderator.off_duty", acting_user=moderator, target_user=moderator,
-                         after={"minutes_on_duty": round((now - open_duty.started_at).total_seconds() / 60, 1)})
+            record_audit(
+                action="moderator.off_duty",
+                acting_user=moderator,
+                target_user=moderator,
+                after={
+                    "minutes_on_duty": round((now - open_duty.started_at).total_seconds() / 60, 1)
+                },
+            )
+            # Her claims go back to the queue when the grace ends: the open consoles time it
+            # (the worker's sweep is the backstop), so the others see them reopen at once.
+            send_event_on_commit(MODERATORS_GROUP, {"type": "moderation.claims_check"})
 
 
 # --------------------------------------------------------------------------------------------
@@ -327,9 +451,13 @@ def _require_supervisor(user) -> None:  # noqa: ANN001
 FOLLOW_UP_WINDOW = timedelta(minutes=30)
 
 
-def _lock_flag(flag_id: int, acting_user, *, need_claim: bool = True, follow_up: bool = False) -> Flag:  # noqa: ANN001
+def _lock_flag(
+    flag_id: int, acting_user, *, need_claim: bool = True, follow_up: bool = False
+) -> Flag:  # noqa: ANN001
     """Lock a queue item for an action. `follow_up` lets the moderator who just resolved an item
-    also warn or mute its author (hide *and* warn) for FOLLOW_UP_WINDOW afterwards."""
+    also act on it and its author (hide *and* warn *and* mute, in any order) for FOLLOW_UP_WINDOW
+    afterwards: the first action resolves the item, the others are audited on their own and leave
+    its resolution as it was."""
     try:
         # of=("self",): PostgreSQL cannot lock the nullable side of the outer join to the author.
         flag = (
@@ -354,7 +482,9 @@ def _lock_flag(flag_id: int, acting_user, *, need_claim: bool = True, follow_up:
             holder = flag.claimed_by.display_name if flag.claimed_by else None
             raise ModerationError(
                 "not_claimed",
-                f"{holder} is handling this item." if holder and flag.state == FlagState.CLAIMED else "Claim this item before acting on it.",
+                f"{holder} is handling this item."
+                if holder and flag.state == FlagState.CLAIMED
+                else "Claim this item before acting on it.",
             )
     return flag
 
@@ -363,29 +493,52 @@ def _notify(user, *, kind: str, title: str, text: str) -> Notice:  # noqa: ANN00
     notice = Notice.objects.create(user=user, kind=kind, title=title, text=text)
     send_event_on_commit(
         user_group(user.pk),
-        {"type": "user.notice", "frame": {"type": "notice", "id": notice.pk, "kind": kind, "title": title, "text": text}},
+        {
+            "type": "user.notice",
+            "frame": {
+                "type": "notice",
+                "id": notice.pk,
+                "kind": kind,
+                "title": title,
+                "text": text,
+            },
+        },
     )
     return notice
 
 
 def _push_flag_changed(flag: Flag) -> None:
-    send_event_on_commit(MODERATORS_GROUP, {"type": "moderation.flag", "flag_id": flag.pk, "urgent": False, "changed": True})
+    send_event_on_commit(
+        MODERATORS_GROUP,
+        {"type": "moderation.flag", "flag_id": flag.pk, "urgent": False, "changed": True},
+    )
 
 
 def _push_message(message: Message) -> None:
     send_event_on_commit(
-        room_group(message.room_id), {"type": "chat.message_updated", "message": serialize_message(message)}
+        room_group(message.room_id),
+        {"type": "chat.message_updated", "message": serialize_message(message)},
     )
 
 
-def _set_message_state(message: Message, state: str, *, acting_user, action: str, reason: str = "") -> None:  # noqa: ANN001
+def _set_message_state(
+    message: Message, state: str, *, acting_user, action: str, reason: str = ""
+) -> None:  # noqa: ANN001
     before = message.state
     if before == state:
         return
     message.state = state
     message.save(update_fields=["state"])
-    record_audit(action=action, acting_user=acting_user, target_user=message.author, room=message.room,
-                 message=message, before={"state": before}, after={"state": state}, reason=reason)
+    record_audit(
+        action=action,
+        acting_user=acting_user,
+        target_user=message.author,
+        room=message.room,
+        message=message,
+        before={"state": before},
+        after={"state": state},
+        reason=reason,
+    )
     _push_message(message)
 
 
@@ -421,19 +574,30 @@ def do_claim_flag(*, flag_id: int, acting_user) -> Flag:  # noqa: ANN001
     _require_moderator(acting_user)
     now = timezone.now()
     with transaction.atomic():
-        taken = Flag.objects.filter(pk=flag_id).filter(
-            Q(state=FlagState.OPEN)
-            | Q(state=FlagState.CLAIMED, claimed_at__lt=now - CLAIM_TIMEOUT)
-            | Q(state=FlagState.CLAIMED, claimed_by=acting_user)
-        ).update(state=FlagState.CLAIMED, claimed_by=acting_user, claimed_at=now)
+        taken = (
+            Flag.objects.filter(pk=flag_id)
+            .filter(
+                Q(state=FlagState.OPEN)
+                | Q(state=FlagState.CLAIMED, claimed_at__lt=now - CLAIM_TIMEOUT)
+                | Q(state=FlagState.CLAIMED, claimed_by=acting_user)
+            )
+            .update(state=FlagState.CLAIMED, claimed_by=acting_user, claimed_at=now)
+        )
         flag = Flag.objects.select_related("claimed_by").filter(pk=flag_id).first()
         if flag is None:
             raise ModerationError("not_found", "No such queue item.")
         if taken != 1:
             if flag.state == FlagState.RESOLVED:
                 raise ModerationError("conflict", "This item has already been resolved.")
-            raise ModerationError("conflict", f"{flag.claimed_by.display_name} is already handling this item.")
-        record_audit(action="flag.claimed", acting_user=acting_user, message=flag.message, target_user=flag.message.author)
+            raise ModerationError(
+                "conflict", f"{flag.claimed_by.display_name} is already handling this item."
+            )
+        record_audit(
+            action="flag.claimed",
+            acting_user=acting_user,
+            message=flag.message,
+            target_user=flag.message.author,
+        )
         _push_flag_changed(flag)
     return flag
 
@@ -457,15 +621,126 @@ def do_release_abandoned_claims() -> int:
         )
 
 
+def do_open_console(*, moderator, channel_name: str) -> None:  # noqa: ANN001
+    """Her console's live feed connected: while one is open, her claims stay hers."""
+    from moderation.models import ConsoleConnection
+
+    with transaction.atomic():
+        ConsoleConnection.objects.update_or_create(
+            channel_name=channel_name,
+            defaults={"moderator": moderator, "opened_at": timezone.now(), "closed_at": None},
+        )
+
+
+def do_close_console(*, channel_name: str) -> None:
+    """Her console's live feed disconnected (tab closed, phone locked, network gone). If no
+    console of hers reconnects within the grace, the claims she held go back to the queue."""
+    from moderation.models import ConsoleConnection
+
+    with transaction.atomic():
+        ConsoleConnection.objects.filter(channel_name=channel_name, closed_at__isnull=True).update(
+            closed_at=timezone.now()
+        )
+
+
+def _claim_release_cutoff(moderator_id: int, *, now, grace: timedelta) -> tuple[Any, str] | None:  # noqa: ANN001
+    """When she stopped handling her claims, if she did so more than `grace` ago: the moment
+    she went off duty, or the moment her last console closed. Claims she took after that moment
+    are hers (she is evidently working), so the caller releases only claims taken before it."""
+    from moderation.models import ConsoleConnection
+
+    cutoffs: list[tuple[Any, str]] = []
+    if not ModeratorDuty.objects.filter(moderator_id=moderator_id, ended_at__isnull=True).exists():
+        last = (
+            ModeratorDuty.objects.filter(moderator_id=moderator_id, ended_at__isnull=False)
+            .order_by("-ended_at")
+            .values_list("ended_at", flat=True)
+            .first()
+        )
+        if last is not None and last <= now - grace:
+            cutoffs.append((last, "went off duty"))
+    consoles = ConsoleConnection.objects.filter(moderator_id=moderator_id)
+    if not consoles.filter(closed_at__isnull=True).exists():
+        last = consoles.order_by("-closed_at").values_list("closed_at", flat=True).first()
+        if last is not None and last <= now - grace:
+            cutoffs.append((last, "closed the console"))
+    return max(cutoffs, key=lambda c: c[0]) if cutoffs else None
+
+
+def do_release_claims_of_absent_moderators(*, now=None) -> int:  # noqa: ANN001
+    """Claims outlive the moderator no longer than the grace (MODERATION_CLAIM_GRACE_SECONDS):
+    a moderator who went off duty, or whose consoles all closed and did not come back, loses the
+    claims she held then. Each release is audited (by nobody: the system did it, naming her as
+    the target) and pushed to every console after commit. Run by the moderation worker every
+    couple of seconds; idempotent."""
+    from moderation.models import ConsoleConnection
+
+    now = now or timezone.now()
+    grace = timedelta(seconds=django_settings.MODERATION_CLAIM_GRACE_SECONDS)
+    released = 0
+    holders = (
+        Flag.objects.filter(state=FlagState.CLAIMED, claimed_by__isnull=False)
+        .values_list("claimed_by_id", flat=True)
+        .distinct()
+    )
+    for moderator_id in list(holders):
+        cutoff = _claim_release_cutoff(moderator_id, now=now, grace=grace)
+        if cutoff is None:
+            continue
+        since, why = cutoff
+        with transaction.atomic():
+            flags = list(
+                Flag.objects.select_for_update(of=("self",))
+                .select_related("message", "message__author", "claimed_by")
+                .filter(state=FlagState.CLAIMED, claimed_by_id=moderator_id, claimed_at__lte=since)
+            )
+            for flag in flags:
+                holder = flag.claimed_by
+                # Conditional, so two sweeps at once (every console times one) release and
+                # audit each claim once, on databases without row locks too.
+                changed = Flag.objects.filter(
+                    pk=flag.pk, state=FlagState.CLAIMED, claimed_by_id=moderator_id
+                ).update(state=FlagState.OPEN, claimed_by=None, claimed_at=None)
+                if not changed:
+                    continue
+                flag.state, flag.claimed_by, flag.claimed_at = FlagState.OPEN, None, None
+                released += 1
+                record_audit(
+                    action="flag.claim_lapsed",
+                    acting_user=None,
+                    target_user=holder,
+                    message=flag.message,
+                    after={"state": FlagState.OPEN},
+                    reason=f"{holder.display_name} {why} and did not come back within "
+                    f"{int(grace.total_seconds())} s.",
+                )
+                _push_flag_changed(flag)
+    # Closed consoles are only needed for the grace; keep a day for anyone looking into it.
+    ConsoleConnection.objects.filter(closed_at__lt=now - timedelta(days=1)).delete()
+    return released
+
+
 def do_dismiss_flag(*, flag_id: int, acting_user, reason: str = "") -> Flag:  # noqa: ANN001
     """A false alarm. A message that was held only because of this flag is released."""
     _require_moderator(acting_user)
     with transaction.atomic():
         flag = _lock_flag(flag_id, acting_user)
         if flag.message.state == MessageState.HELD:
-            _set_message_state(flag.message, MessageState.VISIBLE, acting_user=acting_user, action="message.approved", reason=reason)
-        record_audit(action="flag.dismissed", acting_user=acting_user, message=flag.message, target_user=flag.message.author,
-                     before={"category": flag.category, "sources": flag.sources}, reason=reason)
+            _set_message_state(
+                flag.message,
+                MessageState.VISIBLE,
+                acting_user=acting_user,
+                action="message.approved",
+                reason=reason,
+            )
+        record_audit(
+            action="flag.dismissed",
+            acting_user=acting_user,
+            message=flag.message,
+            target_user=flag.message.author,
+            before={"category": flag.category, "sources": flag.sources},
+            reason=reason,
+        )
         _resolve(flag, acting_user=acting_user, resolution="dismissed", note=reason)
     return flag
 
@@ -477,7 +752,13 @@ def do_approve_message(*, flag_id: int, acting_user, reason: str = "") -> Flag: 
         flag = _lock_flag(flag_id, acting_user)
         if flag.message.state != MessageState.HELD:
             raise ModerationError("conflict", "This message is not held.")
-        _set_message_state(flag.message, MessageState.VISIBLE, acting_user=acting_user, action="message.approved", reason=reason)
+        _set_message_state(
+            flag.message,
+            MessageState.VISIBLE,
+            acting_user=acting_user,
+            action="message.approved",
+            reason=reason,
+        )
         _resolve(flag, acting_user=acting_user, resolution="approved", note=reason)
     return flag
 
@@ -486,9 +767,21 @@ def do_hide_message(*, flag_id: int, acting_user, reason: str = "") -> Flag:  # 
     """Removed from every open client at once, replaced by "removed by a moderator"."""
     _require_moderator(acting_user)
     with transaction.atomic():
-        flag = _lock_flag(flag_id, acting_user)
-        _set_message_state(flag.message, MessageState.HIDDEN, acting_user=acting_user, action="message.hidden", reason=reason)
-        _resolve(flag, acting_user=acting_user, resolution="hidden", note=reason)
+        # A follow-up too: she may warn first and then decide the message should go as well.
+        flag = _lock_flag(flag_id, acting_user, follow_up=True)
+        if flag.message.state == MessageState.HIDDEN:
+            raise ModerationError("conflict", "This message is already hidden.")
+        _set_message_state(
+            flag.message,
+            MessageState.HIDDEN,
+            acting_user=acting_user,
+            action="message.hidden",
+            reason=reason,
+        )
+        if flag.state != FlagState.RESOLVED:
+            _resolve(flag, acting_user=acting_user, resolution="hidden", note=reason)
+        else:
+            _push_flag_changed(flag)
     return flag
 
 
@@ -496,10 +789,20 @@ def do_restore_message(*, message_id: int, acting_user, reason: str = "") -> Mes
     """Undo for hide: the message is shown again in its place."""
     _require_moderator(acting_user)
     with transaction.atomic():
-        message = Message.objects.select_for_update(of=("self",)).select_related("room", "author").get(pk=message_id)
+        message = (
+            Message.objects.select_for_update(of=("self",))
+            .select_related("room", "author")
+            .get(pk=message_id)
+        )
         if message.state != MessageState.HIDDEN:
             raise ModerationError("conflict", "This message is not hidden.")
-        _set_message_state(message, MessageState.VISIBLE, acting_user=acting_user, action="message.restored", reason=reason)
+        _set_message_state(
+            message,
+            MessageState.VISIBLE,
+            acting_user=acting_user,
+            action="message.restored",
+            reason=reason,
+        )
     return message
 
 
@@ -510,33 +813,57 @@ def do_warn_member(*, flag_id: int, acting_user, text: str = "") -> Flag:  # noq
         author = flag.message.author
         if author is None:
             raise ModerationError("conflict", "This member's account no longer exists.")
-        body = " ".join((text or "").split()) or WARNING_TEMPLATE.format(name=author.display_name, room=flag.message.room.name)
+        body = " ".join((text or "").split()) or WARNING_TEMPLATE.format(
+            name=author.display_name, room=flag.message.room.name
+        )
         if len(body) > 2000:
             raise ModerationError("validation", "A warning can be at most 2000 characters.")
         _notify(author, kind="moderation.warning", title="A note from the moderators", text=body)
-        note = ModeratorNote.objects.create(member=author, author=acting_user, kind=ModeratorNote.Kind.WARNING, text=body, flag=flag)
+        note = ModeratorNote.objects.create(
+            member=author, author=acting_user, kind=ModeratorNote.Kind.WARNING, text=body, flag=flag
+        )
         # The text lives in the (erasable) note, not in the append-only audit row: the default
         # template names the member, and a moderator may quote her (docs/data-protection.md).
-        record_audit(action="member.warned", acting_user=acting_user, target_user=author, message=flag.message, room=flag.message.room,
-                     after={"note": note.pk, "template": not (text or "").strip()})
+        record_audit(
+            action="member.warned",
+            acting_user=acting_user,
+            target_user=author,
+            message=flag.message,
+            room=flag.message.room,
+            after={"note": note.pk, "template": not (text or "").strip()},
+        )
         if flag.state != FlagState.RESOLVED:
             _resolve(flag, acting_user=acting_user, resolution="warned")
     return flag
 
 
-def do_mute_member(*, member, room: Room, minutes: int, acting_user, reason: str = "", flag_id: int | None = None) -> Mute:  # noqa: ANN001
+def do_mute_member(
+    *, member, room: Room, minutes: int, acting_user, reason: str = "", flag_id: int | None = None
+) -> Mute:  # noqa: ANN001
     _require_moderator(acting_user)
     if minutes not in MUTE_DURATIONS_MINUTES:
-        raise ModerationError("validation", f"Mute for one of {', '.join(map(str, MUTE_DURATIONS_MINUTES))} minutes.")
+        raise ModerationError(
+            "validation", f"Mute for one of {', '.join(map(str, MUTE_DURATIONS_MINUTES))} minutes."
+        )
     if member.is_moderator:
         raise ModerationError("forbidden", "Moderators cannot be muted; talk to a supervisor.")
     until = timezone.now() + timedelta(minutes=minutes)
     with transaction.atomic():
         mute = Mute.objects.create(user=member, room=room, until=until, created_by=acting_user)
-        record_audit(action="member.muted", acting_user=acting_user, target_user=member, room=room,
-                     after={"until": until.isoformat(), "minutes": minutes}, reason=reason)
-        _notify(member, kind="moderation.muted", title="Posting paused",
-                text=f"A moderator has paused your posting in {room.name} until {timezone.localtime(until):%H:%M on %d %b}. You can still read. If you need help now, use Get help.")
+        record_audit(
+            action="member.muted",
+            acting_user=acting_user,
+            target_user=member,
+            room=room,
+            after={"until": until.isoformat(), "minutes": minutes},
+            reason=reason,
+        )
+        _notify(
+            member,
+            kind="moderation.muted",
+            title="Posting paused",
+            text=f"A moderator has paused your posting in {room.name} until {timezone.localtime(until):%H:%M on %d %b}. You can still read. If you need help now, use Get help.",
+        )
         if flag_id is not None:
             flag = _lock_flag(flag_id, acting_user, follow_up=True)
             if flag.state != FlagState.RESOLVED:
@@ -553,8 +880,19 @@ def do_unmute_member(*, mute_id: int, acting_user, reason: str = "") -> Mute:  #
             raise ModerationError("conflict", "This mute was already lifted.")
         mute.lifted_at = timezone.now()
         mute.save(update_fields=["lifted_at"])
-        record_audit(action="member.unmuted", acting_user=acting_user, target_user=mute.user, room=mute.room, reason=reason)
-        _notify(mute.user, kind="moderation.unmuted", title="You can post again", text=f"You can post in {mute.room.name} again.")
+        record_audit(
+            action="member.unmuted",
+            acting_user=acting_user,
+            target_user=mute.user,
+            room=mute.room,
+            reason=reason,
+        )
+        _notify(
+            mute.user,
+            kind="moderation.unmuted",
+            title="You can post again",
+            text=f"You can post in {mute.room.name} again.",
+        )
     return mute
 
 
@@ -578,12 +916,17 @@ def do_suspend_member(*, member, acting_user, reason: str = "", flag_id: int | N
             raise ModerationError("conflict", "This account is already suspended.")
         member.suspended_at = timezone.now()
         member.save(update_fields=["suspended_at"])
-        record_audit(action="member.suspended", acting_user=acting_user, target_user=member, reason=reason)
+        record_audit(
+            action="member.suspended", acting_user=acting_user, target_user=member, reason=reason
+        )
         _end_sessions(member)
-        _close_user_sockets(member, code="suspended", message="This account has been suspended.", close_code=4410)
+        _close_user_sockets(
+            member, code="suspended", message="This account has been suspended.", close_code=4410
+        )
         if flag_id is not None:
-            flag = _lock_flag(flag_id, acting_user)
-            _resolve(flag, acting_user=acting_user, resolution="suspended", note=reason)
+            flag = _lock_flag(flag_id, acting_user, follow_up=True)
+            if flag.state != FlagState.RESOLVED:
+                _resolve(flag, acting_user=acting_user, resolution="suspended", note=reason)
 
 
 def _end_sessions(user) -> None:  # noqa: ANN001
@@ -607,7 +950,13 @@ def do_reinstate_member(*, member, acting_user, reason: str = "") -> None:  # no
         before = member.suspended_at.isoformat()
         member.suspended_at = None
         member.save(update_fields=["suspended_at"])
-        record_audit(action="member.reinstated", acting_user=acting_user, target_user=member, before={"suspended_at": before}, reason=reason)
+        record_audit(
+            action="member.reinstated",
+            acting_user=acting_user,
+            target_user=member,
+            before={"suspended_at": before},
+            reason=reason,
+        )
 
 
 def do_escalate_flag(*, flag_id: int, acting_user, note: str) -> Flag:  # noqa: ANN001
@@ -623,10 +972,23 @@ def do_escalate_flag(*, flag_id: int, acting_user, note: str) -> Flag:  # noqa: 
         flag.supervisor_note = note
         flag.priority = min(flag.priority, Priority.HIGH)
         flag.save()
-        record_audit(action="flag.escalated", acting_user=acting_user, message=flag.message, target_user=flag.message.author, reason=note)
-        send_event_on_commit("supervisors", {"type": "moderation.flag", "flag_id": flag.pk, "urgent": True})
+        record_audit(
+            action="flag.escalated",
+            acting_user=acting_user,
+            message=flag.message,
+            target_user=flag.message.author,
+            reason=note,
+        )
+        send_event_on_commit(
+            "supervisors", {"type": "moderation.flag", "flag_id": flag.pk, "urgent": True}
+        )
         _push_flag_changed(flag)
-        transaction.on_commit(lambda: _email_on_call(f"Kindred: escalation from {acting_user.display_name}", f"{note}\n\nOpen the moderation queue, item {flag.pk}."))
+        transaction.on_commit(
+            lambda: _email_on_call(
+                f"Kindred: escalation from {acting_user.display_name}",
+                f"{note}\n\nOpen the moderation queue, item {flag.pk}.",
+            )
+        )
     return flag
 
 
@@ -638,7 +1000,12 @@ def do_add_moderator_note(*, member, acting_user, text: str) -> ModeratorNote:  
     with transaction.atomic():
         note = ModeratorNote.objects.create(member=member, author=acting_user, text=text)
         # The note's text stays in the note (erasable); the audit row keeps the fact of it.
-        record_audit(action="member.note_added", acting_user=acting_user, target_user=member, after={"note": note.pk})
+        record_audit(
+            action="member.note_added",
+            acting_user=acting_user,
+            target_user=member,
+            after={"note": note.pk},
+        )
     return note
 
 
@@ -652,40 +1019,53 @@ def _email_on_call(subject: str, body: str) -> None:
         logger.exception("could not email the on-call list")
 
 
-
 def do_alert_missed_targets() -> int:
     """Supervisors hear about every queue item that waited past its response target."""
     now = timezone.now()
     alerted = 0
     with transaction.atomic():
-        waiting = Flag.objects.select_for_update(skip_locked=True).filter(
-            first_action_at__isnull=True, target_alerted_at__isnull=True
-        ).exclude(state=FlagState.RESOLVED)
+        waiting = (
+            Flag.objects.select_for_update(skip_locked=True)
+            .filter(first_action_at__isnull=True, target_alerted_at__isnull=True)
+            .exclude(state=FlagState.RESOLVED)
+        )
         for flag in waiting:
-            if (now - flag.created_at).total_seconds() <= selectors.TARGET_SECONDS[Priority(flag.priority)]:
+            if (now - flag.created_at).total_seconds() <= selectors.TARGET_SECONDS[
+                Priority(flag.priority)
+            ]:
                 continue
             flag.target_alerted_at = now
             flag.save(update_fields=["target_alerted_at"])
-            send_event_on_commit("supervisors", {"type": "moderation.flag", "flag_id": flag.pk, "urgent": True})
+            send_event_on_commit(
+                "supervisors", {"type": "moderation.flag", "flag_id": flag.pk, "urgent": True}
+            )
             alerted += 1
         if alerted:
-            transaction.on_commit(lambda: _email_on_call(
-                "Kindred: moderation targets missed", f"{alerted} queue item(s) waited past their response target."
-            ))
+            transaction.on_commit(
+                lambda: _email_on_call(
+                    "Kindred: moderation targets missed",
+                    f"{alerted} queue item(s) waited past their response target.",
+                )
+            )
     return alerted
 
 
 def unread_notice_frames(*, user) -> list[dict]:  # noqa: ANN001
     """Notices she has not dismissed yet, as frames (sent after every room.joined)."""
     unread = Notice.objects.filter(user=user, read_at__isnull=True).order_by("created_at")[:20]
-    return [{"type": "notice", "id": n.pk, "kind": n.kind, "title": n.title, "text": n.text} for n in unread]
+    return [
+        {"type": "notice", "id": n.pk, "kind": n.kind, "title": n.title, "text": n.text}
+        for n in unread
+    ]
 
 
 def do_mark_notice_read(*, user, notice_id: object) -> None:  # noqa: ANN001
     """She dismissed it. Only her own notices; unknown ids are ignored (idempotent)."""
     if isinstance(notice_id, bool) or not isinstance(notice_id, int):
         raise ModerationError("validation", "id must be a notice id.")
-    Notice.objects.filter(pk=notice_id, user=user, read_at__isnull=True).update(read_at=timezone.now())
+    Notice.objects.filter(pk=notice_id, user=user, read_at__isnull=True).update(
+        read_at=timezone.now()
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -701,14 +1081,27 @@ from datetime import date  # noqa: E402
 
 from accounts.models import Role  # noqa: E402
 from chat.models import MessageRevision, RoomKind  # noqa: E402
-from moderation.models import DailyCount, Helpline, ModeratorDuty, SecondReview  # noqa: E402
+from moderation.models import DailyCount, ModeratorDuty, SecondReview  # noqa: E402
 
 ROOM_FIELDS = ("name", "description", "house_rules", "kind", "stage", "position", "is_archived")
-HELPLINE_FIELDS = ("name", "kind", "contact", "when", "hours", "url", "region", "stages", "show_on_support_card",
-                   "position", "is_active")
+HELPLINE_FIELDS = (
+    "name",
+    "kind",
+    "contact",
+    "when",
+    "hours",
+    "url",
+    "region",
+    "stages",
+    "show_on_support_card",
+    "position",
+    "is_active",
+)
 
 
-def _changed(before: dict[str, Any], after: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+def _changed(
+    before: dict[str, Any], after: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any]]:
     keys = [k for k in after if before.get(k) != after[k]]
     return {k: before.get(k) for k in keys}, {k: after[k] for k in keys}
 
@@ -717,7 +1110,9 @@ def _jsonable(value: Any) -> Any:
     return value.isoformat() if isinstance(value, date) else value
 
 
-def do_save_room(*, room_id: int | None, fields: dict[str, Any], acting_user, slug: str = "", reason: str = "") -> Room:  # noqa: ANN001
+def do_save_room(
+    *, room_id: int | None, fields: dict[str, Any], acting_user, slug: str = "", reason: str = ""
+) -> Room:  # noqa: ANN001
     """Create a room (with `slug`) or change one. Supervisors only; audited with the changed
     fields before and after. Archiving a room keeps its history and closes it to new joins."""
     _require_supervisor(acting_user)
@@ -729,7 +1124,9 @@ def do_save_room(*, room_id: int | None, fields: dict[str, Any], acting_user, sl
     with transaction.atomic():
         if room_id is None:
             if not slug or Room.objects.filter(slug=slug).exists():
-                raise ModerationError("validation", "Choose a web address (slug) no other room uses.")
+                raise ModerationError(
+                    "validation", "Choose a web address (slug) no other room uses."
+                )
             room = Room(slug=slug)
             before: dict[str, Any] = {}
             action = "room.created"
@@ -747,26 +1144,41 @@ def do_save_room(*, room_id: int | None, fields: dict[str, Any], acting_user, sl
         if room_id is None:
             new = {"slug": room.slug, **after}
         if old or new:
-            record_audit(action=action, acting_user=acting_user, room=room, before=old, after=new, reason=reason)
+            record_audit(
+                action=action,
+                acting_user=acting_user,
+                room=room,
+                before=old,
+                after=new,
+                reason=reason,
+            )
     return room
 
 
-def do_set_room_thresholds(*, room: Room, values: dict[str, float], acting_user, reason: str = "") -> RoomPolicy:  # noqa: ANN001
+def do_set_room_thresholds(
+    *, room: Room, values: dict[str, float], acting_user, reason: str = ""
+) -> RoomPolicy:  # noqa: ANN001
     """The supervisor page's way to change thresholds: a role check, then do_update_room_policy
     (which audits the before and after values)."""
     _require_supervisor(acting_user)
     try:
-        return do_update_room_policy(room=room, values=values, acting_user=acting_user, reason=reason)
+        return do_update_room_policy(
+            room=room, values=values, acting_user=acting_user, reason=reason
+        )
     except ValueError as exc:
         raise ModerationError("validation", str(exc)) from exc
 
 
-def do_save_helpline(*, helpline_id: int | None, fields: dict[str, Any], acting_user, reason: str = "") -> Helpline:  # noqa: ANN001
+def do_save_helpline(
+    *, helpline_id: int | None, fields: dict[str, Any], acting_user, reason: str = ""
+) -> Helpline:  # noqa: ANN001
     """Add or change a helpline or resource. Supervisors only; audited with before and after."""
     _require_supervisor(acting_user)
     unknown = set(fields) - set(HELPLINE_FIELDS)
     if unknown:
-        raise ModerationError("validation", f"Unknown helpline field(s): {', '.join(sorted(unknown))}.")
+        raise ModerationError(
+            "validation", f"Unknown helpline field(s): {', '.join(sorted(unknown))}."
+        )
     with transaction.atomic():
         if helpline_id is None:
             helpline = Helpline()
@@ -781,8 +1193,13 @@ def do_save_helpline(*, helpline_id: int | None, fields: dict[str, Any], acting_
         helpline.save()
         old, new = _changed(before, {name: getattr(helpline, name) for name in HELPLINE_FIELDS})
         if old or new:
-            record_audit(action="helpline.created" if helpline_id is None else "helpline.updated",
-                         acting_user=acting_user, before=old, after={"id": helpline.pk, **new}, reason=reason)
+            record_audit(
+                action="helpline.created" if helpline_id is None else "helpline.updated",
+                acting_user=acting_user,
+                before=old,
+                after={"id": helpline.pk, **new},
+                reason=reason,
+            )
     return helpline
 
 
@@ -797,9 +1214,12 @@ def do_mark_helpline_verified(*, helpline_id: int, acting_user, on: date | None 
         before = _jsonable(helpline.last_verified)
         helpline.last_verified = on
         helpline.save(update_fields=["last_verified"])
-        record_audit(action="helpline.verified", acting_user=acting_user,
-                     before={"id": helpline.pk, "last_verified": before},
-                     after={"id": helpline.pk, "last_verified": on.isoformat()})
+        record_audit(
+            action="helpline.verified",
+            acting_user=acting_user,
+            before={"id": helpline.pk, "last_verified": before},
+            after={"id": helpline.pk, "last_verified": on.isoformat()},
+        )
     return helpline
 
 
@@ -824,20 +1244,51 @@ def do_change_user_role(user, role: str, *, acting_user, reason: str = "") -> No
         try:  # a new moderator must not look like a member, nor a member like staff
             check_display_name(user.display_name, role=role, exclude_user=user)
         except AccountError as exc:
-            raise ModerationError("conflict", f"{exc} Ask them to choose another display name first.") from exc
+            raise ModerationError(
+                "conflict", f"{exc} Ask them to choose another display name first."
+            ) from exc
+        if (
+            role == Role.MODERATOR
+            and before in (Role.MEMBER, Role.TRAINEE)
+            and not _signed_off_after_training(user)
+        ):
+            raise ModerationError(
+                "conflict",
+                f"{user.display_name} has not been signed off after training. Make her a "
+                "trainee first; when she meets the pass mark, sign her off under "
+                "Supervision → Training.",
+            )
         user.role = role
         user.save(update_fields=["role"])
-        if role == Role.MEMBER:
+        if role not in (Role.MODERATOR, Role.SUPERVISOR):
             now = timezone.now()
-            for duty in ModeratorDuty.objects.select_for_update().filter(moderator=user, ended_at__isnull=True):
+            for duty in ModeratorDuty.objects.select_for_update().filter(
+                moderator=user, ended_at__isnull=True
+            ):
                 duty.ended_at = now
                 duty.save(update_fields=["ended_at"])
-        record_audit(action="account.role_changed", acting_user=acting_user, target_user=user,
-                     before={"role": before}, after={"role": role}, reason=reason)
+        record_audit(
+            action="account.role_changed",
+            acting_user=acting_user,
+            target_user=user,
+            before={"role": before},
+            after={"role": role},
+            reason=reason,
+        )
         send_event_on_commit(user_group(user.pk), {"type": "user.changed"})
 
 
-def do_record_second_review(*, flag_id: int, agrees: bool, acting_user, note: str = "") -> SecondReview:  # noqa: ANN001
+def _signed_off_after_training(user) -> bool:  # noqa: ANN001
+    """No one triages a real mother's crisis before she has shown she can (issue 19): a member
+    or trainee becomes a moderator only through sign-off (moderation.practice)."""
+    from moderation.practice.selectors import is_signed_off
+
+    return is_signed_off(user)
+
+
+def do_record_second_review(
+    *, flag_id: int, agrees: bool, acting_user, note: str = ""
+) -> SecondReview:  # noqa: ANN001
     """A supervisor's second look at a resolved item. The note stays on the review (it may
     describe the member's words); the audit row keeps the verdict."""
     _require_supervisor(acting_user)
@@ -854,20 +1305,44 @@ def do_record_second_review(*, flag_id: int, agrees: bool, acting_user, note: st
             raise ModerationError("forbidden", "A second review must be by someone else.")
         if SecondReview.objects.filter(flag=flag, supervisor=acting_user).exists():
             raise ModerationError("conflict", "You have already reviewed this item.")
-        review = SecondReview.objects.create(flag=flag, supervisor=acting_user, agrees=agrees, note=note)
-        record_audit(action="flag.second_review", acting_user=acting_user, message=flag.message,
-                     target_user=flag.resolved_by,
-                     after={"review": review.pk, "flag": flag.pk, "agrees": agrees, "resolution": flag.resolution})
+        review = SecondReview.objects.create(
+            flag=flag, supervisor=acting_user, agrees=agrees, note=note
+        )
+        record_audit(
+            action="flag.second_review",
+            acting_user=acting_user,
+            message=flag.message,
+            target_user=flag.resolved_by,
+            after={
+                "review": review.pk,
+                "flag": flag.pk,
+                "agrees": agrees,
+                "resolution": flag.resolution,
+            },
+        )
     return review
 
 
-def do_record_export(*, kind: str, fmt: str, filters: dict[str, Any], acting_user, target_user=None, room: Room | None = None) -> None:  # noqa: ANN001
+def do_record_export(
+    *,
+    kind: str,
+    fmt: str,
+    filters: dict[str, Any],
+    acting_user,
+    target_user=None,
+    room: Room | None = None,
+) -> None:  # noqa: ANN001
     """Audit an export before a byte of it is sent. `filters` must hold no free text a member
     wrote (a text search is recorded only as having been used)."""
     _require_supervisor(acting_user)
     with transaction.atomic():
-        record_audit(action=f"export.{kind}", acting_user=acting_user, target_user=target_user, room=room,
-                     after={"format": fmt, "filters": filters})
+        record_audit(
+            action=f"export.{kind}",
+            acting_user=acting_user,
+            target_user=target_user,
+            room=room,
+            after={"format": fmt, "filters": filters},
+        )
 
 
 # --- Retention -----------------------------------------------------------------------------
@@ -876,7 +1351,10 @@ def do_record_export(*, kind: str, fmt: str, filters: dict[str, Any], acting_use
 def scrub_reasons(reasons: list[Any]) -> list[Any]:
     """Assessment and flag reasons without the words they quote (`span`), keeping which rule or
     score fired, which is what classifier-quality analytics need."""
-    return [{k: v for k, v in r.items() if k != "span"} if isinstance(r, dict) else r for r in reasons or []]
+    return [
+        {k: v for k, v in r.items() if k != "span"} if isinstance(r, dict) else r
+        for r in reasons or []
+    ]
 
 
 def scrub_message_text(message_ids: list[int]) -> None:
@@ -904,7 +1382,9 @@ class PurgeResult:
     room_days: list[tuple[str, str, int]] = field(default_factory=list)
 
 
-def do_purge_expired(*, now=None, retention_days: int | None = None, dry_run: bool = False) -> PurgeResult:  # noqa: ANN001
+def do_purge_expired(
+    *, now=None, retention_days: int | None = None, dry_run: bool = False
+) -> PurgeResult:  # noqa: ANN001
     """Remove the text and author of every message older than the retention period, except
     messages whose queue item is not yet resolved (they are purged on a later run, once it is).
 
@@ -912,9 +1392,11 @@ def do_purge_expired(*, now=None, retention_days: int | None = None, dry_run: bo
     their numbers. Each day is its own transaction: a purge interrupted half-way has purged whole
     days and counted exactly those. Idempotent: a purged message has neither text nor author.
     Audited once per run (actor: none, the system)."""
-    from datetime import datetime, time as dtime
+    from datetime import datetime
+    from datetime import time as dtime
 
-    from django.db.models import Count, Q as DQ
+    from django.db.models import Count
+    from django.db.models import Q as DQ
 
     now = now or timezone.now()
     days = django_settings.MESSAGE_RETENTION_DAYS if retention_days is None else retention_days
@@ -954,14 +1436,25 @@ def do_purge_expired(*, now=None, retention_days: int | None = None, dry_run: bo
                 result.room_days.append((day.isoformat(), str(row["room_id"]), row["n"]))
                 if dry_run:
                     continue
-                count = DailyCount.objects.select_for_update().filter(day=day, room_id=row["room_id"]).first()
+                count = (
+                    DailyCount.objects.select_for_update()
+                    .filter(day=day, room_id=row["room_id"])
+                    .first()
+                )
                 if count is None:
                     # Counted while every message of the day still has its author: the messages
                     # kept under review today are purged later, and their authors are in here.
-                    day_window = Message.objects.filter(room_id=row["room_id"], created_at__gte=start,
-                                                        created_at__lt=day_end, author__isnull=False)
-                    count = DailyCount(day=day, room_id=row["room_id"],
-                                       authors=day_window.values("author_id").distinct().count())
+                    day_window = Message.objects.filter(
+                        room_id=row["room_id"],
+                        created_at__gte=start,
+                        created_at__lt=day_end,
+                        author__isnull=False,
+                    )
+                    count = DailyCount(
+                        day=day,
+                        room_id=row["room_id"],
+                        authors=day_window.values("author_id").distinct().count(),
+                    )
                 count.messages += row["n"]
                 count.held += row["held"]
                 count.hidden += row["hidden"]
@@ -976,9 +1469,17 @@ def do_purge_expired(*, now=None, retention_days: int | None = None, dry_run: bo
         day += timedelta(days=1)
     if not dry_run and result.messages:
         with transaction.atomic():
-            record_audit(action="retention.purged", acting_user=None,
-                         after={"messages": result.messages, "days": result.days, "retention_days": days,
-                                "cutoff": cutoff.isoformat(), "kept_under_review": result.kept_under_review})
+            record_audit(
+                action="retention.purged",
+                acting_user=None,
+                after={
+                    "messages": result.messages,
+                    "days": result.days,
+                    "retention_days": days,
+                    "cutoff": cutoff.isoformat(),
+                    "kept_under_review": result.kept_under_review,
+                },
+            )
     return result
 
 
@@ -986,7 +1487,12 @@ def do_purge_expired(*, now=None, retention_days: int | None = None, dry_run: bo
 
 
 def do_record_shadow_assessments(
-    keys: list[tuple[int, int]], shadow: list, *, version: str, live: list, live_version: str,  # noqa: ANN001
+    keys: list[tuple[int, int]],
+    shadow: list,
+    *,
+    version: str,
+    live: list,
+    live_version: str,  # noqa: ANN001
 ) -> int:
     """Store what the shadow model would have decided for each (message id, revision). Idempotent:
     a message re-scored after a worker restart keeps its first shadow row."""
@@ -995,9 +1501,14 @@ def do_record_shadow_assessments(
     now = timezone.now()
     objs = [
         ShadowAssessment(
-            message_id=pk, revision=revision, version=version, verdict=sf.verdict,
-            live_version=live_version if lv is not None else "", live_verdict=lv.verdict if lv is not None else "",
-            scores=sf.as_dict(), created_at=now,
+            message_id=pk,
+            revision=revision,
+            version=version,
+            verdict=sf.verdict,
+            live_version=live_version if lv is not None else "",
+            live_verdict=lv.verdict if lv is not None else "",
+            scores=sf.as_dict(),
+            created_at=now,
         )
         for (pk, revision), sf, lv in zip(keys, shadow, live, strict=True)
     ]
@@ -1027,16 +1538,30 @@ def do_start_shadow_model(*, version: str, acting_user, reason: str = "") -> Non
     if version == live:
         raise SafetyModelError(f"{version} is already the live model.")
     with transaction.atomic():
-        previous = list(SafetyModelRelease.objects.select_for_update().filter(state=SafetyModelState.SHADOW)
-                        .exclude(version=version).values_list("version", flat=True))
+        previous = list(
+            SafetyModelRelease.objects.select_for_update()
+            .filter(state=SafetyModelState.SHADOW)
+            .exclude(version=version)
+            .values_list("version", flat=True)
+        )
         SafetyModelRelease.objects.filter(version__in=previous).update(
-            state=SafetyModelState.RETIRED, changed_at=timezone.now(), changed_by=acting_user)
+            state=SafetyModelState.RETIRED, changed_at=timezone.now(), changed_by=acting_user
+        )
         SafetyModelRelease.objects.update_or_create(
-            version=version, defaults={"state": SafetyModelState.SHADOW, "changed_at": timezone.now(),
-                                       "changed_by": acting_user})
-        record_audit(action="safety_model.shadow_started", acting_user=acting_user,
-                     before={"shadow": previous[0] if previous else None}, after={"shadow": version, "live": live},
-                     reason=reason)
+            version=version,
+            defaults={
+                "state": SafetyModelState.SHADOW,
+                "changed_at": timezone.now(),
+                "changed_by": acting_user,
+            },
+        )
+        record_audit(
+            action="safety_model.shadow_started",
+            acting_user=acting_user,
+            before={"shadow": previous[0] if previous else None},
+            after={"shadow": version, "live": live},
+            reason=reason,
+        )
 
 
 def do_promote_safety_model(*, version: str, acting_user, reason: str) -> None:  # noqa: ANN001
@@ -1051,18 +1576,32 @@ def do_promote_safety_model(*, version: str, acting_user, reason: str) -> None: 
     with transaction.atomic():
         row = SafetyModelRelease.objects.select_for_update().filter(version=version).first()
         if row is None or row.state != SafetyModelState.SHADOW:
-            raise SafetyModelError("Only a model running in shadow can be promoted: start a shadow run first.")
+            raise SafetyModelError(
+                "Only a model running in shadow can be promoted: start a shadow run first."
+            )
         live, _ = selectors.safety_model_versions()
         now = timezone.now()
         SafetyModelRelease.objects.filter(state=SafetyModelState.LIVE).update(
-            state=SafetyModelState.RETIRED, changed_at=now, changed_by=acting_user)
+            state=SafetyModelState.RETIRED, changed_at=now, changed_by=acting_user
+        )
         if live and live != version:
             SafetyModelRelease.objects.update_or_create(
-                version=live, defaults={"state": SafetyModelState.RETIRED, "changed_at": now, "changed_by": acting_user})
+                version=live,
+                defaults={
+                    "state": SafetyModelState.RETIRED,
+                    "changed_at": now,
+                    "changed_by": acting_user,
+                },
+            )
         row.state, row.changed_at, row.changed_by = SafetyModelState.LIVE, now, acting_user
         row.save()
-        record_audit(action="safety_model.promoted", acting_user=acting_user, before={"live": live},
-                     after={"live": version}, reason=reason)
+        record_audit(
+            action="safety_model.promoted",
+            acting_user=acting_user,
+            before={"live": live},
+            after={"live": version},
+            reason=reason,
+        )
 
 
 def do_reject_safety_model(*, version: str, acting_user, reason: str) -> None:  # noqa: ANN001
@@ -1077,7 +1616,16 @@ def do_reject_safety_model(*, version: str, acting_user, reason: str) -> None:  
         row = SafetyModelRelease.objects.select_for_update().filter(version=version).first()
         if row is None or row.state != SafetyModelState.SHADOW:
             raise SafetyModelError("Only a model running in shadow can be rejected.")
-        row.state, row.changed_at, row.changed_by = SafetyModelState.REJECTED, timezone.now(), acting_user
+        row.state, row.changed_at, row.changed_by = (
+            SafetyModelState.REJECTED,
+            timezone.now(),
+            acting_user,
+        )
         row.save()
-        record_audit(action="safety_model.rejected", acting_user=acting_user, before={"shadow": version},
-                     after={"shadow": None}, reason=reason)
+        record_audit(
+            action="safety_model.rejected",
+            acting_user=acting_user,
+            before={"shadow": version},
+            after={"shadow": None},
+            reason=reason,
+        )

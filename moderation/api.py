@@ -12,12 +12,12 @@ from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
-from config.text import INVALID_TEXT, lone_surrogate_path
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import User
 from chat.models import Room
+from config.text import INVALID_TEXT, lone_surrogate_path
 from moderation import actions, selectors
 from moderation.access import moderator_required
 from moderation.models import Flag
@@ -29,7 +29,13 @@ def _error(code: str, message: str, status: int) -> JsonResponse:
     return JsonResponse({"error": {"code": code, "message": message}}, status=status)
 
 
-STATUS_FOR = {"forbidden": 403, "not_found": 404, "conflict": 409, "not_claimed": 409, "validation": 400}
+STATUS_FOR = {
+    "forbidden": 403,
+    "not_found": 404,
+    "conflict": 409,
+    "not_claimed": 409,
+    "validation": 400,
+}
 
 
 def _body_errors_typed(view):  # noqa: ANN001, ANN202
@@ -49,7 +55,11 @@ def _body_errors_typed(view):  # noqa: ANN001, ANN202
             return protected(request, *args, **kwargs)
         except RequestDataTooBig:
             limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
-            return _error("too_large", f"The request body is larger than the {limit} bytes this API accepts.", 413)
+            return _error(
+                "too_large",
+                f"The request body is larger than the {limit} bytes this API accepts.",
+                413,
+            )
         except TooManyFieldsSent:
             limit = settings.DATA_UPLOAD_MAX_NUMBER_FIELDS
             return _error("validation", f"The request has more than {limit} fields.", 400)
@@ -62,7 +72,9 @@ def _body(request: HttpRequest) -> dict[str, Any]:
         try:
             data = json.loads(request.body or b"{}")
         except ValueError as exc:
-            raise actions.ModerationError("validation", "The request body was not valid JSON.") from exc
+            raise actions.ModerationError(
+                "validation", "The request body was not valid JSON."
+            ) from exc
         if not isinstance(data, dict):
             raise actions.ModerationError("validation", "The request body must be a JSON object.")
         if lone_surrogate_path(data):
@@ -100,15 +112,21 @@ def _run(fn, request: HttpRequest | None = None):  # noqa: ANN001, ANN202
         # (a moderator suspending a moderator…) is logged like a role-check refusal (docs:
         # "Every refusal is logged").
         if exc.code == "forbidden" and request is not None:
-            access_logger.warning("refused %s %s to user %s (role %s): %s", request.method, request.path,
-                                  request.user.pk, getattr(request.user, "role", ""), exc.message)
+            access_logger.warning(
+                "refused %s %s to user %s (role %s): %s",
+                request.method,
+                request.path,
+                request.user.pk,
+                getattr(request.user, "role", ""),
+                exc.message,
+            )
         # --- end reliability fix
         return _error(exc.code, exc.message, STATUS_FOR.get(exc.code, 400))
     except (User.DoesNotExist, Room.DoesNotExist, Flag.DoesNotExist):
         return _error("not_found", "Not found.", 404)
     except Exception as exc:  # noqa: BLE001
-        from moderation.models import Mute
         from chat.models import Message
+        from moderation.models import Mute
 
         if isinstance(exc, (Mute.DoesNotExist, Message.DoesNotExist)):
             return _error("not_found", "Not found.", 404)
@@ -117,7 +135,7 @@ def _run(fn, request: HttpRequest | None = None):  # noqa: ANN001, ANN202
 
 def _flag_json(flag_id: int) -> dict[str, Any]:
     flag = selectors.open_queue().filter(pk=flag_id).first() or Flag.objects.select_related(
-        "message", "message__author", "message__room", "claimed_by"
+        "message", "message__author", "message__room", "claimed_by", "resolved_by"
     ).get(pk=flag_id)
     return selectors.serialize_flag(flag)
 
@@ -126,15 +144,19 @@ def _flag_json(flag_id: int) -> dict[str, Any]:
 @moderator_required
 def flag_detail(request: HttpRequest, flag_id: int) -> JsonResponse:
     def go() -> JsonResponse:
-        flag = Flag.objects.select_related("message", "message__author", "message__room", "claimed_by").get(pk=flag_id)
-        return JsonResponse({
-            "flag": selectors.serialize_flag(flag),
-            "context": selectors.flag_context(flag),
-            "warning_template": actions.WARNING_TEMPLATE.format(
-                name=flag.message.author.display_name if flag.message.author else "there",
-                room=flag.message.room.name,
-            ),
-        })
+        flag = Flag.objects.select_related(
+            "message", "message__author", "message__room", "claimed_by", "resolved_by"
+        ).get(pk=flag_id)
+        return JsonResponse(
+            {
+                "flag": selectors.serialize_flag(flag),
+                "context": selectors.flag_context(flag),
+                "warning_template": actions.WARNING_TEMPLATE.format(
+                    name=flag.message.author.display_name if flag.message.author else "there",
+                    room=flag.message.room.name,
+                ),
+            }
+        )
 
     return _run(go, request)
 
@@ -142,11 +164,21 @@ def flag_detail(request: HttpRequest, flag_id: int) -> JsonResponse:
 FLAG_ACTIONS = {
     "claim": lambda req, fid, d: actions.do_claim_flag(flag_id=fid, acting_user=req.user),
     "release": lambda req, fid, d: actions.do_release_flag(flag_id=fid, acting_user=req.user),
-    "dismiss": lambda req, fid, d: actions.do_dismiss_flag(flag_id=fid, acting_user=req.user, reason=_str(d, "reason", 500)),
-    "approve": lambda req, fid, d: actions.do_approve_message(flag_id=fid, acting_user=req.user, reason=_str(d, "reason", 500)),
-    "hide": lambda req, fid, d: actions.do_hide_message(flag_id=fid, acting_user=req.user, reason=_str(d, "reason", 500)),
-    "warn": lambda req, fid, d: actions.do_warn_member(flag_id=fid, acting_user=req.user, text=_str(d, "text")),
-    "escalate": lambda req, fid, d: actions.do_escalate_flag(flag_id=fid, acting_user=req.user, note=_str(d, "note")),
+    "dismiss": lambda req, fid, d: actions.do_dismiss_flag(
+        flag_id=fid, acting_user=req.user, reason=_str(d, "reason", 500)
+    ),
+    "approve": lambda req, fid, d: actions.do_approve_message(
+        flag_id=fid, acting_user=req.user, reason=_str(d, "reason", 500)
+    ),
+    "hide": lambda req, fid, d: actions.do_hide_message(
+        flag_id=fid, acting_user=req.user, reason=_str(d, "reason", 500)
+    ),
+    "warn": lambda req, fid, d: actions.do_warn_member(
+        flag_id=fid, acting_user=req.user, text=_str(d, "text")
+    ),
+    "escalate": lambda req, fid, d: actions.do_escalate_flag(
+        flag_id=fid, acting_user=req.user, note=_str(d, "note")
+    ),
     "mute": lambda req, fid, d: _mute_from_flag(req, fid, d),
     "suspend": lambda req, fid, d: _suspend_from_flag(req, fid, d),
 }
@@ -156,8 +188,14 @@ def _mute_from_flag(request: HttpRequest, flag_id: int, data: dict[str, Any]) ->
     flag = Flag.objects.select_related("message__author", "message__room").get(pk=flag_id)
     if flag.message.author is None:
         raise actions.ModerationError("conflict", "This member's account no longer exists.")
-    actions.do_mute_member(member=flag.message.author, room=flag.message.room, minutes=_int(data, "minutes"),
-                           acting_user=request.user, reason=_str(data, "reason", 500), flag_id=flag_id)
+    actions.do_mute_member(
+        member=flag.message.author,
+        room=flag.message.room,
+        minutes=_int(data, "minutes"),
+        acting_user=request.user,
+        reason=_str(data, "reason", 500),
+        flag_id=flag_id,
+    )
     return flag
 
 
@@ -165,7 +203,12 @@ def _suspend_from_flag(request: HttpRequest, flag_id: int, data: dict[str, Any])
     flag = Flag.objects.select_related("message__author").get(pk=flag_id)
     if flag.message.author is None:
         raise actions.ModerationError("conflict", "This member's account no longer exists.")
-    actions.do_suspend_member(member=flag.message.author, acting_user=request.user, reason=_str(data, "reason", 500), flag_id=flag_id)
+    actions.do_suspend_member(
+        member=flag.message.author,
+        acting_user=request.user,
+        reason=_str(data, "reason", 500),
+        flag_id=flag_id,
+    )
     return flag
 
 
@@ -188,16 +231,34 @@ def flag_action(request: HttpRequest, flag_id: int, action: str) -> JsonResponse
 @require_POST
 @moderator_required
 def restore_message(request: HttpRequest, message_id: int) -> JsonResponse:
-    return _run(lambda: (actions.do_restore_message(message_id=message_id, acting_user=request.user,
-                                                    reason=_str(_body(request), "reason", 500)), JsonResponse({"ok": True}))[1], request)
+    return _run(
+        lambda: (
+            actions.do_restore_message(
+                message_id=message_id,
+                acting_user=request.user,
+                reason=_str(_body(request), "reason", 500),
+            ),
+            JsonResponse({"ok": True}),
+        )[1],
+        request,
+    )
 
 
 @_body_errors_typed
 @require_POST
 @moderator_required
 def unmute(request: HttpRequest, mute_id: int) -> JsonResponse:
-    return _run(lambda: (actions.do_unmute_member(mute_id=mute_id, acting_user=request.user,
-                                                  reason=_str(_body(request), "reason", 500)), JsonResponse({"ok": True}))[1], request)
+    return _run(
+        lambda: (
+            actions.do_unmute_member(
+                mute_id=mute_id,
+                acting_user=request.user,
+                reason=_str(_body(request), "reason", 500),
+            ),
+            JsonResponse({"ok": True}),
+        )[1],
+        request,
+    )
 
 
 @_body_errors_typed
@@ -208,15 +269,26 @@ def member_action(request: HttpRequest, member_id: int, action: str) -> JsonResp
         member = User.objects.get(pk=member_id)
         data = _body(request)
         if action == "note":
-            actions.do_add_moderator_note(member=member, acting_user=request.user, text=_str(data, "text"))
+            actions.do_add_moderator_note(
+                member=member, acting_user=request.user, text=_str(data, "text")
+            )
         elif action == "suspend":
-            actions.do_suspend_member(member=member, acting_user=request.user, reason=_str(data, "reason", 500))
+            actions.do_suspend_member(
+                member=member, acting_user=request.user, reason=_str(data, "reason", 500)
+            )
         elif action == "reinstate":
-            actions.do_reinstate_member(member=member, acting_user=request.user, reason=_str(data, "reason", 500))
+            actions.do_reinstate_member(
+                member=member, acting_user=request.user, reason=_str(data, "reason", 500)
+            )
         elif action == "mute":
             room = Room.objects.get(slug=_str(data, "room", 64))
-            actions.do_mute_member(member=member, room=room, minutes=_int(data, "minutes"), acting_user=request.user,
-                                   reason=_str(data, "reason", 500))
+            actions.do_mute_member(
+                member=member,
+                room=room,
+                minutes=_int(data, "minutes"),
+                acting_user=request.user,
+                reason=_str(data, "reason", 500),
+            )
         else:
             return _error("not_found", f"Unknown action {action[:40]!r}.", 404)
         return JsonResponse({"ok": True})
@@ -229,6 +301,7 @@ def member_action(request: HttpRequest, member_id: int, action: str) -> JsonResp
 def duty(request: HttpRequest) -> JsonResponse:
     """GET: my duty stats (care counters). POST {"on_duty": true|false}."""
     if request.method == "POST":
+
         def go() -> JsonResponse:
             value = _body(request).get("on_duty")
             if isinstance(value, str):
@@ -236,9 +309,21 @@ def duty(request: HttpRequest) -> JsonResponse:
             if not isinstance(value, bool):
                 raise actions.ModerationError("validation", "on_duty must be true or false.")
             actions.do_set_on_duty(moderator=request.user, on_duty=value)
-            return JsonResponse(selectors.duty_stats(request.user))
+            return JsonResponse(
+                {**selectors.duty_stats(request.user), "claim_grace_seconds": _claim_grace()}
+            )
 
         return _run(go, request)
     if request.method != "GET":
         return _error("method_not_allowed", "GET or POST.", 405)
-    return JsonResponse({**selectors.duty_stats(request.user), "now": timezone.now().isoformat()})
+    return JsonResponse(
+        {
+            **selectors.duty_stats(request.user),
+            "claim_grace_seconds": _claim_grace(),
+            "now": timezone.now().isoformat(),
+        }
+    )
+
+
+def _claim_grace() -> int:
+    return round(settings.MODERATION_CLAIM_GRACE_SECONDS)

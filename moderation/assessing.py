@@ -28,7 +28,9 @@ class FullAssessment:
     @property
     def final(self) -> Decision:
         """The more severe of the two stages; escalation always wins, and its reasons are kept."""
-        first, second = sorted((self.inline, self.model), key=lambda d: SEVERITY[d.action], reverse=True)
+        first, second = sorted(
+            (self.inline, self.model), key=lambda d: SEVERITY[d.action], reverse=True
+        )
         reasons = list(first.reasons) + [r for r in second.reasons if r not in first.reasons]
         return Decision(first.action, first.category, first.priority, reasons, self.model.scores)
 

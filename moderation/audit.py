@@ -17,7 +17,7 @@ def record_audit(
     before: dict | None = None,
     after: dict | None = None,
     reason: str = "",
-) -> "AuditEntry":  # noqa: F821
+) -> AuditEntry:  # noqa: F821
     from moderation.models import AuditEntry
 
     if not transaction.get_connection().in_atomic_block:

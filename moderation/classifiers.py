@@ -64,9 +64,7 @@ class Scores:
     def as_dict(self) -> dict[str, float]:
         """Labels that the backend actually modelled, as a plain ``dict`` (JSON-ready)."""
         return {
-            f.name: getattr(self, f.name)
-            for f in fields(self)
-            if getattr(self, f.name) is not None
+            f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name) is not None
         }
 
     @classmethod
@@ -75,6 +73,7 @@ class Scores:
 
         Extra labels (identity subgroups of the unbiased model) are ignored.
         """
+
         def get(name: str) -> float:
             return float(values.get(name, 0.0))
 
@@ -176,7 +175,9 @@ def read_manifest(model_dir: Path) -> dict[str, Any] | None:
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise ClassifierUnavailable(f"{path} is unreadable ({exc}); re-run manage.py fetch_models") from exc
+        raise ClassifierUnavailable(
+            f"{path} is unreadable ({exc}); re-run manage.py fetch_models"
+        ) from exc
 
 
 def sha256_of(path: Path, *, chunk_size: int = 1 << 20) -> str:
@@ -270,7 +271,9 @@ class _ResolvedModel:
     config_dir: Path
     rewritten_for_dir: bool  # the checkpoint on disk already points at config_dir
     expected_sha256: str | None
-    int8_check: dict[str, Any] | None = None  # manifest's int8 record, when the manifest is this checkpoint's
+    int8_check: dict[str, Any] | None = (
+        None  # manifest's int8 record, when the manifest is this checkpoint's
+    )
 
 
 def _resolve_detoxify_files(
@@ -299,14 +302,20 @@ def _resolve_detoxify_files(
         )
         if not rewritten:
             return _ResolvedModel(ckpt, config_dir, False, None)
-        return _ResolvedModel(ckpt, config_dir, True, manifest.get("sha256"), manifest.get(INT8_CHECK_KEY))
+        return _ResolvedModel(
+            ckpt, config_dir, True, manifest.get("sha256"), manifest.get(INT8_CHECK_KEY)
+        )
 
     if not model_dir.is_dir():
         raise ClassifierUnavailable(f"model directory {model_dir} does not exist; {hint}")
     config_dir = model_dir / HF_SUBDIR
     if not (config_dir / "config.json").is_file():
         raise ClassifierUnavailable(f"{config_dir}/config.json is missing; {hint}")
-    if manifest and (model_dir / manifest.get("checkpoint", "")).is_file() and manifest.get("checkpoint"):
+    if (
+        manifest
+        and (model_dir / manifest.get("checkpoint", "")).is_file()
+        and manifest.get("checkpoint")
+    ):
         ckpt = model_dir / manifest["checkpoint"]
     else:
         found = sorted(model_dir.glob("*.ckpt"))
@@ -314,10 +323,14 @@ def _resolve_detoxify_files(
             raise ClassifierUnavailable(f"no .ckpt checkpoint in {model_dir}; {hint}")
         ckpt = found[0]
         manifest = None
-    rewritten = bool(manifest and manifest.get("checkpoint_model_type") == str(config_dir.resolve()))
+    rewritten = bool(
+        manifest and manifest.get("checkpoint_model_type") == str(config_dir.resolve())
+    )
     if not manifest:
         return _ResolvedModel(ckpt, config_dir, rewritten, None)
-    return _ResolvedModel(ckpt, config_dir, rewritten, manifest.get("sha256"), manifest.get(INT8_CHECK_KEY))
+    return _ResolvedModel(
+        ckpt, config_dir, rewritten, manifest.get("sha256"), manifest.get(INT8_CHECK_KEY)
+    )
 
 
 def _load_detoxify(resolved: _ResolvedModel, device: str) -> Any:
@@ -354,7 +367,9 @@ def _load_detoxify(resolved: _ResolvedModel, device: str) -> Any:
     except ClassifierUnavailable:
         raise
     except Exception as exc:  # transformers raises OSError/ValueError/EnvironmentError variants
-        raise ClassifierUnavailable(f"Detoxify failed to load {resolved.checkpoint}: {exc}") from exc
+        raise ClassifierUnavailable(
+            f"Detoxify failed to load {resolved.checkpoint}: {exc}"
+        ) from exc
 
 
 # --------------------------------------------------------------------------------------------
@@ -401,7 +416,9 @@ def _quantized_copy(model: Any) -> Any:
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        qmodel = torch.ao.quantization.quantize_dynamic(model.model, {torch.nn.Linear}, dtype=torch.qint8)
+        qmodel = torch.ao.quantization.quantize_dynamic(
+            model.model, {torch.nn.Linear}, dtype=torch.qint8
+        )
     clone = copy.copy(model)
     clone.model = qmodel.eval()
     return clone
@@ -451,7 +468,9 @@ def int8_agreement(
     }
 
 
-def int8_check_status(check: Mapping[str, Any] | None, checkpoint_sha256: str | None) -> tuple[bool, str]:
+def int8_check_status(
+    check: Mapping[str, Any] | None, checkpoint_sha256: str | None
+) -> tuple[bool, str]:
     """Does a recorded ``int8_check`` (from ``manifest.json``) vouch for int8 on this checkpoint?
 
     Returns ``(ok, reason)``; the reason is written for operators.
@@ -471,20 +490,28 @@ def int8_check_status(check: Mapping[str, Any] | None, checkpoint_sha256: str | 
     except (KeyError, TypeError, ValueError):
         return False, f"the recorded int8 check is incomplete; {hint}"
     if messages < INT8_MIN_REFERENCE_MESSAGES:
-        return False, (f"the recorded int8 check used only {messages} messages "
-                       f"(needs {INT8_MIN_REFERENCE_MESSAGES}); {hint}")
+        return False, (
+            f"the recorded int8 check used only {messages} messages "
+            f"(needs {INT8_MIN_REFERENCE_MESSAGES}); {hint}"
+        )
     if agreement < INT8_MIN_AGREEMENT:
-        return False, (f"int8 changed decisions on {1 - agreement:.1%} of {messages} reference messages "
-                       f"(limit {1 - INT8_MIN_AGREEMENT:.1%})")
-    return True, (f"int8 verified: same decisions as fp32 on {agreement:.1%} of {messages} reference "
-                  f"messages (measured {check.get('measured_at', '?')})")
+        return False, (
+            f"int8 changed decisions on {1 - agreement:.1%} of {messages} reference messages "
+            f"(limit {1 - INT8_MIN_AGREEMENT:.1%})"
+        )
+    return True, (
+        f"int8 verified: same decisions as fp32 on {agreement:.1%} of {messages} reference "
+        f"messages (measured {check.get('measured_at', '?')})"
+    )
 
 
 def record_int8_check(model_dir: Path, check: Mapping[str, Any]) -> dict[str, Any]:
     """Store ``check`` under ``int8_check`` in ``model_dir/manifest.json``; returns the manifest."""
     manifest = read_manifest(model_dir)
     if manifest is None:
-        raise ClassifierUnavailable(f"{model_dir / MANIFEST_NAME} does not exist; run manage.py fetch_models")
+        raise ClassifierUnavailable(
+            f"{model_dir / MANIFEST_NAME} does not exist; run manage.py fetch_models"
+        )
     manifest[INT8_CHECK_KEY] = dict(check)
     tmp = model_dir / (MANIFEST_NAME + ".tmp")
     tmp.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
@@ -512,21 +539,29 @@ def measure_int8_agreement(
     model_dir = detoxify_model_dir(models_dir, model_type)
     manifest = read_manifest(model_dir)
     if not manifest or not manifest.get("sha256"):
-        raise ClassifierUnavailable(f"{model_dir} has no manifest with a checkpoint sha256; run manage.py fetch_models")
+        raise ClassifierUnavailable(
+            f"{model_dir} has no manifest with a checkpoint sha256; run manage.py fetch_models"
+        )
     texts = list(texts)
-    fp = DetoxifyClassifier(model_type, models_dir=models_dir, threads=threads, batch_size=batch_size, quantize="off")
-    q = DetoxifyClassifier(model_type, models_dir=models_dir, threads=threads, batch_size=batch_size, quantize="on")
+    fp = DetoxifyClassifier(
+        model_type, models_dir=models_dir, threads=threads, batch_size=batch_size, quantize="off"
+    )
+    q = DetoxifyClassifier(
+        model_type, models_dir=models_dir, threads=threads, batch_size=batch_size, quantize="on"
+    )
     result = int8_agreement(fp.score(texts), q.score(texts), thresholds)
-    result.update({
-        "recipe": INT8_RECIPE,
-        "checkpoint_sha256": manifest["sha256"],
-        "min_agreement": INT8_MIN_AGREEMENT,
-        "passed": result["decision_agreement"] >= INT8_MIN_AGREEMENT
-        and result["messages"] >= INT8_MIN_REFERENCE_MESSAGES,
-        "torch": torch.__version__,
-        "quantized_engine": torch.backends.quantized.engine,
-        "measured_at": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-    })
+    result.update(
+        {
+            "recipe": INT8_RECIPE,
+            "checkpoint_sha256": manifest["sha256"],
+            "min_agreement": INT8_MIN_AGREEMENT,
+            "passed": result["decision_agreement"] >= INT8_MIN_AGREEMENT
+            and result["messages"] >= INT8_MIN_REFERENCE_MESSAGES,
+            "torch": torch.__version__,
+            "quantized_engine": torch.backends.quantized.engine,
+            "measured_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        }
+    )
     return result
 
 
@@ -539,7 +574,9 @@ def measure_int8_agreement(
 CALL_COST_TOKENS = 8
 
 
-def plan_batches(lengths: Sequence[int], max_batch: int, call_cost: float = CALL_COST_TOKENS) -> list[tuple[int, int]]:
+def plan_batches(
+    lengths: Sequence[int], max_batch: int, call_cost: float = CALL_COST_TOKENS
+) -> list[tuple[int, int]]:
     """Cut ascending token ``lengths`` into contiguous ``[start, end)`` micro-batches.
 
     Minimises (padded tokens + ``call_cost`` per batch) exactly, by dynamic programming: a batch
@@ -609,7 +646,12 @@ class DetoxifyClassifier:
 
         resolved = _resolve_detoxify_files(model_type, models_dir, checkpoint)
         use_int8, self.int8_status = self._choose_int8(mode, device, resolved)
-        key = (model_type, device, str(resolved.checkpoint.resolve()), str(resolved.config_dir.resolve()))
+        key = (
+            model_type,
+            device,
+            str(resolved.checkpoint.resolve()),
+            str(resolved.config_dir.resolve()),
+        )
         with _MODEL_CACHE_LOCK:
             model = _MODEL_CACHE.get(key)
             if model is None:
@@ -640,7 +682,11 @@ class DetoxifyClassifier:
         ok, reason = int8_check_status(resolved.int8_check, resolved.expected_sha256)
         if mode == "on":
             if not ok:
-                logger.warning("MODERATION_QUANTIZE=on forces int8 for %s although %s", resolved.checkpoint, reason)
+                logger.warning(
+                    "MODERATION_QUANTIZE=on forces int8 for %s although %s",
+                    resolved.checkpoint,
+                    reason,
+                )
                 return True, f"int8 forced by MODERATION_QUANTIZE=on, unverified: {reason}"
             return True, reason
         if ok:
@@ -648,7 +694,8 @@ class DetoxifyClassifier:
             return True, reason
         logger.warning(
             "Detoxify %s scores in fp32 (several times slower than int8) because %s",
-            resolved.checkpoint, reason,
+            resolved.checkpoint,
+            reason,
         )
         return False, f"fp32: {reason}"
 
@@ -718,7 +765,9 @@ class ProfanityCheckClassifier:
         try:
             import profanity_check
         except Exception as exc:  # its import unpickles a scikit-learn model; any failure counts
-            raise ClassifierUnavailable(f"alt-profanity-check could not be imported ({exc})") from exc
+            raise ClassifierUnavailable(
+                f"alt-profanity-check could not be imported ({exc})"
+            ) from exc
         self._predict_prob = profanity_check.predict_prob
 
     def score(self, texts: list[str]) -> list[Scores]:
@@ -729,7 +778,14 @@ class ProfanityCheckClassifier:
         for p in probs:
             p = float(p)
             out.append(
-                Scores(toxicity=p, severe_toxicity=0.0, obscene=p, threat=0.0, insult=p, identity_attack=0.0)
+                Scores(
+                    toxicity=p,
+                    severe_toxicity=0.0,
+                    obscene=p,
+                    threat=0.0,
+                    insult=p,
+                    identity_attack=0.0,
+                )
             )
         return out
 
@@ -763,7 +819,9 @@ def load_classifier(config: ClassifierConfig) -> ClassifierStatus:
     """
     backend = (config.backend or "none").lower()
     if backend == "none":
-        return ClassifierStatus(None, "unavailable: classifier disabled by configuration (rules only)")
+        return ClassifierStatus(
+            None, "unavailable: classifier disabled by configuration (rules only)"
+        )
     try:
         classifier = _build(backend, config)
         return ClassifierStatus(classifier, classifier.name)

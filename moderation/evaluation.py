@@ -15,8 +15,14 @@ from typing import Any
 
 from moderation.policy import Decision
 
-LABEL_TO_CATEGORY = {"ok": "none", "crisis": "risk", "risk": "risk", "toxic": "toxic",
-                     "insensitive": "insensitive", "distress": "distress"}
+LABEL_TO_CATEGORY = {
+    "ok": "none",
+    "crisis": "risk",
+    "risk": "risk",
+    "toxic": "toxic",
+    "insensitive": "insensitive",
+    "distress": "distress",
+}
 CATEGORIES = ("risk", "toxic", "insensitive", "distress")
 
 
@@ -71,7 +77,9 @@ def evaluate(labelled: Sequence[Mapping[str, str]], decisions: Sequence[Decision
         tp = sum(1 for g, p in zip(gold, pred) if g == cat and p == cat)
         support = sum(1 for g in gold if g == cat)
         predicted = sum(1 for p in pred if p == cat)
-        per_category[cat] = CategoryScore(_ratio(tp, predicted), _ratio(tp, support), support, predicted)
+        per_category[cat] = CategoryScore(
+            _ratio(tp, predicted), _ratio(tp, support), support, predicted
+        )
 
     distress = [d for g, d in zip(gold, decisions) if g == "distress"]
     distress_bad = sum(1 for d in distress if d.category == "toxic" or d.action in ("flag", "hold"))
@@ -82,8 +90,13 @@ def evaluate(labelled: Sequence[Mapping[str, str]], decisions: Sequence[Decision
         caught[label] = _ratio(sum(1 for d in rows if d.action != "allow"), len(rows))
 
     errors = [
-        {"text": row["text"], "label": row["label"], "predicted": p, "action": d.action,
-         "reasons": [r.get("rule") or r.get("score") for r in d.reasons]}
+        {
+            "text": row["text"],
+            "label": row["label"],
+            "predicted": p,
+            "action": d.action,
+            "reasons": [r.get("rule") or r.get("score") for r in d.reasons],
+        }
         for row, g, p, d in zip(labelled, gold, pred, decisions)
         if g != p
     ]
@@ -154,7 +167,9 @@ _FLAGGED = ("flag", "hold")
 SHORT_WORDS = 5
 
 
-def safety_figures(labelled: Sequence[Mapping[str, Any]], decisions: Sequence[Decision]) -> dict[str, Any]:
+def safety_figures(
+    labelled: Sequence[Mapping[str, Any]], decisions: Sequence[Decision]
+) -> dict[str, Any]:
     """The figures of docs/moderation-quality.md for one labelled set (rows: ``label``, optional
     ``family``). A message counts as:
 
@@ -171,9 +186,16 @@ def safety_figures(labelled: Sequence[Mapping[str, Any]], decisions: Sequence[De
         return Rate(sum(1 for r, d in rows if hit(r, d)), len(rows))
 
     pairs = list(zip(labelled, decisions, strict=True))
-    by = {label: [(r, d) for r, d in pairs if r["label"] in labels]
-          for label, labels in (("crisis", ("crisis", "risk")), ("distress", ("distress",)), ("toxic", ("toxic",)),
-                                ("insensitive", ("insensitive",)), ("ok", ("ok",)))}
+    by = {
+        label: [(r, d) for r, d in pairs if r["label"] in labels]
+        for label, labels in (
+            ("crisis", ("crisis", "risk")),
+            ("distress", ("distress",)),
+            ("toxic", ("toxic",)),
+            ("insensitive", ("insensitive",)),
+            ("ok", ("ok",)),
+        )
+    }
     escalated = lambda r, d: d.action == "escalate"  # noqa: E731
     acted = lambda r, d: d.action != "allow"  # noqa: E731
     abuse_flag = lambda r, d: d.action in _FLAGGED and d.category in ("toxic", "insensitive")  # noqa: E731
@@ -181,29 +203,38 @@ def safety_figures(labelled: Sequence[Mapping[str, Any]], decisions: Sequence[De
         "risk_escalated": rate(by["crisis"], escalated),
         "distress_escalated": rate(by["distress"], escalated),
         "toxic_flagged": rate(by["toxic"], acted),
-        "toxic_flagged_as_toxic": rate(by["toxic"], lambda r, d: d.action in _FLAGGED and d.category == "toxic"),
+        "toxic_flagged_as_toxic": rate(
+            by["toxic"], lambda r, d: d.action in _FLAGGED and d.category == "toxic"
+        ),
         "insensitive_flagged": rate(by["insensitive"], acted),
         "insensitive_flagged_as_insensitive": rate(
-            by["insensitive"], lambda r, d: d.action in _FLAGGED and d.category == "insensitive"),
+            by["insensitive"], lambda r, d: d.action in _FLAGGED and d.category == "insensitive"
+        ),
         "distress_flagged": rate(by["distress"], abuse_flag),
         "distress_labelled_distress": rate(by["distress"], lambda r, d: d.category == "distress"),
         "ok_flagged": rate(by["ok"], acted),
-        "short_ok_flagged": rate([(r, d) for r, d in by["ok"] if len(str(r.get("text", "")).split()) <= SHORT_WORDS],
-                                 acted),
-        "idioms_escalated": rate([(r, d) for r, d in by["ok"] if r.get("family") == "idiom_harmless"], escalated),
-        "narratives_flagged": rate([(r, d) for r, d in by["ok"] if r.get("family") == "narrative_services"],
-                                   abuse_flag),
+        "short_ok_flagged": rate(
+            [(r, d) for r, d in by["ok"] if len(str(r.get("text", "")).split()) <= SHORT_WORDS],
+            acted,
+        ),
+        "idioms_escalated": rate(
+            [(r, d) for r, d in by["ok"] if r.get("family") == "idiom_harmless"], escalated
+        ),
+        "narratives_flagged": rate(
+            [(r, d) for r, d in by["ok"] if r.get("family") == "narrative_services"], abuse_flag
+        ),
         "risk_by_family": {},
     }
     families = sorted({str(r.get("family") or "") for r, _ in by["crisis"]} - {""})
     for family in families:
-        figures["risk_by_family"][family] = rate([(r, d) for r, d in by["crisis"] if r.get("family") == family],
-                                                 escalated)
+        figures["risk_by_family"][family] = rate(
+            [(r, d) for r, d in by["crisis"] if r.get("family") == family], escalated
+        )
     return figures
 
 
 def verdict(name: str, r: Rate) -> str:
-    """"met" / "missed" on the point estimate, "n/a" without messages. (The interval says how sure.)"""
+    """ "met" / "missed" on the point estimate, "n/a" without messages. (The interval says how sure.)"""
     if name not in TARGETS or not r.n:
         return "n/a"
     op, bound = TARGETS[name]

@@ -27,7 +27,9 @@ class AuditEntry(models.Model):
     target_user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    room = models.ForeignKey("chat.Room", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    room = models.ForeignKey(
+        "chat.Room", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     message = models.ForeignKey(
         "chat.Message", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -69,7 +71,7 @@ class Priority(models.IntegerChoices):
     LOW = 3, "Low"
 
     @classmethod
-    def from_name(cls, name: str) -> "Priority":
+    def from_name(cls, name: str) -> Priority:
         return {"urgent": cls.URGENT, "high": cls.HIGH, "normal": cls.NORMAL, "low": cls.LOW}[name]
 
 
@@ -109,7 +111,9 @@ class Assessment(models.Model):
     """The model-stage assessment of one message revision. One per revision, enforced by the
     database: this is what "assessed exactly once" means (an edit is a new revision)."""
 
-    message = models.ForeignKey("chat.Message", on_delete=models.CASCADE, related_name="assessments")
+    message = models.ForeignKey(
+        "chat.Message", on_delete=models.CASCADE, related_name="assessments"
+    )
     revision = models.PositiveIntegerField(default=0)
     classifier = models.CharField(max_length=120)
     scores = models.JSONField(default=dict)
@@ -122,7 +126,9 @@ class Assessment(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["message", "revision"], name="one_assessment_per_revision"),
+            models.UniqueConstraint(
+                fields=["message", "revision"], name="one_assessment_per_revision"
+            ),
         ]
 
 
@@ -151,7 +157,9 @@ class Flag(models.Model):
     scores = models.JSONField(default=dict)
     reasons = models.JSONField(default=list)
     report_count = models.PositiveIntegerField(default=0)
-    state = models.CharField(max_length=8, choices=FlagState.choices, default=FlagState.OPEN, db_index=True)
+    state = models.CharField(
+        max_length=8, choices=FlagState.choices, default=FlagState.OPEN, db_index=True
+    )
     claimed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -177,20 +185,28 @@ class Flag(models.Model):
 
 class Report(models.Model):
     flag = models.ForeignKey(Flag, on_delete=models.CASCADE, related_name="reports")
-    reporter = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    reporter = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
     reason = models.CharField(max_length=500, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     outcome_sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["flag", "reporter"], name="one_report_per_member")]
+        constraints = [
+            models.UniqueConstraint(fields=["flag", "reporter"], name="one_report_per_member")
+        ]
 
 
 class Mute(models.Model):
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="mutes")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="mutes"
+    )
     room = models.ForeignKey("chat.Room", on_delete=models.CASCADE, related_name="mutes")
     until = models.DateTimeField()
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     lifted_at = models.DateTimeField(null=True, blank=True)
 
@@ -198,9 +214,24 @@ class Mute(models.Model):
 class ModeratorDuty(models.Model):
     """A moderator's stretch on duty. Open while ended_at is null."""
 
-    moderator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="duties")
+    moderator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="duties"
+    )
     started_at = models.DateTimeField()
     ended_at = models.DateTimeField(null=True, blank=True)
+
+
+class ConsoleConnection(models.Model):
+    """One open moderator console (its live-feed socket). Closed while closed_at is set; her
+    claims go back to the queue once none is open for MODERATION_CLAIM_GRACE_SECONDS
+    (moderation.actions.do_release_claims_of_absent_moderators)."""
+
+    moderator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="console_connections"
+    )
+    channel_name = models.CharField(max_length=200, unique=True)
+    opened_at = models.DateTimeField()
+    closed_at = models.DateTimeField(null=True, blank=True, db_index=True)
 
 
 class WorkerHeartbeat(models.Model):
@@ -235,12 +266,18 @@ class SafetyModelRelease(models.Model):
     version = models.CharField(max_length=64, unique=True)
     state = models.CharField(max_length=8, choices=SafetyModelState.choices)
     changed_at = models.DateTimeField()
-    changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["state"], condition=models.Q(state="live"), name="one_live_safety_model"),
-            models.UniqueConstraint(fields=["state"], condition=models.Q(state="shadow"), name="one_shadow_safety_model"),
+            models.UniqueConstraint(
+                fields=["state"], condition=models.Q(state="live"), name="one_live_safety_model"
+            ),
+            models.UniqueConstraint(
+                fields=["state"], condition=models.Q(state="shadow"), name="one_shadow_safety_model"
+            ),
         ]
 
 
@@ -258,7 +295,11 @@ class ShadowAssessment(models.Model):
     created_at = models.DateTimeField(db_index=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["message", "revision", "version"], name="one_shadow_per_revision")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["message", "revision", "version"], name="one_shadow_per_revision"
+            )
+        ]
 
 
 class ResourceKind(models.TextChoices):
@@ -282,7 +323,9 @@ class Helpline(models.Model):
     position = models.PositiveSmallIntegerField(default=0)
     last_verified = models.DateField(null=True, blank=True)
     is_active = models.BooleanField(default=True)
-    kind = models.CharField(max_length=16, choices=ResourceKind.choices, default=ResourceKind.HELPLINE)
+    kind = models.CharField(
+        max_length=16, choices=ResourceKind.choices, default=ResourceKind.HELPLINE
+    )
     # Stages this service is for (accounts.Stage values); empty means every stage.
     stages = models.JSONField(default=list, blank=True)
 
@@ -293,8 +336,15 @@ class Helpline(models.Model):
         return self.name
 
     def as_card(self) -> dict:
-        return {"id": self.pk, "name": self.name, "contact": self.contact, "when": self.when,
-                "hours": self.hours, "url": self.url, "kind": self.kind}
+        return {
+            "id": self.pk,
+            "name": self.name,
+            "contact": self.contact,
+            "when": self.when,
+            "hours": self.hours,
+            "url": self.url,
+            "kind": self.kind,
+        }
 
 
 class ModeratorNote(models.Model):
@@ -304,11 +354,17 @@ class ModeratorNote(models.Model):
         NOTE = "note", "Note"
         WARNING = "warning", "Warning sent"
 
-    member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="moderator_notes")
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    member = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="moderator_notes"
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
     kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.NOTE)
     text = models.TextField()
-    flag = models.ForeignKey(Flag, null=True, blank=True, on_delete=models.SET_NULL, related_name="notes")
+    flag = models.ForeignKey(
+        Flag, null=True, blank=True, on_delete=models.SET_NULL, related_name="notes"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -319,7 +375,9 @@ class Notice(models.Model):
     """A private message from the service to one member (a warning, a report outcome, a mute).
     Pushed at once when she is connected, and kept so she sees it on her next visit if not."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notices")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notices"
+    )
     kind = models.CharField(max_length=32)
     title = models.CharField(max_length=120)
     text = models.TextField()
@@ -333,12 +391,15 @@ class Notice(models.Model):
 class ModeratorPreference(models.Model):
     """Care for moderators: what to blur by default and when to suggest a break."""
 
-    moderator = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="moderator_preference")
+    moderator = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="moderator_preference"
+    )
     blur_categories = models.JSONField(default=list, blank=True)
     break_after_items = models.PositiveSmallIntegerField(default=25)
     break_after_minutes = models.PositiveSmallIntegerField(default=90)
-from moderation.facilitation.models import *  # noqa: F401,F403
 
+
+from moderation.facilitation.models import *  # noqa: E402,F401,F403
 
 # --- Supervisor oversight ---------------------------------------------------------------------
 
@@ -348,7 +409,9 @@ class SecondReview(models.Model):
     Agreement per moderator is shown on the analytics page. One review per item and supervisor."""
 
     flag = models.ForeignKey(Flag, on_delete=models.CASCADE, related_name="second_reviews")
-    supervisor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    supervisor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     agrees = models.BooleanField()
     note = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
@@ -356,7 +419,9 @@ class SecondReview(models.Model):
     class Meta:
         ordering = ["-created_at"]
         constraints = [
-            models.UniqueConstraint(fields=["flag", "supervisor"], name="one_second_review_per_supervisor"),
+            models.UniqueConstraint(
+                fields=["flag", "supervisor"], name="one_second_review_per_supervisor"
+            ),
         ]
 
 
@@ -380,4 +445,6 @@ class DailyCount(models.Model):
 
     class Meta:
         ordering = ["day", "room"]
-        constraints = [models.UniqueConstraint(fields=["day", "room"], name="one_daily_count_per_room_day")]
+        constraints = [
+            models.UniqueConstraint(fields=["day", "room"], name="one_daily_count_per_room_day")
+        ]

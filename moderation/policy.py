@@ -26,7 +26,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal
 
-from moderation.rules import RuleMatch, RuleSignals, rule_signals
+from moderation.rules import HOLD_ABUSE, RuleMatch, RuleSignals, decides_alone, rule_signals
 
 if TYPE_CHECKING:
     from moderation.classifiers import Classifier, Scores
@@ -64,8 +64,14 @@ class Thresholds:
     def for_profanity_check(cls) -> Thresholds:
         """profanity-check gives 0.7+ to mild swearing ("bloody hell") and to many first-person
         sentences, so only near-certain scores flag; it does not model threat/severity at all."""
-        return cls(toxicity_flag=0.95, insult_flag=0.95, identity_attack_flag=1.01,
-                   severe_toxicity_hold=1.01, threat_hold=1.01, insensitive_priority_toxicity=0.90)
+        return cls(
+            toxicity_flag=0.95,
+            insult_flag=0.95,
+            identity_attack_flag=1.01,
+            severe_toxicity_hold=1.01,
+            threat_hold=1.01,
+            insensitive_priority_toxicity=0.90,
+        )
 
 
 @dataclass(frozen=True)
@@ -91,8 +97,13 @@ class Decision:
 
 
 def _rule_reason(match: RuleMatch) -> dict[str, Any]:
-    return {"rule": match.id, "category": match.category, "subcategory": match.subcategory,
-            "span": match.span, "comment": match.comment}
+    return {
+        "rule": match.id,
+        "category": match.category,
+        "subcategory": match.subcategory,
+        "span": match.span,
+        "comment": match.comment,
+    }
 
 
 def _score_reason(name: str, value: float, threshold: float, note: str = "") -> dict[str, Any]:
@@ -102,7 +113,7 @@ def _score_reason(name: str, value: float, threshold: float, note: str = "") -> 
     return reason
 
 
-_HOLD_ABUSE = frozenset({"threat", "severe"})
+_HOLD_ABUSE = HOLD_ABUSE
 
 
 def rules_alone_decide(signals: RuleSignals) -> RuleSignals:
@@ -112,13 +123,17 @@ def rules_alone_decide(signals: RuleSignals) -> RuleSignals:
     (:func:`apply_safety`): on messages written independently of the rules, the rules alone
     escalated a fifth of supportive replies that mention suicide and idioms such as "could kill
     myself for forgetting the nappies" (docs/moderation-quality.md)."""
-    keep = tuple(m for m in signals.matches
-                 if (m.category == "abuse" and m.subcategory in _HOLD_ABUSE) or m.category == "distress")
+    keep = tuple(m for m in signals.matches if decides_alone(m))
     return replace(signals, matches=keep)
 
 
-def decide_inline(signals: RuleSignals, member_state: MemberState, thresholds: Thresholds | None = None,
-                  *, model_follows: bool = False) -> Decision:
+def decide_inline(
+    signals: RuleSignals,
+    member_state: MemberState,
+    thresholds: Thresholds | None = None,
+    *,
+    model_follows: bool = False,
+) -> Decision:
     """Decide before delivery, from rules alone.
 
     ``model_follows``: Kindred's safety model is running and will assess this message within
@@ -139,30 +154,55 @@ def decide_inline(signals: RuleSignals, member_state: MemberState, thresholds: T
     if signals.risk:
         reasons = [_rule_reason(m) for m in signals.risk]
         if member_state.muted:
-            reasons.append({"rule": "member.muted", "note": "escalated despite mute: risk is never hidden from moderators"})
+            reasons.append(
+                {
+                    "rule": "member.muted",
+                    "note": "escalated despite mute: risk is never hidden from moderators",
+                }
+            )
         return Decision("escalate", "risk", "urgent", reasons)
     if member_state.muted:
-        return Decision("hold", _rule_category(signals), "normal", [{"rule": "member.muted"}] + _all_reasons(signals))
+        return Decision(
+            "hold",
+            _rule_category(signals),
+            "normal",
+            [{"rule": "member.muted"}] + _all_reasons(signals),
+        )
     if member_state.probation:
-        return Decision("hold", _rule_category(signals), "normal", [{"rule": "member.probation"}] + _all_reasons(signals))
+        return Decision(
+            "hold",
+            _rule_category(signals),
+            "normal",
+            [{"rule": "member.probation"}] + _all_reasons(signals),
+        )
 
     severe = [m for m in signals.abuse if m.subcategory in _HOLD_ABUSE]
     if severe:
         return Decision("hold", "toxic", "high", [_rule_reason(m) for m in signals.abuse])
     if not member_state.moderator_on_duty:
         if signals.abuse:
-            return Decision("hold", "toxic", "high",
-                            [_rule_reason(m) for m in signals.abuse] + [{"rule": "no_moderator_on_duty"}])
+            return Decision(
+                "hold",
+                "toxic",
+                "high",
+                [_rule_reason(m) for m in signals.abuse] + [{"rule": "no_moderator_on_duty"}],
+            )
         if signals.insensitive:
-            return Decision("hold", "insensitive", "normal",
-                            [_rule_reason(m) for m in signals.insensitive] + [{"rule": "no_moderator_on_duty"}])
+            return Decision(
+                "hold",
+                "insensitive",
+                "normal",
+                [_rule_reason(m) for m in signals.insensitive] + [{"rule": "no_moderator_on_duty"}],
+            )
         # A newcomer's first words are deliberately NOT held when nobody is on duty: a mother
         # who finally writes "I'm struggling" at 3am must be heard by her peers, not parked
         # until morning (docs/moderation.md, "When no moderator is on duty").
     if signals.abuse:
         return Decision("flag", "toxic", "high", [_rule_reason(m) for m in signals.abuse])
     if signals.insensitive:
-        return Decision("flag", "insensitive", "normal", [_rule_reason(m) for m in signals.insensitive])
+        return Decision(
+            "flag", "insensitive", "normal", [_rule_reason(m) for m in signals.insensitive]
+        )
     if signals.distress:
         return Decision("allow", "distress", "low", [_rule_reason(m) for m in signals.distress])
     return Decision("allow", "none", "low", [])
@@ -211,25 +251,48 @@ def decide(
     return apply_safety(decision, signals, safety, member_state)
 
 
-def _decide_scores(signals: RuleSignals, scores: Scores | None, member_state: MemberState, t: Thresholds) -> Decision:
+def _decide_scores(
+    signals: RuleSignals, scores: Scores | None, member_state: MemberState, t: Thresholds
+) -> Decision:
     base = decide_inline(signals, member_state, t)
     score_dict = scores.as_dict() if scores is not None else {}
-    unavailable = [] if scores is not None else [
-        {"rule": "classifier_unavailable", "note": "classifier unavailable: decided on rules only"}]
+    unavailable = (
+        []
+        if scores is not None
+        else [
+            {
+                "rule": "classifier_unavailable",
+                "note": "classifier unavailable: decided on rules only",
+            }
+        ]
+    )
 
     def with_(decision: Decision, *extra: dict[str, Any]) -> Decision:
-        return Decision(decision.action, decision.category, decision.priority,
-                        list(decision.reasons) + list(extra) + unavailable, score_dict)
+        return Decision(
+            decision.action,
+            decision.category,
+            decision.priority,
+            list(decision.reasons) + list(extra) + unavailable,
+            score_dict,
+        )
 
     if scores is None or base.action in ("escalate", "hold"):
         return with_(base)
 
     self_directed = signals.addressee == "self" and not signals.abuse
     if self_directed:
-        high = [n for n in ("toxicity", "insult", "severe_toxicity") if score_dict.get(n, 0.0) >= t.toxicity_flag]
+        high = [
+            n
+            for n in ("toxicity", "insult", "severe_toxicity")
+            if score_dict.get(n, 0.0) >= t.toxicity_flag
+        ]
         if high or signals.distress:
-            notes = [_score_reason(n, score_dict[n], t.toxicity_flag, "self-directed: not held against the author")
-                     for n in high]
+            notes = [
+                _score_reason(
+                    n, score_dict[n], t.toxicity_flag, "self-directed: not held against the author"
+                )
+                for n in high
+            ]
             if base.category == "insensitive":
                 return with_(base, *notes)
             return with_(Decision("allow", "distress", "low", list(base.reasons)), *notes)
@@ -245,23 +308,30 @@ def _decide_scores(signals: RuleSignals, scores: Scores | None, member_state: Me
 
     flag_hits = [
         _score_reason(name, score_dict.get(name, 0.0), limit)
-        for name, limit in (("toxicity", t.toxicity_flag), ("insult", t.insult_flag),
-                            ("identity_attack", t.identity_attack_flag))
+        for name, limit in (
+            ("toxicity", t.toxicity_flag),
+            ("insult", t.insult_flag),
+            ("identity_attack", t.identity_attack_flag),
+        )
         if score_dict.get(name, 0.0) >= limit
     ]
     if base.category == "toxic":
         return with_(base, *flag_hits)
     if base.category == "insensitive":
         if score_dict.get("toxicity", 0.0) >= t.insensitive_priority_toxicity:
-            return with_(Decision("flag", "insensitive", "high", list(base.reasons)),
-                         _score_reason("toxicity", score_dict["toxicity"], t.insensitive_priority_toxicity))
+            return with_(
+                Decision("flag", "insensitive", "high", list(base.reasons)),
+                _score_reason("toxicity", score_dict["toxicity"], t.insensitive_priority_toxicity),
+            )
         return with_(base)
     if flag_hits:
         return with_(Decision("flag", "toxic", "normal", list(base.reasons)), *flag_hits)
     return with_(base)
 
 
-def _safety_reason(safety: SafetyScores, name: str, value: float, threshold: float, note: str) -> dict[str, Any]:
+def _safety_reason(
+    safety: SafetyScores, name: str, value: float, threshold: float, note: str
+) -> dict[str, Any]:
     reason = _score_reason(f"kindred_{name}", value, threshold, note)
     if name in ("risk", "context_risk"):
         from moderation.safety_model import risk_kind
@@ -273,8 +343,12 @@ def _safety_reason(safety: SafetyScores, name: str, value: float, threshold: flo
     return reason
 
 
-def apply_safety(decision: Decision, signals: RuleSignals, safety: SafetyScores,
-                 member_state: MemberState | None = None) -> Decision:
+def apply_safety(
+    decision: Decision,
+    signals: RuleSignals,
+    safety: SafetyScores,
+    member_state: MemberState | None = None,
+) -> Decision:
     """Combine Kindred's safety model with the decision of the sure rules and Detoxify.
 
     ``decision`` was made with :func:`rules_alone_decide`'s hits only; ``signals`` are all of them.
@@ -298,53 +372,121 @@ def apply_safety(decision: Decision, signals: RuleSignals, safety: SafetyScores,
     state = member_state or MemberState()
     scores = {**decision.scores, **safety.as_dict()}
 
-    def result(action: Action, category: Category, priority: Priority, *extra: dict[str, Any],
-               keep_reasons: bool = True) -> Decision:
+    def result(
+        action: Action,
+        category: Category,
+        priority: Priority,
+        *extra: dict[str, Any],
+        keep_reasons: bool = True,
+    ) -> Decision:
         base = list(decision.reasons) if keep_reasons else []
         return Decision(action, category, priority, base + list(extra), scores)
 
     rule_risk = [_rule_reason(m) for m in signals.risk]
     if safety.verdict == "risk":
         if safety.by_context:
-            reason = _safety_reason(safety, "context_risk", safety.context_risk or 0.0, t.risk,
-                                    "read with her recent messages in this room")
+            reason = _safety_reason(
+                safety,
+                "context_risk",
+                safety.context_risk or 0.0,
+                t.risk,
+                "read with her recent messages in this room",
+            )
         else:
             reason = _safety_reason(safety, "risk", safety.risk, t.risk, "safety model")
         return result("escalate", "risk", "urgent", *rule_risk, reason)
     if rule_risk and safety.risk >= t.risk_with_rule:
-        return result("escalate", "risk", "urgent", *rule_risk, _safety_reason(
-            safety, "risk", safety.risk, t.risk_with_rule, "a risk rule fired and the safety model agrees in part"))
+        return result(
+            "escalate",
+            "risk",
+            "urgent",
+            *rule_risk,
+            _safety_reason(
+                safety,
+                "risk",
+                safety.risk,
+                t.risk_with_rule,
+                "a risk rule fired and the safety model agrees in part",
+            ),
+        )
     if decision.action in ("hold", "escalate"):
         return result(decision.action, decision.category, decision.priority)
 
     def flag(category: Category, *extra: dict[str, Any]) -> Decision:
         if not state.moderator_on_duty:
-            return result("hold", category, "high" if category == "toxic" else "normal", *extra,
-                          {"rule": "no_moderator_on_duty"})
-        return result("flag", category, "high" if category == "toxic" and signals.abuse else "normal", *extra)
+            return result(
+                "hold",
+                category,
+                "high" if category == "toxic" else "normal",
+                *extra,
+                {"rule": "no_moderator_on_duty"},
+            )
+        return result(
+            "flag", category, "high" if category == "toxic" and signals.abuse else "normal", *extra
+        )
 
     rule_abuse = [_rule_reason(m) for m in signals.abuse]
     rule_insensitive = [_rule_reason(m) for m in signals.insensitive]
     if safety.verdict == "toxic":
-        return flag("toxic", *rule_abuse, _safety_reason(safety, "toxic", safety.toxic, t.toxic, "safety model"))
+        return flag(
+            "toxic",
+            *rule_abuse,
+            _safety_reason(safety, "toxic", safety.toxic, t.toxic, "safety model"),
+        )
     if safety.verdict == "insensitive":
-        return flag("insensitive", *rule_insensitive,
-                    _safety_reason(safety, "insensitive", safety.insensitive, t.insensitive, "safety model"))
+        return flag(
+            "insensitive",
+            *rule_insensitive,
+            _safety_reason(
+                safety, "insensitive", safety.insensitive, t.insensitive, "safety model"
+            ),
+        )
     if rule_abuse and safety.toxic >= t.toxic / 2:
-        return flag("toxic", *rule_abuse, _safety_reason(
-            safety, "toxic", safety.toxic, t.toxic / 2, "an abuse rule fired and the safety model agrees in part"))
+        return flag(
+            "toxic",
+            *rule_abuse,
+            _safety_reason(
+                safety,
+                "toxic",
+                safety.toxic,
+                t.toxic / 2,
+                "an abuse rule fired and the safety model agrees in part",
+            ),
+        )
     if rule_insensitive and safety.insensitive >= t.insensitive / 2:
-        return flag("insensitive", *rule_insensitive, _safety_reason(
-            safety, "insensitive", safety.insensitive, t.insensitive / 2,
-            "an insensitive rule fired and the safety model agrees in part"))
+        return flag(
+            "insensitive",
+            *rule_insensitive,
+            _safety_reason(
+                safety,
+                "insensitive",
+                safety.insensitive,
+                t.insensitive / 2,
+                "an insensitive rule fired and the safety model agrees in part",
+            ),
+        )
     if safety.verdict == "distress":
         if decision.action == "flag" and decision.category == "toxic":
-            return result("allow", "distress", "low", _safety_reason(
-                safety, "distress", safety.distress, t.distress,
-                "the safety model reads this as her own distress: not held against her"), keep_reasons=False)
+            return result(
+                "allow",
+                "distress",
+                "low",
+                _safety_reason(
+                    safety,
+                    "distress",
+                    safety.distress,
+                    t.distress,
+                    "the safety model reads this as her own distress: not held against her",
+                ),
+                keep_reasons=False,
+            )
         if decision.action == "allow":
-            return result("allow", "distress", "low",
-                          _safety_reason(safety, "distress", safety.distress, t.distress, "safety model"))
+            return result(
+                "allow",
+                "distress",
+                "low",
+                _safety_reason(safety, "distress", safety.distress, t.distress, "safety model"),
+            )
     return result(decision.action, decision.category, decision.priority)
 
 
@@ -365,8 +507,15 @@ def assess(
     """
     state = member_state or MemberState()
     signals = [rule_signals(text) for text in texts]
-    scores: list[Scores | None] = list(classifier.score(list(texts))) if classifier is not None else [None] * len(texts)
+    scores: list[Scores | None] = (
+        list(classifier.score(list(texts))) if classifier is not None else [None] * len(texts)
+    )
     safety: list[SafetyScores | None] = (
-        list(safety_model.score(list(texts), contexts)) if safety_model is not None else [None] * len(texts))
-    return [decide(s, sc, state, thresholds, safety=sf)
-            for s, sc, sf in zip(signals, scores, safety, strict=True)]
+        list(safety_model.score(list(texts), contexts))
+        if safety_model is not None
+        else [None] * len(texts)
+    )
+    return [
+        decide(s, sc, state, thresholds, safety=sf)
+        for s, sc, sf in zip(signals, scores, safety, strict=True)
+    ]

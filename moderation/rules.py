@@ -27,38 +27,137 @@ Addressee = Literal["self", "other", "none"]
 # Normalisation
 # --------------------------------------------------------------------------------------------
 
-_APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "`": "'", "\u00b4": "'",
-                              "\u201c": '"', "\u201d": '"', "\u2013": "-", "\u2014": "-"})
+_APOSTROPHES = str.maketrans(
+    {
+        "\u2019": "'",
+        "\u2018": "'",
+        "\u02bc": "'",
+        "`": "'",
+        "\u00b4": "'",
+        "\u201c": '"',
+        "\u201d": '"',
+        "\u2013": "-",
+        "\u2014": "-",
+    }
+)
 
 # Contractions and text-speak, expanded so patterns only spell each phrase one way. "ill", "its",
 # "id", "were", "wed" are deliberately absent: without an apostrophe they are ordinary words.
 _EXPANSIONS: dict[str, str] = {
-    "i'm": "i am", "im": "i am", "i'am": "i am", "i've": "i have", "ive": "i have", "i'd": "i would",
-    "i'll": "i will", "you're": "you are", "youre": "you are", "you've": "you have", "youve": "you have",
-    "you'd": "you would", "you'll": "you will", "youll": "you will", "u": "you", "ur": "your", "r": "are",
-    "he's": "he is", "she's": "she is", "he'll": "he will", "she'll": "she will", "he'd": "he would",
-    "she'd": "she would", "they're": "they are", "they'll": "they will", "they'd": "they would",
-    "we're": "we are", "we've": "we have", "we'll": "we will", "it's": "it is", "that's": "that is",
-    "thats": "that is", "there's": "there is", "what's": "what is", "whats": "what is", "who's": "who is",
-    "let's": "let us", "everyone's": "everyone is", "everybody's": "everybody is",
-    "don't": "do not", "dont": "do not", "doesn't": "does not", "doesnt": "does not", "didn't": "did not",
-    "didnt": "did not", "can't": "cannot", "cant": "cannot", "won't": "will not", "wont": "will not",
-    "wouldn't": "would not", "wouldnt": "would not", "couldn't": "could not", "couldnt": "could not",
-    "shouldn't": "should not", "shouldnt": "should not", "isn't": "is not", "isnt": "is not",
-    "aren't": "are not", "arent": "are not", "wasn't": "was not", "wasnt": "was not",
-    "weren't": "were not", "haven't": "have not", "havent": "have not", "hasn't": "has not",
-    "hadn't": "had not", "ain't": "is not", "gonna": "going to", "wanna": "want to", "gotta": "got to",
-    "cannot": "cannot", "coz": "because", "cos": "because", "bc": "because", "ppl": "people",
-    "mums": "mums", "mom's": "mums", "anymore": "any more", "nobodys": "nobody is",
-    "myslef": "myself", "mysef": "myself", "mself": "myself", "urself": "yourself",
+    "i'm": "i am",
+    "im": "i am",
+    "i'am": "i am",
+    "i've": "i have",
+    "ive": "i have",
+    "i'd": "i would",
+    "i'll": "i will",
+    "you're": "you are",
+    "youre": "you are",
+    "you've": "you have",
+    "youve": "you have",
+    "you'd": "you would",
+    "you'll": "you will",
+    "youll": "you will",
+    "u": "you",
+    "ur": "your",
+    "r": "are",
+    "he's": "he is",
+    "she's": "she is",
+    "he'll": "he will",
+    "she'll": "she will",
+    "he'd": "he would",
+    "she'd": "she would",
+    "they're": "they are",
+    "they'll": "they will",
+    "they'd": "they would",
+    "we're": "we are",
+    "we've": "we have",
+    "we'll": "we will",
+    "it's": "it is",
+    "that's": "that is",
+    "thats": "that is",
+    "there's": "there is",
+    "what's": "what is",
+    "whats": "what is",
+    "who's": "who is",
+    "let's": "let us",
+    "everyone's": "everyone is",
+    "everybody's": "everybody is",
+    "don't": "do not",
+    "dont": "do not",
+    "doesn't": "does not",
+    "doesnt": "does not",
+    "didn't": "did not",
+    "didnt": "did not",
+    "can't": "cannot",
+    "cant": "cannot",
+    "won't": "will not",
+    "wont": "will not",
+    "wouldn't": "would not",
+    "wouldnt": "would not",
+    "couldn't": "could not",
+    "couldnt": "could not",
+    "shouldn't": "should not",
+    "shouldnt": "should not",
+    "isn't": "is not",
+    "isnt": "is not",
+    "aren't": "are not",
+    "arent": "are not",
+    "wasn't": "was not",
+    "wasnt": "was not",
+    "weren't": "were not",
+    "haven't": "have not",
+    "havent": "have not",
+    "hasn't": "has not",
+    "hadn't": "had not",
+    "ain't": "is not",
+    "gonna": "going to",
+    "wanna": "want to",
+    "gotta": "got to",
+    "cannot": "cannot",
+    "coz": "because",
+    "cos": "because",
+    "bc": "because",
+    "ppl": "people",
+    "mums": "mums",
+    "mom's": "mums",
+    "anymore": "any more",
+    "nobodys": "nobody is",
+    "myslef": "myself",
+    "mysef": "myself",
+    "mself": "myself",
+    "urself": "yourself",
     # Text-speak and dropped letters, common in messages typed in a hurry ("i dnt wanna b alive",
     # "no1 wud care"). "b" is safe to expand: no pattern uses a bare "b".
-    "dnt": "do not", "wud": "would", "wudnt": "would not", "cud": "could",
-    "cudnt": "could not", "shud": "should", "b": "be", "evry": "every", "evryone": "everyone",
-    "evrything": "everything", "evrybody": "everybody", "bein": "being", "livin": "living",
-    "nothin": "nothing", "hurtin": "hurting", "cuttin": "cutting", "killin": "killing", "dyin": "dying",
-    "tryin": "trying", "goin": "going", "doin": "doing", "wen": "when", "tonite": "tonight",
-    "thru": "through", "luv": "love", "abt": "about", "kno": "know", "nd": "and", "wiv": "with",
+    "dnt": "do not",
+    "wud": "would",
+    "wudnt": "would not",
+    "cud": "could",
+    "cudnt": "could not",
+    "shud": "should",
+    "b": "be",
+    "evry": "every",
+    "evryone": "everyone",
+    "evrything": "everything",
+    "evrybody": "everybody",
+    "bein": "being",
+    "livin": "living",
+    "nothin": "nothing",
+    "hurtin": "hurting",
+    "cuttin": "cutting",
+    "killin": "killing",
+    "dyin": "dying",
+    "tryin": "trying",
+    "goin": "going",
+    "doin": "doing",
+    "wen": "when",
+    "tonite": "tonight",
+    "thru": "through",
+    "luv": "love",
+    "abt": "about",
+    "kno": "know",
+    "nd": "and",
+    "wiv": "with",
 }
 # Digits inside words/phrases of text-speak. "2" becomes "to" only before a verb or pronoun, so
 # "he's 2" and "2 weeks" are untouched.
@@ -66,12 +165,20 @@ _DIGIT_SPEAK_RE = re.compile(
     r"\b(?:(any|every|evry|no|some|sum)1|2(?= (?:be|b|live|die|go|do|wake|kill|hurt|end|carry|keep|exist|stop|"
     r"take|have|see|me|him|her|them|myself|bed|sleep)\b))\b"
 )
-_DIGIT_SPEAK = {"any": "anyone", "every": "everyone", "evry": "everyone", "no": "no one", "some": "someone",
-                "sum": "someone"}
+_DIGIT_SPEAK = {
+    "any": "anyone",
+    "every": "everyone",
+    "evry": "everyone",
+    "no": "no one",
+    "some": "someone",
+    "sum": "someone",
+}
 
 
 def _digit_speak(m: re.Match[str]) -> str:
     return _DIGIT_SPEAK[m.group(1)] if m.group(1) else "to"
+
+
 _TOKEN_RE = re.compile(r"[a-z]+(?:'[a-z]+)?")
 _REPEATS_RE = re.compile(r"([a-z])\1{2,}")
 _HYPHEN_RE = re.compile(r"(?<=[a-z])[-_/](?=[a-z])")
@@ -90,7 +197,12 @@ def _expand_tokens(text: str) -> str:
 
 
 _TOKEN_SPLIT_RE = re.compile(f"({_TOKEN_RE.pattern})")
-_MYSELF_LITERALS = ("sllf", "slef", "self", "seef")  # every string _MYSELF_RE can match contains one
+_MYSELF_LITERALS = (
+    "sllf",
+    "slef",
+    "self",
+    "seef",
+)  # every string _MYSELF_RE can match contains one
 
 
 def normalise(text: str) -> str:
@@ -184,9 +296,15 @@ class RuleMatch:
     addressee: Addressee = "none"  # of the clause the match sits in
 
     def as_dict(self) -> dict[str, object]:
-        return {"rule": self.id, "category": self.category, "subcategory": self.subcategory,
-                "span": self.span, "comment": self.comment, "negated": self.negated,
-                "addressee": self.addressee}
+        return {
+            "rule": self.id,
+            "category": self.category,
+            "subcategory": self.subcategory,
+            "span": self.span,
+            "comment": self.comment,
+            "negated": self.negated,
+            "addressee": self.addressee,
+        }
 
 
 @dataclass(frozen=True)
@@ -249,8 +367,8 @@ def _negated(prefix: str) -> bool:
 # the parsed pattern, never written by hand, so the pre-check cannot change what a rule matches;
 # a rule whose pattern cannot be bounded this way simply always runs.
 
-from re import _constants as _sre_c
-from re import _parser as _sre_p
+from re import _constants as _sre_c  # noqa: E402
+from re import _parser as _sre_p  # noqa: E402
 
 _ENUM_CAP = 64  # largest exact string set tracked for one run of a pattern
 _ZERO_WIDTH = (_sre_c.AT, _sre_c.ASSERT, _sre_c.ASSERT_NOT)
@@ -304,8 +422,10 @@ def _enum_op(op: object, av: object) -> set[str] | None:
 
 def _better(a: set[str] | None, b: set[str] | None) -> set[str] | None:
     """The more selective of two necessary-literal sets (longer shortest string, then fewer)."""
+
     def key(c: set[str]) -> tuple[int, int]:
         return (min(min(len(x) for x in c), 8), -len(c))
+
     usable = [c for c in (a, b) if c and "" not in c]
     return max(usable, key=key) if usable else None
 
@@ -362,8 +482,13 @@ def required_literals(pattern: str) -> frozenset[str] | None:
 # look-behinds see the real text before ``start``).
 _SENTENCE_ENDS = frozenset(".!?\n")
 _SENTENCE_END_RE = re.compile(r"[.!?\n]")
-_WORD_CATEGORIES = (_sre_c.CATEGORY_WORD, _sre_c.CATEGORY_DIGIT, _sre_c.CATEGORY_UNI_WORD,
-                    _sre_c.CATEGORY_UNI_DIGIT, _sre_c.CATEGORY_LOC_WORD)
+_WORD_CATEGORIES = (
+    _sre_c.CATEGORY_WORD,
+    _sre_c.CATEGORY_DIGIT,
+    _sre_c.CATEGORY_UNI_WORD,
+    _sre_c.CATEGORY_UNI_DIGIT,
+    _sre_c.CATEGORY_LOC_WORD,
+)
 
 
 def _set_can_match_end(items: list[tuple[object, object]]) -> bool:
@@ -419,13 +544,32 @@ class _CompiledRule:
     per_sentence: bool  # matches can never span a sentence end
 
 
-@lru_cache(maxsize=1)
-def _compiled_rules() -> tuple[_CompiledRule, ...]:
+# Abuse the rules hold on their own, even while Kindred's safety model follows (policy).
+HOLD_ABUSE = frozenset({"threat", "severe"})
+
+
+def decides_alone(rule: RuleMatch | RulePattern) -> bool:
+    """The rules that still decide on their own while the safety model follows: threats and
+    severe abuse (held) and distress labels; every other rule is only a hint for the model."""
+    return (
+        rule.category == "abuse" and rule.subcategory in HOLD_ABUSE
+    ) or rule.category == "distress"
+
+
+Subset = Literal["all", "decisive"]
+
+
+@lru_cache(maxsize=2)
+def _compiled_rules(subset: Subset = "all") -> tuple[_CompiledRule, ...]:
     out = []
     for rule in RULES:
+        if subset == "decisive" and not decides_alone(rule):
+            continue
         lits = required_literals(rule.pattern)
         triggers = tuple(sorted(lits)) if lits else None
-        per_sentence = triggers is not None and not _may_cross_sentence(_sre_p.parse(rule.pattern).data)
+        per_sentence = triggers is not None and not _may_cross_sentence(
+            _sre_p.parse(rule.pattern).data
+        )
         out.append(_CompiledRule(rule, re.compile(rule.pattern), triggers, per_sentence))
     return tuple(out)
 
@@ -457,10 +601,10 @@ class _Literals:
         return found
 
 
-@lru_cache(maxsize=1)
-def _trigger_table() -> _Literals:
-    """Every distinct literal once."""
-    return _Literals({t for c in _compiled_rules() if c.triggers for t in c.triggers})
+@lru_cache(maxsize=2)
+def _trigger_table(subset: Subset = "all") -> _Literals:
+    """Every distinct literal of the subset's rules once."""
+    return _Literals({t for c in _compiled_rules(subset) if c.triggers for t in c.triggers})
 
 
 def _compiled() -> tuple[tuple[RulePattern, re.Pattern[str]], ...]:
@@ -526,7 +670,9 @@ class _Sentences:
         return start, end
 
 
-def _windows(text: str, triggers: tuple[str, ...], present: set[str], sentences: _Sentences) -> list[tuple[int, int]]:
+def _windows(
+    text: str, triggers: tuple[str, ...], present: set[str], sentences: _Sentences
+) -> list[tuple[int, int]]:
     spans: set[tuple[int, int]] = set()
     for lit in triggers:
         if lit not in present:
@@ -539,17 +685,22 @@ def _windows(text: str, triggers: tuple[str, ...], present: set[str], sentences:
     return sorted(spans)
 
 
-def rule_signals(text: str) -> RuleSignals:
-    """Run every rule on ``text``. Pure and deterministic; safe to call from any thread."""
+def rule_signals(text: str, subset: Subset = "all") -> RuleSignals:
+    """Run the rules on ``text``. Pure and deterministic; safe to call from any thread.
+
+    ``subset="decisive"`` runs only the rules that decide on their own while the safety model
+    follows (:func:`decides_alone`); the send path uses it then, since every other rule is only
+    a hint that the model stage computes again off the send path. The matches it returns are
+    exactly the decisive ones of ``subset="all"``."""
     plain = normalise(text)
     norm = _mask_idioms(plain)
     clauses = _Clauses(norm)
     sentences = _Sentences(norm)
-    present = _trigger_table().present(norm)
+    present = _trigger_table(subset).present(norm)
     whole = ((0, len(norm)),)
     matches: list[RuleMatch] = []
     suppressed: list[RuleMatch] = []
-    for compiled in _compiled_rules():
+    for compiled in _compiled_rules(subset):
         triggers = compiled.triggers
         if triggers is None:
             windows: Sequence[tuple[int, int]] = whole
@@ -565,10 +716,17 @@ def rule_signals(text: str) -> RuleSignals:
             for m in compiled.regex.finditer(norm, w_start, w_end):
                 c_start, c_end = clauses.bounds(m.start())
                 clause = norm[c_start:c_end]
-                negated = rule.negatable and _negated(norm[c_start:m.start()])
+                negated = rule.negatable and _negated(norm[c_start : m.start()])
                 who = _addressee_of(clause)
-                match = RuleMatch(rule.id, rule.category, rule.subcategory, m.group(0).strip(), rule.comment,
-                                  negated=negated, addressee=who)
+                match = RuleMatch(
+                    rule.id,
+                    rule.category,
+                    rule.subcategory,
+                    m.group(0).strip(),
+                    rule.comment,
+                    negated=negated,
+                    addressee=who,
+                )
                 # An aimed rule in a first-person clause is self-talk ("I'm such a silly cow").
                 if negated or (rule.aimed and who == "self"):
                     suppressed.append(match)
@@ -578,5 +736,6 @@ def rule_signals(text: str) -> RuleSignals:
                     break  # one hit per rule is enough to explain the decision
             if hit:
                 break
-    return RuleSignals(matches=tuple(matches), addressee=_addressee_normalised(plain),
-                       suppressed=tuple(suppressed))
+    return RuleSignals(
+        matches=tuple(matches), addressee=_addressee_normalised(plain), suppressed=tuple(suppressed)
+    )

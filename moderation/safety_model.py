@@ -65,8 +65,19 @@ class SafetyThresholds:
 
     @classmethod
     def from_mapping(cls, values: dict[str, float]) -> SafetyThresholds:
-        return cls(**{k: float(values[k]) for k in
-                      ("risk", "risk_context_floor", "risk_with_rule", "toxic", "insensitive", "distress")})
+        return cls(
+            **{
+                k: float(values[k])
+                for k in (
+                    "risk",
+                    "risk_context_floor",
+                    "risk_with_rule",
+                    "toxic",
+                    "insensitive",
+                    "distress",
+                )
+            }
+        )
 
 
 @dataclass(frozen=True)
@@ -98,11 +109,27 @@ class SafetyScores:
 
 #: the kind of risk a moderator sees first, from the family (families not listed: "other").
 RISK_KINDS = {
-    "suicide_self_harm": ("suicidal_passive", "suicidal_active", "suicide_plan_means_timing",
-                          "goodbye_final_message", "giving_away_affairs_in_order", "self_harm"),
-    "baby_child_safety": ("harm_baby_urge_fear", "child_injured_swallowed", "child_neglect_left_alone"),
-    "domestic_abuse": ("da_physical_threats", "da_sexual", "da_emotional_financial",
-                       "da_coercive_monitoring_isolation", "da_stalking_ex", "cant_talk_openly"),
+    "suicide_self_harm": (
+        "suicidal_passive",
+        "suicidal_active",
+        "suicide_plan_means_timing",
+        "goodbye_final_message",
+        "giving_away_affairs_in_order",
+        "self_harm",
+    ),
+    "baby_child_safety": (
+        "harm_baby_urge_fear",
+        "child_injured_swallowed",
+        "child_neglect_left_alone",
+    ),
+    "domestic_abuse": (
+        "da_physical_threats",
+        "da_sexual",
+        "da_emotional_financial",
+        "da_coercive_monitoring_isolation",
+        "da_stalking_ex",
+        "cant_talk_openly",
+    ),
 }
 _KIND_OF = {family: kind for kind, families in RISK_KINDS.items() for family in families}
 
@@ -121,8 +148,14 @@ class SafetyHead:
     """The trained weights, separate from the embedder so training and tests can use them on
     precomputed vectors."""
 
-    def __init__(self, weights: np.ndarray, bias: np.ndarray, family_weights: np.ndarray,
-                 family_bias: np.ndarray, families: Sequence[str]) -> None:
+    def __init__(
+        self,
+        weights: np.ndarray,
+        bias: np.ndarray,
+        family_weights: np.ndarray,
+        family_bias: np.ndarray,
+        families: Sequence[str],
+    ) -> None:
         self.weights = np.asarray(weights, dtype=np.float32)
         self.bias = np.asarray(bias, dtype=np.float32)
         self.family_weights = np.asarray(family_weights, dtype=np.float32)
@@ -138,14 +171,25 @@ class SafetyHead:
         return [self.families[i] for i in best], p[np.arange(len(best)), best]
 
     def save(self, path: Path) -> None:
-        np.savez_compressed(path, weights=self.weights, bias=self.bias, family_weights=self.family_weights,
-                            family_bias=self.family_bias, families=np.array(self.families))
+        np.savez_compressed(
+            path,
+            weights=self.weights,
+            bias=self.bias,
+            family_weights=self.family_weights,
+            family_bias=self.family_bias,
+            families=np.array(self.families),
+        )
 
     @classmethod
     def load(cls, path: Path) -> SafetyHead:
         with np.load(path, allow_pickle=False) as data:
-            return cls(data["weights"], data["bias"], data["family_weights"], data["family_bias"],
-                       [str(f) for f in data["families"]])
+            return cls(
+                data["weights"],
+                data["bias"],
+                data["family_weights"],
+                data["family_bias"],
+                [str(f) for f in data["families"]],
+            )
 
 
 def verdict_for(p: np.ndarray, t: SafetyThresholds) -> str:
@@ -171,8 +215,15 @@ class SafetyModel:
     """Scores batches of messages. Thread-safety: ``score`` only reads the weights; one worker
     thread calls it at a time."""
 
-    def __init__(self, *, head: SafetyHead, thresholds: SafetyThresholds, embedder: Embedder,
-                 version: str, card: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        head: SafetyHead,
+        thresholds: SafetyThresholds,
+        embedder: Embedder,
+        version: str,
+        card: dict[str, Any] | None = None,
+    ) -> None:
         self.head = head
         self.thresholds = thresholds
         self.embedder = embedder
@@ -184,7 +235,9 @@ class SafetyModel:
         quantize = (self.card.get("embedder") or {}).get("quantize")
         return f"{self.version} (int8)" if quantize == "int8" else self.version
 
-    def score(self, texts: Sequence[str], contexts: Sequence[Sequence[str]] | None = None) -> list[SafetyScores]:
+    def score(
+        self, texts: Sequence[str], contexts: Sequence[Sequence[str]] | None = None
+    ) -> list[SafetyScores]:
         """One result per text, in order. ``contexts[i]``: the author's earlier messages (oldest
         first, already limited to :data:`CONTEXT_MESSAGES` within :data:`CONTEXT_SECONDS`)."""
         if not texts:
@@ -203,7 +256,12 @@ class SafetyModel:
             verdict = verdict_for(p, t)
             by_context = False
             cr = ctx_risk.get(i)
-            if verdict != "risk" and cr is not None and cr >= t.risk and float(p[2]) >= t.risk_context_floor:
+            if (
+                verdict != "risk"
+                and cr is not None
+                and cr >= t.risk
+                and float(p[2]) >= t.risk_context_floor
+            ):
                 verdict, by_context = "risk", True
             if by_context:
                 # The family of the whole situation, not of the vague line alone.
@@ -211,11 +269,21 @@ class SafetyModel:
                 family, fp = fam[0], float(fam_p[0])
             else:
                 family, fp = families[i], float(family_p[i])
-            out.append(SafetyScores(
-                ok=float(p[0]), distress=float(p[1]), risk=float(p[2]), toxic=float(p[3]),
-                insensitive=float(p[4]), risk_family=family, risk_family_p=fp, verdict=verdict,
-                thresholds=t, context_risk=cr, by_context=by_context,
-            ))
+            out.append(
+                SafetyScores(
+                    ok=float(p[0]),
+                    distress=float(p[1]),
+                    risk=float(p[2]),
+                    toxic=float(p[3]),
+                    insensitive=float(p[4]),
+                    risk_family=family,
+                    risk_family_p=fp,
+                    verdict=verdict,
+                    thresholds=t,
+                    context_risk=cr,
+                    by_context=by_context,
+                )
+            )
         return out
 
 
@@ -225,7 +293,11 @@ def read_card(model_dir: Path) -> dict[str, Any]:
 
 def available_versions(root: Path | None = None) -> list[str]:
     root = root or MODELS_ROOT
-    return sorted(p.name for p in root.iterdir() if (p / "card.json").exists()) if root.exists() else []
+    return (
+        sorted(p.name for p in root.iterdir() if (p / "card.json").exists())
+        if root.exists()
+        else []
+    )
 
 
 class AdaptedMiniLM:
@@ -241,8 +313,14 @@ class AdaptedMiniLM:
     batch): on the test split 29 of 1,390 final actions differ between batches of 64 and 16,
     as they already did between the worker's varying batches; docs/moderation-quality.md."""
 
-    def __init__(self, adapters_path: Path, *, quantize: str = "none", max_seq_length: int = 256,
-                 batch_size: int = 16) -> None:
+    def __init__(
+        self,
+        adapters_path: Path,
+        *,
+        quantize: str = "none",
+        max_seq_length: int = 256,
+        batch_size: int = 16,
+    ) -> None:
         self.adapters_path = adapters_path
         self.quantize = quantize
         self.max_seq_length = max_seq_length
@@ -254,13 +332,22 @@ class AdaptedMiniLM:
     def read_adapters(path: Path) -> dict[str, tuple[np.ndarray, np.ndarray, float]]:
         with np.load(path, allow_pickle=False) as data:
             names = [str(n) for n in data["names"]]
-            return {name: (data[f"a{i}"].astype(np.float32), data[f"b{i}"].astype(np.float32), float(data["scales"][i]))
-                    for i, name in enumerate(names)}
+            return {
+                name: (
+                    data[f"a{i}"].astype(np.float32),
+                    data[f"b{i}"].astype(np.float32),
+                    float(data["scales"][i]),
+                )
+                for i, name in enumerate(names)
+            }
 
     @staticmethod
     def write_adapters(path: Path, deltas: dict[str, tuple[np.ndarray, np.ndarray, float]]) -> None:
         names = list(deltas)
-        arrays: dict[str, np.ndarray] = {"names": np.array(names), "scales": np.array([deltas[n][2] for n in names])}
+        arrays: dict[str, np.ndarray] = {
+            "names": np.array(names),
+            "scales": np.array([deltas[n][2] for n in names]),
+        }
         for i, name in enumerate(names):
             arrays[f"a{i}"] = np.asarray(deltas[name][0], dtype=np.float32)
             arrays[f"b{i}"] = np.asarray(deltas[name][1], dtype=np.float32)
@@ -285,17 +372,25 @@ class AdaptedMiniLM:
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, 384), dtype=np.float32)
-        vectors = self._load().encode(list(texts), batch_size=self.batch_size, normalize_embeddings=True,
-                                      convert_to_numpy=True, show_progress_bar=False)
+        vectors = self._load().encode(
+            list(texts),
+            batch_size=self.batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
         return np.asarray(vectors, dtype=np.float32)
 
 
 def embedder_for(card: dict[str, Any], model_dir: Path) -> Embedder:
     spec = card["embedder"]
     if spec.get("adapters"):
-        return AdaptedMiniLM(model_dir / spec["adapters"], quantize=str(spec.get("quantize", "none")),
-                             max_seq_length=int(spec.get("max_seq_length", 256)),
-                             batch_size=int(spec.get("batch_size", 16)))
+        return AdaptedMiniLM(
+            model_dir / spec["adapters"],
+            quantize=str(spec.get("quantize", "none")),
+            max_seq_length=int(spec.get("max_seq_length", 256)),
+            batch_size=int(spec.get("batch_size", 16)),
+        )
     from moderation.facilitation.embeddings import embedder_for_spec
 
     return embedder_for_spec(spec)
@@ -307,8 +402,13 @@ def load_model_dir(model_dir: Path, *, embedder: Embedder | None = None) -> Safe
     head = SafetyHead.load(model_dir / "head.npz")
     if tuple(card["classes"]) != CLASSES:
         raise ValueError(f"{model_dir}: classes {card['classes']} are not {CLASSES}")
-    return SafetyModel(head=head, thresholds=SafetyThresholds.from_mapping(card["thresholds"]),
-                       embedder=embedder or embedder_for(card, model_dir), version=card["version"], card=card)
+    return SafetyModel(
+        head=head,
+        thresholds=SafetyThresholds.from_mapping(card["thresholds"]),
+        embedder=embedder or embedder_for(card, model_dir),
+        version=card["version"],
+        card=card,
+    )
 
 
 _cache: dict[str, SafetyModel | None] = {}
@@ -324,7 +424,9 @@ def load_safety_model(version: str, *, root: Path | None = None) -> SafetyModel 
             try:
                 model = load_model_dir((root or MODELS_ROOT) / version)
                 model.embedder.encode(["warm up"])
-                logger.info("safety model %s ready in %.1fs", model.name, time.perf_counter() - started)
+                logger.info(
+                    "safety model %s ready in %.1fs", model.name, time.perf_counter() - started
+                )
             except Exception:
                 logger.exception("safety model %s unavailable; moderating without it", version)
                 model = None

@@ -28,7 +28,12 @@ from moderation.policy import MemberState, Thresholds
 
 WORKER_STALE_SECONDS = 15
 # Response targets shown on every queue item; a missed target alerts supervisors.
-TARGET_SECONDS = {Priority.URGENT: 5 * 60, Priority.HIGH: 30 * 60, Priority.NORMAL: 60 * 60, Priority.LOW: 4 * 60 * 60}
+TARGET_SECONDS = {
+    Priority.URGENT: 5 * 60,
+    Priority.HIGH: 30 * 60,
+    Priority.NORMAL: 60 * 60,
+    Priority.LOW: 4 * 60 * 60,
+}
 
 
 def _thresholds_key(room_id: int) -> str:
@@ -65,9 +70,14 @@ def active_mute(user, room: Room) -> Mute | None:  # noqa: ANN001
 @functools.cache
 def _active_mute_sql(vendor: str) -> str:
     q = connection.ops.quote_name
-    col = {name: q(Mute._meta.get_field(name).column) for name in ("id", "user", "room", "until", "lifted_at")}
-    return (f"SELECT {col['id']} FROM {q(Mute._meta.db_table)} WHERE {col['user']} = %s AND {col['room']} = %s "
-            f"AND {col['lifted_at']} IS NULL AND {col['until']} > %s ORDER BY {col['until']} DESC LIMIT 1")
+    col = {
+        name: q(Mute._meta.get_field(name).column)
+        for name in ("id", "user", "room", "until", "lifted_at")
+    }
+    return (
+        f"SELECT {col['id']} FROM {q(Mute._meta.db_table)} WHERE {col['user']} = %s AND {col['room']} = %s "
+        f"AND {col['lifted_at']} IS NULL AND {col['until']} > %s ORDER BY {col['until']} DESC LIMIT 1"
+    )
 
 
 def moderator_on_duty() -> bool:
@@ -100,9 +110,14 @@ def classifier_health() -> dict[str, Any]:
     cutoff = timezone.now() - timedelta(seconds=WORKER_STALE_SECONDS)
     workers = list(WorkerHeartbeat.objects.filter(last_beat__gte=cutoff).order_by("name"))
     if not workers:
-        return {"classifier": "unknown: no moderation worker is running", "classifier_available": False,
-                "safety_model": "unknown: no moderation worker is running", "safety_model_available": False,
-                "shadow_model": "none", "workers": 0}
+        return {
+            "classifier": "unknown: no moderation worker is running",
+            "classifier_available": False,
+            "safety_model": "unknown: no moderation worker is running",
+            "safety_model_available": False,
+            "shadow_model": "none",
+            "workers": 0,
+        }
     statuses = sorted({w.classifier_status for w in workers})
     safety = sorted({w.safety_model_status for w in workers if w.safety_model_status})
     shadow = sorted({w.shadow_model_status for w in workers if w.shadow_model_status})
@@ -121,9 +136,21 @@ def open_queue():  # noqa: ANN201
     return (
         Flag.objects.exclude(state=FlagState.RESOLVED)
         .select_related("message", "message__author", "message__room", "claimed_by")
-        .annotate(escalation_rank=Case(When(escalated=True, then=Value(0)), default=Value(1), output_field=IntegerField()))
+        .annotate(
+            escalation_rank=Case(
+                When(escalated=True, then=Value(0)), default=Value(1), output_field=IntegerField()
+            )
+        )
         .order_by("escalation_rank", "priority", "created_at")
     )
+
+
+def _follow_up_until(flag: Flag) -> str | None:
+    from moderation.actions import FOLLOW_UP_WINDOW
+
+    if flag.state != FlagState.RESOLVED or flag.resolved_at is None:
+        return None
+    return (flag.resolved_at + FOLLOW_UP_WINDOW).isoformat()
 
 
 def serialize_flag(flag: Flag, *, now=None) -> dict[str, Any]:  # noqa: ANN001
@@ -147,6 +174,11 @@ def serialize_flag(flag: Flag, *, now=None) -> dict[str, Any]:  # noqa: ANN001
         "target_seconds": target,
         "target_missed": waited > target,
         "claimed_by": flag.claimed_by.display_name if flag.claimed_by else None,
+        "resolution": flag.resolution,
+        "resolved_by": flag.resolved_by.display_name if flag.resolved_by else None,
+        # Until when the moderator who resolved it may still hide, warn, mute or suspend from
+        # this item (moderation.actions.FOLLOW_UP_WINDOW); the console shows those actions.
+        "follow_up_until": _follow_up_until(flag),
         "message": {
             "id": message.pk,
             "seq": message.seq,
@@ -154,7 +186,10 @@ def serialize_flag(flag: Flag, *, now=None) -> dict[str, Any]:  # noqa: ANN001
             "room_name": message.room.name,
             "state": message.state,
             "body": message.body,
-            "author": {"id": message.author_id, "display_name": message.author.display_name if message.author else None},
+            "author": {
+                "id": message.author_id,
+                "display_name": message.author.display_name if message.author else None,
+            },
             "created_at": message.created_at.isoformat(),
         },
     }
@@ -188,19 +223,39 @@ def flag_context(flag: Flag) -> dict[str, Any]:
     if author is not None:
         elsewhere = [
             brief(m)
-            for m in Message.objects.filter(author=author).exclude(room=message.room).select_related("room", "author").order_by("-created_at")[:10]
+            for m in Message.objects.filter(author=author)
+            .exclude(room=message.room)
+            .select_related("room", "author")
+            .order_by("-created_at")[:10]
         ]
         earlier_flags = [
-            {"id": f.pk, "category": f.category, "state": f.state, "resolution": f.resolution, "created_at": f.created_at.isoformat(), "body": f.message.body}
-            for f in Flag.objects.filter(message__author=author).exclude(pk=flag.pk).select_related("message").order_by("-created_at")[:10]
+            {
+                "id": f.pk,
+                "category": f.category,
+                "state": f.state,
+                "resolution": f.resolution,
+                "created_at": f.created_at.isoformat(),
+                "body": f.message.body,
+            }
+            for f in Flag.objects.filter(message__author=author)
+            .exclude(pk=flag.pk)
+            .select_related("message")
+            .order_by("-created_at")[:10]
         ]
         notes = [
-            {"kind": n.kind, "text": n.text, "by": n.author.display_name if n.author else None, "created_at": n.created_at.isoformat()}
+            {
+                "kind": n.kind,
+                "text": n.text,
+                "by": n.author.display_name if n.author else None,
+                "created_at": n.created_at.isoformat(),
+            }
             for n in ModeratorNote.objects.filter(member=author).select_related("author")[:20]
         ]
         mutes = [
             {"id": m.pk, "room": m.room.slug, "until": m.until.isoformat()}
-            for m in Mute.objects.filter(user=author, lifted_at__isnull=True, until__gt=timezone.now()).select_related("room")
+            for m in Mute.objects.filter(
+                user=author, lifted_at__isnull=True, until__gt=timezone.now()
+            ).select_related("room")
         ]
     reports = [
         {"by": r.reporter.display_name, "reason": r.reason, "created_at": r.created_at.isoformat()}
@@ -226,8 +281,13 @@ def duty_stats(moderator) -> dict[str, Any]:  # noqa: ANN001
     duty = ModeratorDuty.objects.filter(moderator=moderator, ended_at__isnull=True).first()
     prefs, _ = ModeratorPreference.objects.get_or_create(moderator=moderator)
     if duty is None:
-        return {"on_duty": False, "handled": 0, "minutes": 0, "suggest_break": False,
-                "blur_categories": prefs.blur_categories}
+        return {
+            "on_duty": False,
+            "handled": 0,
+            "minutes": 0,
+            "suggest_break": False,
+            "blur_categories": prefs.blur_categories,
+        }
     handled = Flag.objects.filter(resolved_by=moderator, resolved_at__gte=duty.started_at).count()
     minutes = int((timezone.now() - duty.started_at).total_seconds() // 60)
     return {
@@ -253,8 +313,14 @@ def resources_for(*, stage: str = "", region: str = "", kind: str = "") -> list[
     for h in rows:
         if stage and h.stages and stage not in h.stages:
             continue
-        out.append({**h.as_card(), "region": h.region, "stages": h.stages,
-                    "last_verified": h.last_verified.isoformat() if h.last_verified else None})
+        out.append(
+            {
+                **h.as_card(),
+                "region": h.region,
+                "stages": h.stages,
+                "last_verified": h.last_verified.isoformat() if h.last_verified else None,
+            }
+        )
     return out
 
 
@@ -267,12 +333,20 @@ def author_contexts(message_ids: list[int]) -> dict[int, list[str]]:
 
     out: dict[int, list[str]] = {}
     rows = Message.objects.filter(pk__in=message_ids, author__isnull=False).values_list(
-        "id", "room_id", "author_id", "seq", "created_at")
+        "id", "room_id", "author_id", "seq", "created_at"
+    )
     for pk, room_id, author_id, seq, created_at in rows:
-        earlier = (Message.objects.filter(room_id=room_id, author_id=author_id, seq__lt=seq,
-                                          created_at__gte=created_at - timedelta(seconds=CONTEXT_SECONDS))
-                   .exclude(state=MessageState.DELETED).order_by("-seq").values_list("body", flat=True)
-                   [:CONTEXT_MESSAGES])
+        earlier = (
+            Message.objects.filter(
+                room_id=room_id,
+                author_id=author_id,
+                seq__lt=seq,
+                created_at__gte=created_at - timedelta(seconds=CONTEXT_SECONDS),
+            )
+            .exclude(state=MessageState.DELETED)
+            .order_by("-seq")
+            .values_list("body", flat=True)[:CONTEXT_MESSAGES]
+        )
         out[pk] = list(reversed(list(earlier)))
     return out
 
@@ -284,7 +358,8 @@ def safety_model_versions() -> tuple[str | None, str | None]:
 
     live = shadow = None
     for version, state in SafetyModelRelease.objects.filter(
-            state__in=[SafetyModelState.LIVE, SafetyModelState.SHADOW]).values_list("version", "state"):
+        state__in=[SafetyModelState.LIVE, SafetyModelState.SHADOW]
+    ).values_list("version", "state"):
         if state == SafetyModelState.LIVE:
             live = version
         else:
@@ -318,8 +393,13 @@ def moderator_labels(*, since=None) -> list[dict[str, Any]]:  # noqa: ANN001
     """
     from chat.models import MessageState
 
-    flags = (Flag.objects.filter(state=FlagState.RESOLVED).exclude(message__body="")
-             .exclude(message__state=MessageState.DELETED).select_related("message").order_by("resolved_at"))
+    flags = (
+        Flag.objects.filter(state=FlagState.RESOLVED)
+        .exclude(message__body="")
+        .exclude(message__state=MessageState.DELETED)
+        .select_related("message")
+        .order_by("resolved_at")
+    )
     if since is not None:
         flags = flags.filter(resolved_at__gte=since)
     out = []
@@ -342,16 +422,18 @@ def moderator_labels(*, since=None) -> list[dict[str, Any]]:  # noqa: ANN001
         else:
             continue
         sources = set(flag.sources or [flag.source])
-        out.append({
-            "text": flag.message.body,
-            "label": label,
-            "outcome": outcome,
-            "flagged_as": flag.category,
-            "resolution": resolution,
-            "model_missed": sources == {"report"} and outcome in ("harmful", "risk_confirmed"),
-            "resolved_at": flag.resolved_at.isoformat() if flag.resolved_at else None,
-            "writer": "moderators",
-        })
+        out.append(
+            {
+                "text": flag.message.body,
+                "label": label,
+                "outcome": outcome,
+                "flagged_as": flag.category,
+                "resolution": resolution,
+                "model_missed": sources == {"report"} and outcome in ("harmful", "risk_confirmed"),
+                "resolved_at": flag.resolved_at.isoformat() if flag.resolved_at else None,
+                "writer": "moderators",
+            }
+        )
     return out
 
 
@@ -368,7 +450,9 @@ def safety_model_ready() -> bool:
     now = time.monotonic()
     if now - float(_ready["at"]) >= _READY_CACHE_SECONDS:
         cutoff = timezone.now() - timedelta(seconds=WORKER_STALE_SECONDS)
-        _ready["value"] = WorkerHeartbeat.objects.filter(last_beat__gte=cutoff, safety_model_available=True).exists()
+        _ready["value"] = WorkerHeartbeat.objects.filter(
+            last_beat__gte=cutoff, safety_model_available=True
+        ).exists()
         _ready["at"] = now
     return bool(_ready["value"])
 

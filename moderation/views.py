@@ -28,6 +28,17 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 
 @require_GET
+def resources_api(request: HttpRequest) -> JsonResponse:
+    """GET /api/resources?stage=&region=&kind=: the resources directory (public information)."""
+    stage = request.GET.get("stage", "")[:16]
+    region = request.GET.get("region", "")[:64]
+    kind = request.GET.get("kind", "")[:16]
+    return JsonResponse(
+        {"resources": selectors.resources_for(stage=stage, region=region, kind=kind)}
+    )
+
+
+@require_GET
 @moderator_required
 def queue_api(request: HttpRequest) -> JsonResponse:
     """GET /api/moderation/queue — documented in docs/moderation-api.md."""
@@ -35,7 +46,7 @@ def queue_api(request: HttpRequest) -> JsonResponse:
     items = [selectors.serialize_flag(f, now=now) for f in selectors.open_queue()[:200]]
     from moderation import status as moderation_status
 
-    return JsonResponse({"items": items, **moderation_status.summary()})
+    return JsonResponse({"items": items, **moderation_status.for_console(request.user)})
 
 
 @require_GET
@@ -43,4 +54,6 @@ def queue_api(request: HttpRequest) -> JsonResponse:
 def queue_page(request: HttpRequest) -> HttpResponse:
     from moderation import status as moderation_status
 
-    return render(request, "moderation/queue.html", {"status": moderation_status.summary()})
+    return render(
+        request, "moderation/queue.html", {"status": moderation_status.for_console(request.user)}
+    )

@@ -10,8 +10,6 @@ again. The one-to-one Assessment row makes a second assessment impossible.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import asyncio
 import logging
 import os
@@ -20,6 +18,7 @@ import sys
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
@@ -51,7 +50,9 @@ def lower_priority(nice: int, *, whole_process: bool = False) -> None:
             os.nice(nice)
         elif sys.platform.startswith("linux"):
             tid = threading.get_native_id()
-            os.setpriority(os.PRIO_PROCESS, tid, min(19, os.getpriority(os.PRIO_PROCESS, tid) + nice))
+            os.setpriority(
+                os.PRIO_PROCESS, tid, min(19, os.getpriority(os.PRIO_PROCESS, tid) + nice)
+            )
     except OSError:
         logger.warning("could not lower the moderation worker's CPU priority", exc_info=True)
 
@@ -75,6 +76,7 @@ class ModerationWorker:
         self._safety_checked = -1e9
         self._last_beat = 0.0
         self._last_housekeeping = 0.0
+        self._last_claim_sweep = 0.0
         self._started_at = timezone.now()
         self.assessed = 0
         # Facilitation (moderation/facilitation/runtime.py): live facilitator prompts run in this process.
@@ -158,9 +160,16 @@ class ModerationWorker:
         else:
             status = model.name
         shadow_model = self._model(shadow)
-        shadow_status = "" if shadow is None else (shadow_model.name if shadow_model else f"UNAVAILABLE: {shadow}")
-        return {"safety_model_status": status, "safety_model_available": model is not None,
-                "shadow_model_status": shadow_status}
+        shadow_status = (
+            ""
+            if shadow is None
+            else (shadow_model.name if shadow_model else f"UNAVAILABLE: {shadow}")
+        )
+        return {
+            "safety_model_status": status,
+            "safety_model_available": model is not None,
+            "shadow_model_status": shadow_status,
+        }
 
     # --- one batch -----------------------------------------------------------------------------
 
@@ -198,6 +207,13 @@ class ModerationWorker:
     def housekeeping(self) -> None:
         """Every few seconds: release abandoned claims and alert supervisors to missed targets."""
         now = time.monotonic()
+        if now - self._last_claim_sweep >= 2:
+            # Often, and cheap (one query when nobody holds a claim): other moderators should
+            # see a departed moderator's items open again soon after her grace ends.
+            self._last_claim_sweep = now
+            from moderation.actions import do_release_claims_of_absent_moderators
+
+            do_release_claims_of_absent_moderators()
         if now - self._last_housekeeping < 10:
             return
         self._last_housekeeping = now
@@ -205,6 +221,10 @@ class ModerationWorker:
 
         do_release_abandoned_claims()
         do_alert_missed_targets()
+        from moderation.care import do_answer_unanswered
+
+        # Nobody on duty and nobody answered her for a few minutes: Kindred does, privately.
+        do_answer_unanswered()
 
     def process_batch(self) -> int:
         """Claim, score and record one batch. Returns how many messages were assessed."""
@@ -224,7 +244,9 @@ class ModerationWorker:
                 scores = [s.as_dict() for s in status.classifier.score(texts)]
                 classifier_name = status.classifier.name
             except Exception:  # noqa: BLE001
-                logger.exception("classifier failed on a batch of %d; assessing it with rules only", len(texts))
+                logger.exception(
+                    "classifier failed on a batch of %d; assessing it with rules only", len(texts)
+                )
                 scores = [None] * len(rows)
                 classifier_name = "rules-only (classifier error)"
         else:
@@ -237,8 +259,12 @@ class ModerationWorker:
         done = 0
         for (pk, _, revision), score, sf in zip(rows, scores, safety, strict=True):
             if do_record_assessment(
-                message_id=pk, revision=revision, scores=score, safety=sf,
-                classifier=classifier_name, worker=self.name,
+                message_id=pk,
+                revision=revision,
+                scores=score,
+                safety=sf,
+                classifier=classifier_name,
+                worker=self.name,
             ):
                 done += 1
         self._shadow(rows, texts, contexts, safety)
@@ -261,7 +287,9 @@ class ModerationWorker:
         try:
             return model.score(texts, contexts)
         except Exception:  # noqa: BLE001
-            logger.exception("safety model failed on a batch of %d; assessing it without it", len(texts))
+            logger.exception(
+                "safety model failed on a batch of %d; assessing it without it", len(texts)
+            )
             return [None] * len(texts)
 
     def _shadow(self, rows, texts: list[str], contexts: list[list[str]], live: list) -> None:  # noqa: ANN001
@@ -276,8 +304,12 @@ class ModerationWorker:
             shadow = model.score(texts, contexts)
             live_model = self.safety_model
             do_record_shadow_assessments(
-                [(pk, revision) for pk, _, revision in rows], shadow, version=model.version,
-                live=live, live_version=live_model.version if live_model else "")
+                [(pk, revision) for pk, _, revision in rows],
+                shadow,
+                version=model.version,
+                live=live,
+                live_version=live_model.version if live_model else "",
+            )
         except Exception:  # noqa: BLE001
             logger.exception("shadow model %s failed on a batch of %d", model.version, len(texts))
 
@@ -286,7 +318,9 @@ class ModerationWorker:
 
     # --- loops -------------------------------------------------------------------------------
 
-    def run_forever(self, stop: threading.Event | None = None, *, max_idle_sleep: float | None = None) -> None:
+    def run_forever(
+        self, stop: threading.Event | None = None, *, max_idle_sleep: float | None = None
+    ) -> None:
         """Blocking loop for `manage.py moderation_worker`."""
         stop = stop or threading.Event()
         poll = max_idle_sleep or settings.MODERATION_POLL_SECONDS
@@ -309,8 +343,12 @@ class ModerationWorker:
         loop never waits on the model and the model yields the CPU to delivery. `warmed_up` is
         called once the models are loaded."""
         poll = settings.MODERATION_POLL_SECONDS
-        executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="moderation",
-                                      initializer=lower_priority, initargs=(settings.MODERATION_WORKER_NICE,))
+        executor = ThreadPoolExecutor(
+            max_workers=1,
+            thread_name_prefix="moderation",
+            initializer=lower_priority,
+            initargs=(settings.MODERATION_WORKER_NICE,),
+        )
         step = sync_to_async(self._step, thread_sensitive=False, executor=executor)
         await sync_to_async(self.warm_up, thread_sensitive=False, executor=executor)()
         if warmed_up is not None:

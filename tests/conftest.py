@@ -52,7 +52,12 @@ _counter = iter(range(1, 10**9))
 
 @pytest.fixture
 def make_user() -> Callable[..., User]:
-    def make(role: str = Role.MEMBER, stage: str = Stage.NEWBORN, display_name: str | None = None, **kw: Any) -> User:
+    def make(
+        role: str = Role.MEMBER,
+        stage: str = Stage.NEWBORN,
+        display_name: str | None = None,
+        **kw: Any,
+    ) -> User:
         n = next(_counter)
         name = display_name or f"{role.title()}{n:04d}"
         return do_create_account(
@@ -129,7 +134,9 @@ async def open_socket(
     return communicator
 
 
-async def receive_until(communicator: WebsocketCommunicator, frame_type: str, timeout: float = 3) -> dict:
+async def receive_until(
+    communicator: WebsocketCommunicator, frame_type: str, timeout: float = 3
+) -> dict:
     """Skip frames (presence, typing…) until one of `frame_type` arrives."""
     while True:
         frame = await communicator.receive_json_from(timeout=timeout)
@@ -169,7 +176,6 @@ def _default_rooms(request) -> None:  # noqa: ANN001
     from django.apps import apps
 
     from chat.models import Room
-
     from moderation.models import Helpline
 
     if not Room.objects.exists():
@@ -196,7 +202,7 @@ def safety_model_on(settings):  # noqa: ANN001, ANN201
     """The committed safety model is live for this test (loaded once per test process)."""
     from moderation.safety_model import load_safety_model
 
-    settings.MODERATION_SAFETY_MODEL = "kindred-safety-v3"
+    settings.MODERATION_SAFETY_MODEL = "kindred-safety-v6"
     model = load_safety_model(settings.MODERATION_SAFETY_MODEL)
     assert model is not None, "the committed safety model must load offline"
     return model

@@ -23,7 +23,14 @@ print(json.dumps({"before": before, "after": gc.get_threshold(), "frozen": gc.ge
 
 def _run(**env: str) -> subprocess.CompletedProcess:
     full = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings", **env}
-    return subprocess.run([sys.executable, "-c", PROBE], cwd=ROOT, env=full, capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-c", PROBE],
+        cwd=ROOT,
+        env=full,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_the_loaded_heap_is_frozen_and_collections_are_rarer() -> None:

@@ -6,7 +6,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -15,65 +14,176 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Room',
+            name="Room",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('slug', models.SlugField(max_length=64, unique=True)),
-                ('name', models.CharField(max_length=80)),
-                ('kind', models.CharField(choices=[('stage', 'Stage room'), ('topic', 'Topic room')], max_length=8)),
-                ('stage', models.CharField(blank=True, choices=[('pregnant', 'Pregnant'), ('newborn', 'Newborn (0–3 months)'), ('baby', 'Baby (3–12 months)'), ('toddler', 'Toddler (1–3 years)')], max_length=16)),
-                ('description', models.TextField()),
-                ('house_rules', models.TextField()),
-                ('position', models.PositiveSmallIntegerField(default=0)),
-                ('is_archived', models.BooleanField(default=False)),
-                ('last_seq', models.PositiveBigIntegerField(default=0)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("slug", models.SlugField(max_length=64, unique=True)),
+                ("name", models.CharField(max_length=80)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("stage", "Stage room"), ("topic", "Topic room")], max_length=8
+                    ),
+                ),
+                (
+                    "stage",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("pregnant", "Pregnant"),
+                            ("newborn", "Newborn (0–3 months)"),
+                            ("baby", "Baby (3–12 months)"),
+                            ("toddler", "Toddler (1–3 years)"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("description", models.TextField()),
+                ("house_rules", models.TextField()),
+                ("position", models.PositiveSmallIntegerField(default=0)),
+                ("is_archived", models.BooleanField(default=False)),
+                ("last_seq", models.PositiveBigIntegerField(default=0)),
             ],
             options={
-                'ordering': ['position', 'name'],
+                "ordering": ["position", "name"],
             },
         ),
         migrations.CreateModel(
-            name='Presence',
+            name="Presence",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('channel_name', models.CharField(max_length=200, unique=True)),
-                ('connected_at', models.DateTimeField()),
-                ('last_seen', models.DateTimeField(db_index=True)),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('room', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='presences', to='chat.room')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("channel_name", models.CharField(max_length=200, unique=True)),
+                ("connected_at", models.DateTimeField()),
+                ("last_seen", models.DateTimeField(db_index=True)),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "room",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="presences",
+                        to="chat.room",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Message',
+            name="Message",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('seq', models.PositiveBigIntegerField()),
-                ('client_id', models.CharField(max_length=64)),
-                ('body', models.TextField()),
-                ('html', models.TextField()),
-                ('created_at', models.DateTimeField(db_index=True)),
-                ('state', models.CharField(choices=[('visible', 'Visible'), ('held', 'Held for review'), ('hidden', 'Removed by a moderator')], default='visible', max_length=8)),
-                ('assessment_state', models.CharField(choices=[('pending', 'Waiting for assessment'), ('done', 'Assessed')], default='pending', max_length=8)),
-                ('author', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='messages', to=settings.AUTH_USER_MODEL)),
-                ('room', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='messages', to='chat.room')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("seq", models.PositiveBigIntegerField()),
+                ("client_id", models.CharField(max_length=64)),
+                ("body", models.TextField()),
+                ("html", models.TextField()),
+                ("created_at", models.DateTimeField(db_index=True)),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("visible", "Visible"),
+                            ("held", "Held for review"),
+                            ("hidden", "Removed by a moderator"),
+                        ],
+                        default="visible",
+                        max_length=8,
+                    ),
+                ),
+                (
+                    "assessment_state",
+                    models.CharField(
+                        choices=[("pending", "Waiting for assessment"), ("done", "Assessed")],
+                        default="pending",
+                        max_length=8,
+                    ),
+                ),
+                (
+                    "author",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="messages",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "room",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="messages",
+                        to="chat.room",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['room', 'seq'],
-                'indexes': [models.Index(condition=models.Q(('assessment_state', 'pending')), fields=['assessment_state', 'id'], name='message_pending_idx')],
-                'constraints': [models.UniqueConstraint(fields=('room', 'seq'), name='unique_room_seq'), models.UniqueConstraint(fields=('author', 'client_id'), name='unique_author_client_id')],
+                "ordering": ["room", "seq"],
+                "indexes": [
+                    models.Index(
+                        condition=models.Q(("assessment_state", "pending")),
+                        fields=["assessment_state", "id"],
+                        name="message_pending_idx",
+                    )
+                ],
+                "constraints": [
+                    models.UniqueConstraint(fields=("room", "seq"), name="unique_room_seq"),
+                    models.UniqueConstraint(
+                        fields=("author", "client_id"), name="unique_author_client_id"
+                    ),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Membership',
+            name="Membership",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('joined_at', models.DateTimeField(auto_now_add=True)),
-                ('last_read_seq', models.PositiveBigIntegerField(default=0)),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='memberships', to=settings.AUTH_USER_MODEL)),
-                ('room', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='memberships', to='chat.room')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("joined_at", models.DateTimeField(auto_now_add=True)),
+                ("last_read_seq", models.PositiveBigIntegerField(default=0)),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="memberships",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "room",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="memberships",
+                        to="chat.room",
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('user', 'room'), name='unique_membership')],
+                "constraints": [
+                    models.UniqueConstraint(fields=("user", "room"), name="unique_membership")
+                ],
             },
         ),
     ]

@@ -4,20 +4,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('chat', '0002_rooms'),
+        ("chat", "0002_rooms"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='message',
-            name='assessment_lease_until',
+            model_name="message",
+            name="assessment_lease_until",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='message',
-            name='assessment_worker',
+            model_name="message",
+            name="assessment_worker",
             field=models.CharField(blank=True, max_length=100),
         ),
     ]

@@ -6,82 +6,169 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('chat', '0003_message_assessment_lease_until_and_more'),
+        ("chat", "0003_message_assessment_lease_until_and_more"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='message',
-            name='content_note',
+            model_name="message",
+            name="content_note",
             field=models.CharField(blank=True, max_length=32),
         ),
         migrations.AddField(
-            model_name='message',
-            name='edited_at',
+            model_name="message",
+            name="edited_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='message',
-            name='reply_to',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='chat.message'),
+            model_name="message",
+            name="reply_to",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to="chat.message",
+            ),
         ),
         migrations.AddField(
-            model_name='message',
-            name='revision',
+            model_name="message",
+            name="revision",
             field=models.PositiveIntegerField(default=0),
         ),
         migrations.AddField(
-            model_name='room',
-            name='required_content_notes',
+            model_name="room",
+            name="required_content_notes",
             field=models.JSONField(blank=True, default=list),
         ),
         migrations.AlterField(
-            model_name='message',
-            name='state',
-            field=models.CharField(choices=[('visible', 'Visible'), ('held', 'Held for review'), ('hidden', 'Removed by a moderator'), ('deleted', 'Deleted by its author')], default='visible', max_length=8),
+            model_name="message",
+            name="state",
+            field=models.CharField(
+                choices=[
+                    ("visible", "Visible"),
+                    ("held", "Held for review"),
+                    ("hidden", "Removed by a moderator"),
+                    ("deleted", "Deleted by its author"),
+                ],
+                default="visible",
+                max_length=8,
+            ),
         ),
         migrations.CreateModel(
-            name='MemberFilter',
+            name="MemberFilter",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('mute', 'Mute'), ('block', 'Block')], max_length=8)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('other', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('owner', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='member_filters', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(choices=[("mute", "Mute"), ("block", "Block")], max_length=8),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "other",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="member_filters",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('owner', 'other'), name='one_filter_per_pair')],
+                "constraints": [
+                    models.UniqueConstraint(fields=("owner", "other"), name="one_filter_per_pair")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='MessageRevision',
+            name="MessageRevision",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('revision', models.PositiveIntegerField()),
-                ('body', models.TextField()),
-                ('content_note', models.CharField(blank=True, max_length=32)),
-                ('replaced_at', models.DateTimeField()),
-                ('message', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='revisions', to='chat.message')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("revision", models.PositiveIntegerField()),
+                ("body", models.TextField()),
+                ("content_note", models.CharField(blank=True, max_length=32)),
+                ("replaced_at", models.DateTimeField()),
+                (
+                    "message",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="revisions",
+                        to="chat.message",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['message', 'revision'],
-                'constraints': [models.UniqueConstraint(fields=('message', 'revision'), name='unique_message_revision')],
+                "ordering": ["message", "revision"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("message", "revision"), name="unique_message_revision"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Reaction',
+            name="Reaction",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('me_too', 'Me too'), ('hug', 'Sending a hug'), ('thanks', 'Thank you')], max_length=8)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('message', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='reactions', to='chat.message')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("me_too", "Me too"),
+                            ("hug", "Sending a hug"),
+                            ("thanks", "Thank you"),
+                        ],
+                        max_length=8,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "message",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="reactions",
+                        to="chat.message",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('message', 'user', 'kind'), name='one_reaction_of_a_kind')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("message", "user", "kind"), name="one_reaction_of_a_kind"
+                    )
+                ],
             },
         ),
     ]

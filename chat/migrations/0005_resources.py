@@ -5,16 +5,21 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('chat', '0004_message_content_note_message_edited_at_and_more'),
-        ('moderation', '0009_resources'),
+        ("chat", "0004_message_content_note_message_edited_at_and_more"),
+        ("moderation", "0009_resources"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='message',
-            name='resource',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='moderation.helpline'),
+            model_name="message",
+            name="resource",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to="moderation.helpline",
+            ),
         ),
     ]

@@ -11,7 +11,12 @@ from moderation.facilitation.engine import (
     Prompt,
     SessionInfo,
 )
-from moderation.facilitation.library import SIGNALS, PromptLibrary, PromptLibraryError, default_library
+from moderation.facilitation.library import (
+    SIGNALS,
+    PromptLibrary,
+    PromptLibraryError,
+    default_library,
+)
 
 __all__ = [
     "SIGNALS",

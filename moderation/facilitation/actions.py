@@ -56,7 +56,9 @@ def _check_facilitators(facilitators: Iterable[User]) -> list[User]:
         raise FacilitationError("validation", "A session needs at least one facilitator.")
     for person in people:
         if person.role not in (Role.MODERATOR, Role.SUPERVISOR) or person.is_suspended:
-            raise FacilitationError("validation", f"{person.display_name} is not a moderator, so cannot facilitate.")
+            raise FacilitationError(
+                "validation", f"{person.display_name} is not a moderator, so cannot facilitate."
+            )
     return people
 
 
@@ -65,7 +67,9 @@ def _check_times(starts_at: datetime, ends_at: datetime) -> None:
         raise FacilitationError("validation", "Start and end need a time zone.")
     length = ends_at - starts_at
     if length < MIN_SESSION_LENGTH:
-        raise FacilitationError("validation", "A session must end at least 10 minutes after it starts.")
+        raise FacilitationError(
+            "validation", "A session must end at least 10 minutes after it starts."
+        )
     if length > MAX_SESSION_LENGTH:
         raise FacilitationError("validation", "A session can last at most 4 hours.")
 
@@ -105,11 +109,16 @@ def _clean(fields: SessionFields) -> tuple[str, str, list[User]]:
     if not title:
         raise FacilitationError("validation", "A session needs a title.")
     if not focus:
-        raise FacilitationError("validation", "A session needs a focus: a sentence or two on what it is about.")
+        raise FacilitationError(
+            "validation", "A session needs a focus: a sentence or two on what it is about."
+        )
     if fields.room.is_archived:
         raise FacilitationError("validation", "That room is archived.")
     _check_times(fields.starts_at, fields.ends_at)
-    if fields.repeat_until is not None and fields.repeat_until < timezone.localtime(fields.starts_at).date():
+    if (
+        fields.repeat_until is not None
+        and fields.repeat_until < timezone.localtime(fields.starts_at).date()
+    ):
         raise FacilitationError("validation", "“Repeat until” is before the first session.")
     return title, focus, _check_facilitators(fields.facilitators)
 
@@ -131,18 +140,29 @@ def do_create_session(fields: SessionFields, *, acting_user: User) -> Facilitate
             created_by=acting_user,
         )
         session.facilitators.set(facilitators)
-        record_audit(action="session.create", acting_user=acting_user, room=session.room, after=_snapshot(session))
+        record_audit(
+            action="session.create",
+            acting_user=acting_user,
+            room=session.room,
+            after=_snapshot(session),
+        )
     return session
 
 
 def _lock_session(session_id: int) -> FacilitatedSession:
     try:
-        return FacilitatedSession.objects.select_for_update(of=("self",)).select_related("room").get(pk=session_id)
+        return (
+            FacilitatedSession.objects.select_for_update(of=("self",))
+            .select_related("room")
+            .get(pk=session_id)
+        )
     except FacilitatedSession.DoesNotExist as exc:
         raise FacilitationError("not_found", "There is no such session.") from exc
 
 
-def do_update_session(session_id: int, fields: SessionFields, *, acting_user: User) -> FacilitatedSession:
+def do_update_session(
+    session_id: int, fields: SessionFields, *, acting_user: User
+) -> FacilitatedSession:
     """Change a session. Supervisors only; audited as ``session.update`` with before and after.
 
     A change to a session under way takes effect at its next occurrence for the engine (which has
@@ -168,7 +188,11 @@ def do_update_session(session_id: int, fields: SessionFields, *, acting_user: Us
         after = _snapshot(session)
         if after != before:
             record_audit(
-                action="session.update", acting_user=acting_user, room=session.room, before=before, after=after
+                action="session.update",
+                acting_user=acting_user,
+                room=session.room,
+                before=before,
+                after=after,
             )
     return session
 
@@ -188,27 +212,37 @@ def do_cancel_session(
                 session.cancelled_at = now
                 session.save(update_fields=["cancelled_at", "updated_at"])
                 record_audit(
-                    action="session.cancel", acting_user=acting_user, room=session.room,
-                    before={"cancelled_at": None}, after={"cancelled_at": now.isoformat(), "title": session.title},
+                    action="session.cancel",
+                    acting_user=acting_user,
+                    room=session.room,
+                    before={"cancelled_at": None},
+                    after={"cancelled_at": now.isoformat(), "title": session.title},
                     reason=reason,
                 )
             return session
         meets_that_day = any(
             o.local_date == on_date
             for o in session.occurrences(
-                after=_local_midnight(on_date) - timedelta(days=1), before=_local_midnight(on_date + timedelta(days=1))
+                after=_local_midnight(on_date) - timedelta(days=1),
+                before=_local_midnight(on_date + timedelta(days=1)),
             )
         )
         if not meets_that_day:
-            raise FacilitationError("validation", f"This session does not meet on {on_date:%A %-d %B %Y}.")
+            raise FacilitationError(
+                "validation", f"This session does not meet on {on_date:%A %-d %B %Y}."
+            )
         _, created = SessionCancellation.objects.get_or_create(
-            session=session, date=on_date,
+            session=session,
+            date=on_date,
             defaults={"reason": reason, "cancelled_by": acting_user, "cancelled_at": now},
         )
         if created:
             record_audit(
-                action="session.cancel_occurrence", acting_user=acting_user, room=session.room,
-                after={"date": on_date.isoformat(), "title": session.title}, reason=reason,
+                action="session.cancel_occurrence",
+                acting_user=acting_user,
+                room=session.room,
+                after={"date": on_date.isoformat(), "title": session.title},
+                reason=reason,
             )
     return session
 
@@ -278,11 +312,20 @@ def do_record_prompts(
             except IntegrityError:
                 continue
             created.append(record)
-            _push_to_facilitators(session, {"type": "facilitator.prompt", "prompt": serialize_prompt(record)})
+            _push_to_facilitators(
+                session, {"type": "facilitator.prompt", "prompt": serialize_prompt(record)}
+            )
     return created
 
 
-def do_announce_session(*, session: FacilitatedSession, starts_at: datetime, ends_at: datetime, event: str, now: datetime) -> bool:
+def do_announce_session(
+    *,
+    session: FacilitatedSession,
+    starts_at: datetime,
+    ends_at: datetime,
+    event: str,
+    now: datetime,
+) -> bool:
     """Tell the room that a session has started or ended (``event`` is "started" or "ended"), once
     per occurrence. Returns whether this call made the announcement."""
     assert event in ("started", "ended")
@@ -291,9 +334,16 @@ def do_announce_session(*, session: FacilitatedSession, starts_at: datetime, end
         run, _ = SessionOccurrence.objects.get_or_create(
             session=session, starts_at=starts_at, defaults={"ends_at": ends_at}
         )
-        updated = SessionOccurrence.objects.filter(pk=run.pk, **{f"{field}__isnull": True}).update(**{field: now})
+        updated = SessionOccurrence.objects.filter(pk=run.pk, **{f"{field}__isnull": True}).update(
+            **{field: now}
+        )
         if not updated:
             return False
+        if event == "started":
+            # Members of the room who turned on session notifications, and are not in it now.
+            from chat.notifications.actions import notify_session_start
+
+            notify_session_start(session)
         send_event_on_commit(
             room_group(session.room_id),
             {
@@ -306,7 +356,9 @@ def do_announce_session(*, session: FacilitatedSession, starts_at: datetime, end
                         "focus": session.focus,
                         "starts_at": starts_at.isoformat(),
                         "ends_at": ends_at.isoformat(),
-                        "facilitators": list(session.facilitators.values_list("display_name", flat=True)),
+                        "facilitators": list(
+                            session.facilitators.values_list("display_name", flat=True)
+                        ),
                     },
                 },
             },
@@ -333,7 +385,9 @@ def _lock_prompt(prompt_id: int, acting_user: User) -> PromptRecord:
         or acting_user.is_suspended
         or not record.session.facilitators.filter(pk=acting_user.pk).exists()
     ):
-        raise FacilitationError("forbidden", "Only a facilitator of this session can act on its prompts.")
+        raise FacilitationError(
+            "forbidden", "Only a facilitator of this session can act on its prompts."
+        )
     if record.state != PromptState.SHOWN:
         who = record.acted_by.display_name if record.acted_by else "Someone"
         raise FacilitationError("conflict", f"{who} has already {record.state} this prompt.")
@@ -343,7 +397,11 @@ def _lock_prompt(prompt_id: int, acting_user: User) -> PromptRecord:
 def _closed_frame(record: PromptRecord) -> dict[str, Any]:
     return {
         "type": "facilitator.prompt_closed",
-        "prompt": {"id": record.pk, "state": record.state, "acted_by": record.acted_by.display_name if record.acted_by else None},
+        "prompt": {
+            "id": record.pk,
+            "state": record.state,
+            "acted_by": record.acted_by.display_name if record.acted_by else None,
+        },
     }
 
 
@@ -362,18 +420,36 @@ def do_send_prompt(prompt_id: int, text: str | None = None, *, acting_user: User
         message = None
         if record.is_private:
             if record.target_user is None:
-                raise FacilitationError("conflict", "This check-in has no member to go to; please message her another way.")
+                raise FacilitationError(
+                    "conflict",
+                    "This check-in has no member to go to; please message her another way.",
+                )
             notice = Notice.objects.create(
-                user=record.target_user, kind="check_in", title=f"A message from {acting_user.display_name}", text=body.strip()
+                user=record.target_user,
+                kind="check_in",
+                title=f"A message from {acting_user.display_name}",
+                text=body.strip(),
             )
             send_event_on_commit(
                 user_group(record.target_user_id),
-                {"type": "user.notice", "frame": {"type": "notice", "id": notice.pk, "kind": notice.kind, "title": notice.title, "text": notice.text}},
+                {
+                    "type": "user.notice",
+                    "frame": {
+                        "type": "notice",
+                        "id": notice.pk,
+                        "kind": notice.kind,
+                        "title": notice.title,
+                        "text": notice.text,
+                    },
+                },
             )
         else:
             try:
                 message, _ = check_send_message(
-                    author=acting_user, room=record.session.room, client_id=f"prompt-{record.pk:06d}", body=body
+                    author=acting_user,
+                    room=record.session.room,
+                    client_id=f"prompt-{record.pk:06d}",
+                    body=body,
                 )
             except ChatError as exc:
                 raise FacilitationError(exc.code, exc.message) from exc
@@ -444,11 +520,20 @@ def _active_rows(exclude_pk: int | None = None) -> list[tuple[str, str, str]]:
     qs = PromptTemplate.objects.filter(is_active=True)
     if exclude_pk is not None:
         qs = qs.exclude(pk=exclude_pk)
-    return list(qs.order_by("signal", "topic", "position", "pk").values_list("signal", "topic", "text"))
+    return list(
+        qs.order_by("signal", "topic", "position", "pk").values_list("signal", "topic", "text")
+    )
 
 
 def do_save_prompt_template(
-    *, template_id: int | None, signal: str, topic: str, text: str, position: int, is_active: bool, acting_user: User
+    *,
+    template_id: int | None,
+    signal: str,
+    topic: str,
+    text: str,
+    position: int,
+    is_active: bool,
+    acting_user: User,
 ) -> PromptTemplate:
     """Add or change one prompt text. Supervisors only. The whole library is rebuilt with the
     change before it is saved, so a typo such as ``{nmae}`` is refused here, never mid-session."""
@@ -470,8 +555,13 @@ def do_save_prompt_template(
                 template = PromptTemplate.objects.select_for_update().get(pk=template_id)
             except PromptTemplate.DoesNotExist as exc:
                 raise FacilitationError("not_found", "There is no such prompt text.") from exc
-            before = {"signal": template.signal, "topic": template.topic, "text": template.text,
-                      "position": template.position, "is_active": template.is_active}
+            before = {
+                "signal": template.signal,
+                "topic": template.topic,
+                "text": template.text,
+                "position": template.position,
+                "is_active": template.is_active,
+            }
         template.signal = signal
         template.topic = topic
         template.text = text
@@ -483,6 +573,13 @@ def do_save_prompt_template(
             action="facilitation.prompt_template_saved",
             acting_user=acting_user,
             before=before,
-            after={"id": template.pk, "signal": signal, "topic": topic, "text": text, "position": position, "is_active": is_active},
+            after={
+                "id": template.pk,
+                "signal": signal,
+                "topic": topic,
+                "text": text,
+                "position": position,
+                "is_active": is_active,
+            },
         )
     return template

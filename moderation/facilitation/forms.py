@@ -33,10 +33,14 @@ class SessionForm(forms.Form):
         required=False,
         help_text="Optional prompt set for this kind of session, e.g. sleep, return-to-work, anxiety.",
     )
-    date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), label="Date (first session)")
+    date = forms.DateField(
+        widget=forms.DateInput(attrs={"type": "date"}), label="Date (first session)"
+    )
     start_time = forms.TimeField(widget=forms.TimeInput(attrs={"type": "time"}), label="Starts at")
     end_time = forms.TimeField(widget=forms.TimeInput(attrs={"type": "time"}), label="Ends at")
-    weekly = forms.BooleanField(required=False, label="Repeat every week (including school holidays)")
+    weekly = forms.BooleanField(
+        required=False, label="Repeat every week (including school holidays)"
+    )
     repeat_until = forms.DateField(
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
@@ -44,7 +48,9 @@ class SessionForm(forms.Form):
         help_text="Leave empty to repeat until cancelled. Cancel single weeks from the session list.",
     )
     facilitators = _FacilitatorChoice(
-        queryset=User.objects.filter(role__in=[Role.MODERATOR, Role.SUPERVISOR], suspended_at__isnull=True).order_by("display_name"),
+        queryset=User.objects.filter(
+            role__in=[Role.MODERATOR, Role.SUPERVISOR], suspended_at__isnull=True
+        ).order_by("display_name"),
         widget=forms.CheckboxSelectMultiple,
         help_text="Moderators who will run it; only they see the prompts.",
     )
@@ -75,7 +81,10 @@ class SessionForm(forms.Form):
             data["starts_at"] = timezone.make_aware(datetime.combine(day, start))
             data["ends_at"] = timezone.make_aware(datetime.combine(day, end))
             if data["ends_at"] <= data["starts_at"]:
-                self.add_error("end_time", "The end must be after the start (sessions do not run past midnight).")
+                self.add_error(
+                    "end_time",
+                    "The end must be after the start (sessions do not run past midnight).",
+                )
         return data
 
     def fields_for_action(self) -> SessionFields:
@@ -104,10 +113,17 @@ class CancelForm(forms.Form):
 
 class PromptTemplateForm(forms.Form):
     signal = forms.ChoiceField(choices=[(s, s.replace("_", " ")) for s in SIGNALS])
-    topic = forms.SlugField(max_length=40, required=False, help_text="Empty: used in every session. A topic: replaces this signal's texts for sessions with that topic.")
+    topic = forms.SlugField(
+        max_length=40,
+        required=False,
+        help_text="Empty: used in every session. A topic: replaces this signal's texts for sessions with that topic.",
+    )
     text = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 4}),
-        help_text="Placeholders: " + "; ".join(f"{s}: " + ", ".join("{" + p + "}" for p in sorted(PLACEHOLDERS[s])) for s in SIGNALS),
+        help_text="Placeholders: "
+        + "; ".join(
+            f"{s}: " + ", ".join("{" + p + "}" for p in sorted(PLACEHOLDERS[s])) for s in SIGNALS
+        ),
     )
     position = forms.IntegerField(min_value=0, max_value=32000, initial=100)
     is_active = forms.BooleanField(required=False, initial=True, label="In use")

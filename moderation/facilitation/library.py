@@ -8,6 +8,7 @@ typo such as ``{nmae}`` made by a supervisor fails on save, not in the middle of
 from __future__ import annotations
 
 import json
+import re
 import string
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -47,6 +48,72 @@ PLACEHOLDERS: Mapping[str, frozenset[str]] = MappingProxyType(
         "check_in": _COMMON | {"name"},
     }
 )
+
+
+# Words that keep their capital inside a sentence even when a facilitator starts the focus with
+# them ("Christmas with a newborn"). Acronyms (NICU, NHS) and "I" keep theirs anyway.
+_KEEP_CAPITAL = frozenset(
+    {
+        "christmas",
+        "easter",
+        "ramadan",
+        "eid",
+        "diwali",
+        "hanukkah",
+        "mother's",
+        "father's",
+        "monday",
+        "tuesday",
+        "wednesday",
+        "thursday",
+        "friday",
+        "saturday",
+        "sunday",
+        "january",
+        "february",
+        "march",
+        "april",
+        "may",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
+        "english",
+        "british",
+        "kindred",
+    }
+)
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"“‘'])")
+
+
+def focus_phrase(focus: str) -> str:
+    """The session's focus as it reads inside a prompt's sentence ("Today we're talking about
+    {focus}."). Facilitators write it as a heading or a sentence ("How nights are going.", "Sleep,
+    naps and night feeds!"): only its first sentence is used, without its closing punctuation or
+    quotes, and an ordinary capitalised first word is lower-cased ("we're talking about how nights
+    are going."). Acronyms, "I" and names of days, months and festivals keep their capital."""
+    text = " ".join(str(focus or "").split())
+    text = _SENTENCE_END.split(text, maxsplit=1)[0]
+    text = text.strip("\"'“”‘’ ").rstrip(".!?;:,… ").strip("\"'“”‘’ ")
+    if not text:
+        return text
+    first, sep, rest = text.partition(" ")
+    word = first.strip("\"'“”‘’(")
+    ordinary_capital = (
+        len(word) > 1
+        and word[0].isupper()
+        and word[1:] == word[1:].lower()
+        and word.lower() not in _KEEP_CAPITAL
+        and not word.startswith("I'")
+    )
+    if ordinary_capital:
+        first = first.replace(word, word[0].lower() + word[1:], 1)
+    elif word == "A":
+        first = "a"
+    return first + sep + rest
 
 
 class PromptLibraryError(ValueError):
@@ -121,8 +188,12 @@ class PromptLibrary:
         if not isinstance(data, Mapping) or not isinstance(data.get("signals"), Mapping):
             raise PromptLibraryError('prompt data must be an object with a "signals" object')
         topics = data.get("topics") or {}
-        if not isinstance(topics, Mapping) or not all(isinstance(v, Mapping) for v in topics.values()):
-            raise PromptLibraryError('"topics" must map a topic to an object of signal -> templates')
+        if not isinstance(topics, Mapping) or not all(
+            isinstance(v, Mapping) for v in topics.values()
+        ):
+            raise PromptLibraryError(
+                '"topics" must map a topic to an object of signal -> templates'
+            )
         return cls(templates=dict(data["signals"]), topics={k: dict(v) for k, v in topics.items()})
 
     @classmethod

@@ -59,7 +59,9 @@ class FacilitatedSession(models.Model):
     """A facilitated session in a room, created and edited by supervisors (moderation/facilitation/
     actions.py), run by its facilitators (moderators)."""
 
-    room = models.ForeignKey("chat.Room", on_delete=models.PROTECT, related_name="facilitated_sessions")
+    room = models.ForeignKey(
+        "chat.Room", on_delete=models.PROTECT, related_name="facilitated_sessions"
+    )
     title = models.CharField(max_length=120)
     focus = models.CharField(
         max_length=300, help_text="A sentence or two: what this session is about."
@@ -72,8 +74,12 @@ class FacilitatedSession(models.Model):
     # Last local date a weekly session may start on; empty means it runs until cancelled.
     repeat_until = models.DateField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
-    facilitators = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="facilitated_sessions")
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    facilitators = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, related_name="facilitated_sessions"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     # Which facilitation runtime runs this session's engine, and until when (see runtime.py). With
@@ -85,7 +91,8 @@ class FacilitatedSession(models.Model):
         ordering = ["starts_at", "pk"]
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(ends_at__gt=models.F("starts_at")), name="session_ends_after_start"
+                condition=models.Q(ends_at__gt=models.F("starts_at")),
+                name="session_ends_after_start",
             ),
         ]
 
@@ -106,9 +113,7 @@ class FacilitatedSession(models.Model):
         """
         if self.cancelled_at is not None and not include_cancelled:
             return
-        cancelled = (
-            set() if include_cancelled else {c.date for c in self.cancellations.all()}
-        )
+        cancelled = set() if include_cancelled else {c.date for c in self.cancellations.all()}
         duration = self.duration
         local_start = timezone.localtime(self.starts_at)
         if not self.weekly:
@@ -129,13 +134,19 @@ class FacilitatedSession(models.Model):
             if end > after and start.date() not in cancelled:
                 yield Occurrence(self, start, end)
 
-    def next_occurrence(self, now: datetime, *, horizon: timedelta = timedelta(days=400)) -> Occurrence | None:
+    def next_occurrence(
+        self, now: datetime, *, horizon: timedelta = timedelta(days=400)
+    ) -> Occurrence | None:
         """The occurrence under way at ``now``, or else the next one to start."""
         return next(self.occurrences(after=now, before=now + horizon), None)
 
-    def occurrence_at(self, now: datetime, *, lead: timedelta = timedelta(0), tail: timedelta = timedelta(0)) -> Occurrence | None:
+    def occurrence_at(
+        self, now: datetime, *, lead: timedelta = timedelta(0), tail: timedelta = timedelta(0)
+    ) -> Occurrence | None:
         """The occurrence whose [start - lead, end + tail) window contains ``now``, if any."""
-        for occurrence in self.occurrences(after=now - tail, before=now + lead + timedelta(microseconds=1)):
+        for occurrence in self.occurrences(
+            after=now - tail, before=now + lead + timedelta(microseconds=1)
+        ):
             if occurrence.starts_at - lead <= now < occurrence.ends_at + tail:
                 return occurrence
         return None
@@ -158,16 +169,22 @@ class SessionCancellation(models.Model):
     """One meeting of a weekly (or one-off) session called off, by local date. Keyed by date rather
     than start time so that moving the series to a new time keeps the day cancelled."""
 
-    session = models.ForeignKey(FacilitatedSession, on_delete=models.CASCADE, related_name="cancellations")
+    session = models.ForeignKey(
+        FacilitatedSession, on_delete=models.CASCADE, related_name="cancellations"
+    )
     date = models.DateField()
     reason = models.CharField(max_length=300, blank=True)
-    cancelled_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     cancelled_at = models.DateTimeField()
 
     class Meta:
         ordering = ["date"]
         constraints = [
-            models.UniqueConstraint(fields=["session", "date"], name="one_cancellation_per_session_day"),
+            models.UniqueConstraint(
+                fields=["session", "date"], name="one_cancellation_per_session_day"
+            ),
         ]
 
 
@@ -201,7 +218,9 @@ class PromptRecord(models.Model):
     already recorded; the unique key turns that into a no-op instead of a second prompt.
     """
 
-    session = models.ForeignKey(FacilitatedSession, on_delete=models.PROTECT, related_name="prompts")
+    session = models.ForeignKey(
+        FacilitatedSession, on_delete=models.PROTECT, related_name="prompts"
+    )
     occurrence_start = models.DateTimeField()
     t = models.FloatField()
     signal = models.CharField(max_length=16, choices=SIGNAL_CHOICES)
@@ -232,7 +251,9 @@ class PromptRecord(models.Model):
                 name="one_prompt_per_engine_event",
             ),
         ]
-        indexes = [models.Index(fields=["session", "occurrence_start", "state"], name="prompt_pending_idx")]
+        indexes = [
+            models.Index(fields=["session", "occurrence_start", "state"], name="prompt_pending_idx")
+        ]
 
     def __str__(self) -> str:
         return f"{self.signal} prompt for session {self.session_id} ({self.state})"

@@ -110,7 +110,9 @@ def _parse_event(line: int, obj: Any, previous_t: float) -> ReplayEvent:
             "text": _require(line, obj, "text", str),
         }
         if data["role"] not in ("member", "facilitator"):
-            raise ReplayInputError(line, f'"role" must be "member" or "facilitator", not {data["role"]!r}')
+            raise ReplayInputError(
+                line, f'"role" must be "member" or "facilitator", not {data["role"]!r}'
+            )
         for flag in ("newcomer", "distress"):
             if flag in obj and not isinstance(obj[flag], bool):
                 raise ReplayInputError(line, f'"{flag}" must be true or false')
@@ -144,7 +146,9 @@ def parse_replay(lines: Iterable[str]) -> ReplayScript:
         try:
             obj = json.loads(raw)
         except json.JSONDecodeError as exc:
-            raise ReplayInputError(number, f"invalid JSON: {exc.msg} (column {exc.colno})") from None
+            raise ReplayInputError(
+                number, f"invalid JSON: {exc.msg} (column {exc.colno})"
+            ) from None
         if session is None:
             session = _parse_session(number, obj)
             continue
@@ -179,7 +183,9 @@ def run_replay(
     if embedder is not None:
         embedder = CachingEmbedder(embedder)
         # One batched pass over the transcript instead of one model call per message.
-        embedder.prime([script.session.focus, *settings.drift_support_anchors, *script.message_texts])
+        embedder.prime(
+            [script.session.focus, *settings.drift_support_anchors, *script.message_texts]
+        )
     engine = FacilitationEngine(
         script.session,
         settings=settings,
@@ -194,11 +200,18 @@ def run_replay(
         d = event.data
         if event.kind == "message":
             decision = decisions.get(event.line)
-            distress = d["distress"] if d["distress"] is not None else (
-                decision is not None and decision.category == "distress")
+            distress = (
+                d["distress"]
+                if d["distress"] is not None
+                else (decision is not None and decision.category == "distress")
+            )
             prompts += engine.on_message(
-                event.t, d["author"], d["role"], d["text"],
-                is_newcomer=d["newcomer"], distress=bool(distress),
+                event.t,
+                d["author"],
+                d["role"],
+                d["text"],
+                is_newcomer=d["newcomer"],
+                distress=bool(distress),
             )
             if decision is not None and decision.action != "allow":
                 prompts += engine.on_flag(event.t, d["author"], decision.category)
@@ -228,7 +241,9 @@ def _assessments(script: ReplayScript, assess: Callable[..., Sequence[Any]]) -> 
         if event.kind != "message":
             continue
         d = event.data
-        earlier = [text for t, text in history.get(d["author"], []) if event.t - t <= _CONTEXT_SECONDS]
+        earlier = [
+            text for t, text in history.get(d["author"], []) if event.t - t <= _CONTEXT_SECONDS
+        ]
         if d["role"] == "member" and d["distress"] is None:
             todo.append((event.line, d["text"], earlier[-_CONTEXT_MESSAGES:]))
         history.setdefault(d["author"], []).append((event.t, d["text"]))

@@ -166,7 +166,10 @@ class FacilitationRuntime:
         """Advance every session under way to ``now``. Returns how many prompts were recorded.
         Never raises: a facilitation bug must not stop the moderation worker that hosts it."""
         now = now or timezone.now()
-        if self._last_scan is not None and (now - self._last_scan).total_seconds() < self.scan_seconds:
+        if (
+            self._last_scan is not None
+            and (now - self._last_scan).total_seconds() < self.scan_seconds
+        ):
             return 0
         self._last_scan = now
         try:
@@ -202,14 +205,20 @@ class FacilitationRuntime:
                 run = self._runs[key] = self._build(occurrence)
             if now < occurrence.ends_at:
                 actions.do_announce_session(
-                    session=occurrence.session, starts_at=occurrence.starts_at, ends_at=occurrence.ends_at,
-                    event="started", now=now,
+                    session=occurrence.session,
+                    starts_at=occurrence.starts_at,
+                    ends_at=occurrence.ends_at,
+                    event="started",
+                    now=now,
                 )
             recorded += self._advance(run, occurrence, now)
             if now >= occurrence.ends_at:
                 actions.do_announce_session(
-                    session=occurrence.session, starts_at=occurrence.starts_at, ends_at=occurrence.ends_at,
-                    event="ended", now=now,
+                    session=occurrence.session,
+                    starts_at=occurrence.starts_at,
+                    ends_at=occurrence.ends_at,
+                    event="ended",
+                    now=now,
                 )
         return recorded
 
@@ -217,7 +226,11 @@ class FacilitationRuntime:
         # One UPDATE, so two workers racing for a free or lapsed lease cannot both win it.
         return (
             FacilitatedSession.objects.filter(pk=session.pk)
-            .filter(Q(engine_worker=self.name) | Q(engine_lease_until__isnull=True) | Q(engine_lease_until__lt=now))
+            .filter(
+                Q(engine_worker=self.name)
+                | Q(engine_lease_until__isnull=True)
+                | Q(engine_lease_until__lt=now)
+            )
             .update(engine_worker=self.name, engine_lease_until=now + self.lease)
             == 1
         )
@@ -268,7 +281,10 @@ class FacilitationRuntime:
     def _build(self, occurrence: Occurrence) -> _Run:
         session = occurrence.session
         following = next(
-            session.occurrences(after=occurrence.ends_at, before=occurrence.ends_at + timedelta(days=60)), None
+            session.occurrences(
+                after=occurrence.ends_at, before=occurrence.ends_at + timedelta(days=60)
+            ),
+            None,
         )
         info = SessionInfo(
             focus=session.focus,
@@ -306,25 +322,44 @@ class FacilitationRuntime:
         prompts, run.pending = run.pending, []
         cutoff = now
         messages = list(
-            Message.objects.filter(room_id=run.room_id, seq__gt=run.last_seq, created_at__gte=run.starts_at, created_at__lte=now)
+            Message.objects.filter(
+                room_id=run.room_id,
+                seq__gt=run.last_seq,
+                created_at__gte=run.starts_at,
+                created_at__lte=now,
+            )
             .select_related("author")
             .order_by("seq")[:500]
         )
         fed: list[Message] = []
         for message in messages:
-            waiting = message.assessment_state == AssessmentState.PENDING and now - message.created_at < self.assessment_wait
+            waiting = (
+                message.assessment_state == AssessmentState.PENDING
+                and now - message.created_at < self.assessment_wait
+            )
             if waiting:
                 cutoff = message.created_at
                 break
             fed.append(message)
         first_seq = self._first_seqs(run, fed)
-        distressed = set(
-            Assessment.objects.filter(message__in=fed, category=Category.DISTRESS).values_list("message_id", flat=True)
-        ) if fed else set()
-        events: list[tuple[datetime, int, str, Any]] = [(m.created_at, 0, "message", m) for m in fed]
+        distressed = (
+            set(
+                Assessment.objects.filter(message__in=fed, category=Category.DISTRESS).values_list(
+                    "message_id", flat=True
+                )
+            )
+            if fed
+            else set()
+        )
+        events: list[tuple[datetime, int, str, Any]] = [
+            (m.created_at, 0, "message", m) for m in fed
+        ]
         flags = (
             Flag.objects.filter(
-                message__room_id=run.room_id, created_at__gte=run.starts_at, created_at__lt=cutoff, pk__gt=run.last_flag_id,
+                message__room_id=run.room_id,
+                created_at__gte=run.starts_at,
+                created_at__lt=cutoff,
+                pk__gt=run.last_flag_id,
                 # Only messages written in this session: a flag raised now on something she wrote
                 # before it began (assessed late, or reported) is the queue's, not the facilitator's.
                 message__created_at__gte=run.starts_at,
@@ -389,7 +424,9 @@ class FacilitationRuntime:
     def _present_members(self, run: _Run, now: datetime) -> frozenset[str]:
         cutoff = now - timedelta(seconds=PRESENCE_STALE_SECONDS)
         names = (
-            Presence.objects.filter(room_id=run.room_id, last_seen__gte=cutoff, user__role=Role.MEMBER)
+            Presence.objects.filter(
+                room_id=run.room_id, last_seen__gte=cutoff, user__role=Role.MEMBER
+            )
             .values_list("user__display_name", flat=True)
             .distinct()
         )
@@ -397,12 +434,16 @@ class FacilitationRuntime:
 
     # --- delivering ----------------------------------------------------------------------------------------
 
-    def _deliver(self, run: _Run, occurrence: Occurrence, prompts: list[Prompt], now: datetime) -> int:
+    def _deliver(
+        self, run: _Run, occurrence: Occurrence, prompts: list[Prompt], now: datetime
+    ) -> int:
         now_t = run.seconds(now)
         keep = [p for p in prompts if self._still_useful(p, now_t)]
         dropped = len(prompts) - len(keep)
         if dropped:
-            logger.info("session %s: %d stale prompt(s) from catching up not shown", run.session_id, dropped)
+            logger.info(
+                "session %s: %d stale prompt(s) from catching up not shown", run.session_id, dropped
+            )
         if not keep:
             return 0
         records = actions.do_record_prompts(

@@ -29,7 +29,9 @@ def _live_sessions(rooms: Iterable[Room] | None = None) -> QuerySet[FacilitatedS
     return qs
 
 
-def _may_overlap(qs: QuerySet[FacilitatedSession], after: datetime, before: datetime, *, slack: timedelta) -> QuerySet[FacilitatedSession]:
+def _may_overlap(
+    qs: QuerySet[FacilitatedSession], after: datetime, before: datetime, *, slack: timedelta
+) -> QuerySet[FacilitatedSession]:
     """Narrow in SQL to sessions that could have an occurrence in [after, before); the exact
     answer (weekly repeats, cancelled days) is computed in Python on the few rows left."""
     today = timezone.localtime(after).date()
@@ -51,14 +53,21 @@ def occurrences_between(
     return result
 
 
-def upcoming_sessions(room: Room, *, now: datetime | None = None, limit: int = 3) -> list[dict[str, Any]]:
+def upcoming_sessions(
+    room: Room, *, now: datetime | None = None, limit: int = 3
+) -> list[dict[str, Any]]:
     """The room's sessions under way or starting in the next two weeks, soonest first, as the
     room page and the JSON API show them."""
     now = now or timezone.now()
-    return [serialize_occurrence(o, now=now) for o in occurrences_between(now, now + UPCOMING_HORIZON, rooms=[room])[:limit]]
+    return [
+        serialize_occurrence(o, now=now)
+        for o in occurrences_between(now, now + UPCOMING_HORIZON, rooms=[room])[:limit]
+    ]
 
 
-def upcoming_sessions_by_room(*, now: datetime | None = None, per_room: int = 2) -> dict[str, list[dict[str, Any]]]:
+def upcoming_sessions_by_room(
+    *, now: datetime | None = None, per_room: int = 2
+) -> dict[str, list[dict[str, Any]]]:
     """For the room list: room slug → its next sessions (at most ``per_room``), in one query."""
     now = now or timezone.now()
     by_room: dict[str, list[dict[str, Any]]] = {}
@@ -135,7 +144,9 @@ def pending_prompts(user: User, room: Room, *, now: datetime | None = None) -> l
         return []
     return list(
         PromptRecord.objects.filter(
-            session=occurrence.session, occurrence_start=occurrence.starts_at, state=PromptState.SHOWN
+            session=occurrence.session,
+            occurrence_start=occurrence.starts_at,
+            state=PromptState.SHOWN,
         ).select_related("session", "session__room")
     )
 
@@ -160,7 +171,11 @@ def sessions_for_supervisors(*, now: datetime | None = None) -> list[dict[str, A
                 "session": session,
                 "next": upcoming[0] if upcoming else None,
                 "upcoming": upcoming[:6],
-                "cancelled_days": [c.date for c in session.cancellations.all() if c.date >= timezone.localtime(now).date()],
+                "cancelled_days": [
+                    c.date
+                    for c in session.cancellations.all()
+                    if c.date >= timezone.localtime(now).date()
+                ],
                 "facilitators": sorted(f.display_name for f in session.facilitators.all()),
             }
         )

@@ -14,10 +14,9 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from config.text import INVALID_TEXT, lone_surrogate_path
-
 from chat.errors import ChatError
 from chat.selectors import access_room
+from config.text import INVALID_TEXT, lone_surrogate_path
 from moderation.facilitation import actions, selectors
 from moderation.facilitation.actions import FacilitationError
 from moderation.facilitation.forms import CancelForm, PromptTemplateForm, SessionForm
@@ -26,7 +25,14 @@ from moderation.facilitation.models import FacilitatedSession, PromptRecord, Pro
 
 logger = logging.getLogger("kindred.access")
 
-STATUS_FOR = {"forbidden": 403, "not_found": 404, "conflict": 409, "validation": 400, "rate_limited": 429, "muted": 403}
+STATUS_FOR = {
+    "forbidden": 403,
+    "not_found": 404,
+    "conflict": 409,
+    "validation": 400,
+    "rate_limited": 429,
+    "muted": 403,
+}
 
 
 def _error(code: str, message: str, status: int) -> JsonResponse:
@@ -42,7 +48,13 @@ def supervisor_required(view):
         if not user.is_authenticated:
             return redirect(f"/accounts/login/?next={request.path}")
         if not user.is_supervisor or user.is_suspended:
-            logger.warning("refused %s %s to user %s (role %s)", request.method, request.path, user.pk, user.role)
+            logger.warning(
+                "refused %s %s to user %s (role %s)",
+                request.method,
+                request.path,
+                user.pk,
+                user.role,
+            )
             return render(request, "frontend/forbidden.html", status=403)
         return view(request, *args, **kwargs)
 
@@ -74,23 +86,37 @@ def session_create(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, f"“{session.title}” is scheduled.")
             return redirect("facilitation_sessions")
-    return render(request, "facilitation/session_form.html", {"form": form, "session": None}, status=400 if form.errors else 200)
+    return render(
+        request,
+        "facilitation/session_form.html",
+        {"form": form, "session": None},
+        status=400 if form.errors else 200,
+    )
 
 
 @supervisor_required
 @require_http_methods(["GET", "POST"])
 def session_edit(request: HttpRequest, session_id: int) -> HttpResponse:
     session = get_object_or_404(FacilitatedSession, pk=session_id)
-    form = SessionForm(request.POST) if request.method == "POST" else SessionForm.for_session(session)
+    form = (
+        SessionForm(request.POST) if request.method == "POST" else SessionForm.for_session(session)
+    )
     if request.method == "POST" and form.is_valid():
         try:
-            actions.do_update_session(session.pk, form.fields_for_action(), acting_user=request.user)
+            actions.do_update_session(
+                session.pk, form.fields_for_action(), acting_user=request.user
+            )
         except FacilitationError as exc:
             form.add_error(None, exc.message)
         else:
             messages.success(request, f"“{form.cleaned_data['title']}” is updated.")
             return redirect("facilitation_sessions")
-    return render(request, "facilitation/session_form.html", {"form": form, "session": session}, status=400 if form.errors else 200)
+    return render(
+        request,
+        "facilitation/session_form.html",
+        {"form": form, "session": session},
+        status=400 if form.errors else 200,
+    )
 
 
 @supervisor_required
@@ -102,14 +128,20 @@ def session_cancel(request: HttpRequest, session_id: int) -> HttpResponse:
         return redirect("facilitation_sessions")
     try:
         session = actions.do_cancel_session(
-            session_id, acting_user=request.user, on_date=form.cleaned_data["date"], reason=form.cleaned_data["reason"]
+            session_id,
+            acting_user=request.user,
+            on_date=form.cleaned_data["date"],
+            reason=form.cleaned_data["reason"],
         )
     except FacilitationError as exc:
         messages.error(request, exc.message)
     else:
         day = form.cleaned_data["date"]
         messages.success(
-            request, f"“{session.title}” on {day:%A %-d %B} is cancelled." if day else f"“{session.title}” is cancelled."
+            request,
+            f"“{session.title}” on {day:%A %-d %B} is cancelled."
+            if day
+            else f"“{session.title}” is cancelled.",
         )
     return redirect("facilitation_sessions")
 
@@ -130,8 +162,13 @@ def prompt_edit(request: HttpRequest, template_id: int | None = None) -> HttpRes
         form = PromptTemplateForm(request.POST)
     elif template is not None:
         form = PromptTemplateForm(
-            initial={"signal": template.signal, "topic": template.topic, "text": template.text,
-                     "position": template.position, "is_active": template.is_active}
+            initial={
+                "signal": template.signal,
+                "topic": template.topic,
+                "text": template.text,
+                "position": template.position,
+                "is_active": template.is_active,
+            }
         )
     else:
         form = PromptTemplateForm(initial={"signal": request.GET.get("signal", "opening")})
@@ -139,15 +176,25 @@ def prompt_edit(request: HttpRequest, template_id: int | None = None) -> HttpRes
         data = form.cleaned_data
         try:
             actions.do_save_prompt_template(
-                template_id=template.pk if template else None, signal=data["signal"], topic=data["topic"] or "",
-                text=data["text"], position=data["position"], is_active=data["is_active"], acting_user=request.user,
+                template_id=template.pk if template else None,
+                signal=data["signal"],
+                topic=data["topic"] or "",
+                text=data["text"],
+                position=data["position"],
+                is_active=data["is_active"],
+                acting_user=request.user,
             )
         except FacilitationError as exc:
             form.add_error("text" if exc.code == "validation" else None, exc.message)
         else:
             messages.success(request, "Prompt text saved. Sessions starting from now use it.")
             return redirect("facilitation_prompts")
-    return render(request, "facilitation/prompt_form.html", {"form": form, "template": template}, status=400 if form.errors else 200)
+    return render(
+        request,
+        "facilitation/prompt_form.html",
+        {"form": form, "template": template},
+        status=400 if form.errors else 200,
+    )
 
 
 # --- JSON API ---------------------------------------------------------------------------------------
@@ -169,7 +216,8 @@ def sessions_api(request: HttpRequest) -> JsonResponse:
     except ChatError as exc:
         return _error(exc.code, exc.message, 404 if exc.code == "not_found" else 403)
     sessions = [
-        {k: v for k, v in s.items() if k not in ("start", "end")} for s in selectors.upcoming_sessions(room, limit=10)
+        {k: v for k, v in s.items() if k not in ("start", "end")}
+        for s in selectors.upcoming_sessions(room, limit=10)
     ]
     return JsonResponse({"room": room.slug, "sessions": sessions})
 
@@ -182,21 +230,36 @@ def prompts_api(request: HttpRequest) -> JsonResponse:
         return _error("not_authenticated", "Please log in first.", 401)
     if not request.user.is_moderator:
         # reliability fix (tests/reliability/test_role_matrix.py): log this refusal like the others
-        logger.warning("refused %s %s to user %s (role %s)", request.method, request.path, request.user.pk, request.user.role)
+        logger.warning(
+            "refused %s %s to user %s (role %s)",
+            request.method,
+            request.path,
+            request.user.pk,
+            request.user.role,
+        )
         return _error("forbidden", "Facilitators only.", 403)
     try:
         room = _room_from_query(request)
     except ChatError as exc:
         return _error(exc.code, exc.message, 404 if exc.code == "not_found" else 403)
     occurrence = selectors.active_session_for_room(room)
-    facilitating = occurrence is not None and selectors.is_facilitator(request.user, occurrence.session)
+    facilitating = occurrence is not None and selectors.is_facilitator(
+        request.user, occurrence.session
+    )
     return JsonResponse(
         {
             "room": room.slug,
             "facilitating": facilitating,
-            "session": {"id": occurrence.session.pk, "title": occurrence.session.title,
-                        "ends_at": occurrence.ends_at.isoformat()} if facilitating else None,
-            "prompts": [actions.serialize_prompt(p) for p in selectors.pending_prompts(request.user, room)],
+            "session": {
+                "id": occurrence.session.pk,
+                "title": occurrence.session.title,
+                "ends_at": occurrence.ends_at.isoformat(),
+            }
+            if facilitating
+            else None,
+            "prompts": [
+                actions.serialize_prompt(p) for p in selectors.pending_prompts(request.user, room)
+            ],
         }
     )
 
@@ -224,12 +287,23 @@ def _prompt_action(request: HttpRequest, fn) -> JsonResponse:
         record: PromptRecord = fn(_json_body(request))
     except FacilitationError as exc:
         if exc.code == "forbidden":
-            logger.warning("refused %s %s to user %s (role %s)", request.method, request.path, request.user.pk, request.user.role)
+            logger.warning(
+                "refused %s %s to user %s (role %s)",
+                request.method,
+                request.path,
+                request.user.pk,
+                request.user.role,
+            )
         return _error(exc.code, exc.message, STATUS_FOR.get(exc.code, 400))
     return JsonResponse(
         {
-            "prompt": {"id": record.pk, "state": record.state, "sent_text": record.sent_text or None,
-                       "edited": record.edited, "message_seq": record.message.seq if record.message else None}
+            "prompt": {
+                "id": record.pk,
+                "state": record.state,
+                "sent_text": record.sent_text or None,
+                "edited": record.edited,
+                "message_seq": record.message.seq if record.message else None,
+            }
         }
     )
 
@@ -250,4 +324,6 @@ def prompt_send(request: HttpRequest, prompt_id: int) -> JsonResponse:
 @require_POST
 def prompt_dismiss(request: HttpRequest, prompt_id: int) -> JsonResponse:
     """POST /api/facilitation/prompts/<id>/dismiss."""
-    return _prompt_action(request, lambda _data: actions.do_dismiss_prompt(prompt_id, acting_user=request.user))
+    return _prompt_action(
+        request, lambda _data: actions.do_dismiss_prompt(prompt_id, acting_user=request.user)
+    )

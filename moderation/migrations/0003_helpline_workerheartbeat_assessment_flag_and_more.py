@@ -6,136 +6,319 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('chat', '0003_message_assessment_lease_until_and_more'),
-        ('moderation', '0002_audit_append_only_trigger'),
+        ("chat", "0003_message_assessment_lease_until_and_more"),
+        ("moderation", "0002_audit_append_only_trigger"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Helpline',
+            name="Helpline",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=120)),
-                ('contact', models.CharField(max_length=120)),
-                ('when', models.CharField(help_text="When to use it, in a mother's words", max_length=240)),
-                ('hours', models.CharField(blank=True, max_length=60)),
-                ('url', models.URLField(blank=True)),
-                ('region', models.CharField(blank=True, help_text='Blank for national services', max_length=64)),
-                ('show_on_support_card', models.BooleanField(default=True)),
-                ('position', models.PositiveSmallIntegerField(default=0)),
-                ('last_verified', models.DateField(blank=True, null=True)),
-                ('is_active', models.BooleanField(default=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=120)),
+                ("contact", models.CharField(max_length=120)),
+                (
+                    "when",
+                    models.CharField(
+                        help_text="When to use it, in a mother's words", max_length=240
+                    ),
+                ),
+                ("hours", models.CharField(blank=True, max_length=60)),
+                ("url", models.URLField(blank=True)),
+                (
+                    "region",
+                    models.CharField(
+                        blank=True, help_text="Blank for national services", max_length=64
+                    ),
+                ),
+                ("show_on_support_card", models.BooleanField(default=True)),
+                ("position", models.PositiveSmallIntegerField(default=0)),
+                ("last_verified", models.DateField(blank=True, null=True)),
+                ("is_active", models.BooleanField(default=True)),
             ],
             options={
-                'ordering': ['position', 'name'],
+                "ordering": ["position", "name"],
             },
         ),
         migrations.CreateModel(
-            name='WorkerHeartbeat',
+            name="WorkerHeartbeat",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100, unique=True)),
-                ('classifier_status', models.TextField()),
-                ('classifier_available', models.BooleanField(default=False)),
-                ('started_at', models.DateTimeField()),
-                ('last_beat', models.DateTimeField(db_index=True)),
-                ('assessed', models.PositiveBigIntegerField(default=0)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100, unique=True)),
+                ("classifier_status", models.TextField()),
+                ("classifier_available", models.BooleanField(default=False)),
+                ("started_at", models.DateTimeField()),
+                ("last_beat", models.DateTimeField(db_index=True)),
+                ("assessed", models.PositiveBigIntegerField(default=0)),
             ],
         ),
         migrations.CreateModel(
-            name='Assessment',
+            name="Assessment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('classifier', models.CharField(max_length=120)),
-                ('scores', models.JSONField(default=dict)),
-                ('action', models.CharField(max_length=10)),
-                ('category', models.CharField(choices=[('none', 'None'), ('toxic', 'Toxic'), ('insensitive', 'Insensitive'), ('distress', 'Distress'), ('risk', 'Risk')], max_length=12)),
-                ('priority', models.PositiveSmallIntegerField(choices=[(0, 'Urgent'), (1, 'High'), (2, 'Normal'), (3, 'Low')])),
-                ('reasons', models.JSONField(default=list)),
-                ('worker', models.CharField(max_length=100)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('message', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='assessment', to='chat.message')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("classifier", models.CharField(max_length=120)),
+                ("scores", models.JSONField(default=dict)),
+                ("action", models.CharField(max_length=10)),
+                (
+                    "category",
+                    models.CharField(
+                        choices=[
+                            ("none", "None"),
+                            ("toxic", "Toxic"),
+                            ("insensitive", "Insensitive"),
+                            ("distress", "Distress"),
+                            ("risk", "Risk"),
+                        ],
+                        max_length=12,
+                    ),
+                ),
+                (
+                    "priority",
+                    models.PositiveSmallIntegerField(
+                        choices=[(0, "Urgent"), (1, "High"), (2, "Normal"), (3, "Low")]
+                    ),
+                ),
+                ("reasons", models.JSONField(default=list)),
+                ("worker", models.CharField(max_length=100)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "message",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="assessment",
+                        to="chat.message",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Flag',
+            name="Flag",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('category', models.CharField(choices=[('none', 'None'), ('toxic', 'Toxic'), ('insensitive', 'Insensitive'), ('distress', 'Distress'), ('risk', 'Risk')], max_length=12)),
-                ('priority', models.PositiveSmallIntegerField(choices=[(0, 'Urgent'), (1, 'High'), (2, 'Normal'), (3, 'Low')], db_index=True)),
-                ('source', models.CharField(choices=[('rule', 'Safety rule'), ('model', 'Classifier'), ('report', 'Member report')], max_length=8)),
-                ('sources', models.JSONField(default=list)),
-                ('escalated', models.BooleanField(default=False)),
-                ('scores', models.JSONField(default=dict)),
-                ('reasons', models.JSONField(default=list)),
-                ('report_count', models.PositiveIntegerField(default=0)),
-                ('state', models.CharField(choices=[('open', 'Open'), ('claimed', 'Claimed'), ('resolved', 'Resolved')], db_index=True, default='open', max_length=8)),
-                ('claimed_at', models.DateTimeField(blank=True, null=True)),
-                ('resolution', models.CharField(blank=True, max_length=32)),
-                ('resolution_note', models.TextField(blank=True)),
-                ('created_at', models.DateTimeField(db_index=True)),
-                ('first_action_at', models.DateTimeField(blank=True, null=True)),
-                ('resolved_at', models.DateTimeField(blank=True, null=True)),
-                ('claimed_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('message', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='flag', to='chat.message')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "category",
+                    models.CharField(
+                        choices=[
+                            ("none", "None"),
+                            ("toxic", "Toxic"),
+                            ("insensitive", "Insensitive"),
+                            ("distress", "Distress"),
+                            ("risk", "Risk"),
+                        ],
+                        max_length=12,
+                    ),
+                ),
+                (
+                    "priority",
+                    models.PositiveSmallIntegerField(
+                        choices=[(0, "Urgent"), (1, "High"), (2, "Normal"), (3, "Low")],
+                        db_index=True,
+                    ),
+                ),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[
+                            ("rule", "Safety rule"),
+                            ("model", "Classifier"),
+                            ("report", "Member report"),
+                        ],
+                        max_length=8,
+                    ),
+                ),
+                ("sources", models.JSONField(default=list)),
+                ("escalated", models.BooleanField(default=False)),
+                ("scores", models.JSONField(default=dict)),
+                ("reasons", models.JSONField(default=list)),
+                ("report_count", models.PositiveIntegerField(default=0)),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("open", "Open"),
+                            ("claimed", "Claimed"),
+                            ("resolved", "Resolved"),
+                        ],
+                        db_index=True,
+                        default="open",
+                        max_length=8,
+                    ),
+                ),
+                ("claimed_at", models.DateTimeField(blank=True, null=True)),
+                ("resolution", models.CharField(blank=True, max_length=32)),
+                ("resolution_note", models.TextField(blank=True)),
+                ("created_at", models.DateTimeField(db_index=True)),
+                ("first_action_at", models.DateTimeField(blank=True, null=True)),
+                ("resolved_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "claimed_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "message",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="flag",
+                        to="chat.message",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['priority', 'created_at'],
+                "ordering": ["priority", "created_at"],
             },
         ),
         migrations.CreateModel(
-            name='ModeratorDuty',
+            name="ModeratorDuty",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('started_at', models.DateTimeField()),
-                ('ended_at', models.DateTimeField(blank=True, null=True)),
-                ('moderator', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='duties', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("started_at", models.DateTimeField()),
+                ("ended_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "moderator",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="duties",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Mute',
+            name="Mute",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('until', models.DateTimeField()),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('lifted_at', models.DateTimeField(blank=True, null=True)),
-                ('created_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('room', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='mutes', to='chat.room')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='mutes', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("until", models.DateTimeField()),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("lifted_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "room",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="mutes",
+                        to="chat.room",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="mutes",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='RoomPolicy',
+            name="RoomPolicy",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('toxicity_flag', models.FloatField(default=0.8)),
-                ('insult_flag', models.FloatField(default=0.7)),
-                ('identity_attack_flag', models.FloatField(default=0.5)),
-                ('severe_toxicity_hold', models.FloatField(default=0.5)),
-                ('threat_hold', models.FloatField(default=0.6)),
-                ('insensitive_priority_toxicity', models.FloatField(default=0.4)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('room', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='policy', to='chat.room')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("toxicity_flag", models.FloatField(default=0.8)),
+                ("insult_flag", models.FloatField(default=0.7)),
+                ("identity_attack_flag", models.FloatField(default=0.5)),
+                ("severe_toxicity_hold", models.FloatField(default=0.5)),
+                ("threat_hold", models.FloatField(default=0.6)),
+                ("insensitive_priority_toxicity", models.FloatField(default=0.4)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "room",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="policy",
+                        to="chat.room",
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'room policies',
+                "verbose_name_plural": "room policies",
             },
         ),
         migrations.CreateModel(
-            name='Report',
+            name="Report",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('reason', models.CharField(blank=True, max_length=500)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('outcome_sent_at', models.DateTimeField(blank=True, null=True)),
-                ('flag', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='reports', to='moderation.flag')),
-                ('reporter', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("reason", models.CharField(blank=True, max_length=500)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("outcome_sent_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "flag",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="reports",
+                        to="moderation.flag",
+                    ),
+                ),
+                (
+                    "reporter",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('flag', 'reporter'), name='one_report_per_member')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("flag", "reporter"), name="one_report_per_member"
+                    )
+                ],
             },
         ),
     ]

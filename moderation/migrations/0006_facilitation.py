@@ -7,7 +7,6 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
-
 PROMPTS = Path(__file__).resolve().parent.parent / "facilitation" / "data" / "prompts.json"
 
 
@@ -20,130 +19,305 @@ def seed_prompt_templates(apps, schema_editor):
     data = json.loads(PROMPTS.read_text(encoding="utf-8"))
     rows = []
     for signal, texts in data["signals"].items():
-        rows += [PromptTemplate(signal=signal, topic="", text=t, position=i * 10) for i, t in enumerate(texts)]
+        rows += [
+            PromptTemplate(signal=signal, topic="", text=t, position=i * 10)
+            for i, t in enumerate(texts)
+        ]
     for topic, overrides in (data.get("topics") or {}).items():
         for signal, texts in overrides.items():
-            rows += [PromptTemplate(signal=signal, topic=topic, text=t, position=i * 10) for i, t in enumerate(texts)]
+            rows += [
+                PromptTemplate(signal=signal, topic=topic, text=t, position=i * 10)
+                for i, t in enumerate(texts)
+            ]
     PromptTemplate.objects.bulk_create(rows)
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('chat', '0003_message_assessment_lease_until_and_more'),
-        ('moderation', '0005_console'),
+        ("chat", "0003_message_assessment_lease_until_and_more"),
+        ("moderation", "0005_console"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='FacilitatedSession',
+            name="FacilitatedSession",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('title', models.CharField(max_length=120)),
-                ('focus', models.CharField(help_text='A sentence or two: what this session is about.', max_length=300)),
-                ('topic', models.SlugField(blank=True, max_length=40)),
-                ('starts_at', models.DateTimeField(db_index=True)),
-                ('ends_at', models.DateTimeField()),
-                ('weekly', models.BooleanField(default=False)),
-                ('repeat_until', models.DateField(blank=True, null=True)),
-                ('cancelled_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('engine_worker', models.CharField(blank=True, max_length=100)),
-                ('engine_lease_until', models.DateTimeField(blank=True, null=True)),
-                ('created_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('facilitators', models.ManyToManyField(related_name='facilitated_sessions', to=settings.AUTH_USER_MODEL)),
-                ('room', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='facilitated_sessions', to='chat.room')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("title", models.CharField(max_length=120)),
+                (
+                    "focus",
+                    models.CharField(
+                        help_text="A sentence or two: what this session is about.", max_length=300
+                    ),
+                ),
+                ("topic", models.SlugField(blank=True, max_length=40)),
+                ("starts_at", models.DateTimeField(db_index=True)),
+                ("ends_at", models.DateTimeField()),
+                ("weekly", models.BooleanField(default=False)),
+                ("repeat_until", models.DateField(blank=True, null=True)),
+                ("cancelled_at", models.DateTimeField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("engine_worker", models.CharField(blank=True, max_length=100)),
+                ("engine_lease_until", models.DateTimeField(blank=True, null=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "facilitators",
+                    models.ManyToManyField(
+                        related_name="facilitated_sessions", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
+                (
+                    "room",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="facilitated_sessions",
+                        to="chat.room",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['starts_at', 'pk'],
+                "ordering": ["starts_at", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='PromptRecord',
+            name="PromptRecord",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('occurrence_start', models.DateTimeField()),
-                ('t', models.FloatField()),
-                ('signal', models.CharField(choices=[('opening', 'opening'), ('time_check', 'time check'), ('closing', 'closing'), ('newcomer', 'newcomer'), ('silence', 'silence'), ('unanswered', 'unanswered'), ('negativity', 'negativity'), ('drift', 'drift'), ('dominance', 'dominance'), ('check_in', 'check in')], max_length=16)),
-                ('text', models.TextField()),
-                ('reason', models.TextField()),
-                ('target', models.CharField(blank=True, max_length=30)),
-                ('shown_at', models.DateTimeField()),
-                ('state', models.CharField(choices=[('shown', 'Shown to the facilitator'), ('sent', 'Sent'), ('dismissed', 'Dismissed')], default='shown', max_length=10)),
-                ('sent_text', models.TextField(blank=True)),
-                ('acted_at', models.DateTimeField(blank=True, null=True)),
-                ('worker', models.CharField(blank=True, max_length=100)),
-                ('acted_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('message', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='chat.message')),
-                ('session', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='prompts', to='moderation.facilitatedsession')),
-                ('target_user', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("occurrence_start", models.DateTimeField()),
+                ("t", models.FloatField()),
+                (
+                    "signal",
+                    models.CharField(
+                        choices=[
+                            ("opening", "opening"),
+                            ("time_check", "time check"),
+                            ("closing", "closing"),
+                            ("newcomer", "newcomer"),
+                            ("silence", "silence"),
+                            ("unanswered", "unanswered"),
+                            ("negativity", "negativity"),
+                            ("drift", "drift"),
+                            ("dominance", "dominance"),
+                            ("check_in", "check in"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("text", models.TextField()),
+                ("reason", models.TextField()),
+                ("target", models.CharField(blank=True, max_length=30)),
+                ("shown_at", models.DateTimeField()),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("shown", "Shown to the facilitator"),
+                            ("sent", "Sent"),
+                            ("dismissed", "Dismissed"),
+                        ],
+                        default="shown",
+                        max_length=10,
+                    ),
+                ),
+                ("sent_text", models.TextField(blank=True)),
+                ("acted_at", models.DateTimeField(blank=True, null=True)),
+                ("worker", models.CharField(blank=True, max_length=100)),
+                (
+                    "acted_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "message",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="chat.message",
+                    ),
+                ),
+                (
+                    "session",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="prompts",
+                        to="moderation.facilitatedsession",
+                    ),
+                ),
+                (
+                    "target_user",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['session', 'occurrence_start', 't', 'pk'],
+                "ordering": ["session", "occurrence_start", "t", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='PromptTemplate',
+            name="PromptTemplate",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('signal', models.CharField(choices=[('opening', 'opening'), ('time_check', 'time check'), ('closing', 'closing'), ('newcomer', 'newcomer'), ('silence', 'silence'), ('unanswered', 'unanswered'), ('negativity', 'negativity'), ('drift', 'drift'), ('dominance', 'dominance'), ('check_in', 'check in')], max_length=16)),
-                ('topic', models.SlugField(blank=True, max_length=40)),
-                ('text', models.TextField()),
-                ('position', models.PositiveSmallIntegerField(default=0)),
-                ('is_active', models.BooleanField(default=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('updated_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "signal",
+                    models.CharField(
+                        choices=[
+                            ("opening", "opening"),
+                            ("time_check", "time check"),
+                            ("closing", "closing"),
+                            ("newcomer", "newcomer"),
+                            ("silence", "silence"),
+                            ("unanswered", "unanswered"),
+                            ("negativity", "negativity"),
+                            ("drift", "drift"),
+                            ("dominance", "dominance"),
+                            ("check_in", "check in"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("topic", models.SlugField(blank=True, max_length=40)),
+                ("text", models.TextField()),
+                ("position", models.PositiveSmallIntegerField(default=0)),
+                ("is_active", models.BooleanField(default=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "updated_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['signal', 'topic', 'position', 'pk'],
+                "ordering": ["signal", "topic", "position", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='SessionCancellation',
+            name="SessionCancellation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('date', models.DateField()),
-                ('reason', models.CharField(blank=True, max_length=300)),
-                ('cancelled_at', models.DateTimeField()),
-                ('cancelled_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('session', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='cancellations', to='moderation.facilitatedsession')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("date", models.DateField()),
+                ("reason", models.CharField(blank=True, max_length=300)),
+                ("cancelled_at", models.DateTimeField()),
+                (
+                    "cancelled_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "session",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="cancellations",
+                        to="moderation.facilitatedsession",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['date'],
+                "ordering": ["date"],
             },
         ),
         migrations.CreateModel(
-            name='SessionOccurrence',
+            name="SessionOccurrence",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('starts_at', models.DateTimeField()),
-                ('ends_at', models.DateTimeField()),
-                ('started_announced_at', models.DateTimeField(blank=True, null=True)),
-                ('ended_announced_at', models.DateTimeField(blank=True, null=True)),
-                ('session', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='runs', to='moderation.facilitatedsession')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("starts_at", models.DateTimeField()),
+                ("ends_at", models.DateTimeField()),
+                ("started_announced_at", models.DateTimeField(blank=True, null=True)),
+                ("ended_announced_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "session",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="runs",
+                        to="moderation.facilitatedsession",
+                    ),
+                ),
             ],
         ),
         migrations.AddConstraint(
-            model_name='facilitatedsession',
-            constraint=models.CheckConstraint(condition=models.Q(('ends_at__gt', models.F('starts_at'))), name='session_ends_after_start'),
+            model_name="facilitatedsession",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("ends_at__gt", models.F("starts_at"))),
+                name="session_ends_after_start",
+            ),
         ),
         migrations.AddIndex(
-            model_name='promptrecord',
-            index=models.Index(fields=['session', 'occurrence_start', 'state'], name='prompt_pending_idx'),
+            model_name="promptrecord",
+            index=models.Index(
+                fields=["session", "occurrence_start", "state"], name="prompt_pending_idx"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='promptrecord',
-            constraint=models.UniqueConstraint(fields=('session', 'occurrence_start', 'signal', 't', 'target'), name='one_prompt_per_engine_event'),
+            model_name="promptrecord",
+            constraint=models.UniqueConstraint(
+                fields=("session", "occurrence_start", "signal", "t", "target"),
+                name="one_prompt_per_engine_event",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='sessioncancellation',
-            constraint=models.UniqueConstraint(fields=('session', 'date'), name='one_cancellation_per_session_day'),
+            model_name="sessioncancellation",
+            constraint=models.UniqueConstraint(
+                fields=("session", "date"), name="one_cancellation_per_session_day"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='sessionoccurrence',
-            constraint=models.UniqueConstraint(fields=('session', 'starts_at'), name='one_run_per_occurrence'),
+            model_name="sessionoccurrence",
+            constraint=models.UniqueConstraint(
+                fields=("session", "starts_at"), name="one_run_per_occurrence"
+            ),
         ),
         migrations.RunPython(seed_prompt_templates, migrations.RunPython.noop),
     ]

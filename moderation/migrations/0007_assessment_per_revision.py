@@ -5,25 +5,30 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('chat', '0004_message_content_note_message_edited_at_and_more'),
-        ('moderation', '0006_facilitation'),
+        ("chat", "0004_message_content_note_message_edited_at_and_more"),
+        ("moderation", "0006_facilitation"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='assessment',
-            name='revision',
+            model_name="assessment",
+            name="revision",
             field=models.PositiveIntegerField(default=0),
         ),
         migrations.AlterField(
-            model_name='assessment',
-            name='message',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='assessments', to='chat.message'),
+            model_name="assessment",
+            name="message",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="assessments",
+                to="chat.message",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='assessment',
-            constraint=models.UniqueConstraint(fields=('message', 'revision'), name='one_assessment_per_revision'),
+            model_name="assessment",
+            constraint=models.UniqueConstraint(
+                fields=("message", "revision"), name="one_assessment_per_revision"
+            ),
         ),
     ]

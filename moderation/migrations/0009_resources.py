@@ -4,20 +4,28 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('moderation', '0008_supervision'),
+        ("moderation", "0008_supervision"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='helpline',
-            name='kind',
-            field=models.CharField(choices=[('helpline', 'Helpline'), ('service', 'Local or NHS service'), ('group', 'Peer support group'), ('information', 'Information')], default='helpline', max_length=16),
+            model_name="helpline",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("helpline", "Helpline"),
+                    ("service", "Local or NHS service"),
+                    ("group", "Peer support group"),
+                    ("information", "Information"),
+                ],
+                default="helpline",
+                max_length=16,
+            ),
         ),
         migrations.AddField(
-            model_name='helpline',
-            name='stages',
+            model_name="helpline",
+            name="stages",
             field=models.JSONField(blank=True, default=list),
         ),
     ]

@@ -6,57 +6,107 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('chat', '0005_resources'),
-        ('moderation', '0009_resources'),
+        ("chat", "0005_resources"),
+        ("moderation", "0009_resources"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='workerheartbeat',
-            name='safety_model_available',
+            model_name="workerheartbeat",
+            name="safety_model_available",
             field=models.BooleanField(default=False),
         ),
         migrations.AddField(
-            model_name='workerheartbeat',
-            name='safety_model_status',
-            field=models.TextField(blank=True, default=''),
+            model_name="workerheartbeat",
+            name="safety_model_status",
+            field=models.TextField(blank=True, default=""),
         ),
         migrations.AddField(
-            model_name='workerheartbeat',
-            name='shadow_model_status',
-            field=models.TextField(blank=True, default=''),
+            model_name="workerheartbeat",
+            name="shadow_model_status",
+            field=models.TextField(blank=True, default=""),
         ),
         migrations.CreateModel(
-            name='SafetyModelRelease',
+            name="SafetyModelRelease",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('version', models.CharField(max_length=64, unique=True)),
-                ('state', models.CharField(choices=[('live', 'Live'), ('shadow', 'Shadow (scored, not acted on)'), ('rejected', 'Rejected'), ('retired', 'Retired')], max_length=8)),
-                ('changed_at', models.DateTimeField()),
-                ('changed_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("version", models.CharField(max_length=64, unique=True)),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("live", "Live"),
+                            ("shadow", "Shadow (scored, not acted on)"),
+                            ("rejected", "Rejected"),
+                            ("retired", "Retired"),
+                        ],
+                        max_length=8,
+                    ),
+                ),
+                ("changed_at", models.DateTimeField()),
+                (
+                    "changed_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(condition=models.Q(('state', 'live')), fields=('state',), name='one_live_safety_model'), models.UniqueConstraint(condition=models.Q(('state', 'shadow')), fields=('state',), name='one_shadow_safety_model')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("state", "live")),
+                        fields=("state",),
+                        name="one_live_safety_model",
+                    ),
+                    models.UniqueConstraint(
+                        condition=models.Q(("state", "shadow")),
+                        fields=("state",),
+                        name="one_shadow_safety_model",
+                    ),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='ShadowAssessment',
+            name="ShadowAssessment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('revision', models.PositiveIntegerField(default=0)),
-                ('version', models.CharField(max_length=64)),
-                ('verdict', models.CharField(max_length=16)),
-                ('live_version', models.CharField(blank=True, max_length=64)),
-                ('live_verdict', models.CharField(blank=True, max_length=16)),
-                ('scores', models.JSONField(default=dict)),
-                ('created_at', models.DateTimeField(db_index=True)),
-                ('message', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='chat.message')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("revision", models.PositiveIntegerField(default=0)),
+                ("version", models.CharField(max_length=64)),
+                ("verdict", models.CharField(max_length=16)),
+                ("live_version", models.CharField(blank=True, max_length=64)),
+                ("live_verdict", models.CharField(blank=True, max_length=16)),
+                ("scores", models.JSONField(default=dict)),
+                ("created_at", models.DateTimeField(db_index=True)),
+                (
+                    "message",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="chat.message",
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('message', 'revision', 'version'), name='one_shadow_per_revision')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("message", "revision", "version"), name="one_shadow_per_revision"
+                    )
+                ],
             },
         ),
     ]

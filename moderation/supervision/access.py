@@ -19,7 +19,13 @@ def supervisor_required(view):  # noqa: ANN001, ANN201
         if not user.is_authenticated:
             return redirect(f"/accounts/login/?next={request.path}")
         if not user.is_supervisor or user.is_suspended:
-            logger.warning("refused %s %s to user %s (role %s)", request.method, request.path, user.pk, user.role)
+            logger.warning(
+                "refused %s %s to user %s (role %s)",
+                request.method,
+                request.path,
+                user.pk,
+                user.role,
+            )
             return render(request, "frontend/forbidden.html", status=403)
         return view(request, *args, **kwargs)
 

@@ -12,12 +12,11 @@ import math
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, tzinfo
-from datetime import timezone as _dt_timezone
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any
 
 DAY = timedelta(days=1)
-_UTC = _dt_timezone.utc
+_UTC = UTC
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 CATEGORY_COLOURS = {
     "risk": "#1b5fa8",
@@ -80,7 +79,9 @@ def _bucket_index(edges: list[Bucket], when: datetime) -> int | None:
     return None
 
 
-def counts_per_bucket(rows: Iterable[tuple[datetime, str]], edges: list[Bucket], keys: Sequence[str]) -> dict[str, list[int]]:
+def counts_per_bucket(
+    rows: Iterable[tuple[datetime, str]], edges: list[Bucket], keys: Sequence[str]
+) -> dict[str, list[int]]:
     """rows of (time, key) → {key: [count per bucket]}."""
     series = {k: [0] * len(edges) for k in keys}
     for when, key in rows:
@@ -90,7 +91,9 @@ def counts_per_bucket(rows: Iterable[tuple[datetime, str]], edges: list[Bucket],
     return series
 
 
-def queue_sizes(intervals: Iterable[tuple[datetime, datetime | None]], samples: Sequence[datetime]) -> list[int]:
+def queue_sizes(
+    intervals: Iterable[tuple[datetime, datetime | None]], samples: Sequence[datetime]
+) -> list[int]:
     """How many items were waiting (created, not yet resolved) at each sample time."""
     events: list[tuple[datetime, int]] = []
     for created, resolved in intervals:
@@ -127,7 +130,10 @@ class ResponseRow:
 
 
 def response_times(
-    flags: Iterable[tuple[str, datetime, datetime | None]], *, now: datetime, targets: dict[str, int]
+    flags: Iterable[tuple[str, datetime, datetime | None]],
+    *,
+    now: datetime,
+    targets: dict[str, int],
 ) -> list[ResponseRow]:
     """Per priority: median and 95th percentile of the time to a moderator's first action, and
     how many items missed their target (acted on late, or still waiting past it)."""
@@ -198,7 +204,12 @@ def hour_of_week(when: datetime, tz: tzinfo) -> tuple[int, int]:
 
 
 def coverage_by_hour_of_week(
-    duties: Iterable[tuple[datetime, datetime | None]], *, start: datetime, end: datetime, now: datetime, tz: tzinfo
+    duties: Iterable[tuple[datetime, datetime | None]],
+    *,
+    start: datetime,
+    end: datetime,
+    now: datetime,
+    tz: tzinfo,
 ) -> list[list[float]]:
     """For each weekday and local hour: the share of those hours in [start, end) in which at
     least one moderator was on duty for some of the hour. 7 rows (Mon…Sun) × 24 columns."""
@@ -218,7 +229,9 @@ def coverage_by_hour_of_week(
         if t in covered:
             hit[d][h] += 1
         t = _next_hour(t, tz)
-    return [[(hit[d][h] / total[d][h]) if total[d][h] else 0.0 for h in range(24)] for d in range(7)]
+    return [
+        [(hit[d][h] / total[d][h]) if total[d][h] else 0.0 for h in range(24)] for d in range(7)
+    ]
 
 
 def _hour_floor(when: datetime, tz: tzinfo) -> datetime:
@@ -255,7 +268,9 @@ class Gap:
         return f"{self.weekday} {self.hour:02d}:00–{(self.hour + 1) % 24:02d}:00"
 
 
-def coverage_gaps(coverage: list[list[float]], demand: list[list[int]], *, limit: int = 8) -> list[Gap]:
+def coverage_gaps(
+    coverage: list[list[float]], demand: list[list[int]], *, limit: int = 8
+) -> list[Gap]:
     """Hours of the week with queue items arriving and the least cover, worst first."""
     gaps = [
         Gap(WEEKDAYS[d], h, coverage[d][h], demand[d][h])
@@ -335,7 +350,9 @@ def _fmt(value: float) -> str:
     return f"{value:g}" if value < 1000 else f"{value / 1000:g}k"
 
 
-def _axes(chart: Chart, top_value: float, x_labels: Sequence[str], plot_w: float, plot_h: float) -> None:
+def _axes(
+    chart: Chart, top_value: float, x_labels: Sequence[str], plot_w: float, plot_h: float
+) -> None:
     for i in range(5):
         v = top_value * i / 4
         y = PLOT_TOP + plot_h - plot_h * i / 4
@@ -346,11 +363,20 @@ def _axes(chart: Chart, top_value: float, x_labels: Sequence[str], plot_w: float
         every = max(1, math.ceil(n / 4))
         slot = plot_w / n
         for i in range(0, n, every):
-            chart.labels.append(Label(PLOT_LEFT + slot * (i + 0.5), chart.height - 8, x_labels[i], "middle", 14))
+            chart.labels.append(
+                Label(PLOT_LEFT + slot * (i + 0.5), chart.height - 8, x_labels[i], "middle", 14)
+            )
 
 
-def stacked_bars(title: str, description: str, x_labels: Sequence[str], series: dict[str, list[int]],
-                 colours: dict[str, str], *, height: int = 220) -> Chart:
+def stacked_bars(
+    title: str,
+    description: str,
+    x_labels: Sequence[str],
+    series: dict[str, list[int]],
+    colours: dict[str, str],
+    *,
+    height: int = 220,
+) -> Chart:
     chart = Chart(title, description, height=height)
     chart.legend = [(name, colours.get(name, "#8c8076")) for name in series]
     totals = [sum(values[i] for values in series.values()) for i in range(len(x_labels))]
@@ -370,13 +396,28 @@ def stacked_bars(title: str, description: str, x_labels: Sequence[str], series: 
                 continue
             h = plot_h * values[i] / top
             y -= h
-            chart.rects.append(Rect(round(PLOT_LEFT + slot * i + (slot - bar_w) / 2, 2), round(y, 2), round(bar_w, 2),
-                                    round(h, 2), colours.get(name, "#8c8076"), f"{label}: {values[i]} {name}"))
+            chart.rects.append(
+                Rect(
+                    round(PLOT_LEFT + slot * i + (slot - bar_w) / 2, 2),
+                    round(y, 2),
+                    round(bar_w, 2),
+                    round(h, 2),
+                    colours.get(name, "#8c8076"),
+                    f"{label}: {values[i]} {name}",
+                )
+            )
     return chart
 
 
-def line_chart(title: str, description: str, x_labels: Sequence[str], values: Sequence[float], *,
-               stroke: str = "#7a3558", height: int = 200) -> Chart:
+def line_chart(
+    title: str,
+    description: str,
+    x_labels: Sequence[str],
+    values: Sequence[float],
+    *,
+    stroke: str = "#7a3558",
+    height: int = 200,
+) -> Chart:
     chart = Chart(title, description, height=height)
     if not values or not any(values):
         chart.empty = True
@@ -386,13 +427,25 @@ def line_chart(title: str, description: str, x_labels: Sequence[str], values: Se
     plot_h = chart.height - PLOT_TOP - PLOT_BOTTOM
     _axes(chart, top, x_labels, plot_w, plot_h)
     slot = plot_w / len(values)
-    points = [(PLOT_LEFT + slot * (i + 0.5), PLOT_TOP + plot_h - plot_h * v / top) for i, v in enumerate(values)]
-    chart.polylines.append({"points": " ".join(f"{x:.1f},{y:.1f}" for x, y in points), "stroke": stroke})
+    points = [
+        (PLOT_LEFT + slot * (i + 0.5), PLOT_TOP + plot_h - plot_h * v / top)
+        for i, v in enumerate(values)
+    ]
+    chart.polylines.append(
+        {"points": " ".join(f"{x:.1f},{y:.1f}" for x, y in points), "stroke": stroke}
+    )
     return chart
 
 
-def horizontal_bars(title: str, description: str, rows: Sequence[tuple[str, float, str]], *,
-                    maximum: float | None = None, fill: str = "#7a3558", percent: bool = False) -> Chart:
+def horizontal_bars(
+    title: str,
+    description: str,
+    rows: Sequence[tuple[str, float, str]],
+    *,
+    maximum: float | None = None,
+    fill: str = "#7a3558",
+    percent: bool = False,
+) -> Chart:
     """rows of (label, value, value text), drawn as HTML text with one thin SVG bar per row
     (`chart.bars`), so labels keep the page's text size on a phone and on a desktop."""
     chart = Chart(title, description, kind="bars")
@@ -401,7 +454,12 @@ def horizontal_bars(title: str, description: str, rows: Sequence[tuple[str, floa
         return chart
     top = maximum or _nice_max(max(v for _, v, _ in rows) or 1)
     chart.bars = [
-        {"label": label, "width": round(100 * max(0.0, min(value, top)) / top, 1), "text": text, "fill": fill}
+        {
+            "label": label,
+            "width": round(100 * max(0.0, min(value, top)) / top, 1),
+            "text": text,
+            "fill": fill,
+        }
         for label, value, text in rows
     ]
     return chart
@@ -424,7 +482,9 @@ def heat_colour(value: float) -> str:
     return HEAT_STEPS[4]
 
 
-def heatmap(title: str, description: str, grid: list[list[float]], demand: list[list[int]] | None = None) -> Chart:
+def heatmap(
+    title: str, description: str, grid: list[list[float]], demand: list[list[int]] | None = None
+) -> Chart:
     cell, left, top_pad = 14, 36, 18
     chart = Chart(title, description, width=left + 24 * cell + 4, height=top_pad + 7 * cell + 4)
     for h in range(0, 24, 3):
@@ -434,10 +494,23 @@ def heatmap(title: str, description: str, grid: list[list[float]], demand: list[
         for h in range(24):
             value = grid[d][h]
             items = f", {demand[d][h]} item(s) arrived" if demand else ""
-            chart.rects.append(Rect(left + h * cell, top_pad + d * cell, cell - 2, cell - 2, heat_colour(value),
-                                    f"{WEEKDAYS[d]} {h:02d}:00: covered {value:.0%} of the time{items}"))
-    chart.legend = [("no cover", HEAT_STEPS[0]), ("< 25%", HEAT_STEPS[1]), ("< 50%", HEAT_STEPS[2]),
-                    ("< 90%", HEAT_STEPS[3]), ("90%+", HEAT_STEPS[4])]
+            chart.rects.append(
+                Rect(
+                    left + h * cell,
+                    top_pad + d * cell,
+                    cell - 2,
+                    cell - 2,
+                    heat_colour(value),
+                    f"{WEEKDAYS[d]} {h:02d}:00: covered {value:.0%} of the time{items}",
+                )
+            )
+    chart.legend = [
+        ("no cover", HEAT_STEPS[0]),
+        ("< 25%", HEAT_STEPS[1]),
+        ("< 50%", HEAT_STEPS[2]),
+        ("< 90%", HEAT_STEPS[3]),
+        ("90%+", HEAT_STEPS[4]),
+    ]
     return chart
 
 

@@ -26,13 +26,38 @@ CHUNK_SIZE = 1000  # rows per database fetch
 ROWS_PER_WRITE = 200  # rows per network write
 
 MESSAGE_FIELDS = [
-    "id", "created_at", "room", "seq", "author_id", "author", "state", "text", "content_note", "edited_at",
-    "earlier_versions", "flag_category", "flag_priority", "flag_state", "flag_resolution", "flag_resolved_by",
-    "flag_resolved_at", "flag_reports",
+    "id",
+    "created_at",
+    "room",
+    "seq",
+    "author_id",
+    "author",
+    "state",
+    "text",
+    "content_note",
+    "edited_at",
+    "earlier_versions",
+    "flag_category",
+    "flag_priority",
+    "flag_state",
+    "flag_resolution",
+    "flag_resolved_by",
+    "flag_resolved_at",
+    "flag_reports",
 ]
 AUDIT_FIELDS = [
-    "id", "created_at", "action", "actor_id", "actor", "target_user_id", "target_user", "room", "message_id",
-    "before", "after", "reason",
+    "id",
+    "created_at",
+    "action",
+    "actor_id",
+    "actor",
+    "target_user_id",
+    "target_user",
+    "room",
+    "message_id",
+    "before",
+    "after",
+    "reason",
 ]
 
 
@@ -57,7 +82,8 @@ def message_record(m: Any) -> dict[str, Any]:
         "content_note": m.content_note,
         "edited_at": _when(m.edited_at),
         "earlier_versions": [
-            {"revision": r.revision, "text": r.body, "replaced_at": _when(r.replaced_at)} for r in m.revisions.all()
+            {"revision": r.revision, "text": r.body, "replaced_at": _when(r.replaced_at)}
+            for r in m.revisions.all()
         ],
         "flag_category": flag.category if flag else None,
         "flag_priority": flag.get_priority_display().lower() if flag else None,
@@ -146,7 +172,9 @@ def json_chunks(rows: Iterable[dict[str, Any]]) -> Iterator[bytes]:
     buffer = ["["]
     first = True
     for row in rows:
-        buffer.append(("\n" if first else ",\n") + json.dumps(row, ensure_ascii=False, cls=DjangoJSONEncoder))
+        buffer.append(
+            ("\n" if first else ",\n") + json.dumps(row, ensure_ascii=False, cls=DjangoJSONEncoder)
+        )
         first = False
         if len(buffer) >= ROWS_PER_WRITE:
             yield "".join(buffer).encode()
@@ -167,7 +195,9 @@ async def _in_db_thread(chunks: Iterator[bytes]) -> AsyncIterator[bytes]:
         yield chunk
 
 
-def streaming_response(request: HttpRequest, chunks: Iterator[bytes], *, content_type: str, filename: str) -> StreamingHttpResponse:
+def streaming_response(
+    request: HttpRequest, chunks: Iterator[bytes], *, content_type: str, filename: str
+) -> StreamingHttpResponse:
     content = _in_db_thread(chunks) if isinstance(request, ASGIRequest) else chunks
     response = StreamingHttpResponse(content, content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="{filename}"'

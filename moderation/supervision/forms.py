@@ -46,14 +46,19 @@ class PeriodForm(forms.Form):
         start: date | None = data.get("start")
         end: date | None = data.get("end")
         if not start and not end:
-            return DateRange.last_days(self.default_days, today=today) if self.default_days else None
+            return (
+                DateRange.last_days(self.default_days, today=today) if self.default_days else None
+            )
         end = end or today
         start = start or end - timedelta(days=(self.default_days or DEFAULT_RANGE_DAYS) - 1)
         return DateRange(start, end)
 
 
 def _room_choices() -> list[tuple[str, str]]:
-    return [("", "All rooms"), *[(r.slug, r.name) for r in Room.objects.order_by("position", "name")]]
+    return [
+        ("", "All rooms"),
+        *[(r.slug, r.name) for r in Room.objects.order_by("position", "name")],
+    ]
 
 
 class PersonField(forms.CharField):
@@ -80,14 +85,20 @@ class AuditFilterForm(PeriodForm):
         super().__init__(*args, default_days=None, **kwargs)
         self.fields["room"].choices = _room_choices()
         groups = sorted({a.split(".")[0] + "." for a in actions})
-        self.fields["action"].choices = [("", "All actions"), *[(g, f"{g}*") for g in groups], *[(a, a) for a in actions]]
+        self.fields["action"].choices = [
+            ("", "All actions"),
+            *[(g, f"{g}*") for g in groups],
+            *[(a, a) for a in actions],
+        ]
 
     def filters(self) -> dict:
         data = self.cleaned_data if self.is_valid() else {}
         return {
             "actor": data.get("actor"),
             "target": data.get("target"),
-            "room": Room.objects.filter(slug=data.get("room")).first() if data.get("room") else None,
+            "room": Room.objects.filter(slug=data.get("room")).first()
+            if data.get("room")
+            else None,
             "action": data.get("action", ""),
             "period": self.period(),
         }
@@ -96,11 +107,19 @@ class AuditFilterForm(PeriodForm):
 class MessageFilterForm(PeriodForm):
     room = forms.ChoiceField(required=False, label="Room")
     member = PersonField(label="Member", help_text="Display name or login name")
-    category = forms.ChoiceField(required=False, label="Category",
-                                 choices=[("", "Any"), *[(c.value, c.label) for c in Category if c != Category.NONE]])
-    flag_state = forms.ChoiceField(required=False, label="Queue item",
-                                   choices=[("", "Any"), ("none", "Never flagged"), *FlagState.choices])
-    state = forms.ChoiceField(required=False, label="Message state", choices=[("", "Any"), *MessageState.choices])
+    category = forms.ChoiceField(
+        required=False,
+        label="Category",
+        choices=[("", "Any"), *[(c.value, c.label) for c in Category if c != Category.NONE]],
+    )
+    flag_state = forms.ChoiceField(
+        required=False,
+        label="Queue item",
+        choices=[("", "Any"), ("none", "Never flagged"), *FlagState.choices],
+    )
+    state = forms.ChoiceField(
+        required=False, label="Message state", choices=[("", "Any"), *MessageState.choices]
+    )
     edited = forms.BooleanField(required=False, label="Edited messages only")
     q = forms.CharField(required=False, max_length=200, label="Text contains")
 
@@ -111,7 +130,9 @@ class MessageFilterForm(PeriodForm):
     def filters(self) -> dict:
         data = self.cleaned_data if self.is_valid() else {}
         return {
-            "room": Room.objects.filter(slug=data.get("room")).first() if data.get("room") else None,
+            "room": Room.objects.filter(slug=data.get("room")).first()
+            if data.get("room")
+            else None,
             "author": data.get("member"),
             "category": data.get("category", ""),
             "flag_state": data.get("flag_state", ""),
@@ -127,9 +148,24 @@ class RoomForm(forms.ModelForm):
 
     class Meta:
         model = Room
-        fields = ["slug", "name", "kind", "stage", "description", "house_rules", "position", "is_archived"]
-        widgets = {"description": forms.Textarea(attrs={"rows": 3}), "house_rules": forms.Textarea(attrs={"rows": 5})}
-        labels = {"slug": "Web address (slug)", "is_archived": "Archived (closed to new messages and joins)"}
+        fields = [
+            "slug",
+            "name",
+            "kind",
+            "stage",
+            "description",
+            "house_rules",
+            "position",
+            "is_archived",
+        ]
+        widgets = {
+            "description": forms.Textarea(attrs={"rows": 3}),
+            "house_rules": forms.Textarea(attrs={"rows": 5}),
+        }
+        labels = {
+            "slug": "Web address (slug)",
+            "is_archived": "Archived (closed to new messages and joins)",
+        }
 
     def __init__(self, *args, **kwargs) -> None:  # noqa: ANN002, ANN003
         super().__init__(*args, **kwargs)
@@ -164,7 +200,9 @@ class ThresholdForm(forms.Form):
         super().__init__(*args, **kwargs)
         for name in RoomPolicy.THRESHOLD_FIELDS:
             self.fields[name] = forms.FloatField(
-                min_value=0.0, max_value=1.01, label=self.LABELS.get(name, name),
+                min_value=0.0,
+                max_value=1.01,
+                label=self.LABELS.get(name, name),
                 widget=forms.NumberInput(attrs={"step": "0.01", "inputmode": "decimal"}),
                 help_text="0–1; 1.01 switches it off",
             )
@@ -177,17 +215,36 @@ class ThresholdForm(forms.Form):
 class HelplineForm(forms.ModelForm):
     url = forms.URLField(required=False, assume_scheme="https", label="Website")
     stages = forms.TypedMultipleChoiceField(
-        choices=Stage.choices, required=False, widget=forms.CheckboxSelectMultiple,
+        choices=Stage.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
         help_text="Leave all unticked if it is for every stage.",
     )
-    reason = forms.CharField(required=False, max_length=500, help_text="For the audit log (optional).")
+    reason = forms.CharField(
+        required=False, max_length=500, help_text="For the audit log (optional)."
+    )
 
     class Meta:
         model = Helpline
-        fields = ["name", "kind", "contact", "when", "hours", "url", "region", "stages",
-                  "show_on_support_card", "position", "is_active"]
-        labels = {"when": "When to use it", "url": "Website", "is_active": "Shown to members",
-                  "show_on_support_card": "On the support card"}
+        fields = [
+            "name",
+            "kind",
+            "contact",
+            "when",
+            "hours",
+            "url",
+            "region",
+            "stages",
+            "show_on_support_card",
+            "position",
+            "is_active",
+        ]
+        labels = {
+            "when": "When to use it",
+            "url": "Website",
+            "is_active": "Shown to members",
+            "show_on_support_card": "On the support card",
+        }
 
 
 class RoleForm(forms.Form):
@@ -197,16 +254,27 @@ class RoleForm(forms.Form):
 
 class SecondReviewForm(forms.Form):
     agrees = forms.TypedChoiceField(
-        choices=[("yes", "I would have decided the same"), ("no", "I would have decided differently")],
-        coerce=lambda v: v == "yes", widget=forms.RadioSelect, label="Your view",
+        choices=[
+            ("yes", "I would have decided the same"),
+            ("no", "I would have decided differently"),
+        ],
+        coerce=lambda v: v == "yes",
+        widget=forms.RadioSelect,
+        label="Your view",
     )
-    note = forms.CharField(required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}),
-                           label="Note for the moderator's supervision (optional)")
+    note = forms.CharField(
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        label="Note for the moderator's supervision (optional)",
+    )
 
 
 class EraseOnRequestForm(forms.Form):
     confirm = forms.CharField(label="Type ERASE to confirm", max_length=10)
-    reason = forms.CharField(max_length=500, help_text="How the request reached us (no member text).")
+    reason = forms.CharField(
+        max_length=500, help_text="How the request reached us (no member text)."
+    )
 
     def clean_confirm(self) -> str:
         if self.cleaned_data["confirm"].strip() != "ERASE":
@@ -220,11 +288,17 @@ class SafetyModelForm(forms.Form):
     ACTIONS = ("shadow", "promote", "reject")
     action = forms.ChoiceField(choices=[(a, a) for a in ACTIONS])
     version = forms.CharField(max_length=64)
-    reason = forms.CharField(required=False, max_length=500, widget=forms.Textarea(attrs={"rows": 2}),
-                             help_text="What you saw in the comparison. Kept in the audit log.")
+    reason = forms.CharField(
+        required=False,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="What you saw in the comparison. Kept in the audit log.",
+    )
 
     def clean_reason(self) -> str:
         reason = " ".join(self.cleaned_data.get("reason", "").split())
         if any(0xD800 <= ord(ch) <= 0xDFFF for ch in reason):
-            raise forms.ValidationError("The reason contains characters that can't be stored; please retype it.")
+            raise forms.ValidationError(
+                "The reason contains characters that can't be stored; please retype it."
+            )
         return reason

@@ -44,10 +44,12 @@ class DateRange:
 
     @property
     def end(self) -> datetime:
-        return timezone.make_aware(datetime.combine(self.last + timedelta(days=1), datetime.min.time()))
+        return timezone.make_aware(
+            datetime.combine(self.last + timedelta(days=1), datetime.min.time())
+        )
 
     @classmethod
-    def last_days(cls, days: int, *, today: date | None = None) -> "DateRange":
+    def last_days(cls, days: int, *, today: date | None = None) -> DateRange:
         today = today or timezone.localdate()
         return cls(today - timedelta(days=days - 1), today)
 
@@ -63,7 +65,9 @@ def audit_entries(
     action: str = "",
     period: DateRange | None = None,
 ) -> QuerySet[AuditEntry]:
-    qs = AuditEntry.objects.select_related("actor", "target_user", "room", "message", "message__room")
+    qs = AuditEntry.objects.select_related(
+        "actor", "target_user", "room", "message", "message__room"
+    )
     if actor is not None:
         qs = qs.filter(actor=actor)
     if target is not None:
@@ -71,7 +75,11 @@ def audit_entries(
     if room is not None:
         qs = qs.filter(Q(room=room) | Q(message__room=room))
     if action:
-        qs = qs.filter(action__startswith=action) if action.endswith(".") else qs.filter(action=action)
+        qs = (
+            qs.filter(action__startswith=action)
+            if action.endswith(".")
+            else qs.filter(action=action)
+        )
     if period is not None:
         qs = qs.filter(created_at__gte=period.start, created_at__lt=period.end)
     return qs.order_by("-created_at", "-id")
@@ -128,14 +136,18 @@ def message_log(
 
 
 def with_revisions(qs: QuerySet[Message]) -> QuerySet[Message]:
-    return qs.prefetch_related(Prefetch("revisions", queryset=MessageRevision.objects.order_by("revision")))
+    return qs.prefetch_related(
+        Prefetch("revisions", queryset=MessageRevision.objects.order_by("revision"))
+    )
 
 
 def message_history(message_id: int) -> dict[str, Any] | None:
     """One message with everything that happened to it: earlier versions, its queue item,
     reports, assessments and the audit trail."""
     message = (
-        with_revisions(Message.objects.select_related("room", "author", "reply_to", "reply_to__author"))
+        with_revisions(
+            Message.objects.select_related("room", "author", "reply_to", "reply_to__author")
+        )
         .filter(pk=message_id)
         .first()
     )
@@ -149,7 +161,11 @@ def message_history(message_id: int) -> dict[str, Any] | None:
         "reports": list(flag.reports.select_related("reporter")) if flag else [],
         "reviews": list(flag.second_reviews.select_related("supervisor")) if flag else [],
         "assessments": list(Assessment.objects.filter(message=message).order_by("revision")),
-        "audit": list(AuditEntry.objects.filter(message=message).select_related("actor").order_by("created_at", "id")),
+        "audit": list(
+            AuditEntry.objects.filter(message=message)
+            .select_related("actor")
+            .order_by("created_at", "id")
+        ),
         "purged": message.body == "" and message.author_id is None,
     }
 
@@ -176,7 +192,11 @@ def second_review_sample(supervisor: User, *, limit: int = 10, within_days: int 
 
 
 def rooms_for_supervisors() -> list[Room]:
-    return list(Room.objects.select_related("policy").annotate(members=Count("memberships")).order_by("is_archived", "position", "name"))
+    return list(
+        Room.objects.select_related("policy")
+        .annotate(members=Count("memberships"))
+        .order_by("is_archived", "position", "name")
+    )
 
 
 def room_policy_values(room: Room) -> dict[str, float]:
@@ -196,7 +216,11 @@ def helplines_for_supervisors(*, today: date | None = None) -> list[dict[str, An
 
 
 def roster() -> list[User]:
-    return list(User.objects.filter(role__in=[Role.MODERATOR, Role.SUPERVISOR]).order_by("role", "display_name"))
+    return list(
+        User.objects.filter(role__in=[Role.MODERATOR, Role.SUPERVISOR]).order_by(
+            "role", "display_name"
+        )
+    )
 
 
 def people_matching(text: str, *, limit: int = 20) -> list[User]:
@@ -204,7 +228,9 @@ def people_matching(text: str, *, limit: int = 20) -> list[User]:
     if not text:
         return []
     return list(
-        User.objects.filter(Q(display_name__icontains=text) | Q(username__iexact=text)).order_by("display_name")[:limit]
+        User.objects.filter(Q(display_name__icontains=text) | Q(username__iexact=text)).order_by(
+            "display_name"
+        )[:limit]
     )
 
 
@@ -212,13 +238,17 @@ def overview(*, now: datetime | None = None) -> dict[str, Any]:
     now = now or timezone.now()
     waiting = Flag.objects.exclude(state=FlagState.RESOLVED)
     oldest = waiting.order_by("created_at").values_list("created_at", flat=True).first()
-    last_purge = AuditEntry.objects.filter(action="retention.purged").order_by("-created_at").first()
+    last_purge = (
+        AuditEntry.objects.filter(action="retention.purged").order_by("-created_at").first()
+    )
     return {
         "waiting": waiting.count(),
         "escalated": waiting.filter(escalated_to_supervisors_at__isnull=False).count(),
         "oldest_minutes": round((now - oldest).total_seconds() / 60) if oldest else None,
         "on_duty": ModeratorDuty.objects.filter(ended_at__isnull=True).count(),
-        "helplines_overdue": sum(1 for row in helplines_for_supervisors() if row["overdue"] and row["helpline"].is_active),
+        "helplines_overdue": sum(
+            1 for row in helplines_for_supervisors() if row["overdue"] and row["helpline"].is_active
+        ),
         "last_purge": last_purge,
     }
 
@@ -236,7 +266,11 @@ def _detectors(flag: dict[str, Any], classifier_of: dict[int, str]) -> list[str]
         if source != "model":
             labels.append(DETECTOR_LABELS.get(source, source))
             continue
-        scores = [r.get("score", "") for r in flag["reasons"] or [] if isinstance(r, dict) and r.get("score")]
+        scores = [
+            r.get("score", "")
+            for r in flag["reasons"] or []
+            if isinstance(r, dict) and r.get("score")
+        ]
         if any(s.startswith("kindred_") for s in scores):
             labels.append("safety model")
         if not scores or any(not s.startswith("kindred_") for s in scores):
@@ -255,24 +289,39 @@ def analytics_report(period: DateRange, *, now: datetime | None = None) -> dict[
 
     # Flags per category over time.
     categories = ["risk", "toxic", "insensitive", "distress"]
-    per_category = analytics.counts_per_bucket(flags_in_range.values_list("created_at", "category"), edges, categories)
+    per_category = analytics.counts_per_bucket(
+        flags_in_range.values_list("created_at", "category"), edges, categories
+    )
     flags_chart = analytics.stacked_bars(
         "Queue items per category",
         f"Stacked bars: queue items raised per {'day' if len(edges) == (period.last - period.first).days + 1 else 'week'}, by category.",
-        labels, per_category, analytics.CATEGORY_COLOURS,
+        labels,
+        per_category,
+        analytics.CATEGORY_COLOURS,
     )
 
     # Time to first action by priority.
     response = analytics.response_times(
-        ((PRIORITY_NAMES[p], c, f) for p, c, f in flags_in_range.values_list("priority", "created_at", "first_action_at")),
+        (
+            (PRIORITY_NAMES[p], c, f)
+            for p, c, f in flags_in_range.values_list("priority", "created_at", "first_action_at")
+        ),
         now=min(now, end) if end < now else now,
         targets=TARGETS_BY_NAME,
     )
     response_chart = analytics.horizontal_bars(
         "Items that missed their response target",
         "Share of queue items per priority acted on later than the target, or still waiting past it.",
-        [(f"{r.priority.title()} (target {r.target_minutes:g} min)", r.breach_rate, f"{r.breach_rate:.0%} of {r.items}") for r in response],
-        maximum=1.0, fill="#a3262b",
+        [
+            (
+                f"{r.priority.title()} (target {r.target_minutes:g} min)",
+                r.breach_rate,
+                f"{r.breach_rate:.0%} of {r.items}",
+            )
+            for r in response
+        ],
+        maximum=1.0,
+        fill="#a3262b",
     )
 
     # Queue size over time.
@@ -283,72 +332,96 @@ def analytics_report(period: DateRange, *, now: datetime | None = None) -> dict[
     while t <= end and t <= now + step:
         samples.append(min(t, now))
         t += step
-    intervals = Flag.objects.filter(created_at__lt=end).filter(Q(resolved_at__isnull=True) | Q(resolved_at__gte=start))
+    intervals = Flag.objects.filter(created_at__lt=end).filter(
+        Q(resolved_at__isnull=True) | Q(resolved_at__gte=start)
+    )
     sizes = analytics.queue_sizes(intervals.values_list("created_at", "resolved_at"), samples)
     queue_chart = analytics.line_chart(
-        "Items waiting in the queue", "Line: how many queue items were open or claimed at each moment.",
-        [f"{timezone.localtime(s):%-d %b}" for s in samples], sizes,
+        "Items waiting in the queue",
+        "Line: how many queue items were open or claimed at each moment.",
+        [f"{timezone.localtime(s):%-d %b}" for s in samples],
+        sizes,
     )
 
     # Classifier quality: moderators' verdicts on what each detector raised.
     resolved = list(
-        Flag.objects.filter(state=FlagState.RESOLVED, resolved_at__gte=start, resolved_at__lt=end)
-        .values("message_id", "category", "source", "sources", "reasons", "resolution")
+        Flag.objects.filter(
+            state=FlagState.RESOLVED, resolved_at__gte=start, resolved_at__lt=end
+        ).values("message_id", "category", "source", "sources", "reasons", "resolution")
     )
     classifier_of: dict[int, str] = {}
     for message_id, classifier in (
-        Assessment.objects.filter(message_id__in=[f["message_id"] for f in resolved]).order_by("revision").values_list("message_id", "classifier")
+        Assessment.objects.filter(message_id__in=[f["message_id"] for f in resolved])
+        .order_by("revision")
+        .values_list("message_id", "classifier")
     ):
         classifier_of[message_id] = classifier.split(" ")[0] or "classifier"
     quality = analytics.classifier_agreement(
-        (f["category"], label, f["resolution"]) for f in resolved for label in _detectors(f, classifier_of)
+        (f["category"], label, f["resolution"])
+        for f in resolved
+        for label in _detectors(f, classifier_of)
     )
     quality_chart = analytics.horizontal_bars(
         "Moderators agreed with the detector",
         "Share of resolved items, per category and detector, that a moderator acted on rather than dismissed.",
-        [(f"{q.category}: {q.label}", q.rate or 0.0, f"{q.rate:.0%} of {q.total}") for q in quality if q.total],
-        maximum=1.0, fill="#1d5a4c",
+        [
+            (f"{q.category}: {q.label}", q.rate or 0.0, f"{q.rate:.0%} of {q.total}")
+            for q in quality
+            if q.total
+        ],
+        maximum=1.0,
+        fill="#1d5a4c",
     )
 
     # Second reviews: agreement per moderator.
     reviews = analytics.review_agreement(
         (r.flag.resolved_by.display_name if r.flag.resolved_by else "unknown", r.agrees)
-        for r in SecondReview.objects.filter(created_at__gte=start, created_at__lt=end).select_related("flag__resolved_by")
+        for r in SecondReview.objects.filter(
+            created_at__gte=start, created_at__lt=end
+        ).select_related("flag__resolved_by")
     )
     review_chart = analytics.horizontal_bars(
         "Second reviews: supervisor agreed",
         "Share of each moderator's reviewed decisions a supervisor would have made too.",
         [(r.label, r.rate or 0.0, f"{r.rate:.0%} of {r.total}") for r in reviews],
-        maximum=1.0, fill="#1b5fa8",
+        maximum=1.0,
+        fill="#1b5fa8",
     )
 
     # Workload and on-duty cover.
     duties = list(
-        ModeratorDuty.objects.filter(started_at__lt=end).filter(Q(ended_at__isnull=True) | Q(ended_at__gt=start))
+        ModeratorDuty.objects.filter(started_at__lt=end)
+        .filter(Q(ended_at__isnull=True) | Q(ended_at__gt=start))
         .select_related("moderator")
     )
     coverage = analytics.coverage_by_hour_of_week(
         ((d.started_at, d.ended_at) for d in duties), start=start, end=min(end, now), now=now, tz=tz
     )
-    demand = analytics.demand_by_hour_of_week(flags_in_range.values_list("created_at", flat=True), tz)
+    demand = analytics.demand_by_hour_of_week(
+        flags_in_range.values_list("created_at", flat=True), tz
+    )
     coverage_chart = analytics.heatmap(
         "On-duty cover by hour of the week",
         "Grid of weekdays by hour: the share of those hours with a moderator on duty.",
-        coverage, demand,
+        coverage,
+        demand,
     )
     gaps = analytics.coverage_gaps(coverage, demand)
     workload = _workload(period, duties, now=now)
 
     rooms = _room_activity(period)
     rooms_chart = analytics.horizontal_bars(
-        "Messages per room", "Bars: messages posted in each room in this period.",
+        "Messages per room",
+        "Bars: messages posted in each room in this period.",
         [(r["room"].name, r["messages"], str(r["messages"])) for r in rooms],
     )
 
     return {
         "period": period,
         "flags_chart": flags_chart,
-        "flags_table": [(labels[i], {c: per_category[c][i] for c in categories}) for i in range(len(labels))],
+        "flags_table": [
+            (labels[i], {c: per_category[c][i] for c in categories}) for i in range(len(labels))
+        ],
         "categories": categories,
         "flags_total": flags_in_range.count(),
         "response": response,
@@ -361,7 +434,9 @@ def analytics_report(period: DateRange, *, now: datetime | None = None) -> dict[
         "reviews": reviews,
         "review_chart": review_chart,
         "coverage_chart": coverage_chart,
-        "coverage": [(analytics.WEEKDAYS[d], [round(v * 100) for v in coverage[d]]) for d in range(7)],
+        "coverage": [
+            (analytics.WEEKDAYS[d], [round(v * 100) for v in coverage[d]]) for d in range(7)
+        ],
         "gaps": gaps,
         "hours": [f"{h:02d}" for h in range(24)],
         "workload": workload,
@@ -371,7 +446,9 @@ def analytics_report(period: DateRange, *, now: datetime | None = None) -> dict[
     }
 
 
-def _workload(period: DateRange, duties: list[ModeratorDuty], *, now: datetime) -> list[dict[str, Any]]:
+def _workload(
+    period: DateRange, duties: list[ModeratorDuty], *, now: datetime
+) -> list[dict[str, Any]]:
     hours: dict[int, float] = {}
     people: dict[int, User] = {}
     for d in duties:
@@ -380,13 +457,22 @@ def _workload(period: DateRange, duties: list[ModeratorDuty], *, now: datetime) 
             hours[d.moderator_id] = hours.get(d.moderator_id, 0.0) + (e - s).total_seconds() / 3600
             people[d.moderator_id] = d.moderator
     resolved = dict(
-        Flag.objects.filter(resolved_at__gte=period.start, resolved_at__lt=period.end, resolved_by__isnull=False)
-        .values_list("resolved_by").annotate(n=Count("id")).values_list("resolved_by", "n")
+        Flag.objects.filter(
+            resolved_at__gte=period.start, resolved_at__lt=period.end, resolved_by__isnull=False
+        )
+        .values_list("resolved_by")
+        .annotate(n=Count("id"))
+        .values_list("resolved_by", "n")
     )
     actions = dict(
-        AuditEntry.objects.filter(created_at__gte=period.start, created_at__lt=period.end,
-                                  actor__role__in=[Role.MODERATOR, Role.SUPERVISOR])
-        .values_list("actor").annotate(n=Count("id")).values_list("actor", "n")
+        AuditEntry.objects.filter(
+            created_at__gte=period.start,
+            created_at__lt=period.end,
+            actor__role__in=[Role.MODERATOR, Role.SUPERVISOR],
+        )
+        .values_list("actor")
+        .annotate(n=Count("id"))
+        .values_list("actor", "n")
     )
     ids = set(hours) | set(resolved) | set(actions)
     people.update({u.pk: u for u in User.objects.filter(pk__in=ids - set(people))})
@@ -413,7 +499,9 @@ def _room_activity(period: DateRange) -> list[dict[str, Any]]:
     counts = {
         row["room"]: row
         for row in in_range.values("room").annotate(
-            messages=Count("id"), flags=Count("flag"), held=Count("id", filter=Q(state="held")),
+            messages=Count("id"),
+            flags=Count("flag"),
+            held=Count("id", filter=Q(state="held")),
             hidden=Count("id", filter=Q(state="hidden")),
         )
     }
@@ -437,14 +525,16 @@ def _room_activity(period: DateRange) -> list[dict[str, Any]]:
         posting = sum(n for (room_id, _), n in posters.items() if room_id == room.pk)
         if not row and not posting and room.is_archived:
             continue
-        rows.append({
-            "room": room,
-            "messages": row.get("messages", 0),
-            "flags": row.get("flags", 0),
-            "held": row.get("held", 0),
-            "hidden": row.get("hidden", 0),
-            "posters_per_day": round(posting / days, 1),
-        })
+        rows.append(
+            {
+                "room": room,
+                "messages": row.get("messages", 0),
+                "flags": row.get("flags", 0),
+                "held": row.get("held", 0),
+                "hidden": row.get("hidden", 0),
+                "posters_per_day": round(posting / days, 1),
+            }
+        )
     return sorted(rows, key=lambda r: -r["messages"])
 
 
@@ -489,20 +579,42 @@ def _card_summary(version: str | None) -> dict[str, Any] | None:
         return {"version": version, "missing": True}
     test = (card.get("evaluation") or {}).get("test") or {}
     rows = []
-    for key, label in (("risk_escalated", "Risk escalated"), ("distress_escalated", "Distress escalated"),
-                       ("toxic_flagged", "Toxic flagged"), ("insensitive_flagged", "Insensitive flagged"),
-                       ("distress_flagged", "Distress flagged as toxic/insensitive"), ("ok_flagged", "Ordinary messages flagged"),
-                       ("narratives_flagged", "Stories about services flagged")):
+    for key, label in (
+        ("risk_escalated", "Risk escalated"),
+        ("distress_escalated", "Distress escalated"),
+        ("toxic_flagged", "Toxic flagged"),
+        ("insensitive_flagged", "Insensitive flagged"),
+        ("distress_flagged", "Distress flagged as toxic/insensitive"),
+        ("ok_flagged", "Ordinary messages flagged"),
+        ("narratives_flagged", "Stories about services flagged"),
+    ):
         fig = test.get(key)
         if fig and fig.get("n"):
-            rows.append({"label": label, "rate": fig["rate"], "k": fig["k"], "n": fig["n"],
-                         "lo": fig["ci95"][0], "hi": fig["ci95"][1]})
-    weakest = sorted(((f, v) for f, v in (test.get("risk_by_family") or {}).items() if v.get("n")),
-                     key=lambda kv: kv[1]["rate"])[:3]
-    return {"version": version, "missing": False, "figures": rows, "test_messages": test.get("messages"),
-            "weakest_families": [{"family": f.replace("_", " "), "rate": v["rate"], "k": v["k"], "n": v["n"]}
-                                 for f, v in weakest],
-            "thresholds": card.get("thresholds", {})}
+            rows.append(
+                {
+                    "label": label,
+                    "rate": fig["rate"],
+                    "k": fig["k"],
+                    "n": fig["n"],
+                    "lo": fig["ci95"][0],
+                    "hi": fig["ci95"][1],
+                }
+            )
+    weakest = sorted(
+        ((f, v) for f, v in (test.get("risk_by_family") or {}).items() if v.get("n")),
+        key=lambda kv: kv[1]["rate"],
+    )[:3]
+    return {
+        "version": version,
+        "missing": False,
+        "figures": rows,
+        "test_messages": test.get("messages"),
+        "weakest_families": [
+            {"family": f.replace("_", " "), "rate": v["rate"], "k": v["k"], "n": v["n"]}
+            for f, v in weakest
+        ],
+        "thresholds": card.get("thresholds", {}),
+    }
 
 
 def safety_model_overview(*, now: datetime | None = None) -> dict[str, Any]:
@@ -515,17 +627,24 @@ def safety_model_overview(*, now: datetime | None = None) -> dict[str, Any]:
     now = now or timezone.now()
     live, shadow = safety_model_versions()
     states = dict(SafetyModelRelease.objects.values_list("version", "state"))
-    versions = [{"version": v, "state": "live" if v == live else states.get(v, "available")}
-                for v in available_versions()]
+    versions = [
+        {"version": v, "state": "live" if v == live else states.get(v, "available")}
+        for v in available_versions()
+    ]
     comparison = None
     if shadow:
-        recent = ShadowAssessment.objects.filter(version=shadow, created_at__gte=now - SHADOW_WINDOW)
+        recent = ShadowAssessment.objects.filter(
+            version=shadow, created_at__gte=now - SHADOW_WINDOW
+        )
         pairs = list(recent.values_list("live_verdict", "verdict"))
         matrix: dict[tuple[str, str], int] = {}
         for lv, sv in pairs:
             matrix[(lv or "none", sv)] = matrix.get((lv or "none", sv), 0) + 1
-        disagreements = (recent.exclude(verdict=F("live_verdict"))
-                         .select_related("message", "message__room").order_by("-created_at")[:50])
+        disagreements = (
+            recent.exclude(verdict=F("live_verdict"))
+            .select_related("message", "message__room")
+            .order_by("-created_at")[:50]
+        )
         verdicts = ["none", "distress", "insensitive", "toxic", "risk"]
         comparison = {
             "total": len(pairs),
@@ -535,10 +654,24 @@ def safety_model_overview(*, now: datetime | None = None) -> dict[str, Any]:
             "more_flags": sum(1 for lv, sv in pairs if sv in _ACTED and lv not in _ACTED),
             "fewer_flags": sum(1 for lv, sv in pairs if lv in _ACTED and sv not in _ACTED),
             "verdicts": verdicts,
-            "matrix": [{"live": lv, "cells": [matrix.get((lv, sv), 0) for sv in verdicts]} for lv in verdicts],
-            "disagreements": [{"message": d.message, "live": d.live_verdict or "none", "shadow": d.verdict,
-                               "at": d.created_at} for d in disagreements],
+            "matrix": [
+                {"live": lv, "cells": [matrix.get((lv, sv), 0) for sv in verdicts]}
+                for lv in verdicts
+            ],
+            "disagreements": [
+                {
+                    "message": d.message,
+                    "live": d.live_verdict or "none",
+                    "shadow": d.verdict,
+                    "at": d.created_at,
+                }
+                for d in disagreements
+            ],
             "days": SHADOW_WINDOW.days,
         }
-    return {"live": _card_summary(live), "shadow": _card_summary(shadow), "versions": versions,
-            "comparison": comparison}
+    return {
+        "live": _card_summary(live),
+        "shadow": _card_summary(shadow),
+        "versions": versions,
+        "comparison": comparison,
+    }

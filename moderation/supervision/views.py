@@ -60,7 +60,9 @@ def _errors(form: Any) -> str:
 @supervisor_required
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "supervisor/home.html", {"overview": selectors.overview(), "section": "home"})
+    return render(
+        request, "supervisor/home.html", {"overview": selectors.overview(), "section": "home"}
+    )
 
 
 @supervisor_required
@@ -69,10 +71,15 @@ def analytics_page(request: HttpRequest) -> HttpResponse:
     form = PeriodForm(request.GET or None)
     period = form.period()
     report = selectors.analytics_report(period)
-    quick = [(label, selectors.DateRange.last_days(days)) for label, days in
-             (("7 days", 7), ("30 days", 30), ("90 days", 90), ("year", 365))]
-    return render(request, "supervisor/analytics.html",
-                  {"form": form, "report": report, "quick": quick, "section": "analytics"})
+    quick = [
+        (label, selectors.DateRange.last_days(days))
+        for label, days in (("7 days", 7), ("30 days", 30), ("90 days", 90), ("year", 365))
+    ]
+    return render(
+        request,
+        "supervisor/analytics.html",
+        {"form": form, "report": report, "quick": quick, "section": "analytics"},
+    )
 
 
 # --- audit log ---------------------------------------------------------------------------------
@@ -84,9 +91,16 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     form = AuditFilterForm(request.GET or None, actions=selectors.audit_actions())
     if _refused(form):
         # A mistyped name must not quietly widen the search to everyone.
-        return render(request, "supervisor/audit.html", {"form": form, "page": None, "section": "audit"}, status=400)
+        return render(
+            request,
+            "supervisor/audit.html",
+            {"form": form, "page": None, "section": "audit"},
+            status=400,
+        )
     entries = _page(request, selectors.audit_entries(**form.filters()))
-    return render(request, "supervisor/audit.html", {"form": form, "page": entries, "section": "audit"})
+    return render(
+        request, "supervisor/audit.html", {"form": form, "page": entries, "section": "audit"}
+    )
 
 
 def _export_filters(filters: dict[str, Any]) -> dict[str, Any]:
@@ -114,15 +128,29 @@ def audit_export(request: HttpRequest, fmt: str) -> HttpResponse:
         raise Http404
     form = AuditFilterForm(request.GET or None, actions=selectors.audit_actions())
     if _refused(form):
-        return HttpResponseBadRequest("Fix the filters first: " + _errors(form), content_type="text/plain")
+        return HttpResponseBadRequest(
+            "Fix the filters first: " + _errors(form), content_type="text/plain"
+        )
     filters = form.filters()
     # Audited before the first byte leaves: an export that fails half-way was still attempted.
-    do_record_export(kind="audit", fmt=fmt, filters=_export_filters(filters), acting_user=request.user,
-                     target_user=filters["target"], room=filters["room"])
+    do_record_export(
+        kind="audit",
+        fmt=fmt,
+        filters=_export_filters(filters),
+        acting_user=request.user,
+        target_user=filters["target"],
+        room=filters["room"],
+    )
     rows = exports.records(selectors.audit_entries(**filters), exports.audit_record)
-    chunks = exports.csv_chunks(exports.AUDIT_FIELDS, rows) if fmt == "csv" else exports.json_chunks(rows)
+    chunks = (
+        exports.csv_chunks(exports.AUDIT_FIELDS, rows)
+        if fmt == "csv"
+        else exports.json_chunks(rows)
+    )
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    return exports.streaming_response(request, chunks, content_type=FORMATS[fmt], filename=f"kindred-audit-{stamp}.{fmt}")
+    return exports.streaming_response(
+        request, chunks, content_type=FORMATS[fmt], filename=f"kindred-audit-{stamp}.{fmt}"
+    )
 
 
 # --- message logs ------------------------------------------------------------------------------
@@ -133,9 +161,16 @@ def audit_export(request: HttpRequest, fmt: str) -> HttpResponse:
 def message_logs(request: HttpRequest) -> HttpResponse:
     form = MessageFilterForm(request.GET or None)
     if _refused(form):
-        return render(request, "supervisor/messages.html", {"form": form, "page": None, "section": "messages"}, status=400)
+        return render(
+            request,
+            "supervisor/messages.html",
+            {"form": form, "page": None, "section": "messages"},
+            status=400,
+        )
     page = _page(request, selectors.with_revisions(selectors.message_log(**form.filters())))
-    return render(request, "supervisor/messages.html", {"form": form, "page": page, "section": "messages"})
+    return render(
+        request, "supervisor/messages.html", {"form": form, "page": page, "section": "messages"}
+    )
 
 
 @supervisor_required
@@ -154,15 +189,29 @@ def message_export(request: HttpRequest, fmt: str) -> HttpResponse:
         raise Http404
     form = MessageFilterForm(request.GET or None)
     if _refused(form):
-        return HttpResponseBadRequest("Fix the filters first: " + _errors(form), content_type="text/plain")
+        return HttpResponseBadRequest(
+            "Fix the filters first: " + _errors(form), content_type="text/plain"
+        )
     filters = form.filters()
-    do_record_export(kind="messages", fmt=fmt, filters=_export_filters(filters), acting_user=request.user,
-                     target_user=filters["author"], room=filters["room"])
+    do_record_export(
+        kind="messages",
+        fmt=fmt,
+        filters=_export_filters(filters),
+        acting_user=request.user,
+        target_user=filters["author"],
+        room=filters["room"],
+    )
     qs = selectors.with_revisions(selectors.message_log(**filters))
     rows = exports.records(qs, exports.message_record)
-    chunks = exports.csv_chunks(exports.MESSAGE_FIELDS, rows) if fmt == "csv" else exports.json_chunks(rows)
+    chunks = (
+        exports.csv_chunks(exports.MESSAGE_FIELDS, rows)
+        if fmt == "csv"
+        else exports.json_chunks(rows)
+    )
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    return exports.streaming_response(request, chunks, content_type=FORMATS[fmt], filename=f"kindred-messages-{stamp}.{fmt}")
+    return exports.streaming_response(
+        request, chunks, content_type=FORMATS[fmt], filename=f"kindred-messages-{stamp}.{fmt}"
+    )
 
 
 # --- second reviews ----------------------------------------------------------------------------
@@ -172,7 +221,11 @@ def message_export(request: HttpRequest, fmt: str) -> HttpResponse:
 @require_GET
 def reviews(request: HttpRequest) -> HttpResponse:
     sample = selectors.second_review_sample(request.user)
-    return render(request, "supervisor/reviews.html", {"sample": sample, "form": SecondReviewForm(), "section": "reviews"})
+    return render(
+        request,
+        "supervisor/reviews.html",
+        {"sample": sample, "form": SecondReviewForm(), "section": "reviews"},
+    )
 
 
 @supervisor_required
@@ -183,8 +236,12 @@ def review_flag(request: HttpRequest, flag_id: int) -> HttpResponse:
         messages.error(request, "Choose whether you would have decided the same.")
         return redirect("supervisor_reviews")
     try:
-        do_record_second_review(flag_id=flag_id, agrees=form.cleaned_data["agrees"], note=form.cleaned_data["note"],
-                                acting_user=request.user)
+        do_record_second_review(
+            flag_id=flag_id,
+            agrees=form.cleaned_data["agrees"],
+            note=form.cleaned_data["note"],
+            acting_user=request.user,
+        )
     except ModerationError as exc:
         messages.error(request, exc.message)
     else:
@@ -198,7 +255,11 @@ def review_flag(request: HttpRequest, flag_id: int) -> HttpResponse:
 @supervisor_required
 @require_GET
 def room_list(request: HttpRequest) -> HttpResponse:
-    return render(request, "supervisor/rooms.html", {"rooms": selectors.rooms_for_supervisors(), "section": "rooms"})
+    return render(
+        request,
+        "supervisor/rooms.html",
+        {"rooms": selectors.rooms_for_supervisors(), "section": "rooms"},
+    )
 
 
 @supervisor_required
@@ -208,18 +269,38 @@ def room_edit(request: HttpRequest, room_id: int | None = None) -> HttpResponse:
     form = RoomForm(request.POST or None, instance=room)
     thresholds = ThresholdForm(initial=selectors.room_policy_values(room)) if room else None
     if request.method == "POST" and form.is_valid():
-        fields = {k: form.cleaned_data[k] for k in ("name", "kind", "stage", "description", "house_rules", "position", "is_archived")}
+        fields = {
+            k: form.cleaned_data[k]
+            for k in (
+                "name",
+                "kind",
+                "stage",
+                "description",
+                "house_rules",
+                "position",
+                "is_archived",
+            )
+        }
         try:
-            saved = do_save_room(room_id=room_id, fields=fields, slug=form.cleaned_data.get("slug", ""),
-                                 reason=form.cleaned_data["reason"], acting_user=request.user)
+            saved = do_save_room(
+                room_id=room_id,
+                fields=fields,
+                slug=form.cleaned_data.get("slug", ""),
+                reason=form.cleaned_data["reason"],
+                acting_user=request.user,
+            )
         except ModerationError as exc:
             form.add_error(None, exc.message)
         else:
             messages.success(request, f"{saved.name} is saved.")
             return redirect("supervisor_room", room_id=saved.pk)
     status = 400 if form.errors else 200
-    return render(request, "supervisor/room_form.html",
-                  {"form": form, "room": room, "thresholds": thresholds, "section": "rooms"}, status=status)
+    return render(
+        request,
+        "supervisor/room_form.html",
+        {"form": form, "room": room, "thresholds": thresholds, "section": "rooms"},
+        status=status,
+    )
 
 
 @supervisor_required
@@ -229,15 +310,31 @@ def room_thresholds(request: HttpRequest, room_id: int) -> HttpResponse:
     thresholds = ThresholdForm(request.POST)
     if thresholds.is_valid():
         try:
-            do_set_room_thresholds(room=room, values=thresholds.values(), reason=thresholds.cleaned_data["reason"],
-                                   acting_user=request.user)
+            do_set_room_thresholds(
+                room=room,
+                values=thresholds.values(),
+                reason=thresholds.cleaned_data["reason"],
+                acting_user=request.user,
+            )
         except ModerationError as exc:
             thresholds.add_error(None, exc.message)
         else:
-            messages.success(request, f"Thresholds for {room.name} are saved. Test a change with moderation_assess --room {room.slug}.")
+            messages.success(
+                request,
+                f"Thresholds for {room.name} are saved. Test a change with moderation_assess --room {room.slug}.",
+            )
             return redirect("supervisor_room", room_id=room.pk)
-    return render(request, "supervisor/room_form.html",
-                  {"form": RoomForm(instance=room), "room": room, "thresholds": thresholds, "section": "rooms"}, status=400)
+    return render(
+        request,
+        "supervisor/room_form.html",
+        {
+            "form": RoomForm(instance=room),
+            "room": room,
+            "thresholds": thresholds,
+            "section": "rooms",
+        },
+        status=400,
+    )
 
 
 # --- helplines ---------------------------------------------------------------------------------
@@ -246,9 +343,15 @@ def room_thresholds(request: HttpRequest, room_id: int) -> HttpResponse:
 @supervisor_required
 @require_GET
 def helpline_list(request: HttpRequest) -> HttpResponse:
-    return render(request, "supervisor/helplines.html",
-                  {"rows": selectors.helplines_for_supervisors(), "verify_days": selectors.HELPLINE_VERIFY_EVERY.days,
-                   "section": "helplines"})
+    return render(
+        request,
+        "supervisor/helplines.html",
+        {
+            "rows": selectors.helplines_for_supervisors(),
+            "verify_days": selectors.HELPLINE_VERIFY_EVERY.days,
+            "section": "helplines",
+        },
+    )
 
 
 @supervisor_required
@@ -259,15 +362,24 @@ def helpline_edit(request: HttpRequest, helpline_id: int | None = None) -> HttpR
     if request.method == "POST" and form.is_valid():
         fields = {k: v for k, v in form.cleaned_data.items() if k != "reason"}
         try:
-            saved = do_save_helpline(helpline_id=helpline_id, fields=fields, reason=form.cleaned_data["reason"],
-                                     acting_user=request.user)
+            saved = do_save_helpline(
+                helpline_id=helpline_id,
+                fields=fields,
+                reason=form.cleaned_data["reason"],
+                acting_user=request.user,
+            )
         except ModerationError as exc:
             form.add_error(None, exc.message)
         else:
             messages.success(request, f"{saved.name} is saved.")
             return redirect("supervisor_helplines")
     status = 400 if form.errors else 200
-    return render(request, "supervisor/helpline_form.html", {"form": form, "helpline": helpline, "section": "helplines"}, status=status)
+    return render(
+        request,
+        "supervisor/helpline_form.html",
+        {"form": form, "helpline": helpline, "section": "helplines"},
+        status=status,
+    )
 
 
 @supervisor_required
@@ -288,10 +400,18 @@ def helpline_verified(request: HttpRequest, helpline_id: int) -> HttpResponse:
 @require_GET
 def people(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "")[:150]
-    return render(request, "supervisor/people.html", {
-        "roster": selectors.roster(), "query": query, "matches": selectors.people_matching(query),
-        "role_form": RoleForm(), "erase_form": EraseOnRequestForm(), "section": "people",
-    })
+    return render(
+        request,
+        "supervisor/people.html",
+        {
+            "roster": selectors.roster(),
+            "query": query,
+            "matches": selectors.people_matching(query),
+            "role_form": RoleForm(),
+            "erase_form": EraseOnRequestForm(),
+            "section": "people",
+        },
+    )
 
 
 @supervisor_required
@@ -303,11 +423,18 @@ def person_role(request: HttpRequest, user_id: int) -> HttpResponse:
         messages.error(request, "Choose a role.")
     else:
         try:
-            do_change_user_role(person, form.cleaned_data["role"], reason=form.cleaned_data["reason"], acting_user=request.user)
+            do_change_user_role(
+                person,
+                form.cleaned_data["role"],
+                reason=form.cleaned_data["reason"],
+                acting_user=request.user,
+            )
         except ModerationError as exc:
             messages.error(request, exc.message)
         else:
-            messages.success(request, f"{person.display_name} is now a {form.cleaned_data['role']}.")
+            messages.success(
+                request, f"{person.display_name} is now a {form.cleaned_data['role']}."
+            )
     return redirect("supervisor_people")
 
 
@@ -349,16 +476,24 @@ def safety_model(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         if form.is_valid():
             data = form.cleaned_data
-            act = {"shadow": do_start_shadow_model, "promote": do_promote_safety_model,
-                   "reject": do_reject_safety_model}[data["action"]]
+            act = {
+                "shadow": do_start_shadow_model,
+                "promote": do_promote_safety_model,
+                "reject": do_reject_safety_model,
+            }[data["action"]]
             try:
                 act(version=data["version"], acting_user=request.user, reason=data["reason"])
             except SafetyModelError as exc:
                 form.add_error(None, str(exc))
             else:
-                done = {"shadow": "is now running in shadow beside the live model",
-                        "promote": "is now the live safety model", "reject": "was rejected"}[data["action"]]
-                messages.success(request, f"{data['version']} {done}. Workers pick this up within seconds.")
+                done = {
+                    "shadow": "is now running in shadow beside the live model",
+                    "promote": "is now the live safety model",
+                    "reject": "was rejected",
+                }[data["action"]]
+                messages.success(
+                    request, f"{data['version']} {done}. Workers pick this up within seconds."
+                )
                 return redirect("supervisor_safety_model")
         status = 400
     context = {"overview": selectors.safety_model_overview(), "form": form, "section": "safety"}

@@ -1,5 +1,6 @@
-"""{% load facilitation %}{% upcoming_sessions room %}: a room's facilitated sessions under way or
-coming up, for the room list and the room page, without the view having to pass anything."""
+"""{% load facilitation %}: moderation's template helpers. `{% upcoming_sessions room %}` renders a
+room's facilitated sessions under way or coming up in moderation's own pages; chat's pages get the
+same fragment through their `room.sessions` slot (moderation.chat_hooks.upcoming_sessions)."""
 
 from __future__ import annotations
 

@@ -7,6 +7,9 @@ Layout (all JSON Lines, one message a line: ``text``, ``label``, ``family``, ``w
   project; the others were written for this model by independent writers, see ``README.md``).
 * ``test/writer-t*.jsonl`` – the held-out test split, written by writers who never saw the training
   data, the rules or each other's sentences. Never trained on, never used to choose anything.
+* ``selection/writer-t*.jsonl`` – a split written the same way, on which a rule written in advance
+  chose between candidate models (``docs/moderation-quality.md``). Never trained on; not the
+  reported test split, because something was chosen on it.
 * ``public/*.jsonl`` – seeded, mapped samples of the permissive public sets (``public.py``).
 
 Labels: ``ok``, ``distress``, ``crisis`` (the product's *risk*), ``toxic``, ``insensitive``.
@@ -24,6 +27,7 @@ from moderation.safety_model import RISK_KINDS
 HERE = Path(__file__).resolve().parent
 TRAIN_DIR = HERE / "data"
 TEST_DIR = HERE / "test"
+SELECTION_DIR = HERE / "selection"
 PUBLIC_DIR = HERE / "public"
 
 LABELS = ("ok", "distress", "crisis", "toxic", "insensitive")
@@ -51,11 +55,16 @@ def read_jsonl(path: Path, *, source: str, writer: str | None = None) -> list[Ex
             label = "crisis"
         if label not in LABELS or not str(row.get("text", "")).strip():
             raise ValueError(f"{path}:{lineno}: need a text and a label in {LABELS}")
-        out.append(Example(
-            text=row["text"].strip(), label=label, family=str(row.get("family") or ""),
-            writer=str(writer or row.get("writer") or path.stem), source=source,
-            context=tuple(str(c) for c in row.get("context") or ()),
-        ))
+        out.append(
+            Example(
+                text=row["text"].strip(),
+                label=label,
+                family=str(row.get("family") or ""),
+                writer=str(writer or row.get("writer") or path.stem),
+                source=source,
+                context=tuple(str(c) for c in row.get("context") or ()),
+            )
+        )
     return out
 
 
@@ -77,11 +86,20 @@ def test_examples(directory: Path = TEST_DIR) -> list[Example]:
     return dedupe(rows)
 
 
+def selection_examples(directory: Path = SELECTION_DIR) -> list[Example]:
+    return test_examples(directory)
+
+
 def public_examples(names: Iterable[str], directory: Path = PUBLIC_DIR) -> list[Example]:
     rows: list[Example] = []
     for name in names:
         rows.extend(read_jsonl(directory / f"{name}.jsonl", source=name, writer=name))
     return rows
+
+
+def fold(text: str) -> str:
+    """Case and spacing folded, for comparing texts."""
+    return " ".join(text.lower().split())
 
 
 def dedupe(rows: list[Example]) -> list[Example]:

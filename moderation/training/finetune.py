@@ -20,7 +20,14 @@ from typing import Any
 
 import numpy as np
 
-TARGET_MODULES = ("query", "key", "value", "attention.output.dense", "intermediate.dense", "output.dense")
+TARGET_MODULES = (
+    "query",
+    "key",
+    "value",
+    "attention.output.dense",
+    "intermediate.dense",
+    "output.dense",
+)
 RANK = 8
 ALPHA = 16
 MAX_TOKENS = 256
@@ -36,7 +43,11 @@ def _lora_names(model: Any) -> list[str]:
 
     names = []
     for name, module in model.named_modules():
-        if isinstance(module, torch.nn.Linear) and ".layer." in name and name.endswith(TARGET_MODULES):
+        if (
+            isinstance(module, torch.nn.Linear)
+            and ".layer." in name
+            and name.endswith(TARGET_MODULES)
+        ):
             names.append(name)
     return names
 
@@ -113,7 +124,11 @@ def finetune(
     adapters = _wrap(bert, RANK, ALPHA, seed)
     head = torch.nn.Linear(384, 5)
     fam_head = torch.nn.Linear(384, n_families)
-    params = [p for a in adapters.values() for p in (a.a, a.b)] + list(head.parameters()) + list(fam_head.parameters())
+    params = (
+        [p for a in adapters.values() for p in (a.a, a.b)]
+        + list(head.parameters())
+        + list(fam_head.parameters())
+    )
     opt = torch.optim.AdamW(params, lr=lr, weight_decay=0.01)
     n = len(texts)
     steps = epochs * math.ceil(n / batch_size)
@@ -128,32 +143,41 @@ def finetune(
     rng = np.random.default_rng(seed)
     for epoch in range(epochs):
         order = rng.permutation(n)
-        chunks = [order[i:i + batch_size * 8] for i in range(0, n, batch_size * 8)]
+        chunks = [order[i : i + batch_size * 8] for i in range(0, n, batch_size * 8)]
         batches = []
         for chunk in chunks:
             chunk = chunk[np.argsort(lengths[chunk])]
-            batches += [chunk[i:i + batch_size] for i in range(0, len(chunk), batch_size)]
+            batches += [chunk[i : i + batch_size] for i in range(0, len(chunk), batch_size)]
         rng.shuffle(batches)
         total = 0.0
         for idx in batches:
             feats = st.preprocess([texts[i] for i in idx])
             emb = st(feats)["sentence_embedding"] * SCALE
             logits = head(emb)
-            loss = (torch.nn.functional.cross_entropy(logits, y[idx], reduction="none") * w[idx]).sum() / w[idx].sum()
+            loss = (
+                torch.nn.functional.cross_entropy(logits, y[idx], reduction="none") * w[idx]
+            ).sum() / w[idx].sum()
             fmask = f[idx] >= 0
             if fmask.any():
-                loss = loss + 0.5 * torch.nn.functional.cross_entropy(fam_head(emb[fmask]), f[idx][fmask])
+                loss = loss + 0.5 * torch.nn.functional.cross_entropy(
+                    fam_head(emb[fmask]), f[idx][fmask]
+                )
             opt.zero_grad()
             loss.backward()
             opt.step()
             sched.step()
             total += loss.item() * len(idx)
-        log(f"  epoch {epoch + 1}/{epochs}: loss {total / n:.4f} ({time.perf_counter() - started:.0f}s)")
-    deltas = {name: (a.a.detach().numpy().copy(), a.b.detach().numpy().copy(), float(a.scale))
-              for name, a in adapters.items()}
+        log(
+            f"  epoch {epoch + 1}/{epochs}: loss {total / n:.4f} ({time.perf_counter() - started:.0f}s)"
+        )
+    deltas = {
+        name: (a.a.detach().numpy().copy(), a.b.detach().numpy().copy(), float(a.scale))
+        for name, a in adapters.items()
+    }
     return {
         "deltas": deltas,
-        "weights": head.weight.detach().numpy() * SCALE, "bias": head.bias.detach().numpy().copy(),
+        "weights": head.weight.detach().numpy() * SCALE,
+        "bias": head.bias.detach().numpy().copy(),
         "family_weights": fam_head.weight.detach().numpy() * SCALE,
         "family_bias": fam_head.bias.detach().numpy().copy(),
     }

@@ -26,8 +26,13 @@ from pathlib import Path
 csv.field_size_limit(1 << 30)
 
 TRAINING_SETS = ("goemotions", "davidson-hsol", "cssrs-reddit")
-EVALUATION_SETS = ("hatecheck", "ucc-unhealthy-conversations", "epitome-empathy-reddit",
-                   "learnedhands-dv", "hatexplain")
+EVALUATION_SETS = (
+    "hatecheck",
+    "ucc-unhealthy-conversations",
+    "epitome-empathy-reddit",
+    "learnedhands-dv",
+    "hatexplain",
+)
 LICENCES = {
     "goemotions": "CC BY 4.0 (Demszky et al. 2020)",
     "davidson-hsol": "MIT (Davidson et al. 2017)",
@@ -43,9 +48,32 @@ LICENCES = {
 SAMPLE_PER_LABEL = 1500
 SEED = 20261206
 
-_GO_POSITIVE = {"admiration", "amusement", "approval", "caring", "gratitude", "joy", "love", "optimism",
-                "relief", "neutral", "excitement", "pride", "curiosity", "surprise", "realization"}
-_GO_DISTRESS = {"sadness", "grief", "fear", "nervousness", "remorse", "embarrassment", "disappointment"}
+_GO_POSITIVE = {
+    "admiration",
+    "amusement",
+    "approval",
+    "caring",
+    "gratitude",
+    "joy",
+    "love",
+    "optimism",
+    "relief",
+    "neutral",
+    "excitement",
+    "pride",
+    "curiosity",
+    "surprise",
+    "realization",
+}
+_GO_DISTRESS = {
+    "sadness",
+    "grief",
+    "fear",
+    "nervousness",
+    "remorse",
+    "embarrassment",
+    "disappointment",
+}
 
 
 def default_public_dir() -> Path:
@@ -53,7 +81,12 @@ def default_public_dir() -> Path:
 
 
 def _row(text: str, label: str, source: str, original: str) -> dict[str, str]:
-    return {"text": " ".join(text.split()), "label": label, "family": f"{source}:{original}", "source": source}
+    return {
+        "text": " ".join(text.split()),
+        "label": label,
+        "family": f"{source}:{original}",
+        "source": source,
+    }
 
 
 def goemotions(root: Path, split: str = "train") -> Iterator[dict[str, str]]:
@@ -64,8 +97,15 @@ def goemotions(root: Path, split: str = "train") -> Iterator[dict[str, str]]:
             emotions = {names[int(i)] for i in ids.split(",")}
             if emotions <= _GO_POSITIVE:
                 yield _row(text, "ok", "goemotions", "+".join(sorted(emotions)))
-            elif emotions & _GO_DISTRESS and not emotions & {"anger", "annoyance", "disgust", "disapproval"}:
-                yield _row(text, "distress", "goemotions", "+".join(sorted(emotions & _GO_DISTRESS)))
+            elif emotions & _GO_DISTRESS and not emotions & {
+                "anger",
+                "annoyance",
+                "disgust",
+                "disapproval",
+            }:
+                yield _row(
+                    text, "distress", "goemotions", "+".join(sorted(emotions & _GO_DISTRESS))
+                )
 
 
 def davidson(root: Path) -> Iterator[dict[str, str]]:
@@ -73,19 +113,33 @@ def davidson(root: Path) -> Iterator[dict[str, str]]:
         for rec in csv.DictReader(fh):
             text = rec["tweet"].replace("&amp;", "&")
             # Strip retweet markers and handles: they are Twitter furniture, not language.
-            words = [w for w in text.split() if not w.startswith("@") and w != "RT" and not w.startswith("http")]
+            words = [
+                w
+                for w in text.split()
+                if not w.startswith("@") and w != "RT" and not w.startswith("http")
+            ]
             if len(words) < 3:
                 continue
             cls = rec["class"]
             label = {"0": "toxic", "1": "toxic", "2": "ok"}[cls]
-            yield _row(" ".join(words), label, "davidson-hsol", {"0": "hate", "1": "offensive", "2": "neither"}[cls])
+            yield _row(
+                " ".join(words),
+                label,
+                "davidson-hsol",
+                {"0": "hate", "1": "offensive", "2": "neither"}[cls],
+            )
 
 
 def cssrs(root: Path) -> Iterator[dict[str, str]]:
     """C-SSRS labels are per user; a user's posts are each given the user's label, which is why this
     set is noisy (a crisis user's post about something else is not crisis)."""
-    mapping = {"Ideation": "crisis", "Behavior": "crisis", "Attempt": "crisis", "Indicator": "distress",
-               "Supportive": "ok"}
+    mapping = {
+        "Ideation": "crisis",
+        "Behavior": "crisis",
+        "Attempt": "crisis",
+        "Indicator": "distress",
+        "Supportive": "ok",
+    }
     with open(root / "cssrs-reddit" / "500_Reddit_users_posts_labels.csv", encoding="utf-8") as fh:
         for rec in csv.DictReader(fh):
             try:
@@ -98,8 +152,17 @@ def cssrs(root: Path) -> Iterator[dict[str, str]]:
 
 
 def hatecheck(root: Path) -> Iterator[dict[str, str]]:
-    ok_functions = {"profanity_nh", "target_obj_nh", "counter_quote_nh", "counter_ref_nh", "ident_neutral_nh",
-                    "ident_pos_nh", "negate_neg_nh", "slur_homonym_nh", "slur_reclaimed_nh"}
+    ok_functions = {
+        "profanity_nh",
+        "target_obj_nh",
+        "counter_quote_nh",
+        "counter_ref_nh",
+        "ident_neutral_nh",
+        "ident_pos_nh",
+        "negate_neg_nh",
+        "slur_homonym_nh",
+        "slur_reclaimed_nh",
+    }
     with open(root / "hatecheck" / "test_suite_cases.csv", encoding="utf-8") as fh:
         for rec in csv.DictReader(fh):
             fn = rec["functionality"]
@@ -113,8 +176,19 @@ def ucc(root: Path) -> Iterator[dict[str, str]]:
     for split in ("test", "val"):
         with open(root / "ucc-unhealthy-conversations" / f"{split}.csv", encoding="utf-8") as fh:
             for rec in csv.DictReader(fh):
-                on = {k for k in ("antagonize", "condescending", "dismissive", "generalisation",
-                                  "generalisation_unfair", "hostile", "sarcastic") if rec[k] == "1"}
+                on = {
+                    k
+                    for k in (
+                        "antagonize",
+                        "condescending",
+                        "dismissive",
+                        "generalisation",
+                        "generalisation_unfair",
+                        "hostile",
+                        "sarcastic",
+                    )
+                    if rec[k] == "1"
+                }
                 if on & {"hostile", "antagonize"}:
                     yield _row(rec["comment"], "toxic", "ucc", "+".join(sorted(on)))
                 elif on & {"dismissive", "condescending"}:
@@ -127,7 +201,9 @@ def epitome(root: Path) -> Iterator[dict[str, str]]:
     """Seeker posts (people asking for support; may include risk) as distress-or-crisis; strongly
     empathic replies as ok. Only used to count how often support-seeking is mistaken for abuse."""
     seen: set[str] = set()
-    with open(root / "epitome-empathy-reddit" / "emotional-reactions-reddit.csv", encoding="utf-8") as fh:
+    with open(
+        root / "epitome-empathy-reddit" / "emotional-reactions-reddit.csv", encoding="utf-8"
+    ) as fh:
         for rec in csv.DictReader(fh):
             if rec["sp_id"] not in seen:
                 seen.add(rec["sp_id"])
@@ -139,7 +215,12 @@ def epitome(root: Path) -> Iterator[dict[str, str]]:
 def learnedhands(root: Path) -> Iterator[dict[str, str]]:
     with open(root / "learnedhands-dv" / "data.tsv", encoding="utf-8") as fh:
         for rec in csv.DictReader(fh, delimiter="\t"):
-            yield _row(rec["text"], "crisis" if rec["label"] == "Yes" else "ok", "learnedhands-dv", rec["label"])
+            yield _row(
+                rec["text"],
+                "crisis" if rec["label"] == "Yes" else "ok",
+                "learnedhands-dv",
+                rec["label"],
+            )
 
 
 def hatexplain(root: Path) -> Iterator[dict[str, str]]:
@@ -152,9 +233,16 @@ def hatexplain(root: Path) -> Iterator[dict[str, str]]:
                 yield _row(rec["text"], "ok", "hatexplain", "normal")
 
 
-READERS = {"goemotions": goemotions, "davidson-hsol": davidson, "cssrs-reddit": cssrs, "hatecheck": hatecheck,
-           "ucc-unhealthy-conversations": ucc, "epitome-empathy-reddit": epitome, "learnedhands-dv": learnedhands,
-           "hatexplain": hatexplain}
+READERS = {
+    "goemotions": goemotions,
+    "davidson-hsol": davidson,
+    "cssrs-reddit": cssrs,
+    "hatecheck": hatecheck,
+    "ucc-unhealthy-conversations": ucc,
+    "epitome-empathy-reddit": epitome,
+    "learnedhands-dv": learnedhands,
+    "hatexplain": hatexplain,
+}
 
 
 def sample(rows: list[dict[str, str]], per_label: int, seed: int = SEED) -> list[dict[str, str]]:
@@ -175,7 +263,9 @@ def sample(rows: list[dict[str, str]], per_label: int, seed: int = SEED) -> list
     return out
 
 
-def build_training_files(root: Path, out_dir: Path, per_label: int = SAMPLE_PER_LABEL) -> dict[str, dict[str, int]]:
+def build_training_files(
+    root: Path, out_dir: Path, per_label: int = SAMPLE_PER_LABEL
+) -> dict[str, dict[str, int]]:
     """Write ``<set>.jsonl`` for each training set; returns the counts per label."""
     out_dir.mkdir(parents=True, exist_ok=True)
     counts: dict[str, dict[str, int]] = {}

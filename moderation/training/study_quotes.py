@@ -13,7 +13,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-STUDY = Path(__file__).resolve().parents[3] / "shared" / "research" / "perinatal-peer-support-study.txt"
+STUDY = (
+    Path(__file__).resolve().parents[3] / "shared" / "research" / "perinatal-peer-support-study.txt"
+)
 #: a participant code that ends a quote: "M3", "Me6", "FG2/M5", "(M7)", "FG3/M1I"
 _CODE = re.compile(r"[\s,]*\(?\b(?:FG\d+/)?Me?\d+I?\b\)?")
 MIN_CHARS = 40
@@ -28,6 +30,8 @@ def quotes(path: Path = STUDY) -> list[str]:
             body = re.sub(r"-\n(?=[a-z])", "", body)  # "toi-\nlet" → "toilet"
             body = " ".join(body.split()).strip(" .\"'’”")
             body = _CODE.split(body)[0].strip(" .,\"'’”")
-            if len(body) >= MIN_CHARS and not body.lower().startswith(("what are women", "secret society")):
+            if len(body) >= MIN_CHARS and not body.lower().startswith(
+                ("what are women", "secret society")
+            ):
                 out.append(body)
     return list(dict.fromkeys(out))

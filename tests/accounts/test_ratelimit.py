@@ -45,7 +45,9 @@ def throttle(settings) -> None:  # noqa: ANN001
     settings.TRUSTED_PROXY_COUNT = 0
 
 
-def log_in(client: Client, username: str, password: str, address: str, forwarded: str | None = None):  # noqa: ANN201
+def log_in(
+    client: Client, username: str, password: str, address: str, forwarded: str | None = None
+):  # noqa: ANN201
     extra = {"REMOTE_ADDR": address}
     if forwarded is not None:
         extra["HTTP_X_FORWARDED_FOR"] = forwarded
@@ -76,7 +78,9 @@ def log_in(client: Client, username: str, password: str, address: str, forwarded
         (0, "2001:db8:1:2:aaaa::1", None, "2001:db8:1:2::/64"),
     ],
 )
-def test_the_address_is_the_one_the_trusted_proxies_saw(settings, trusted, remote, forwarded, expected):
+def test_the_address_is_the_one_the_trusted_proxies_saw(
+    settings, trusted, remote, forwarded, expected
+):
     settings.TRUSTED_PROXY_COUNT = trusted
     extra = {"REMOTE_ADDR": remote}
     if forwarded is not None:
@@ -93,7 +97,11 @@ def test_trusted_proxy_count_comes_from_the_environment():
     code = "from django.conf import settings; print('TPC', settings.TRUSTED_PROXY_COUNT)"
     repo = Path(__file__).resolve().parents[2]
     run = lambda value: subprocess.run(  # noqa: E731
-        [sys.executable, "manage.py", "shell", "-c", code], cwd=repo, capture_output=True, text=True, timeout=120,
+        [sys.executable, "manage.py", "shell", "-c", code],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        timeout=120,
         env={**os.environ, "TRUSTED_PROXY_COUNT": value},
     )
     assert "TPC 2" in run("2").stdout
@@ -103,7 +111,9 @@ def test_trusted_proxy_count_comes_from_the_environment():
 
 
 @pytest.mark.django_db
-def test_a_spoofed_first_forwarded_entry_does_not_escape_the_address_limit(client, settings, make_user):
+def test_a_spoofed_first_forwarded_entry_does_not_escape_the_address_limit(
+    client, settings, make_user
+):
     """Behind one proxy, `serve --proxy-headers` hands Django the first X-Forwarded-For entry as
     REMOTE_ADDR, and the client writes that entry. Spraying usernames from one real address while
     inventing a new first entry each time must still be counted against that address."""
@@ -111,14 +121,20 @@ def test_a_spoofed_first_forwarded_entry_does_not_escape_the_address_limit(clien
     target = make_user()
     for n in range(20):
         spoofed = f"198.51.100.{n + 1}"
-        response = log_in(client, f"someone-{n}", "guess-1234", spoofed, forwarded=f"{spoofed}, 203.0.113.7")
+        response = log_in(
+            client, f"someone-{n}", "guess-1234", spoofed, forwarded=f"{spoofed}, 203.0.113.7"
+        )
         assert response.status_code == 400, n
     spoofed = "198.51.100.99"
-    blocked = log_in(client, target.username, PASSWORD, spoofed, forwarded=f"{spoofed}, 203.0.113.7")
+    blocked = log_in(
+        client, target.username, PASSWORD, spoofed, forwarded=f"{spoofed}, 203.0.113.7"
+    )
     assert blocked.status_code == 429
     assert "Too many attempts from here; try again in 5 seconds." in blocked.content.decode()
     # Another client behind the same proxy is not affected.
-    other = log_in(Client(), target.username, PASSWORD, "198.51.100.99", forwarded="198.51.100.99, 203.0.113.8")
+    other = log_in(
+        Client(), target.username, PASSWORD, "198.51.100.99", forwarded="198.51.100.99, 203.0.113.8"
+    )
     assert other.status_code == 302
 
 
@@ -149,7 +165,9 @@ def test_the_wait_grows_with_each_failure_and_ends(client, clock, member):
         clock.advance(wait - 1)
         assert log_in(client, member.username, PASSWORD, here).status_code == 429  # not yet
         clock.advance(1)
-        assert log_in(client, member.username, "guess-1234", here).status_code == 400  # heard, and wrong
+        assert (
+            log_in(client, member.username, "guess-1234", here).status_code == 400
+        )  # heard, and wrong
     clock.advance(80)
     assert log_in(client, member.username, PASSWORD, here).status_code == 302
 
@@ -184,17 +202,25 @@ def test_logging_in_forgives_her_own_earlier_mistakes(client, clock, member):
 
 
 @pytest.mark.django_db
-def test_guessing_from_many_addresses_is_stopped_but_not_where_she_logs_in(settings, clock, moderator):
+def test_guessing_from_many_addresses_is_stopped_but_not_where_she_logs_in(
+    settings, clock, moderator
+):
     settings.LOGIN_USERNAME_FAILURE_LIMIT = 6
     phone = Client()
     assert log_in(phone, moderator.username, PASSWORD, "203.0.113.7").status_code == 302  # at home
     phone.post(reverse("logout"))
 
     for n in range(6):  # a botnet, one guess per address
-        assert log_in(Client(), moderator.username, "guess-1234", f"198.51.100.{n + 1}").status_code == 400
+        assert (
+            log_in(Client(), moderator.username, "guess-1234", f"198.51.100.{n + 1}").status_code
+            == 400
+        )
     refused = log_in(Client(), moderator.username, PASSWORD, "198.51.100.50")  # even a right guess
     assert refused.status_code == 429
-    assert "Too many attempts on this account from elsewhere; try again in 900 seconds" in refused.content.decode()
+    assert (
+        "Too many attempts on this account from elsewhere; try again in 900 seconds"
+        in refused.content.decode()
+    )
 
     # From home, in any browser: the address is one she logged in from.
     assert log_in(Client(), moderator.username, PASSWORD, "203.0.113.7").status_code == 302

@@ -8,8 +8,16 @@ from bench.scenarios import row
 
 
 def test_a_bounded_row_prints_its_bound_and_no_verdict() -> None:
-    r = row("fan-out", "room of 10: deliveries/s", 2000.0, 64000.0, 2000 / 64000, "≥ 0.33× baseline", False,
-            baseline_bound="lower")
+    r = row(
+        "fan-out",
+        "room of 10: deliveries/s",
+        2000.0,
+        64000.0,
+        2000 / 64000,
+        "≥ 0.33× baseline",
+        False,
+        baseline_bound="lower",
+    )
     line = report.one_line(r)
     assert "baseline ≥ 64,000" in line and "ratio ≤ 0.03×" in line
     assert "MISSED" not in line and "met" not in line.split("→")[1]
@@ -18,7 +26,17 @@ def test_a_bounded_row_prints_its_bound_and_no_verdict() -> None:
 
 
 def test_a_ceiling_on_both_sides_prints_no_ratio() -> None:
-    r = row("scale-out", "x", 800.0, 800.0, 1.0, "(report)", None, kindred_bound="lower", baseline_bound="lower")
+    r = row(
+        "scale-out",
+        "x",
+        800.0,
+        800.0,
+        1.0,
+        "(report)",
+        None,
+        kindred_bound="lower",
+        baseline_bound="lower",
+    )
     k, b, rr, _ = report._cells(r)
     assert (k, b) == ("≥ 800", "≥ 800") and "1.00" not in rr
 
@@ -26,5 +44,19 @@ def test_a_ceiling_on_both_sides_prints_no_ratio() -> None:
 def test_an_exact_row_is_decided() -> None:
     r = row("fan-out", "room of 100: deliveries/s", 9000.0, 20000.0, 0.45, "≥ 0.33× baseline", True)
     assert report.one_line(r).endswith("→ met")
-    r = row("fan-out", "room of 100: deliveries/s", 5000.0, 20000.0, 0.25, "≥ 0.33× baseline", False)
+    r = row(
+        "fan-out", "room of 100: deliveries/s", 5000.0, 20000.0, 0.25, "≥ 0.33× baseline", False
+    )
     assert report.one_line(r).endswith("→ MISSED")
+
+
+def test_a_rewrite_keeps_the_hand_written_sections() -> None:
+    old = f"# Performance\n\nold figures\n\n{report.KEPT_MARKER}\n\n## Idle member\n\n1.2 ms\n"
+    new = report.with_kept_sections("# Performance\n\nnew figures\n", old)
+    assert "new figures" in new and "old figures" not in new
+    assert new.endswith(f"{report.KEPT_MARKER}\n\n## Idle member\n\n1.2 ms\n")
+    # Marked as history, above the marker, once however often the file is rewritten.
+    assert new.index(report.KEPT_HEADING) < new.index(report.KEPT_MARKER)
+    again = report.with_kept_sections("# Performance\n\nnewer figures\n", new)
+    assert again.count(report.KEPT_HEADING) == 1 and "1.2 ms" in again
+    assert report.with_kept_sections("# Performance\n", "no marker") == "# Performance\n"

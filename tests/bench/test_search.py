@@ -117,13 +117,41 @@ def test_ascend_stops_at_the_first_failure_and_says_when_it_ran_out_of_ladder() 
 
 
 def test_a_bounded_figure_never_decides_a_target() -> None:
-    r = row("fan-out", "room of 10", 2000.0, 64000.0, 2000 / 64000, "≥ 0.33× baseline", False, "n",
-            baseline_bound="lower")
+    r = row(
+        "fan-out",
+        "room of 10",
+        2000.0,
+        64000.0,
+        2000 / 64000,
+        "≥ 0.33× baseline",
+        False,
+        "n",
+        baseline_bound="lower",
+    )
     assert r["met"] is None and r["ratio_bound"] == "upper" and r["baseline_bound"] == "lower"
     assert r["note"].startswith("undecided")
-    r = row("moderation cost", "x", 500.0, 500.0, 1.0, "≥ 0.90", True, kindred_bound="lower", baseline_bound="lower")
+    r = row(
+        "moderation cost",
+        "x",
+        500.0,
+        500.0,
+        1.0,
+        "≥ 0.90",
+        True,
+        kindred_bound="lower",
+        baseline_bound="lower",
+    )
     assert r["met"] is None and r["ratio"] is None and r["ratio_bound"] == "unknown"
-    r = row("fan-out", "room of 500", 100.0, 30000.0, 0.0033, "≥ 0.33× baseline", False, kindred_bound="upper")
+    r = row(
+        "fan-out",
+        "room of 500",
+        100.0,
+        30000.0,
+        0.0033,
+        "≥ 0.33× baseline",
+        False,
+        kindred_bound="upper",
+    )
     assert r["met"] is None and r["ratio_bound"] == "upper"
     exact = row("fan-out", "room of 10", 2000.0, 6000.0, 1 / 3, "≥ 0.33× baseline", True)
     assert exact["met"] is True and exact["ratio_bound"] is None

@@ -15,7 +15,10 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_bench_smoke_prints_a_table() -> None:
     proc = subprocess.run(
         [sys.executable, "-m", "bench", "--smoke", "--no-docs"],
-        cwd=ROOT, capture_output=True, text=True, timeout=240,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=240,
     )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     out = proc.stdout

@@ -29,8 +29,19 @@ def message(page: Page, text: str):  # noqa: ANN201
     return page.locator("#messages li[data-seq]").filter(has_text=text)
 
 
+def choose(msg, name: str | re.Pattern[str], *, role: str = "menuitem") -> None:  # noqa: ANN001
+    """Open the message's "⋯" menu and pick `name` in it (reactions are menuitemcheckbox)."""
+    msg.get_by_role("button", name=re.compile(r"^Options for")).click()
+    msg.get_by_role(role, name=name).click()
+
+
 def seqs(page: Page) -> list[int]:
-    return [int(s) for s in page.locator("#messages li[data-seq]").evaluate_all("els => els.map(e => e.dataset.seq)")]
+    return [
+        int(s)
+        for s in page.locator("#messages li[data-seq]").evaluate_all(
+            "els => els.map(e => e.dataset.seq)"
+        )
+    ]
 
 
 def test_two_members_talk_in_real_time(open_as, screens) -> None:  # noqa: ANN001
@@ -111,7 +122,9 @@ def test_both_pages_survive_a_server_restart(open_as, screens, live_server_proc)
 
     live_server_proc.stop()
     for page in (amara, bea):
-        expect(page.locator("#conn-state")).to_contain_text(re.compile(r"Reconnecting|Connecting|Offline"), timeout=15_000)
+        expect(page.locator("#conn-state")).to_contain_text(
+            re.compile(r"Reconnecting|Connecting|Offline"), timeout=15_000
+        )
         expect(page.locator("#conn-state")).not_to_have_attribute("data-state", "connected")
 
     offline_text = "This one went in the outbox first"
@@ -124,7 +137,9 @@ def test_both_pages_survive_a_server_restart(open_as, screens, live_server_proc)
     live_server_proc.start()
     # Back-off after ~5 failed attempts can be up to 8 s × 1.5; allow for it.
     for page in (amara, bea):
-        expect(page.locator("#conn-state")).to_have_attribute("data-state", "connected", timeout=45_000)
+        expect(page.locator("#conn-state")).to_have_attribute(
+            "data-state", "connected", timeout=45_000
+        )
     expect(message(bea, offline_text)).to_have_count(1, timeout=15_000)
     expect(amara.locator("#messages .msg-pending")).to_have_count(0)
     expect(message(amara, offline_text)).to_have_count(1)
@@ -138,7 +153,9 @@ def test_both_pages_survive_a_server_restart(open_as, screens, live_server_proc)
     for got in (bea_seqs, amara_seqs):
         assert got == list(range(got[0], got[0] + len(got))), got
     assert bea_seqs[-1] == amara_seqs[-1]
-    assert message(bea, offline_text).get_attribute("data-seq") == message(amara, offline_text).get_attribute("data-seq")
+    assert message(bea, offline_text).get_attribute("data-seq") == message(
+        amara, offline_text
+    ).get_attribute("data-seq")
     # A reload does not bring the delivered message back as pending.
     amara.reload()
     expect(amara.locator("#conn-state")).to_have_attribute("data-state", "connected")
@@ -195,3 +212,27 @@ def test_offline_then_logged_out_stops_and_offers_login(open_as, screens) -> Non
     screens.shot("logged-out")
     bea.wait_for_timeout(1500)
     expect(state).to_have_attribute("data-state", "stopped")
+
+
+def test_a_socket_that_never_says_joined_is_given_up_and_tried_again(open_as, screens) -> None:  # noqa: ANN001
+    """A phone between networks (or a server stuck mid-handshake) can open a socket that never
+    answers. The page must not sit on "Connecting…" for ever: after 15 s it drops that socket and
+    connects again, and the room works."""
+    page = open_as("amara")
+    attempts: list[str] = []
+
+    def route(ws) -> None:  # noqa: ANN001
+        attempts.append(ws.url)
+        if len(attempts) > 1:
+            ws.connect_to_server()  # the second attempt reaches the real server
+        # the first is accepted by nobody and never answered
+
+    page.route_web_socket(re.compile(r"/ws/rooms/"), route)
+    page.get_by_role("link", name=NEWBORN).click()
+    expect(page.locator("#conn-state")).to_have_text("Connecting…")
+    page.wait_for_timeout(5_000)
+    expect(page.locator("#conn-state")).to_have_text("Connecting…")  # still waiting, not given up
+    expect(page.locator("#conn-state")).to_have_attribute("data-state", "connected", timeout=30_000)
+    assert len(attempts) == 2, attempts
+    send(page, "back on the wifi now, morning all")
+    expect(message(page, "back on the wifi now, morning all")).to_be_visible()

@@ -35,6 +35,8 @@ UK = ZoneInfo("Europe/London")
 
 SESSION_TITLE = "Night feeds circle (e2e)"
 SESSION_FOCUS = "Sleep and night feeds in the first weeks"
+# How the prompts say it, mid-sentence ("Today we're talking about sleep and night feeds…").
+FOCUS_IN_PROMPT = "sleep and night feeds in the first weeks"
 OPENING_EDIT = "I'm Morgan, and I'm with you until the end of the session."
 
 ABUSE = "Honestly just shut up, you are pathetic and nobody wants you here"
@@ -58,7 +60,12 @@ def record_frames(page: Page) -> list[str]:
     frames: list[str] = []
 
     def on_socket(ws) -> None:  # noqa: ANN001
-        ws.on("framereceived", lambda payload: frames.append(payload if isinstance(payload, str) else payload.decode("utf-8", "replace")))
+        ws.on(
+            "framereceived",
+            lambda payload: frames.append(
+                payload if isinstance(payload, str) else payload.decode("utf-8", "replace")
+            ),
+        )
 
     page.on("websocket", on_socket)
     return frames
@@ -112,17 +119,23 @@ def audit_filter(page: Page, action: str) -> None:
 def cancel_session_afterwards(live_server_proc):  # noqa: ANN001, ANN201
     """Whatever happens in the test, no session stays under way in Newborn for the tests after it."""
     yield
-    live_server_proc.manage("shell", "-c", (
-        "from django.utils import timezone; from moderation.facilitation.models import FacilitatedSession; "
-        f"FacilitatedSession.objects.filter(title={SESSION_TITLE!r}, cancelled_at__isnull=True)"
-        ".update(cancelled_at=timezone.now())"
-    ))
+    live_server_proc.manage(
+        "shell",
+        "-c",
+        (
+            "from django.utils import timezone; from moderation.facilitation.models import FacilitatedSession; "
+            f"FacilitatedSession.objects.filter(title={SESSION_TITLE!r}, cancelled_at__isnull=True)"
+            ".update(cancelled_at=timezone.now())"
+        ),
+    )
 
 
 # --- 1. facilitation ---------------------------------------------------------------------------------
 
 
-def test_facilitated_session_prompts_reach_only_the_facilitator(open_as, screens, cancel_session_afterwards) -> None:  # noqa: ANN001
+def test_facilitated_session_prompts_reach_only_the_facilitator(
+    open_as, screens, cancel_session_afterwards
+) -> None:  # noqa: ANN001
     # The supervisor schedules a session under way now, with Morgan facilitating.
     sam = open_as("sam")
     sam.get_by_role("link", name="Supervision").click()
@@ -155,14 +168,20 @@ def test_facilitated_session_prompts_reach_only_the_facilitator(open_as, screens
     open_room(morgan)
     panel = morgan.locator("#facilitator-panel")
     expect(panel).to_be_visible()
-    expect(panel.get_by_role("heading", level=2)).to_have_text(f"Facilitator prompts: {SESSION_TITLE}")
+    expect(panel.get_by_role("heading", level=2)).to_have_text(
+        f"Facilitator prompts: {SESSION_TITLE}"
+    )
     # The engine runs in the worker, steps about once a second, and loads its sentence model in
     # the background when the session starts: be generous for the first prompt.
     opening = panel.locator(".fp-card.fp-opening")
     expect(opening).to_have_count(1, timeout=30_000)
     expect(opening.locator(".badge")).to_have_text("Opening")
-    expect(opening.locator(".fp-reason")).to_have_text(re.compile(r"^Why: session is starting: welcome everyone"))
-    expect(opening.get_by_label("Posts in the room as you")).to_have_value(re.compile(re.escape(SESSION_FOCUS)))
+    expect(opening.locator(".fp-reason")).to_have_text(
+        re.compile(r"^Why: session is starting: welcome everyone")
+    )
+    expect(opening.get_by_label("Posts in the room as you")).to_have_value(
+        re.compile(re.escape(FOCUS_IN_PROMPT))
+    )
     expect(opening.get_by_label("Posts in the room as you")).to_have_attribute("readonly", "")
     opening_text = opening.get_by_label("Posts in the room as you").input_value()
     screens.shot("facilitator-panel-opening")
@@ -193,7 +212,7 @@ def test_facilitated_session_prompts_reach_only_the_facilitator(open_as, screens
         sent = message(page, OPENING_EDIT)
         expect(sent).to_have_count(1)
         expect(sent.locator(".msg-author")).to_contain_text("Morgan")
-        expect(sent.locator(".msg-body")).to_contain_text(SESSION_FOCUS)
+        expect(sent.locator(".msg-body")).to_contain_text(FOCUS_IN_PROMPT)
     expect(message(morgan, OPENING_EDIT)).to_have_count(1)
     screens.shot("opening-sent")
 
@@ -218,11 +237,16 @@ def test_facilitated_session_prompts_reach_only_the_facilitator(open_as, screens
     # Only Morgan sees prompts: the members' pages show none and their sockets never carried one.
     for who, page in (("amara", amara), ("bea", bea)):
         expect(page.locator(".fp-card")).to_have_count(0)
-        expect(page.get_by_text(prompt_reason[len("Why: "):])).to_have_count(0)
+        expect(page.get_by_text(prompt_reason[len("Why: ") :])).to_have_count(0)
         expect(page.get_by_text(prompt_text)).to_have_count(0)
         assert frames[who], f"{who}'s page received no frames at all: the check would prove nothing"
-        leaked = [f for f in frames[who]
-                  if "facilitator." in f or prompt_text[:40] in f or (opening_text[:40] in f and OPENING_EDIT not in f)]
+        leaked = [
+            f
+            for f in frames[who]
+            if "facilitator." in f
+            or prompt_text[:40] in f
+            or (opening_text[:40] in f and OPENING_EDIT not in f)
+        ]
         assert leaked == [], f"{who} received facilitator frames: {leaked[:2]}"
 
     # Dismissed: gone at once, and not back after a reload (the server recorded it).
@@ -233,7 +257,9 @@ def test_facilitated_session_prompts_reach_only_the_facilitator(open_as, screens
     morgan.reload()
     expect(morgan.locator("#conn-state")).to_have_attribute("data-state", "connected")
     expect(panel).to_be_visible()
-    expect(panel.get_by_role("heading", level=2)).to_have_text(f"Facilitator prompts: {SESSION_TITLE}")
+    expect(panel.get_by_role("heading", level=2)).to_have_text(
+        f"Facilitator prompts: {SESSION_TITLE}"
+    )
     morgan.wait_for_timeout(1500)  # the panel asks the server again on load and on join
     expect(panel.locator(f'.fp-card[data-prompt-id="{prompt_id}"]')).to_have_count(0)
     expect(panel.locator(".fp-card.fp-opening")).to_have_count(0)
@@ -245,7 +271,9 @@ def test_facilitated_session_prompts_reach_only_the_facilitator(open_as, screens
     card.get_by_text("Cancel…").click()
     card.get_by_label("Reason (for the audit log)").fill("End of the e2e journey")
     card.get_by_role("button", name="Cancel", exact=True).click()
-    expect(sam.locator("main")).to_contain_text(re.compile(rf"“{re.escape(SESSION_TITLE)}”.* is cancelled\."))
+    expect(sam.locator("main")).to_contain_text(
+        re.compile(rf"“{re.escape(SESSION_TITLE)}”.* is cancelled\.")
+    )
     screens.shot("session-cancelled")
 
 
@@ -260,8 +288,12 @@ def test_supervisor_finds_the_audit_record(open_as, screens) -> None:  # noqa: A
     open_room(ivy, TODDLER)
     send(ivy, ABUSE)
     expect(message(ivy, ABUSE)).to_be_visible()
+    # The toddler room may already show a message another test's moderator removed.
+    removed = ivy.locator("#messages li[data-seq]").filter(has_text="Removed by a moderator")
+    before = removed.count()
     moderate(morgan, ABUSE, button="Hide message", reason=HIDE_REASON, status="Hidden")
-    expect(ivy.locator("#messages li[data-seq]").filter(has_text="Removed by a moderator")).to_have_count(1)
+    expect(removed).to_have_count(before + 1)
+    expect(message(ivy, ABUSE)).to_have_count(0)
     screens.shot("hidden-by-morgan")
 
     # Sam filters the audit log by action and finds Morgan's record with her reason.
@@ -285,7 +317,9 @@ def test_supervisor_finds_the_audit_record(open_as, screens) -> None:  # noqa: A
     shoot_docs(sam, "supervisor-audit-360x740.png")
 
     # The message logs: the removed message with its original text and what happened to it.
-    sam.get_by_role("navigation", name="Supervision").get_by_role("link", name="Message logs").click()
+    sam.get_by_role("navigation", name="Supervision").get_by_role(
+        "link", name="Message logs"
+    ).click()
     sam.wait_for_url(re.compile(r"/supervisor/messages/"))
     filters = sam.locator("details.sup-filter-card")
     if filters.get_attribute("open") is None:
@@ -319,7 +353,9 @@ def test_supervisor_finds_the_audit_record(open_as, screens) -> None:  # noqa: A
     # A threshold change on the Toddler room, then found in the audit log with before and after.
     sam.get_by_role("navigation", name="Supervision").get_by_role("link", name="Rooms").click()
     sam.get_by_role("link", name=TODDLER).click()
-    thresholds = sam.locator("section").filter(has=sam.get_by_role("heading", name="Classifier thresholds"))
+    thresholds = sam.locator("section").filter(
+        has=sam.get_by_role("heading", name="Classifier thresholds")
+    )
     field = thresholds.get_by_label("Flag at toxicity")
     before = float(field.input_value())
     after = round(before - 0.05, 2) if before > 0.1 else round(before + 0.05, 2)
@@ -329,7 +365,9 @@ def test_supervisor_finds_the_audit_record(open_as, screens) -> None:  # noqa: A
     try:
         thresholds.get_by_role("button", name="Save thresholds").click()
         expect(sam.locator("main")).to_contain_text(f"Thresholds for {TODDLER} are saved.")
-        expect(thresholds.get_by_label("Flag at toxicity")).to_have_value(re.compile(rf"^{after:g}"))
+        expect(thresholds.get_by_label("Flag at toxicity")).to_have_value(
+            re.compile(rf"^{after:g}")
+        )
         audit_filter(sam, "room.thresholds_changed")
         change = sam.locator(".audit-entry").filter(has_text=THRESHOLD_REASON)
         expect(change).to_have_count(1)
@@ -371,7 +409,9 @@ def test_risk_message_brings_support_card_and_pinned_urgent_item(open_as, screen
     card = gwen.get_by_role("dialog", name="You're not on your own")
     expect(card).to_be_visible(timeout=20_000)
     expect(card).to_contain_text("call 999")
-    expect(card.get_by_role("link", name="Call Samaritans on 116 123")).to_have_attribute("href", "tel:116123")
+    expect(card.get_by_role("link", name="Call Samaritans on 116 123")).to_have_attribute(
+        "href", "tel:116123"
+    )
     expect(ivy.get_by_role("dialog", name="You're not on your own")).to_be_hidden()
     gwen.wait_for_timeout(300)  # the backdrop fades in
     screens.shot("support-card")
@@ -389,25 +429,43 @@ def test_risk_message_brings_support_card_and_pinned_urgent_item(open_as, screen
     expect(first.locator(".flag-badges")).to_contain_text("⚠ Urgent: risk")
     expect(first.locator(".flag-badges")).to_contain_text("Risk")
     expect(first.locator(".queue-author")).to_have_text("Gwen")
-    order = morgan.locator("#queue .queue-item").evaluate_all("els => els.map(e => e.dataset.category)")
+    order = morgan.locator("#queue .queue-item").evaluate_all(
+        "els => els.map(e => e.dataset.category)"
+    )
     assert order.index("risk") < order.index("toxic"), order
     expect(morgan.locator("#urgent-alert")).to_be_visible()
     # One alert for everything urgent that arrived while she watched: it names the room when it is
     # the only one, and counts them when an earlier test's message was escalated meanwhile.
     expect(morgan.locator("#urgent-alert-text")).to_contain_text(
-        re.compile(rf"(a message in {re.escape(TODDLER)} shows|\d+ messages show) risk to the member"))
+        re.compile(
+            rf"(a message in {re.escape(TODDLER)} shows|\d+ messages show) risk to the member"
+        )
+    )
     expect(morgan.locator("#queue-summary")).to_contain_text(re.compile(r"\b\d+ urgent"))
-    urgent = morgan.locator("#queue .queue-item").evaluate_all("els => els.map(e => e.classList.contains('is-urgent'))")
+    urgent = morgan.locator("#queue .queue-item").evaluate_all(
+        "els => els.map(e => e.classList.contains('is-urgent'))"
+    )
     assert urgent == sorted(urgent, reverse=True), urgent  # every urgent item above every other
     morgan.evaluate("window.scrollTo(0, 0)")
     screens.shot("queue-risk-pinned")
 
     # Morgan takes it (the alert goes), and both items are resolved so no later test inherits them.
-    moderate(morgan, RISK, button="Dismiss", reason="Support card seen; checked in with her privately (e2e)",
-             status="Dismissed")
+    moderate(
+        morgan,
+        RISK,
+        button="Dismiss",
+        reason="Support card seen; checked in with her privately (e2e)",
+        status="Dismissed",
+    )
     back_to_queue(morgan)
     expect(queue_item(morgan, RISK)).to_have_count(0)
-    moderate(morgan, ABUSE_BEFORE_RISK, button="Hide message", reason="Personal attack (e2e)", status="Hidden")
+    moderate(
+        morgan,
+        ABUSE_BEFORE_RISK,
+        button="Hide message",
+        reason="Personal attack (e2e)",
+        status="Hidden",
+    )
     back_to_queue(morgan)
     expect(queue_item(morgan, ABUSE_BEFORE_RISK)).to_have_count(0)
     # The alert goes once nothing urgent is left; an item of another test's (left for moderators,
@@ -417,4 +475,3 @@ def test_risk_message_brings_support_card_and_pinned_urgent_item(open_as, screen
     else:
         expect(morgan.locator("#urgent-alert-text")).not_to_contain_text(TODDLER)
     screens.shot("queue-cleared")
-

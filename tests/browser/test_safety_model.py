@@ -25,36 +25,52 @@ from tests.browser.test_moderator_console import open_console, queue_item
 pytestmark = pytest.mark.browser
 
 BABY = "Baby (3–12 months)"
-GOODBYE = ("Thank you all for being there for me these past months, you've been kinder than anyone. "
-           "I've sorted the paperwork and written something for each of the kids. This is my last "
-           "message on here. Look after yourselves xx")
-STORY = ("Had my six week check today and honestly the midwife was awful. She barely looked at me, "
-         "rushed through the questions about my mood and when I said I'd been crying a lot she just said "
-         "'that's normal' and ticked a box. Then she told me off for the baby's weight in front of the "
-         "receptionist. I drove home feeling like a failure but my mum says I should put in a complaint, "
-         "so I might. Has anyone else had that at the surgery on Hill Road?")
+GOODBYE = (
+    "Thank you all for being there for me these past months, you've been kinder than anyone. "
+    "I've sorted the paperwork and written something for each of the kids. This is my last "
+    "message on here. Look after yourselves xx"
+)
+STORY = (
+    "Had my six week check today and honestly the midwife was awful. She barely looked at me, "
+    "rushed through the questions about my mood and when I said I'd been crying a lot she just said "
+    "'that's normal' and ticked a box. Then she told me off for the baby's weight in front of the "
+    "receptionist. I drove home feeling like a failure but my mum says I should put in a complaint, "
+    "so I might. Has anyone else had that at the surgery on Hill Road?"
+)
 CANDIDATE = "kindred-safety-e2e-candidate"
 MODELS = REPO / "moderation" / "safety_models"
 
 
 def flag_count_for(live_server_proc, text: str) -> int:
     out = REPO / "test-artifacts" / "flag-count.json"
-    live_server_proc.manage("shell", "-c", (
-        "import json; from moderation.models import Flag; "
-        f"open({str(out)!r}, 'w').write(json.dumps(Flag.objects.filter(message__body={text!r}).count()))"))
+    live_server_proc.manage(
+        "shell",
+        "-c",
+        (
+            "import json; from moderation.models import Flag; "
+            f"open({str(out)!r}, 'w').write(json.dumps(Flag.objects.filter(message__body={text!r}).count()))"
+        ),
+    )
     return json.loads(out.read_text())
 
 
 def assessed(live_server_proc, text: str) -> bool:
     out = REPO / "test-artifacts" / "assessed.json"
-    live_server_proc.manage("shell", "-c", (
-        "import json; from chat.models import Message; "
-        f"open({str(out)!r}, 'w').write(json.dumps(Message.objects.filter(body={text!r}, "
-        "assessment_state='done').exists()))"))
+    live_server_proc.manage(
+        "shell",
+        "-c",
+        (
+            "import json; from chat.models import Message; "
+            f"open({str(out)!r}, 'w').write(json.dumps(Message.objects.filter(body={text!r}, "
+            "assessment_state='done').exists()))"
+        ),
+    )
     return json.loads(out.read_text())
 
 
-def test_a_goodbye_without_alarming_words_brings_the_card_and_an_urgent_alert(open_as, screens) -> None:
+def test_a_goodbye_without_alarming_words_brings_the_card_and_an_urgent_alert(
+    open_as, screens
+) -> None:
     rowan = open_as("rowan")
     open_console(rowan)
     hana = open_as("hana")
@@ -73,7 +89,9 @@ def test_a_goodbye_without_alarming_words_brings_the_card_and_an_urgent_alert(op
     screens.shot("goodbye-urgent-item")
 
 
-def test_a_long_story_about_an_unkind_midwife_raises_nothing(open_as, live_server_proc, screens) -> None:
+def test_a_long_story_about_an_unkind_midwife_raises_nothing(
+    open_as, live_server_proc, screens
+) -> None:
     jude = open_as("jude")
     open_room(jude, BABY)
     send(jude, STORY)
@@ -90,14 +108,19 @@ def test_a_long_story_about_an_unkind_midwife_raises_nothing(open_as, live_serve
 
 def _restore_live_model(live_server_proc) -> None:
     """Leave the server as the other tests expect it: the committed model live, no candidate."""
-    live_server_proc.manage("shell", "-c", (
-        "from moderation.models import SafetyModelRelease; SafetyModelRelease.objects.all().delete()"))
+    live_server_proc.manage(
+        "shell",
+        "-c",
+        (
+            "from moderation.models import SafetyModelRelease; SafetyModelRelease.objects.all().delete()"
+        ),
+    )
 
 
 @pytest.fixture
 def candidate_model(live_server_proc):
     target = MODELS / CANDIDATE
-    shutil.copytree(MODELS / "kindred-safety-v3", target, dirs_exist_ok=True)
+    shutil.copytree(MODELS / "kindred-safety-v6", target, dirs_exist_ok=True)
     card = json.loads((target / "card.json").read_text())
     card["version"] = CANDIDATE
     (target / "card.json").write_text(json.dumps(card))
@@ -106,10 +129,16 @@ def candidate_model(live_server_proc):
     shutil.rmtree(target, ignore_errors=True)
 
 
-def test_supervisor_compares_a_shadow_model_and_promotes_it(open_as, candidate_model, screens) -> None:
+def test_supervisor_compares_a_shadow_model_and_promotes_it(
+    open_as, candidate_model, screens
+) -> None:
     sam: Page = open_as("sam")
-    sam.goto(sam.url.split("/", 3)[0] + "//" + sam.url.split("/", 3)[2] + "/supervisor/safety-model/")
-    expect(sam.get_by_role("heading", name=re.compile("Live model: kindred-safety-v3"))).to_be_visible()
+    sam.goto(
+        sam.url.split("/", 3)[0] + "//" + sam.url.split("/", 3)[2] + "/supervisor/safety-model/"
+    )
+    expect(
+        sam.get_by_role("heading", name=re.compile("Live model: kindred-safety-v6"))
+    ).to_be_visible()
     row = sam.locator(".versions li").filter(has_text=candidate_model)
     row.get_by_label("Reason").fill("Retrained with last month's moderator labels")
     row.get_by_role("button", name="Run in shadow").click()
@@ -117,9 +146,9 @@ def test_supervisor_compares_a_shadow_model_and_promotes_it(open_as, candidate_m
     expect(sam.get_by_role("heading", name=f"In shadow: {candidate_model}")).to_be_visible()
 
     # Real traffic: the worker scores it with both models.
-    hana = open_as("hana")
-    open_room(hana, BABY)
-    send(hana, "Does anyone know if the library rhyme time is on this week?")
+    wren = open_as("wren")
+    open_room(wren, BABY)
+    send(wren, "Does anyone know if the library rhyme time is on this week?")
     # The worker re-reads the versions every 5 s and may still be working through earlier tests'
     # messages, so allow it time.
     # A message the worker assessed before it picked up the shadow version is not scored again,
@@ -132,13 +161,15 @@ def test_supervisor_compares_a_shadow_model_and_promotes_it(open_as, candidate_m
         assert time.monotonic() < deadline, "no message was scored in shadow"
         if time.monotonic() > next_send:
             n += 1
-            send(hana, f"Also, is the baby group at the library still on Thursdays? ({n})")
+            send(wren, f"Which nappy cream do you all use? ({n})")
             next_send = time.monotonic() + 12
         sam.wait_for_timeout(1000)
     expect(sam.locator("#h-compare")).to_be_visible()
     screens.shot("shadow-comparison")
 
-    sam.get_by_label("Reason (kept in the audit log)").fill("Agrees with live on real traffic; same test figures")
+    sam.get_by_label("Reason (kept in the audit log)").fill(
+        "Agrees with live on real traffic; same test figures"
+    )
     sam.get_by_role("button", name="Promote to live").click()
     expect(sam.locator(".flash")).to_contain_text("is now the live safety model")
     expect(sam.get_by_role("heading", name=f"Live model: {candidate_model}")).to_be_visible()

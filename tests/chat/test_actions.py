@@ -23,7 +23,9 @@ def test_sequence_numbers_are_per_room_and_start_at_one(member):
 
 def test_body_is_trimmed_and_control_characters_dropped(member):
     room = Room.objects.get(slug="newborn")
-    message, created = check_send_message(author=member, room=room, client_id="trim-00001", body="  hi\x00 there \n\n\n\n\nbye  ")
+    message, created = check_send_message(
+        author=member, room=room, client_id="trim-00001", body="  hi\x00 there \n\n\n\n\nbye  "
+    )
     assert created
     assert message.body == "hi there\n\n\nbye"
 
@@ -46,7 +48,9 @@ def test_concurrent_senders_get_gap_free_unique_sequence_numbers(make_user, sett
     def sender(author, n):  # noqa: ANN001
         try:
             for i in range(15):
-                check_send_message(author=author, room=room, client_id=f"conc-{n}-{i:04d}", body=f"{n}:{i}")
+                check_send_message(
+                    author=author, room=room, client_id=f"conc-{n}-{i:04d}", body=f"{n}:{i}"
+                )
         except BaseException as exc:  # noqa: BLE001
             errors.append(exc)
         finally:

@@ -33,14 +33,24 @@ async def test_anonymous_socket_is_refused_with_4401():
     connected, _ = await comm.connect()
     assert connected
     error = await comm.receive_json_from()
-    assert error == {"type": "error", "code": "not_authenticated", "message": "Please log in first."}
+    assert error == {
+        "type": "error",
+        "code": "not_authenticated",
+        "message": "Please log in first.",
+    }
     assert (await comm.receive_output())["code"] == 4401
     await comm.disconnect()
 
 
 @pytest.mark.parametrize(
     "origin",
-    [b"http://evil.example.com", b"null", b"http://127.0.0.1.evil.com", b"http://localhost.attacker.net", None],
+    [
+        b"http://evil.example.com",
+        b"null",
+        b"http://127.0.0.1.evil.com",
+        b"http://localhost.attacker.net",
+        None,
+    ],
 )
 async def test_foreign_or_missing_origin_is_refused(member, origin):
     comm = await open_socket(member, "/ws/rooms/newborn/", origin=origin)
@@ -89,7 +99,9 @@ async def test_two_members_exchange_messages_in_real_time(member, other_member):
     assert new["message"]["author"]["display_name"] == "Amara"
     assert new["message"]["seq"] == seq
 
-    await b.send_json_to({"type": "message.send", "client_id": "bea-00000001", "body": "Me! 3am club"})
+    await b.send_json_to(
+        {"type": "message.send", "client_id": "bea-00000001", "body": "Me! 3am club"}
+    )
     reply = await receive_until(a, "message.new")
     while reply["message"]["author"]["display_name"] != "Bea":
         reply = await receive_until(a, "message.new")
@@ -136,7 +148,9 @@ async def test_resume_returns_exactly_the_missed_messages(member, other_member, 
     await b.send_json_to({"type": "resume", "after_seq": seen})
     batch = await receive_until(b, "messages.batch")
     assert [m["seq"] for m in batch["messages"]] == list(range(seen + 1, seen + 8))
-    assert [m["body"] for m in batch["messages"]] == [f"while you were away {i}" for i in range(1, 8)]
+    assert [m["body"] for m in batch["messages"]] == [
+        f"while you were away {i}" for i in range(1, 8)
+    ]
     assert batch["more"] is False
     await a.disconnect()
     await b.disconnect()
@@ -159,7 +173,9 @@ async def test_rate_limit_answers_with_an_error_frame_and_keeps_the_socket(membe
     a, _ = await join(member)
     for i in range(3):
         await send(a, f"quick {i}", f"rate-{i:05d}")
-    await a.send_json_to({"type": "message.send", "client_id": "rate-00009", "body": "one too many"})
+    await a.send_json_to(
+        {"type": "message.send", "client_id": "rate-00009", "body": "one too many"}
+    )
     error = await receive_until(a, "error")
     assert error["code"] == "rate_limited"
     assert error["client_id"] == "rate-00009"
@@ -171,7 +187,11 @@ async def test_rate_limit_answers_with_an_error_frame_and_keeps_the_socket(membe
 
 async def test_oversized_frame_is_refused_with_an_error(member, settings):
     a, _ = await join(member)
-    await a.send_to(text_data=json.dumps({"type": "message.send", "client_id": "big-000001", "body": "x" * 20000}))
+    await a.send_to(
+        text_data=json.dumps(
+            {"type": "message.send", "client_id": "big-000001", "body": "x" * 20000}
+        )
+    )
     error = await receive_until(a, "error")
     assert error["code"] == "frame_too_large"
     count = await database_sync_to_async(Message.objects.count)()
@@ -251,7 +271,11 @@ async def test_presence_announces_a_newcomer_once_even_with_two_tabs(member, oth
     while joined["user"]["display_name"] != "Bea":  # her own arrival is announced to her too
         joined = await receive_until(a, "presence.joined")
     b2, _ = await join(other_member)
-    assert not [f for f in await drain(a) if f["type"] == "presence.joined" and f["user"]["display_name"] == "Bea"]
+    assert not [
+        f
+        for f in await drain(a)
+        if f["type"] == "presence.joined" and f["user"]["display_name"] == "Bea"
+    ]
     await b1.disconnect()
     assert all(f["type"] != "presence.left" for f in await drain(a))  # her other tab is still open
     await b2.disconnect()
@@ -273,20 +297,25 @@ async def test_user_text_is_stored_raw_and_rendered_escaped(member, other_member
 
 
 async def test_logging_out_closes_that_sessions_sockets_within_seconds(member):
+    from asgiref.sync import sync_to_async
+    from channels.testing import WebsocketCommunicator
     from django.conf import settings as dj_settings
     from django.test import Client
 
-    from tests.conftest import ORIGIN
-    from channels.testing import WebsocketCommunicator
     from config.asgi import application
-    from asgiref.sync import sync_to_async
+    from tests.conftest import ORIGIN
 
     client = Client()
     await sync_to_async(client.force_login)(member)
     cookie = client.cookies[dj_settings.SESSION_COOKIE_NAME].value
     comm = WebsocketCommunicator(
-        application, "/ws/rooms/newborn/",
-        headers=[(b"host", b"127.0.0.1:8000"), (b"origin", ORIGIN), (b"cookie", f"{dj_settings.SESSION_COOKIE_NAME}={cookie}".encode())],
+        application,
+        "/ws/rooms/newborn/",
+        headers=[
+            (b"host", b"127.0.0.1:8000"),
+            (b"origin", ORIGIN),
+            (b"cookie", f"{dj_settings.SESSION_COOKIE_NAME}={cookie}".encode()),
+        ],
     )
     assert (await comm.connect())[0]
     await receive_until(comm, "room.joined")
@@ -304,21 +333,25 @@ async def test_logging_out_closes_that_sessions_sockets_within_seconds(member):
 
 
 @pytest.mark.parametrize("field", ["body", "edit", "reason"])
-async def test_a_lone_surrogate_anywhere_in_a_frame_is_a_typed_error_and_nothing_is_stored(member, field):
+async def test_a_lone_surrogate_anywhere_in_a_frame_is_a_typed_error_and_nothing_is_stored(
+    member, field
+):
     """JSON can spell an unpaired UTF-16 surrogate ("\\ud800"); it decodes to a str that UTF-8 cannot
     encode, so the database would raise on every retry. It is refused at the frame, with a field."""
     a, _ = await join(member)
     ack = await send(a, "Before the bad one", "sur-00001")
     frames = {
         "body": '{"type": "message.send", "client_id": "sur-00002", "body": "a\\ud800b"}',
-        "edit": '{"type": "message.edit", "seq": %d, "body": "fixed \\udfff here"}' % ack["message"]["seq"],
-        "reason": '{"type": "message.report", "seq": %d, "reason": "\\ud83d alone"}' % ack["message"]["seq"],
+        "edit": '{"type": "message.edit", "seq": SEQ, "body": "fixed \\udfff here"}',
+        "reason": '{"type": "message.report", "seq": SEQ, "reason": "\\ud83d alone"}',
     }
-    await a.send_to(text_data=frames[field])
+    await a.send_to(text_data=frames[field].replace("SEQ", str(ack["message"]["seq"])))
     error = await receive_until(a, "error")
     assert error["code"] == "validation" and "surrogate" in error["message"]
     assert error["field"] in {"body", "reason"}
-    bodies = await database_sync_to_async(lambda: list(Message.objects.values_list("body", flat=True)))()
+    bodies = await database_sync_to_async(
+        lambda: list(Message.objects.values_list("body", flat=True))
+    )()
     assert bodies == ["Before the bad one"]
     await a.send_json_to({"type": "ping"})
     assert (await receive_until(a, "pong"))["type"] == "pong"
@@ -335,7 +368,9 @@ def test_check_message_body_refuses_a_lone_surrogate():
     assert check_message_body("a \U0001f600 b") == "a \U0001f600 b"  # a real pair is fine
 
 
-async def test_edits_and_reactions_share_an_action_budget_of_their_own(member, other_member, settings):
+async def test_edits_and_reactions_share_an_action_budget_of_their_own(
+    member, other_member, settings
+):
     """Every frame that writes or pushes to others counts: a burst of edits or reaction toggles
     is refused with rate_limited (retry_after) and nothing beyond the budget is stored; sending
     a new message has its own budget and still works."""
@@ -348,14 +383,16 @@ async def test_edits_and_reactions_share_an_action_budget_of_their_own(member, o
     seq = ack["message"]["seq"]
     for i in range(6):
         await a.send_json_to({"type": "message.edit", "seq": seq, "body": f"First words, edit {i}"})
-    for i in range(3):
+    for _ in range(3):
         await a.send_json_to({"type": "reaction.toggle", "seq": seq, "kind": "hug"})
     await a.send_json_to({"type": "ping"})
     frames = []
     while not frames or frames[-1]["type"] != "pong":
         frames.append(await a.receive_json_from(timeout=5))
     errors = [f for f in frames if f["type"] == "error"]
-    assert len(errors) == 5 and all(e["code"] == "rate_limited" and 0 < e["retry_after"] <= 30 for e in errors)
+    assert len(errors) == 5 and all(
+        e["code"] == "rate_limited" and 0 < e["retry_after"] <= 30 for e in errors
+    )
     revisions = await database_sync_to_async(MessageRevision.objects.count)()
     reactions = await database_sync_to_async(Reaction.objects.count)()
     assert revisions == 4 and reactions == 0
@@ -425,4 +462,8 @@ async def test_a_typing_push_the_channel_layer_cannot_take_is_dropped_with_one_l
     with mock.patch("chat.events.get_channel_layer", return_value=Busy()):
         assert await send_event_now("room-1", {"type": "chat.typing"}) is False
     [record] = [r for r in caplog.records if r.name == "chat.events"]
-    assert record.levelname == "WARNING" and record.exc_info is None and "chat.typing" in record.getMessage()
+    assert (
+        record.levelname == "WARNING"
+        and record.exc_info is None
+        and "chat.typing" in record.getMessage()
+    )

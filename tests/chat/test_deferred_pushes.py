@@ -20,6 +20,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def _in_thread(fn):  # noqa: ANN001, ANN202
     async def call(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
         return await asyncio.to_thread(fn, *args, **kwargs)
+
     return call
 
 
@@ -52,7 +53,8 @@ async def test_committed_pushes_arrive_in_order_after_the_call(no_thread_pushes)
 
 
 async def test_a_rolled_back_push_is_never_sent_and_a_committed_one_is_sent_despite_a_later_error(
-        no_thread_pushes) -> None:
+    no_thread_pushes,
+) -> None:
     layer = get_channel_layer()
     channel = await layer.new_channel()
     await layer.group_add("room-deferred-2", channel)
@@ -84,6 +86,7 @@ def test_outside_a_socket_call_pushes_still_go_at_commit(settings) -> None:
         def call(group, event):  # noqa: ANN001, ANN202
             sent.append(group)
             return original(fn)(group, event)
+
         return call
 
     events.async_to_sync, saved = record, events.async_to_sync

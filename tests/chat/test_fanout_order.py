@@ -22,7 +22,12 @@ ROOM = "room-7"
 
 def _msg(seq: int, group: str = ROOM) -> dict[str, Any]:
     message = {"seq": seq, "author": {"id": 99}, "body": f"message {seq}"}
-    return {"type": "chat.message", "message": message, "public_frame": f'{{"seq": {seq}}}', GROUP_KEY: group}
+    return {
+        "type": "chat.message",
+        "message": message,
+        "public_frame": f'{{"seq": {seq}}}',
+        GROUP_KEY: group,
+    }
 
 
 class Member:
@@ -53,7 +58,11 @@ def _seqs(member: Member) -> list[int]:
 
 def test_in_order_messages_go_straight_out() -> None:
     order = RoomOrder()
-    assert [e["message"]["seq"] for s in (5, 6, 7) for e in order.arrive(ROOM, _msg(s))] == [5, 6, 7]
+    assert [e["message"]["seq"] for s in (5, 6, 7) for e in order.arrive(ROOM, _msg(s))] == [
+        5,
+        6,
+        7,
+    ]
     assert not order.waiting(ROOM)
 
 
@@ -71,7 +80,9 @@ def test_giving_up_sends_what_waited_in_order_and_a_late_arrival_still_goes_out(
     order.arrive(ROOM, _msg(4))
     order.arrive(ROOM, _msg(3))
     assert [e["message"]["seq"] for e in order.give_up(ROOM)] == [3, 4]
-    assert [e["message"]["seq"] for e in order.arrive(ROOM, _msg(2))] == [2]  # late: clients place it
+    assert [e["message"]["seq"] for e in order.arrive(ROOM, _msg(2))] == [
+        2
+    ]  # late: clients place it
     assert [e["message"]["seq"] for e in order.arrive(ROOM, _msg(5))] == [5]
 
 
@@ -85,7 +96,9 @@ def test_rooms_are_ordered_independently() -> None:
 
 @pytest.mark.asyncio
 @override_settings(CHAT_ORDER_WAIT_SECONDS=0.2)
-async def test_members_see_crossed_pushes_in_order_and_a_lost_push_delays_the_next_only_briefly() -> None:
+async def test_members_see_crossed_pushes_in_order_and_a_lost_push_delays_the_next_only_briefly() -> (
+    None
+):
     hub = Hub(InMemoryChannelLayer())
     member = Member()
     hub.subscribers[ROOM] = {member}

@@ -31,12 +31,14 @@ def bodies(joined: dict) -> list[str]:
 async def send(user, body: str, cid: str):  # noqa: ANN001, ANN201
     room = await database_sync_to_async(Room.objects.get)(slug="newborn")
     message, _ = await database_sync_to_async(actions.check_send_message)(
-        author=user, room=room, client_id=cid, body=body)
+        author=user, room=room, client_id=cid, body=body
+    )
     return message
 
 
 async def test_joins_after_the_first_reuse_its_history_and_a_new_message_is_never_missed(
-        member, other_member, make_user):
+    member, other_member, make_user
+):
     await send(member, "Anyone else up for the 3am feed?", "hist-0001")
     first, joined_a = await join(member)
     hub = get_hub(get_channel_layer())
@@ -53,7 +55,8 @@ async def test_joins_after_the_first_reuse_its_history_and_a_new_message_is_neve
 
 
 async def test_a_message_hidden_edited_or_reacted_to_after_a_join_is_seen_that_way_by_the_next_joiner(
-        member, other_member, moderator, make_user):
+    member, other_member, moderator, make_user
+):
     hurtful = await send(other_member, "Formula is just lazy parenting", "hist-0101")
     kind = await send(member, "Night three, still no sleep", "hist-0102")
     watcher, _ = await join(member)  # fills the process's copy of the history
@@ -61,9 +64,14 @@ async def test_a_message_hidden_edited_or_reacted_to_after_a_join_is_seen_that_w
 
     # A moderator hides one message; the member already in the room sees the update …
     flag = await database_sync_to_async(moderation_actions.do_report_message)(
-        reporter=member, message=hurtful, reason="judgemental")
-    await database_sync_to_async(moderation_actions.do_claim_flag)(flag_id=flag.pk, acting_user=moderator)
-    await database_sync_to_async(moderation_actions.do_hide_message)(flag_id=flag.pk, acting_user=moderator)
+        reporter=member, message=hurtful, reason="judgemental"
+    )
+    await database_sync_to_async(moderation_actions.do_claim_flag)(
+        flag_id=flag.pk, acting_user=moderator
+    )
+    await database_sync_to_async(moderation_actions.do_hide_message)(
+        flag_id=flag.pk, acting_user=moderator
+    )
     update = await receive_until(watcher, "message.updated")
     assert update["message"]["body"] == ""
     # … and so does the next member to join, from her history.
@@ -72,10 +80,12 @@ async def test_a_message_hidden_edited_or_reacted_to_after_a_join_is_seen_that_w
     assert hidden["state"] == MessageState.HIDDEN and hidden["body"] == ""
 
     await database_sync_to_async(actions.check_edit_message)(
-        user=member, room=room, seq=kind.seq, body="Night three, finally slept 4 hours")
+        user=member, room=room, seq=kind.seq, body="Night three, finally slept 4 hours"
+    )
     await receive_until(watcher, "message.updated")
     await database_sync_to_async(actions.check_toggle_reaction)(
-        user=other_member, room=room, seq=kind.seq, kind=next(iter(_reaction_kinds())))
+        user=other_member, room=room, seq=kind.seq, kind=next(iter(_reaction_kinds()))
+    )
     await receive_until(watcher, "message.updated")
     later, joined = await join(await database_sync_to_async(make_user)(display_name="Esme"))
     mine = next(m for m in joined["messages"] if m["seq"] == kind.seq)
@@ -142,5 +152,8 @@ def test_a_join_never_uses_a_history_filed_under_an_older_last_seq(member, other
     assert reused["history_read_at"] is None and reused["messages"] is fresh["messages"]
     actions.check_send_message(author=member, room=room, client_id="hist-0202", body="second")
     again = _join.func(other_member, room, "test.hist.3", (1, fresh["messages"]))
-    assert again["history_read_at"] == 2 and [m["body"] for m in again["messages"]] == ["first", "second"]
+    assert again["history_read_at"] == 2 and [m["body"] for m in again["messages"]] == [
+        "first",
+        "second",
+    ]
     assert again["last_seq"] == 2

@@ -31,14 +31,18 @@ def redis_url() -> str:
 
 
 def _layer(cls, url: str, pool: int):  # noqa: ANN001, ANN202
-    return cls(hosts=[{"address": url, "max_connections": pool}], prefix=f"kindred-test-{uuid.uuid4().hex[:8]}")
+    return cls(
+        hosts=[{"address": url, "max_connections": pool}],
+        prefix=f"kindred-test-{uuid.uuid4().hex[:8]}",
+    )
 
 
 async def _storm(layer, pushes: int) -> list[BaseException | None]:  # noqa: ANN001
     await layer.group_add("room-storm", "socket.listener")
     results = await asyncio.gather(
         *(layer.group_send("room-storm", {"type": "chat.typing", "n": n}) for n in range(pushes)),
-        return_exceptions=True)
+        return_exceptions=True,
+    )
     await layer.flush()
     return results
 

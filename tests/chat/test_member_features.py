@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from chat.models import Message, MessageRevision, Room
 from moderation.models import Flag
-from tests.conftest import drain, open_socket, receive_until
+from tests.conftest import open_socket, receive_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -33,8 +33,16 @@ async def test_reply_quotes_the_original(member, other_member):
     b, _ = await join(other_member)
     first = await say(a, "Does anyone else dread bedtime?", "reply-0001")
     reply = await say(b, "Every single night", "reply-0002", reply_to=first["seq"])
-    assert reply["reply_to"] == {"seq": first["seq"], "author_id": member.pk, "author": "Amara", "excerpt": "Does anyone else dread bedtime?", "state": "visible"}
-    await b.send_json_to({"type": "message.send", "client_id": "reply-0003", "body": "x", "reply_to": 9999})
+    assert reply["reply_to"] == {
+        "seq": first["seq"],
+        "author_id": member.pk,
+        "author": "Amara",
+        "excerpt": "Does anyone else dread bedtime?",
+        "state": "visible",
+    }
+    await b.send_json_to(
+        {"type": "message.send", "client_id": "reply-0003", "body": "x", "reply_to": 9999}
+    )
     assert (await receive_until(b, "error"))["field"] == "reply_to"
     await a.disconnect()
     await b.disconnect()
@@ -67,7 +75,9 @@ async def test_edit_within_the_window_shows_edited_and_keeps_the_original(member
     assert revision.body == "I feel so lonly"
     await b.send_json_to({"type": "message.edit", "seq": msg["seq"], "body": "not mine"})
     assert (await receive_until(b, "error"))["code"] == "forbidden"
-    await database_sync_to_async(Message.objects.filter(pk=msg["id"]).update)(created_at=timezone.now() - timedelta(hours=1))
+    await database_sync_to_async(Message.objects.filter(pk=msg["id"]).update)(
+        created_at=timezone.now() - timedelta(hours=1)
+    )
     await a.send_json_to({"type": "message.edit", "seq": msg["seq"], "body": "too late"})
     assert "minutes" in (await receive_until(a, "error"))["message"]
     await a.disconnect()
@@ -77,13 +87,17 @@ async def test_edit_within_the_window_shows_edited_and_keeps_the_original(member
 async def test_an_edit_that_shows_risk_gets_a_support_card(member):
     a, _ = await join(member)
     msg = await say(a, "bad night", "edit-risk1")
-    await a.send_json_to({"type": "message.edit", "seq": msg["seq"], "body": "bad night, I want to kill myself"})
+    await a.send_json_to(
+        {"type": "message.edit", "seq": msg["seq"], "body": "bad night, I want to kill myself"}
+    )
     card = await receive_until(a, "support.card")
     assert card["helplines"]
     await a.disconnect()
 
 
-async def test_delete_shows_deleted_to_everyone_but_keeps_text_for_supervisors(member, other_member):
+async def test_delete_shows_deleted_to_everyone_but_keeps_text_for_supervisors(
+    member, other_member
+):
     a, _ = await join(member)
     b, _ = await join(other_member)
     msg = await say(a, "overshared, sorry", "del-000001")
@@ -145,14 +159,29 @@ async def test_moderators_cannot_be_muted(member, moderator):
 
 
 async def test_content_notes_and_rooms_that_require_them(member):
-    await database_sync_to_async(Room.objects.filter(slug="birth-experiences").update)(required_content_notes=["birth_trauma", "baby_loss"])
+    await database_sync_to_async(Room.objects.filter(slug="birth-experiences").update)(
+        required_content_notes=["birth_trauma", "baby_loss"]
+    )
     a, _ = await join(member, "birth-experiences")
-    await a.send_json_to({"type": "message.send", "client_id": "note-00001", "body": "I had an emergency c-section and a haemorrhage"})
+    await a.send_json_to(
+        {
+            "type": "message.send",
+            "client_id": "note-00001",
+            "body": "I had an emergency c-section and a haemorrhage",
+        }
+    )
     error = await receive_until(a, "error")
     assert error["code"] == "content_note_required" and error["topic"] == "birth_trauma"
-    msg = await say(a, "I had an emergency c-section and a haemorrhage", "note-00001", content_note="birth_trauma")
+    msg = await say(
+        a,
+        "I had an emergency c-section and a haemorrhage",
+        "note-00001",
+        content_note="birth_trauma",
+    )
     assert msg["content_note"] == "birth_trauma"
-    await a.send_json_to({"type": "message.send", "client_id": "note-00002", "body": "hi", "content_note": "spiders"})
+    await a.send_json_to(
+        {"type": "message.send", "client_id": "note-00002", "body": "hi", "content_note": "spiders"}
+    )
     assert (await receive_until(a, "error"))["field"] == "content_note"
     await a.disconnect()
 
@@ -178,12 +207,16 @@ async def test_moderator_drops_a_resource_card_into_the_conversation(member, mod
     pandas = await database_sync_to_async(Helpline.objects.get)(name="PANDAS Foundation")
     a, _ = await join(member)
     m, _ = await join(moderator)
-    await m.send_json_to({"type": "resource.share", "resource_id": pandas.pk, "client_id": "res-000001"})
+    await m.send_json_to(
+        {"type": "resource.share", "resource_id": pandas.pk, "client_id": "res-000001"}
+    )
     await receive_until(m, "resource.shared")
     card = await receive_until(a, "message.new")
     assert card["message"]["resource"]["name"] == "PANDAS Foundation"
     assert card["message"]["resource"]["contact"] == "0808 1961 776"
-    await a.send_json_to({"type": "resource.share", "resource_id": pandas.pk, "client_id": "res-000002"})
+    await a.send_json_to(
+        {"type": "resource.share", "resource_id": pandas.pk, "client_id": "res-000002"}
+    )
     assert (await receive_until(a, "error"))["code"] == "forbidden"
     await a.disconnect()
     await m.disconnect()
@@ -192,9 +225,22 @@ async def test_moderator_drops_a_resource_card_into_the_conversation(member, mod
 def test_resources_directory_filters_by_stage_and_region(client):
     from moderation.models import Helpline
 
-    Helpline.objects.create(name="Leeds perinatal team", contact="0113 000 0000", when="Local NHS perinatal mental health",
-                            region="Leeds", kind="service", stages=["pregnant", "newborn", "baby"])
-    Helpline.objects.create(name="Toddler group", contact="-", when="Weekly", region="York", kind="group", stages=["toddler"])
+    Helpline.objects.create(
+        name="Leeds perinatal team",
+        contact="0113 000 0000",
+        when="Local NHS perinatal mental health",
+        region="Leeds",
+        kind="service",
+        stages=["pregnant", "newborn", "baby"],
+    )
+    Helpline.objects.create(
+        name="Toddler group",
+        contact="-",
+        when="Weekly",
+        region="York",
+        kind="group",
+        stages=["toddler"],
+    )
     names = lambda q: [r["name"] for r in client.get(f"/api/resources?{q}").json()["resources"]]  # noqa: E731
     assert "Leeds perinatal team" in names("stage=newborn&region=Leeds")
     assert "Leeds perinatal team" not in names("stage=toddler&region=Leeds")
@@ -202,7 +248,9 @@ def test_resources_directory_filters_by_stage_and_region(client):
     assert "Samaritans" in names("stage=toddler&region=Leeds")
 
 
-async def test_muted_words_stay_hidden_in_history_and_in_quotes(member, other_member, make_user, client):
+async def test_muted_words_stay_hidden_in_history_and_in_quotes(
+    member, other_member, make_user, client
+):
     third = await database_sync_to_async(make_user)(display_name="Cara")
     a, _ = await join(member)
     c, _ = await join(third)
@@ -217,7 +265,9 @@ async def test_muted_words_stay_hidden_in_history_and_in_quotes(member, other_me
     assert quoted["message"]["body"] == "I hear you"
     assert quoted["message"]["reply_to"]["excerpt"] == ""
     await database_sync_to_async(client.force_login)(other_member)
-    history = (await database_sync_to_async(client.get)("/api/rooms/newborn/messages")).json()["messages"]
+    history = (await database_sync_to_async(client.get)("/api/rooms/newborn/messages")).json()[
+        "messages"
+    ]
     texts = " ".join(m["body"] + ((m.get("reply_to") or {}).get("excerpt") or "") for m in history)
     assert "rather not read" not in texts
     for comm in (a, b, c):

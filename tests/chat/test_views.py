@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from datetime import UTC
+
 import pytest
 from django.urls import reverse
 
@@ -73,12 +75,14 @@ def test_healthz_reports_database_and_backlog(client):
 
 def test_history_api_shares_the_read_budget_with_resume(client, member, settings):
     settings.CHAT_READ_RATE_LIMIT_COUNT = 3
-    from datetime import datetime, timezone as tz
+    from datetime import datetime
     from unittest import mock
 
     client.force_login(member)
     # Inside one fixed 10 s window, whatever the wall clock says.
-    with mock.patch("chat.actions.timezone.now", return_value=datetime(2026, 12, 6, 12, 0, 1, tzinfo=tz.utc)):
+    with mock.patch(
+        "chat.actions.timezone.now", return_value=datetime(2026, 12, 6, 12, 0, 1, tzinfo=UTC)
+    ):
         answers = [client.get("/api/rooms/newborn/messages?limit=5") for _ in range(5)]
     assert [r.status_code for r in answers] == [200, 200, 200, 429, 429]
     refused = answers[-1]

@@ -94,7 +94,11 @@ def test_frames_queued_inside_autobahn_or_compression_go_through_autobahn() -> N
 
 
 def test_a_closing_socket_is_left_to_the_asgi_path() -> None:
-    for state in (WebSocketProtocol.STATE_CLOSING, WebSocketProtocol.STATE_CLOSED, WebSocketProtocol.STATE_CONNECTING):
+    for state in (
+        WebSocketProtocol.STATE_CLOSING,
+        WebSocketProtocol.STATE_CLOSED,
+        WebSocketProtocol.STATE_CONNECTING,
+    ):
         transport = FakeTransport()
         assert DirectSend(FakeProtocol(transport, state=state)).send_text("hello") is False
         assert transport.sent == [] and transport.buffered == []

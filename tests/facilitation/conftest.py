@@ -52,7 +52,8 @@ class WordSentiment:
 
     def compound(self, texts: Sequence[str]) -> list[float]:
         return [
-            -0.8 if self.GLOOMY.search(t) else 0.5 if self.CHEERFUL.search(t) else 0.0 for t in texts
+            -0.8 if self.GLOOMY.search(t) else 0.5 if self.CHEERFUL.search(t) else 0.0
+            for t in texts
         ]
 
 

@@ -65,8 +65,13 @@ def test_a_facilitator_reply_answers_and_breaks_the_silence(make_engine) -> None
 def test_own_follow_up_does_not_count_as_an_answer(make_engine) -> None:
     engine = make_engine()
     engine.start(0)
-    chat(engine, [(10, "Jo", "Does anyone else find the night feeds hardest?"),
-                  (40, "Jo", "Sorry, that came out wrong, I mean the 3am one")])
+    chat(
+        engine,
+        [
+            (10, "Jo", "Does anyone else find the night feeds hardest?"),
+            (40, "Jo", "Sorry, that came out wrong, I mean the 3am one"),
+        ],
+    )
     assert [(p.t, p.signal, p.target) for p in engine.on_tick(200)] == [(130, "unanswered", "Jo")]
 
 
@@ -115,7 +120,9 @@ def test_low_mood_from_several_people_is(make_engine) -> None:
 def test_two_people_chatting_is_not_dominance(make_engine) -> None:
     engine = make_engine()
     engine.start(0)
-    rows = [(400 + 20 * i, "Jo" if i % 5 else "Bea", "sleep sleep sleep all night") for i in range(12)]
+    rows = [
+        (400 + 20 * i, "Jo" if i % 5 else "Bea", "sleep sleep sleep all night") for i in range(12)
+    ]
     assert "dominance" not in {p.signal for p in chat(engine, rows)}
 
 
@@ -123,7 +130,9 @@ def test_dominance_uses_the_roster_when_given(make_engine) -> None:
     engine = make_engine()
     engine.start(0)
     engine.on_presence(300, ["Jo", "Bea", "Cat", "Dee"])
-    rows = [(400 + 20 * i, "Jo" if i % 5 else "Bea", "sleep sleep sleep all night") for i in range(10)]
+    rows = [
+        (400 + 20 * i, "Jo" if i % 5 else "Bea", "sleep sleep sleep all night") for i in range(10)
+    ]
     out = chat(engine, rows)
     assert [(p.t, p.signal, p.target) for p in out] == [(580, "dominance", "Jo")]
 
@@ -131,7 +140,9 @@ def test_dominance_uses_the_roster_when_given(make_engine) -> None:
 def test_no_drift_while_people_say_hello(make_engine) -> None:
     engine = make_engine()
     engine.start(0)
-    hellos = [(20 * i + 10, f"M{i % 3}", "Hello lovely people, how is everyone doing") for i in range(10)]
+    hellos = [
+        (20 * i + 10, f"M{i % 3}", "Hello lovely people, how is everyone doing") for i in range(10)
+    ]
     assert "drift" not in {p.signal for p in chat(engine, hellos)}
     later = [(400 + 20 * i, f"M{i % 3}", "Did anyone watch the match on telly") for i in range(6)]
     assert [p.t for p in chat(engine, later) if p.signal == "drift"] == [480]
@@ -141,7 +152,10 @@ def test_each_message_is_embedded_once(make_engine) -> None:
     embedder = TopicEmbedder()
     engine = make_engine(embedder=embedder)
     engine.start(0)
-    chat(engine, [(400 + 20 * i, f"M{i % 3}", f"sleep is hard at night number {i}") for i in range(12)])
+    chat(
+        engine,
+        [(400 + 20 * i, f"M{i % 3}", f"sleep is hard at night number {i}") for i in range(12)],
+    )
     engine.on_tick(900)
     # Focus and anchors with the first window in one batch, then one new message at a time.
     assert sum(embedder.calls) == 1 + len(EngineSettings().drift_support_anchors) + 12
@@ -187,5 +201,8 @@ def test_short_session_schedules_checks_inside_it(make_engine) -> None:
     engine = make_engine(session=SessionInfo(focus="Feeding", duration_minutes=15))
     out = engine.start(0) + engine.on_tick(900)
     assert [(p.t, p.signal) for p in out if p.signal != "silence"] == [
-        (0, "opening"), (300, "time_check"), (780, "time_check"), (900, "closing"),
+        (0, "opening"),
+        (300, "time_check"),
+        (780, "time_check"),
+        (900, "closing"),
     ]

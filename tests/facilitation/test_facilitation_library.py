@@ -51,8 +51,33 @@ def test_every_signal_needs_defaults() -> None:
 
 def test_topic_override_replaces_only_its_signal() -> None:
     library = PromptLibrary.from_mapping(
-        {"signals": {s: [f"default {s}"] for s in SIGNALS}, "topics": {"sleep": {"silence": ["zzz"]}}}
+        {
+            "signals": {s: [f"default {s}"] for s in SIGNALS},
+            "topics": {"sleep": {"silence": ["zzz"]}},
+        }
     )
     assert library.render("silence", variant=0, values={}, topic="sleep") == "zzz"
     assert library.render("drift", variant=0, values={}, topic="sleep") == "default drift"
     assert library.render("silence", variant=0, values={}, topic="work") == "default silence"
+
+
+@pytest.mark.parametrize(
+    ("focus", "phrase"),
+    [
+        ("How nights are going.", "how nights are going"),
+        ("Sleep, naps and night feeds! Bring your questions.", "sleep, naps and night feeds"),
+        ("NICU stays", "NICU stays"),
+        ("Christmas with a newborn", "Christmas with a newborn"),
+        ("I feel lost", "I feel lost"),
+        ("\u201cReturning to work\u201d", "returning to work"),
+        ("what helps on hard days?", "what helps on hard days"),
+    ],
+)
+def test_the_focus_reads_naturally_mid_sentence(focus: str, phrase: str) -> None:
+    from moderation.facilitation.library import focus_phrase
+
+    assert focus_phrase(focus) == phrase
+    # As a facilitator's prompt would say it.
+    assert f"we're talking about {focus_phrase(focus)}." in (
+        f"Today we're talking about {focus_phrase(focus)}."
+    )

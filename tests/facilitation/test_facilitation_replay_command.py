@@ -43,12 +43,18 @@ def test_replays_a_file_with_the_real_models() -> None:
 def test_reads_standard_input(monkeypatch) -> None:
     transcript = "\n".join(
         [
-            json.dumps({"session": {"focus": "Feeding", "duration_minutes": 20, "next_session": "Friday"}}),
-            json.dumps({"t": 30, "author": "Priya", "role": "member", "text": "Hi all", "newcomer": True}),
+            json.dumps(
+                {"session": {"focus": "Feeding", "duration_minutes": 20, "next_session": "Friday"}}
+            ),
+            json.dumps(
+                {"t": 30, "author": "Priya", "role": "member", "text": "Hi all", "newcomer": True}
+            ),
             json.dumps({"t": 60, "event": "flag", "author": "Priya", "category": "distress"}),
         ]
     )
-    lines = run("-", "--no-embeddings", "--stop-at-last-event", stdin=transcript, monkeypatch=monkeypatch)
+    lines = run(
+        "-", "--no-embeddings", "--stop-at-last-event", stdin=transcript, monkeypatch=monkeypatch
+    )
 
     assert [(p["t"], p["signal"], p.get("target")) for p in lines] == [
         (0, "opening", None),
@@ -60,13 +66,33 @@ def test_reads_standard_input(monkeypatch) -> None:
 @pytest.mark.parametrize(
     ("lines", "message"),
     [
-        (['{"session": {"focus": "Sleep"}}', '{"t": 10, "author": "Jo", "role": "member"'], "line 2: invalid JSON"),
+        (
+            ['{"session": {"focus": "Sleep"}}', '{"t": 10, "author": "Jo", "role": "member"'],
+            "line 2: invalid JSON",
+        ),
         (['{"focus": "Sleep"}'], "line 1: the first line must be"),
-        (['{"session": {"focus": "Sleep"}}', "", '{"t": 5, "author": "Jo", "role": "boss", "text": "hi"}'], 'line 3: "role"'),
-        (['{"session": {"focus": "Sleep"}}', '{"t": 50, "event": "tick"}', '{"t": 40, "event": "tick"}'], "line 3: \"t\" goes backwards"),
+        (
+            [
+                '{"session": {"focus": "Sleep"}}',
+                "",
+                '{"t": 5, "author": "Jo", "role": "boss", "text": "hi"}',
+            ],
+            'line 3: "role"',
+        ),
+        (
+            [
+                '{"session": {"focus": "Sleep"}}',
+                '{"t": 50, "event": "tick"}',
+                '{"t": 40, "event": "tick"}',
+            ],
+            'line 3: "t" goes backwards',
+        ),
         (['{"session": {"focus": "Sleep"}}', '{"t": 5, "event": "nap"}'], "line 2: unknown event"),
         (['{"session": {"focus": "Sleep", "duration_minutes": 0}}'], "line 1: duration_minutes"),
-        (['{"session": {"focus": "Sleep"}}', '{"t": 5, "event": "flag", "author": "Jo"}'], 'line 2: missing "category"'),
+        (
+            ['{"session": {"focus": "Sleep"}}', '{"t": 5, "event": "flag", "author": "Jo"}'],
+            'line 2: missing "category"',
+        ),
     ],
 )
 def test_bad_input_names_the_line(tmp_path: Path, lines: list[str], message: str) -> None:
@@ -83,7 +109,10 @@ def test_bad_input_exits_non_zero_without_a_traceback(tmp_path: Path) -> None:
 
     result = subprocess.run(
         [sys.executable, "manage.py", "facilitation_replay", str(path), "--no-embeddings"],
-        cwd=ROOT, capture_output=True, text=True, timeout=120,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
     assert result.returncode == 1

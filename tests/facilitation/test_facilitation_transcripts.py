@@ -47,7 +47,8 @@ def test_drifting_session_is_steered_back_once(replay, minilm) -> None:
 
     assert signals(prompts) == [(0.0, "opening"), (620.0, "drift")]
     drift = prompts[1]
-    assert "Going back to work after maternity leave" in drift.text
+    # The focus, inserted mid-sentence, reads naturally there.
+    assert "today's topic, going back to work after maternity leave. Has" in drift.text
     assert "similarity" in drift.reason
 
 
@@ -134,7 +135,9 @@ def test_every_session_closes_with_the_next_session_and_help(replay, name: str) 
 
 
 @pytest.mark.django_db
-def test_replay_assesses_as_live_so_an_unmarked_distressed_member_draws_a_check_in(library, vader, safety_model_on) -> None:
+def test_replay_assesses_as_live_so_an_unmarked_distressed_member_draws_a_check_in(
+    library, vader, safety_model_on
+) -> None:
     """No "distress" mark in the transcript: the safety model (as the live worker runs it) reads
     her message, and the engine offers the facilitator a private check-in, as it would live."""
     import json
@@ -144,14 +147,35 @@ def test_replay_assesses_as_live_so_an_unmarked_distressed_member_draws_a_check_
     from moderation.management.commands.facilitation_replay import _live_assessment
 
     lines = [
-        json.dumps({"session": {"focus": "Coping with anxiety after birth", "duration_minutes": 60}}),
-        json.dumps({"t": 20, "author": "Sam", "role": "facilitator", "text": "Hello everyone, welcome along."}),
-        json.dumps({"t": 60, "author": "Lou", "role": "member",
-                    "text": "I cry every single night once she's asleep and I hate myself for being such a mess"}),
+        json.dumps(
+            {"session": {"focus": "Coping with anxiety after birth", "duration_minutes": 60}}
+        ),
+        json.dumps(
+            {
+                "t": 20,
+                "author": "Sam",
+                "role": "facilitator",
+                "text": "Hello everyone, welcome along.",
+            }
+        ),
+        json.dumps(
+            {
+                "t": 60,
+                "author": "Lou",
+                "role": "member",
+                "text": "I cry every single night once she's asleep and I hate myself for being such a mess",
+            }
+        ),
     ]
     script = parse_replay(lines)
-    with_assessment = run_replay(script, library=library, embedder=None, sentiment=vader, until_end=False,
-                                 assess=_live_assessment())
+    with_assessment = run_replay(
+        script,
+        library=library,
+        embedder=None,
+        sentiment=vader,
+        until_end=False,
+        assess=_live_assessment(),
+    )
     assert ("check_in", "Lou") in {(p.signal, p.target) for p in with_assessment}
     without = run_replay(script, library=library, embedder=None, sentiment=vader, until_end=False)
     assert "check_in" not in {p.signal for p in without}

@@ -30,7 +30,9 @@ def test_contact_href(contact: str, href: str | None) -> None:
 
 @pytest.mark.django_db
 def test_help_page_works_logged_out_and_lists_regional_lines(client) -> None:  # noqa: ANN001
-    Helpline.objects.create(name="Local perinatal team", contact="0113 000 0000", when="Leeds mums", region="leeds")
+    Helpline.objects.create(
+        name="Local perinatal team", contact="0113 000 0000", when="Leeds mums", region="leeds"
+    )
     response = client.get(reverse("help"))
     assert response.status_code == 200
     body = response.content.decode()

@@ -44,8 +44,14 @@ def test_settings_page_saves_and_the_room_page_gets_them(client, member):  # noq
 
 
 def test_resources_page_defaults_to_her_stage_and_filters(client, member):  # noqa: ANN001
-    Helpline.objects.create(name="Bump Group", contact="0117 000 0000", when="Pregnancy group",
-                            region="Bristol", kind="group", stages=["pregnant"])
+    Helpline.objects.create(
+        name="Bump Group",
+        contact="0117 000 0000",
+        when="Pregnancy group",
+        region="Bristol",
+        kind="group",
+        stages=["pregnant"],
+    )
     client.force_login(member)  # newborn
     page = client.get("/resources/").content.decode()
     assert "Samaritans" in page and "Bump Group" not in page

@@ -10,7 +10,9 @@ from django.urls import reverse
 
 def connect_sources(response) -> list[str]:  # noqa: ANN001
     directives = dict(
-        (part.split()[0], part.split()[1:]) for part in response["Content-Security-Policy"].split(";") if part.strip()
+        (part.split()[0], part.split()[1:])
+        for part in response["Content-Security-Policy"].split(";")
+        if part.strip()
     )
     return directives["connect-src"]
 
@@ -20,11 +22,17 @@ def connect_sources(response) -> list[str]:  # noqa: ANN001
     ("host", "secure", "expected"),
     [
         ("127.0.0.1:8000", False, ["'self'", "ws://127.0.0.1:8000"]),  # `make run`
-        ("localhost:41234", False, ["'self'", "ws://localhost:41234"]),  # a live server's random port
+        (
+            "localhost:41234",
+            False,
+            ["'self'", "ws://localhost:41234"],
+        ),  # a live server's random port
         ("localhost", True, ["'self'", "wss://localhost"]),  # over https: secure sockets only
     ],
 )
-def test_sockets_may_connect_to_the_site_itself_only(member, host: str, secure: bool, expected: list[str]) -> None:  # noqa: ANN001
+def test_sockets_may_connect_to_the_site_itself_only(
+    member, host: str, secure: bool, expected: list[str]
+) -> None:  # noqa: ANN001
     client = Client()
     client.force_login(member)
     response = client.get(reverse("rooms"), HTTP_HOST=host, secure=secure)

@@ -38,7 +38,9 @@ def models_dir(tiny_detoxify, tmp_path: Path) -> Path:
     model_dir.mkdir(parents=True)
     shutil.copy(tiny_detoxify.checkpoint, model_dir / "toxic_original-tiny.ckpt")
     shutil.copytree(tiny_detoxify.config_dir, model_dir / "hf")
-    install_detoxify_checkpoint(model_dir / "toxic_original-tiny.ckpt", model_dir / "hf", model_type="original")
+    install_detoxify_checkpoint(
+        model_dir / "toxic_original-tiny.ckpt", model_dir / "hf", model_type="original"
+    )
     clear_model_cache()
     yield tmp_path / "models"
     clear_model_cache()
@@ -65,7 +67,9 @@ def test_length_bucketing_keeps_order_and_matches_one_by_one(models_dir, no_netw
             assert b.as_dict()[label] == pytest.approx(value, abs=1e-5)
 
 
-def test_checkpoint_not_rewritten_for_this_directory_still_loads_offline(tiny_detoxify, tmp_path, no_network) -> None:
+def test_checkpoint_not_rewritten_for_this_directory_still_loads_offline(
+    tiny_detoxify, tmp_path, no_network
+) -> None:
     # A stock-style checkpoint whose model_type points elsewhere (here: a directory that is gone),
     # passed explicitly as DETOXIFY_CHECKPOINT: it is patched in memory to the local hf/ dir.
     model_dir = tmp_path / "original"
@@ -114,7 +118,9 @@ def test_fallback_is_used_only_when_configured(tmp_path, no_network) -> None:
     without = load_classifier(ClassifierConfig(models_dir=missing, fallback=""))
     assert without.classifier is None
 
-    with_fallback = load_classifier(ClassifierConfig(models_dir=missing, fallback="profanity-check"))
+    with_fallback = load_classifier(
+        ClassifierConfig(models_dir=missing, fallback="profanity-check")
+    )
     assert isinstance(with_fallback.classifier, ProfanityCheckClassifier)
     assert with_fallback.fallback_used
     assert "fallback because detoxify" in with_fallback.status
@@ -164,7 +170,9 @@ def test_plan_batches_groups_equal_lengths_and_keeps_long_posts_apart() -> None:
 
 
 def test_batched_scores_equal_detoxify_predict_per_message(models_dir, no_network) -> None:
-    classifier = DetoxifyClassifier("original", models_dir=models_dir, batch_size=32, quantize="off")
+    classifier = DetoxifyClassifier(
+        "original", models_dir=models_dir, batch_size=32, quantize="off"
+    )
     texts = TEXTS * 3 + ["a much longer message " * 30]
     batched = classifier.score(texts)
     for text, got in zip(texts, batched):
@@ -179,13 +187,20 @@ def _write_int8_check(model_dir: Path, **overrides) -> None:
     manifest = json.loads((model_dir / "manifest.json").read_text())
     # A hand-written record exercises the gate; real records come from fetch_models (see
     # tests/moderation/test_fetch_models.py), which measures them.
-    check = {"recipe": INT8_RECIPE, "checkpoint_sha256": manifest["sha256"], "messages": 400,
-             "decision_agreement": 0.995, **overrides}
+    check = {
+        "recipe": INT8_RECIPE,
+        "checkpoint_sha256": manifest["sha256"],
+        "messages": 400,
+        "decision_agreement": 0.995,
+        **overrides,
+    }
     manifest[INT8_CHECK_KEY] = check
     (model_dir / "manifest.json").write_text(json.dumps(manifest))
 
 
-def test_auto_quantize_stays_fp32_without_a_recorded_check_and_says_so(models_dir, caplog, no_network) -> None:
+def test_auto_quantize_stays_fp32_without_a_recorded_check_and_says_so(
+    models_dir, caplog, no_network
+) -> None:
     with caplog.at_level(logging.WARNING, logger="moderation.classifiers"):
         classifier = DetoxifyClassifier("original", models_dir=models_dir)
     assert not classifier.quantized and "int8" not in classifier.name
@@ -193,7 +208,9 @@ def test_auto_quantize_stays_fp32_without_a_recorded_check_and_says_so(models_di
     assert any("fp32" in r.getMessage() for r in caplog.records)
 
 
-def test_auto_quantize_uses_int8_only_with_a_passing_check_for_this_checkpoint(models_dir, no_network) -> None:
+def test_auto_quantize_uses_int8_only_with_a_passing_check_for_this_checkpoint(
+    models_dir, no_network
+) -> None:
     model_dir = models_dir / "original"
     _write_int8_check(model_dir)
     on = DetoxifyClassifier("original", models_dir=models_dir)
@@ -201,10 +218,12 @@ def test_auto_quantize_uses_int8_only_with_a_passing_check_for_this_checkpoint(m
     assert "99.5%" in on.int8_status
     assert len(on.score(TEXTS)) == len(TEXTS)
 
-    for bad, reason in (({"decision_agreement": 0.98}, "changed decisions"),
-                        ({"checkpoint_sha256": "0" * 64}, "different checkpoint"),
-                        ({"recipe": "something else"}, "another quantization recipe"),
-                        ({"messages": 20}, "only 20 messages")):
+    for bad, reason in (
+        ({"decision_agreement": 0.98}, "changed decisions"),
+        ({"checkpoint_sha256": "0" * 64}, "different checkpoint"),
+        ({"recipe": "something else"}, "another quantization recipe"),
+        ({"messages": 20}, "only 20 messages"),
+    ):
         _write_int8_check(model_dir, **bad)
         off = DetoxifyClassifier("original", models_dir=models_dir)
         assert not off.quantized and reason in off.int8_status, bad
@@ -224,10 +243,21 @@ def test_moderation_quantize_setting_values() -> None:
 
     assert ClassifierConfig().quantize == "auto"
     assert ClassifierConfig.from_settings(SimpleNamespace()).quantize == "auto"
-    for raw, want in (("", "auto"), ("AUTO", "auto"), ("1", "on"), ("true", "on"), (True, "on"),
-                      ("0", "off"), ("off", "off"), (False, "off")):
+    for raw, want in (
+        ("", "auto"),
+        ("AUTO", "auto"),
+        ("1", "on"),
+        ("true", "on"),
+        (True, "on"),
+        ("0", "off"),
+        ("off", "off"),
+        (False, "off"),
+    ):
         assert normalize_quantize(raw) == want
-        assert ClassifierConfig.from_settings(SimpleNamespace(MODERATION_QUANTIZE=raw)).quantize == want
+        assert (
+            ClassifierConfig.from_settings(SimpleNamespace(MODERATION_QUANTIZE=raw)).quantize
+            == want
+        )
     with pytest.raises(ValueError):
         normalize_quantize("maybe")
 
@@ -236,7 +266,14 @@ def test_int8_agreement_counts_changed_decisions() -> None:
     from moderation.classifiers import int8_agreement
 
     def s(tox: float) -> Scores:
-        return Scores(toxicity=tox, severe_toxicity=0.0, obscene=0.0, threat=0.0, insult=0.0, identity_attack=0.0)
+        return Scores(
+            toxicity=tox,
+            severe_toxicity=0.0,
+            obscene=0.0,
+            threat=0.0,
+            insult=0.0,
+            identity_attack=0.0,
+        )
 
     fp = [s(0.1), s(0.79), s(0.95), s(0.5)]
     q = [s(0.11), s(0.81), s(0.94), s(0.5)]

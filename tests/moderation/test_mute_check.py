@@ -21,10 +21,16 @@ def test_a_mute_holds_until_its_end_in_its_own_room_only(member, moderator) -> N
     room, other_room = Room.objects.get(slug="newborn"), Room.objects.get(slug="feeding")
     assert active_mute(member, room) is None
     now = timezone.now()
-    Mute.objects.create(user=member, room=room, until=now - timedelta(seconds=1), created_by=moderator)  # over
+    Mute.objects.create(
+        user=member, room=room, until=now - timedelta(seconds=1), created_by=moderator
+    )  # over
     assert active_mute(member, room) is None
-    soon = Mute.objects.create(user=member, room=room, until=now + timedelta(minutes=5), created_by=moderator)
-    later = Mute.objects.create(user=member, room=room, until=now + timedelta(hours=2), created_by=moderator)
+    soon = Mute.objects.create(
+        user=member, room=room, until=now + timedelta(minutes=5), created_by=moderator
+    )
+    later = Mute.objects.create(
+        user=member, room=room, until=now + timedelta(hours=2), created_by=moderator
+    )
     assert active_mute(member, room) == later  # the one that ends last
     assert active_mute(member, other_room) is None
     later.lifted_at = now
@@ -36,14 +42,19 @@ def test_a_mute_holds_until_its_end_in_its_own_room_only(member, moderator) -> N
 
 
 def test_a_muted_member_is_told_until_when_and_a_resend_of_what_she_sent_before_is_still_acknowledged(
-        member, moderator) -> None:
+    member, moderator
+) -> None:
     room = Room.objects.get(slug="newborn")
-    sent, created = check_send_message(author=member, room=room, client_id="before-mute-1", body="hello all")
+    sent, created = check_send_message(
+        author=member, room=room, client_id="before-mute-1", body="hello all"
+    )
     assert created
     until = timezone.now() + timedelta(minutes=30)
     Mute.objects.create(user=member, room=room, until=until, created_by=moderator)
     with pytest.raises(ChatError) as err:
         check_send_message(author=member, room=room, client_id="after-mute-1", body="hello?")
     assert err.value.code == "muted"
-    again, created = check_send_message(author=member, room=room, client_id="before-mute-1", body="hello all")
+    again, created = check_send_message(
+        author=member, room=room, client_id="before-mute-1", body="hello all"
+    )
     assert (again.pk, created) == (sent.pk, False)

@@ -135,10 +135,16 @@ RISK: dict[str, list[str]] = {
 # phrasings that must NOT escalate: everyday idiom, accidents, ordinary family life
 QUIET: list[str] = [
     # the brief's idioms
-    "I could murder a cup of tea", "my feet are killing me", "nearly died laughing",
-    "this baby will be the death of me lol", "I'm dying for a wee", "I'd kill for a lie-in",
-    "the regression nearly broke us", "I'm so done with nappies",
-    "took his phone off him because he was on it all night", "locked myself out of the house again",
+    "I could murder a cup of tea",
+    "my feet are killing me",
+    "nearly died laughing",
+    "this baby will be the death of me lol",
+    "I'm dying for a wee",
+    "I'd kill for a lie-in",
+    "the regression nearly broke us",
+    "I'm so done with nappies",
+    "took his phone off him because he was on it all night",
+    "locked myself out of the house again",
     # phone/keys/money without control
     "He took my phone off me at tea time, said I'm always on it lol",
     "he took my phone off me again because I was doomscrolling at 2am, fair",
@@ -257,38 +263,63 @@ def test_everyday_phrasing_is_not_risk(text: str) -> None:
     assert not signals.risk, [(m.id, m.span) for m in signals.risk]
 
 
-@pytest.mark.parametrize("text", [
-    "I'd never take all my pills, don't worry",
-    "I would never jump off a bridge",
-    "he has never hit me",
-    "I haven't been cutting again, 2 years clean",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I'd never take all my pills, don't worry",
+        "I would never jump off a bridge",
+        "he has never hit me",
+        "I haven't been cutting again, 2 years clean",
+    ],
+)
 def test_negated_method_and_abuse_statements_are_not_risk(text: str) -> None:
     assert not rule_signals(text).risk, [m.id for m in rule_signals(text).risk]
 
 
-@pytest.mark.parametrize("text", [
-    "I don't want to hurt her but I keep getting images of drowning her",
-    "I'd never act on it but I keep having flashes of throwing him",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I don't want to hurt her but I keep getting images of drowning her",
+        "I'd never act on it but I keep having flashes of throwing him",
+    ],
+)
 def test_intrusive_thoughts_escalate_even_with_i_would_never(text: str) -> None:
     """Mothers disclose intrusive thoughts with a disclaimer; the disclaimer must not hide them."""
     assert rule_signals(text).risk
 
 
 def test_distress_without_risk_stays_distress() -> None:
-    for text in ["I'm a useless mum", "I feel like such a failure", "I can't cope with the crying any more"]:
+    for text in [
+        "I'm a useless mum",
+        "I feel like such a failure",
+        "I can't cope with the crying any more",
+    ]:
         d = decide_inline(rule_signals(text), MemberState())
         assert (d.action, d.category) == ("allow", "distress"), text
 
 
-@pytest.mark.parametrize("dataset", ["dev_messages.jsonl", "wider_messages.jsonl", "holdout_messages.jsonl",
-                                     "holdout2_messages.jsonl"])
+@pytest.mark.parametrize(
+    "dataset",
+    [
+        "dev_messages.jsonl",
+        "wider_messages.jsonl",
+        "holdout_messages.jsonl",
+        "holdout2_messages.jsonl",
+    ],
+)
 def test_rules_catch_every_crisis_message_in_the_seen_sets(dataset: str) -> None:
     rows = load_labelled(dataset)
     decisions = assess([r["text"] for r in rows], None)
-    missed = [r["text"] for r, d in zip(rows, decisions) if r["label"] == "crisis" and d.category != "risk"]
-    false_alarms = [r["text"] for r, d in zip(rows, decisions) if r["label"] != "crisis" and d.category == "risk"]
+    missed = [
+        r["text"]
+        for r, d in zip(rows, decisions)
+        if r["label"] == "crisis" and d.category != "risk"
+    ]
+    false_alarms = [
+        r["text"]
+        for r, d in zip(rows, decisions)
+        if r["label"] != "crisis" and d.category == "risk"
+    ]
     assert not missed, missed
     assert not false_alarms, false_alarms
 
@@ -297,4 +328,6 @@ def test_holdout3_never_escalates_an_ok_message() -> None:
     """holdout3 is reported, not tuned on (docs/moderation-quality.md); only the invariant is asserted."""
     rows = load_labelled("holdout3_messages.jsonl")
     decisions = assess([r["text"] for r in rows], None)
-    assert not [r["text"] for r, d in zip(rows, decisions) if r["label"] == "ok" and d.action == "escalate"]
+    assert not [
+        r["text"] for r, d in zip(rows, decisions) if r["label"] == "ok" and d.action == "escalate"
+    ]

@@ -18,61 +18,73 @@ from moderation.rules import (
 from tests.moderation.conftest import DATA_DIR, load_labelled
 
 
-@pytest.mark.parametrize("text,subcategory", [
-    ("I don't want to live anymore", "suicidal_thoughts"),
-    ("I DONT WANT TO LIVE ANY MORE", "suicidal_thoughts"),
-    ("i don’t want to be alive", "suicidal_thoughts"),
-    ("Honestly I'm not sure I want to be here anymore, I'm not suicidal but", "suicidal_thoughts"),
-    ("everyone would be better off without me", "suicidal_thoughts"),
-    ("ive been saving my pills", "suicide_plan"),
-    ("I'm going to hurt myself tonight", "self_harm"),
-    ("started self-harming again", "self_harm"),
-    ("I don't want to hurt him but I keep having thoughts of shaking him", "harm_to_baby_intrusive"),
-    ("I'm so scared I'll drop her down the stairs on purpose", "harm_to_baby_intrusive"),
-    ("my partner threatens to take the kids if I leave", "domestic_abuse"),
-    ("I'm terrified of my husband", "domestic_abuse"),
-    # widened families (docs/moderation-quality.md, "Risk rule families")
-    ("I've looked up the cliffs near my mum's", "suicide_plan"),
-    ("thinking I should just take everything in the medicine cupboard", "suicide_plan"),
-    ("I've had enough of life", "suicidal_thoughts"),
-    ("I can't promise I'll stay safe tonight", "suicidal_thoughts"),
-    ("started burning my arms again when it gets bad", "self_harm"),
-    ("he locks me in the house when he goes out", "domestic_abuse"),
-    ("my husband took my phone and keys so I couldn't leave", "domestic_abuse"),
-    ("I keep getting flashes of letting her fall down the stairs", "harm_to_baby_intrusive"),
-    ("no1 wud even notice if i was gone", "suicidal_thoughts"),
-])
+@pytest.mark.parametrize(
+    "text,subcategory",
+    [
+        ("I don't want to live anymore", "suicidal_thoughts"),
+        ("I DONT WANT TO LIVE ANY MORE", "suicidal_thoughts"),
+        ("i don’t want to be alive", "suicidal_thoughts"),
+        (
+            "Honestly I'm not sure I want to be here anymore, I'm not suicidal but",
+            "suicidal_thoughts",
+        ),
+        ("everyone would be better off without me", "suicidal_thoughts"),
+        ("ive been saving my pills", "suicide_plan"),
+        ("I'm going to hurt myself tonight", "self_harm"),
+        ("started self-harming again", "self_harm"),
+        (
+            "I don't want to hurt him but I keep having thoughts of shaking him",
+            "harm_to_baby_intrusive",
+        ),
+        ("I'm so scared I'll drop her down the stairs on purpose", "harm_to_baby_intrusive"),
+        ("my partner threatens to take the kids if I leave", "domestic_abuse"),
+        ("I'm terrified of my husband", "domestic_abuse"),
+        # widened families (docs/moderation-quality.md, "Risk rule families")
+        ("I've looked up the cliffs near my mum's", "suicide_plan"),
+        ("thinking I should just take everything in the medicine cupboard", "suicide_plan"),
+        ("I've had enough of life", "suicidal_thoughts"),
+        ("I can't promise I'll stay safe tonight", "suicidal_thoughts"),
+        ("started burning my arms again when it gets bad", "self_harm"),
+        ("he locks me in the house when he goes out", "domestic_abuse"),
+        ("my husband took my phone and keys so I couldn't leave", "domestic_abuse"),
+        ("I keep getting flashes of letting her fall down the stairs", "harm_to_baby_intrusive"),
+        ("no1 wud even notice if i was gone", "suicidal_thoughts"),
+    ],
+)
 def test_risk_is_detected_across_phrasings(text: str, subcategory: str) -> None:
     signals = rule_signals(text)
     assert signals.risk, text
     assert subcategory in {m.subcategory for m in signals.risk} | {signals.risk[0].subcategory}
 
 
-@pytest.mark.parametrize("text", [
-    "I could murder a cup of tea",
-    "My feet are killing me",
-    "I nearly died laughing",
-    "this baby will be the death of me lol",
-    "the regression nearly broke us",
-    "I'd kill for a nap",
-    "I killed myself laughing at that",
-    "I'd never hurt myself, don't worry",
-    "I would never hurt my baby",
-    "I wouldn’t ever harm my son",
-    "I could have died of embarrassment",
-    "He kicked me all night, definitely a footballer (34 weeks)",
-    "cut myself chopping onions lol",
-    "I'm dying to know what she's called",
-    "no point in buying the big pack of nappies",
-    "we're saving up for a new pram",
-    "I'm dying for a wee",
-    "I'd kill for a lie-in",
-    "I'm so done with nappies",
-    "I took his phone off him, he was on it all night",
-    "locked myself out of the car again",
-    "he took my phone off me at dinner, said I'm glued to it",
-    "taking things one day at a time",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I could murder a cup of tea",
+        "My feet are killing me",
+        "I nearly died laughing",
+        "this baby will be the death of me lol",
+        "the regression nearly broke us",
+        "I'd kill for a nap",
+        "I killed myself laughing at that",
+        "I'd never hurt myself, don't worry",
+        "I would never hurt my baby",
+        "I wouldn’t ever harm my son",
+        "I could have died of embarrassment",
+        "He kicked me all night, definitely a footballer (34 weeks)",
+        "cut myself chopping onions lol",
+        "I'm dying to know what she's called",
+        "no point in buying the big pack of nappies",
+        "we're saving up for a new pram",
+        "I'm dying for a wee",
+        "I'd kill for a lie-in",
+        "I'm so done with nappies",
+        "I took his phone off him, he was on it all night",
+        "locked myself out of the car again",
+        "he took my phone off me at dinner, said I'm glued to it",
+        "taking things one day at a time",
+    ],
+)
 def test_idioms_and_negations_are_not_risk(text: str) -> None:
     assert not rule_signals(text).risk, [m.id for m in rule_signals(text).risk]
 
@@ -89,14 +101,17 @@ def test_insults_are_aimed_at_others_but_self_talk_is_distress() -> None:
     assert rule_signals("You're not a bad mum at all").abuse == ()
 
 
-@pytest.mark.parametrize("text,expected", [
-    ("I hate who I've become", "self"),
-    ("You're an idiot", "other"),
-    ("Thank you so much, that helped", "none"),
-    ("I'm tired, but you are being ridiculous", "other"),
-    ("What a pathetic moaning cow", "none"),
-    ("We're all knackered", "self"),
-])
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("I hate who I've become", "self"),
+        ("You're an idiot", "other"),
+        ("Thank you so much, that helped", "none"),
+        ("I'm tired, but you are being ridiculous", "other"),
+        ("What a pathetic moaning cow", "none"),
+        ("We're all knackered", "self"),
+    ],
+)
 def test_addressee(text: str, expected: str) -> None:
     assert addressee(text) == expected
 
@@ -108,13 +123,17 @@ def test_normalise_expands_contractions_and_apostrophes() -> None:
 def test_every_rule_has_a_comment_and_unique_id() -> None:
     ids = [r.id for r in RULES]
     assert len(ids) == len(set(ids))
-    assert all(r.comment and r.category in {"risk", "distress", "insensitive", "abuse"} for r in RULES)
+    assert all(
+        r.comment and r.category in {"risk", "distress", "insensitive", "abuse"} for r in RULES
+    )
 
 
 def test_rules_are_fast_enough_to_run_inline() -> None:
-    texts = ["I'm exhausted and angry all the time and I hate who I've become",
-             "Does anyone have a number for the local perinatal team?",
-             "You shouldn't be on meds if you're breastfeeding, it's selfish"] * 100
+    texts = [
+        "I'm exhausted and angry all the time and I hate who I've become",
+        "Does anyone have a number for the local perinatal team?",
+        "You shouldn't be on meds if you're breastfeeding, it's selfish",
+    ] * 100
     start = time.perf_counter()
     for t in texts:
         rule_signals(t)
@@ -150,12 +169,18 @@ def test_long_messages_are_fast_enough() -> None:
 
     ours = best_of(lambda: rule_signals(text))
     every_regex = best_of(lambda: [list(r.finditer(norm)) for r in regexes])
-    assert ours < 0.8 * every_regex, f"{ours * 1e6:.0f} µs vs {every_regex * 1e6:.0f} µs for all regexes"
+    assert ours < 0.8 * every_regex, (
+        f"{ours * 1e6:.0f} µs vs {every_regex * 1e6:.0f} µs for all regexes"
+    )
 
 
 def _all_texts() -> list[str]:
     texts = [row["text"] for f in sorted(DATA_DIR.glob("*.jsonl")) for row in load_labelled(f.name)]
-    return texts + [" ".join(texts[i:i + 12])[:2000] for i in range(0, len(texts), 12)] + [LONG_MESSAGE[:2000]]
+    return (
+        texts
+        + [" ".join(texts[i : i + 12])[:2000] for i in range(0, len(texts), 12)]
+        + [LONG_MESSAGE[:2000]]
+    )
 
 
 def test_literal_precheck_never_skips_a_rule_that_matches() -> None:
@@ -170,3 +195,34 @@ def test_literal_precheck_never_skips_a_rule_that_matches() -> None:
                     assert not present.isdisjoint(c.triggers), (c.rule.id, text)
                 if c.per_sentence:
                     assert not any(ch in m.group(0) for ch in ".!?\n"), (c.rule.id, text)
+
+
+def test_the_send_paths_decisive_subset_decides_exactly_as_every_rule_would() -> None:
+    """While the safety model follows, the send path runs only the rules that decide alone; its
+    inline decision must be the one every rule would have given, in every member state."""
+    from moderation.policy import MemberState, decide_inline, rules_alone_decide
+    from moderation.training import corpus
+
+    texts = [r.text for r in corpus.test_examples()][::3] + [
+        "I will find you and hurt you",
+        "kill yourself",
+        "I'm a useless mum and I hate myself",
+        "go and die",
+    ]
+    states = (
+        MemberState(),
+        MemberState(muted=True),
+        MemberState(probation=True),
+        MemberState(moderator_on_duty=False),
+    )
+    decisive_hits = 0
+    for text in texts:
+        every = rule_signals(text)
+        decisive = rule_signals(text, "decisive")
+        assert decisive.matches == rules_alone_decide(every).matches, text
+        decisive_hits += bool(decisive.matches)
+        for state in states:
+            assert decide_inline(decisive, state, model_follows=True) == decide_inline(
+                every, state, model_follows=True
+            ), (text, state)
+    assert decisive_hits >= 20  # the check compares real hits, not only empty results

@@ -29,7 +29,7 @@ from moderation.safety_model import (
 )
 from moderation.training import corpus
 
-LIVE = "kindred-safety-v3"
+LIVE = "kindred-safety-v6"
 
 #: Floors on the held-out test split, set below what the committed model measured (see its
 #: card and docs/moderation-quality.md) by about the width of the statistical noise, so a retrain
@@ -47,7 +47,9 @@ FLOORS = {
 
 def final(model: SafetyModel, text: str, context: list[str] | None = None):
     safety = model.score([text], [context or []])[0]
-    return assess_text(text, thresholds=Thresholds(), member_state=MemberState(), scores=None, safety=safety).final
+    return assess_text(
+        text, thresholds=Thresholds(), member_state=MemberState(), scores=None, safety=safety
+    ).final
 
 
 # --- the artefact --------------------------------------------------------------------------------
@@ -59,7 +61,13 @@ def test_committed_model_is_small_versioned_and_says_what_it_was_trained_on():
     assert size < 5 * 1024 * 1024, f"the committed artefact is {size / 1e6:.1f} MB"
     card = read_card(model_dir)
     assert card["version"] == LIVE and tuple(card["classes"]) == CLASSES
-    assert set(card["thresholds"]) >= {"risk", "risk_context_floor", "risk_with_rule", "toxic", "insensitive"}
+    assert set(card["thresholds"]) >= {
+        "risk",
+        "risk_context_floor",
+        "risk_with_rule",
+        "toxic",
+        "insensitive",
+    }
     assert any(k.startswith("kindred:") for k in card["training_data"])  # in-domain writers
     assert card["evaluation"]["test"]["messages"] >= 900
     assert (model_dir / "MODEL_CARD.md").read_text().startswith(f"# Model card: {LIVE}")
@@ -68,8 +76,13 @@ def test_committed_model_is_small_versioned_and_says_what_it_was_trained_on():
 
 def test_adapters_round_trip_exactly(tmp_path: Path):
     rng = np.random.default_rng(1)
-    deltas = {"encoder.layer.0.attention.self.query": (rng.normal(size=(8, 384)).astype(np.float32),
-                                                       rng.normal(size=(384, 8)).astype(np.float32), 2.0)}
+    deltas = {
+        "encoder.layer.0.attention.self.query": (
+            rng.normal(size=(8, 384)).astype(np.float32),
+            rng.normal(size=(384, 8)).astype(np.float32),
+            2.0,
+        )
+    }
     AdaptedMiniLM.write_adapters(tmp_path / "a.npz", deltas)
     back = AdaptedMiniLM.read_adapters(tmp_path / "a.npz")
     a, b, scale = back["encoder.layer.0.attention.self.query"]
@@ -101,8 +114,14 @@ def test_risk_wins_and_context_is_read_by_the_head_alone():
 
     # A head whose logits are the inputs themselves (5 classes), one risk family.
     head = SafetyHead(np.eye(5), np.zeros(5), np.zeros((1, 5)), np.zeros(1), ["suicidal_passive"])
-    t = SafetyThresholds(risk=0.5, risk_context_floor=0.2, risk_with_rule=0.3, toxic=0.5, insensitive=0.5,
-                         distress=0.5)
+    t = SafetyThresholds(
+        risk=0.5,
+        risk_context_floor=0.2,
+        risk_with_rule=0.3,
+        toxic=0.5,
+        insensitive=0.5,
+        distress=0.5,
+    )
     big, small = 6.0, 0.0
     rows = {
         "toxic and risk": [small, small, big + 1, big, small],
@@ -112,8 +131,9 @@ def test_risk_wins_and_context_is_read_by_the_head_alone():
         "earlier plan thanks x": [small, small, big, small, small],
     }
     model = SafetyModel(head=head, thresholds=t, embedder=Fixed(rows), version="test")
-    both, vague, thanks = model.score(["toxic and risk", "vague", "thanks x"],
-                                      [[], ["earlier plan"], ["earlier plan"]])
+    both, vague, thanks = model.score(
+        ["toxic and risk", "vague", "thanks x"], [[], ["earlier plan"], ["earlier plan"]]
+    )
     assert both.verdict == "risk"  # risk is checked first: never held as abuse
     assert vague.verdict == "risk" and vague.by_context  # mildly risky line after a plan
     assert thanks.verdict == "none" and not thanks.by_context  # "thanks x" is not escalated again
@@ -132,8 +152,10 @@ def test_split_figures():
     torch.set_num_threads(2)
     model = load_safety_model(LIVE)
     assert model is not None
-    rows = [{"text": e.text, "label": e.label, "family": e.family, "context": list(e.context)}
-            for e in corpus.test_examples()]
+    rows = [
+        {"text": e.text, "label": e.label, "family": e.family, "context": list(e.context)}
+        for e in corpus.test_examples()
+    ]
     assert len({e.writer for e in corpus.test_examples()}) >= 4
     return safety_figures(rows, assess_rows(model, rows))
 
@@ -155,23 +177,39 @@ def test_no_risk_family_is_left_mostly_unescalated(test_split_figures):
 
 
 def test_a_quiet_goodbye_with_no_alarming_word_is_escalated(safety_model_on):
-    d = final(safety_model_on, "Thank you all for being so lovely to me these last few months. I've written "
-                               "letters for the boys and left them in the drawer. I won't be on here again, "
-                               "look after each other xx")
+    d = final(
+        safety_model_on,
+        "Thank you all for being so lovely to me these last few months. I've written "
+        "letters for the boys and left them in the drawer. I won't be on here again, "
+        "look after each other xx",
+    )
     assert (d.action, d.category, d.priority) == ("escalate", "risk", "urgent")
 
 
 def test_a_long_story_about_an_unkind_midwife_raises_nothing(safety_model_on):
-    story = ("When I was on the postnatal ward the night midwife was really short with me. I'd pressed the "
-             "buzzer because I couldn't lift him out of the cot after the section and she sighed and said "
-             "she had twelve other women to see. I cried after she left. The day staff were lovely though, "
-             "and one of them sat with me for ages the next morning. I still think about that night.")
+    story = (
+        "When I was on the postnatal ward the night midwife was really short with me. I'd pressed the "
+        "buzzer because I couldn't lift him out of the cot after the section and she sighed and said "
+        "she had twelve other women to see. I cried after she left. The day staff were lovely though, "
+        "and one of them sat with me for ages the next morning. I still think about that night."
+    )
     d = final(safety_model_on, story)
     assert d.action == "allow", d.reasons
 
 
-@pytest.mark.parametrize("line", ["ok", "Thanks x", "Sarah", "Written on the bus", "Rain again today",
-                                  "Kettle on", "Morning all", "The GP changed my tablets last week."])
+@pytest.mark.parametrize(
+    "line",
+    [
+        "ok",
+        "Thanks x",
+        "Sarah",
+        "Written on the bus",
+        "Rain again today",
+        "Kettle on",
+        "Morning all",
+        "The GP changed my tablets last week.",
+    ],
+)
 def test_short_everyday_lines_raise_nothing(safety_model_on, line):
     """v1 flagged "ok", "Thanks x" and a name as toxic with 0.97–1.00: nothing in its training was
     that short. Lines written for this test (none is in the training data)."""
@@ -180,20 +218,31 @@ def test_short_everyday_lines_raise_nothing(safety_model_on, line):
 
 
 def test_a_mother_harsh_about_herself_is_not_put_in_the_abuse_queue(safety_model_on):
-    for text in ("I'm such a useless mum, I forgot her bottle again and she screamed the whole bus ride",
-                 "honestly could kill myself for locking the keys in the car with the pram in the boot 🙈"):
+    for text in (
+        "I'm such a useless mum, I forgot her bottle again and she screamed the whole bus ride",
+        "honestly could kill myself for locking the keys in the car with the pram in the boot 🙈",
+    ):
         d = final(safety_model_on, text)
         assert d.action == "allow", (text, d)
 
 
 def test_an_insult_aimed_at_another_mother_goes_to_the_queue(safety_model_on):
-    d = final(safety_model_on, "nobody asked for your opinion you smug cow, go back to your perfect little life")
+    d = final(
+        safety_model_on,
+        "nobody asked for your opinion you smug cow, go back to your perfect little life",
+    )
     assert d.action in ("flag", "hold") and d.category == "toxic"
 
 
 def test_a_vague_line_is_read_with_her_earlier_messages(safety_model_on):
     line = "won't be a problem for anyone much longer"
-    earlier = ["I've been saving up my tablets in the bathroom cabinet", "I know which night I'm going to do it"]
+    earlier = [
+        "I've been saving up my tablets in the bathroom cabinet",
+        "I know which night I'm going to do it",
+    ]
     assert final(safety_model_on, line, earlier).action == "escalate"
-    harmless = ["moving house on Saturday, boxes everywhere", "the landlord is finally fixing the boiler"]
+    harmless = [
+        "moving house on Saturday, boxes everywhere",
+        "the landlord is finally fixing the boiler",
+    ]
     assert final(safety_model_on, "it'll all be over soon thank god", harmless).action != "escalate"

@@ -18,8 +18,10 @@ from tests.moderation.test_worker import join, moderator_feed
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-GOODBYE = ("you've all been so good to me. I've left the baby's things ready for my sister and written "
-           "to my mum. this is the last time I'll post, please don't worry about me")
+GOODBYE = (
+    "you've all been so good to me. I've left the baby's things ready for my sister and written "
+    "to my mum. this is the last time I'll post, please don't worry about me"
+)
 
 
 def worker() -> ModerationWorker:
@@ -35,7 +37,8 @@ def on_duty(moderator):
 
 
 async def test_a_goodbye_without_alarming_words_gets_the_card_and_an_urgent_alert(
-        member, other_member, on_duty, safety_model_on):
+    member, other_member, on_duty, safety_model_on
+):
     w = await database_sync_to_async(worker)()
     await database_sync_to_async(w.beat)(force=True)  # the heartbeat says the safety model runs
     a, b = await join(member), await join(other_member)
@@ -56,19 +59,30 @@ async def test_a_goodbye_without_alarming_words_gets_the_card_and_an_urgent_aler
         await comm.disconnect()
 
 
-def test_healthz_and_the_queue_say_which_models_run(moderator, safety_model_on, client: Client):
+def test_healthz_and_the_queue_say_which_models_run(
+    moderator, supervisor, safety_model_on, client: Client
+):
     w = worker()
     w.beat(force=True)
     beat = WorkerHeartbeat.objects.get()
-    assert beat.safety_model_available and beat.safety_model_status.startswith("kindred-safety-v3")
+    assert beat.safety_model_available and beat.safety_model_status.startswith("kindred-safety-v6")
     health = client.get("/healthz").json()
-    assert health["safety_model"].startswith("kindred-safety-v3") and health["safety_model_available"] is True
+    assert (
+        health["safety_model"].startswith("kindred-safety-v6")
+        and health["safety_model_available"] is True
+    )
+    # A volunteer gets one friendly line; a supervisor also gets which models run.
     client.force_login(moderator)
     page = client.get("/moderation/").content.decode()
-    assert "Safety model:" in page and "kindred-safety-v3" in page
+    assert "Automatic safety checks are running" in page and "kindred-safety-v6" not in page
+    client.force_login(supervisor)
+    page = client.get("/moderation/").content.decode()
+    assert "Safety model:" in page and "kindred-safety-v6" in page
 
 
-def test_with_the_model_running_a_supportive_reply_is_not_escalated(member, on_duty, safety_model_on):
+def test_with_the_model_running_a_supportive_reply_is_not_escalated(
+    member, on_duty, safety_model_on
+):
     w = worker()
     w.beat(force=True)
     selectors.forget_safety_model_ready()
@@ -82,7 +96,9 @@ def test_with_the_model_running_a_supportive_reply_is_not_escalated(member, on_d
     assert not Flag.objects.exists()
 
 
-def test_a_quoted_threat_held_before_delivery_is_shown_again_when_the_model_reads_risk(member, on_duty, safety_model_on):
+def test_a_quoted_threat_held_before_delivery_is_shown_again_when_the_model_reads_risk(
+    member, on_duty, safety_model_on
+):
     w = worker()
     w.beat(force=True)
     selectors.forget_safety_model_ready()

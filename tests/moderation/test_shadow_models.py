@@ -35,7 +35,7 @@ def candidate(settings):
     from moderation.safety_model import MODELS_ROOT
 
     target = MODELS_ROOT / CANDIDATE
-    shutil.copytree(MODELS_ROOT / "kindred-safety-v3", target)
+    shutil.copytree(MODELS_ROOT / "kindred-safety-v6", target)
     card = json.loads((target / "card.json").read_text())
     card["version"] = CANDIDATE
     (target / "card.json").write_text(json.dumps(card))
@@ -48,29 +48,39 @@ def test_only_supervisors_start_promote_or_reject(moderator, candidate, safety_m
         do_start_shadow_model(version=candidate, acting_user=moderator)
 
 
-def test_shadow_then_promote_is_audited_and_switches_the_live_model(supervisor, candidate, safety_model_on):
-    assert safety_model_versions() == ("kindred-safety-v3", None)
+def test_shadow_then_promote_is_audited_and_switches_the_live_model(
+    supervisor, candidate, safety_model_on
+):
+    assert safety_model_versions() == ("kindred-safety-v6", None)
     with pytest.raises(SafetyModelError):
-        do_promote_safety_model(version=candidate, acting_user=supervisor, reason="not in shadow yet")
+        do_promote_safety_model(
+            version=candidate, acting_user=supervisor, reason="not in shadow yet"
+        )
     do_start_shadow_model(version=candidate, acting_user=supervisor, reason="trial")
-    assert safety_model_versions() == ("kindred-safety-v3", candidate)
+    assert safety_model_versions() == ("kindred-safety-v6", candidate)
     with pytest.raises(SafetyModelError):
         do_promote_safety_model(version=candidate, acting_user=supervisor, reason="  ")
-    do_promote_safety_model(version=candidate, acting_user=supervisor, reason="agreed on 98% and caught more risk")
+    do_promote_safety_model(
+        version=candidate, acting_user=supervisor, reason="agreed on 98% and caught more risk"
+    )
     assert safety_model_versions() == (candidate, None)
-    assert SafetyModelRelease.objects.get(version="kindred-safety-v3").state == "retired"
+    assert SafetyModelRelease.objects.get(version="kindred-safety-v6").state == "retired"
     actions = list(AuditEntry.objects.order_by("id").values_list("action", flat=True))
     assert actions[-2:] == ["safety_model.shadow_started", "safety_model.promoted"]
     promoted = AuditEntry.objects.get(action="safety_model.promoted")
-    assert promoted.before == {"live": "kindred-safety-v3"} and promoted.after == {"live": candidate}
+    assert promoted.before == {"live": "kindred-safety-v6"} and promoted.after == {
+        "live": candidate
+    }
     assert promoted.actor == supervisor
 
 
 def test_reject_stops_the_shadow_run(supervisor, candidate, safety_model_on):
     do_start_shadow_model(version=candidate, acting_user=supervisor)
     do_reject_safety_model(version=candidate, acting_user=supervisor, reason="missed goodbyes")
-    assert safety_model_versions() == ("kindred-safety-v3", None)
-    assert AuditEntry.objects.filter(action="safety_model.rejected", reason="missed goodbyes").exists()
+    assert safety_model_versions() == ("kindred-safety-v6", None)
+    assert AuditEntry.objects.filter(
+        action="safety_model.rejected", reason="missed goodbyes"
+    ).exists()
 
 
 def test_unknown_version_is_refused(supervisor, safety_model_on):
@@ -78,17 +88,21 @@ def test_unknown_version_is_refused(supervisor, safety_model_on):
         do_start_shadow_model(version="kindred-safety-v999", acting_user=supervisor)
 
 
-def test_worker_scores_in_shadow_and_the_supervisor_page_compares(member, supervisor, candidate, safety_model_on, client):
+def test_worker_scores_in_shadow_and_the_supervisor_page_compares(
+    member, supervisor, candidate, safety_model_on, client
+):
     from moderation.classifiers import ClassifierConfig, load_classifier
     from moderation.worker import ModerationWorker
 
     do_start_shadow_model(version=candidate, acting_user=supervisor, reason="trial")
     room = Room.objects.get(slug="newborn")
-    do_send_message(author=member, room=room, client_id="s1", body="anyone else up with a teething baby?")
+    do_send_message(
+        author=member, room=room, client_id="s1", body="anyone else up with a teething baby?"
+    )
     worker = ModerationWorker(classifier_status=load_classifier(ClassifierConfig(backend="none")))
     assert worker.process_batch() == 1
     shadow = ShadowAssessment.objects.get()
-    assert shadow.version == candidate and shadow.live_version == "kindred-safety-v3"
+    assert shadow.version == candidate and shadow.live_version == "kindred-safety-v6"
     assert shadow.verdict == shadow.live_verdict  # same weights, same verdict
     assert "kindred_risk" in shadow.scores
     client.force_login(supervisor)
@@ -106,29 +120,47 @@ def test_the_safety_model_page_is_for_supervisors_only(member, moderator, client
 
 def test_a_bad_form_is_a_clear_400_not_a_500(supervisor, client):
     client.force_login(supervisor)
-    response = client.post(reverse("supervisor_safety_model"), {"action": "explode", "version": "x"})
+    response = client.post(
+        reverse("supervisor_safety_model"), {"action": "explode", "version": "x"}
+    )
     assert response.status_code == 400
-    response = client.post(reverse("supervisor_safety_model"), {"action": "promote", "version": "nope", "reason": "x"})
-    assert response.status_code == 400 and "Only a model running in shadow" in response.content.decode()
+    response = client.post(
+        reverse("supervisor_safety_model"), {"action": "promote", "version": "nope", "reason": "x"}
+    )
+    assert (
+        response.status_code == 400
+        and "Only a model running in shadow" in response.content.decode()
+    )
 
 
-def test_moderators_decisions_become_labels_and_erased_text_never_does(member, other_member, moderator, tmp_path):
+def test_moderators_decisions_become_labels_and_erased_text_never_does(
+    member, other_member, moderator, tmp_path
+):
     from accounts.actions import do_erase_account
 
     room = Room.objects.get(slug="newborn")
     kind = do_send_message(author=member, room=room, client_id="k1", body="lovely to see you all x")
-    rude = do_send_message(author=other_member, room=room, client_id="r1", body="you're pathetic, stop whining")
+    rude = do_send_message(
+        author=other_member, room=room, client_id="r1", body="you're pathetic, stop whining"
+    )
     from moderation.actions import do_report_message
 
-    flag_kind = do_report_message(reporter=other_member, message=Message.objects.get(pk=kind.pk), reason="")
-    flag_rude = do_report_message(reporter=member, message=Message.objects.get(pk=rude.pk), reason="")
+    flag_kind = do_report_message(
+        reporter=other_member, message=Message.objects.get(pk=kind.pk), reason=""
+    )
+    flag_rude = do_report_message(
+        reporter=member, message=Message.objects.get(pk=rude.pk), reason=""
+    )
     do_claim_flag(flag_id=flag_kind.pk, acting_user=moderator)
     do_dismiss_flag(flag_id=flag_kind.pk, acting_user=moderator, reason="fine")
     do_claim_flag(flag_id=flag_rude.pk, acting_user=moderator)
     do_hide_message(flag_id=flag_rude.pk, acting_user=moderator, reason="insult")
     labels = {r["text"]: r for r in moderator_labels()}
     assert labels["lovely to see you all x"]["label"] == "ok"
-    assert labels["you're pathetic, stop whining"]["label"] == Flag.objects.get(pk=flag_rude.pk).category
+    assert (
+        labels["you're pathetic, stop whining"]["label"]
+        == Flag.objects.get(pk=flag_rude.pk).category
+    )
     # The rules had flagged it too (the model is off in this test), so it is not a miss of theirs.
     assert labels["you're pathetic, stop whining"]["model_missed"] is False
     assert "rule" in Flag.objects.get(pk=flag_rude.pk).sources

@@ -12,11 +12,10 @@ from pathlib import Path
 
 import pytest
 from channels.db import database_sync_to_async
-from django.conf import settings
 from django.db import connection
 
 from chat.actions import do_send_message
-from chat.models import AssessmentState, Message, MessageState, Room
+from chat.models import AssessmentState, Message, Room
 from moderation.classifiers import ClassifierConfig, ClassifierStatus, load_classifier
 from moderation.models import Assessment, Flag
 from moderation.worker import ModerationWorker
@@ -28,7 +27,9 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def rules_only_worker(**kw) -> ModerationWorker:  # noqa: ANN003
-    return ModerationWorker(classifier_status=load_classifier(ClassifierConfig(backend="none")), **kw)
+    return ModerationWorker(
+        classifier_status=load_classifier(ClassifierConfig(backend="none")), **kw
+    )
 
 
 async def join(user, slug="newborn"):  # noqa: ANN001, ANN201
@@ -53,12 +54,20 @@ def on_duty(moderator):  # noqa: ANN001, ANN201
     return moderator
 
 
-async def test_abuse_is_delivered_at_once_then_reaches_the_moderator_queue(member, other_member, on_duty, client):
+async def test_abuse_is_delivered_at_once_then_reaches_the_moderator_queue(
+    member, other_member, on_duty, client
+):
     moderator = on_duty
     a = await join(member)
     b = await join(other_member)
     mod = await moderator_feed(moderator)
-    await a.send_json_to({"type": "message.send", "client_id": "abuse-0001", "body": "You're a pathetic excuse for a mother"})
+    await a.send_json_to(
+        {
+            "type": "message.send",
+            "client_id": "abuse-0001",
+            "body": "You're a pathetic excuse for a mother",
+        }
+    )
     delivered = await receive_until(b, "message.new")
     assert delivered["message"]["state"] == "visible"
     message = await database_sync_to_async(Message.objects.get)(pk=delivered["message"]["id"])
@@ -75,11 +84,19 @@ async def test_abuse_is_delivered_at_once_then_reaches_the_moderator_queue(membe
         await comm.disconnect()
 
 
-async def test_risk_gets_the_sender_a_support_card_and_moderators_an_urgent_alert(member, other_member, moderator):
+async def test_risk_gets_the_sender_a_support_card_and_moderators_an_urgent_alert(
+    member, other_member, moderator
+):
     a = await join(member)
     b = await join(other_member)
     mod = await moderator_feed(moderator)
-    await a.send_json_to({"type": "message.send", "client_id": "risk-00001", "body": "honestly I don't want to be alive anymore"})
+    await a.send_json_to(
+        {
+            "type": "message.send",
+            "client_id": "risk-00001",
+            "body": "honestly I don't want to be alive anymore",
+        }
+    )
     card = await receive_until(a, "support.card")
     assert card["title"]
     names = [h["name"] for h in card["helplines"]]
@@ -94,11 +111,15 @@ async def test_risk_gets_the_sender_a_support_card_and_moderators_an_urgent_aler
         await comm.disconnect()
 
 
-async def test_with_nobody_on_duty_abuse_is_held_before_anyone_sees_it(member, other_member, moderator):
+async def test_with_nobody_on_duty_abuse_is_held_before_anyone_sees_it(
+    member, other_member, moderator
+):
     a = await join(member)
     b = await join(other_member)
     m = await join(moderator)
-    await a.send_json_to({"type": "message.send", "client_id": "held-00001", "body": "Shut up you stupid cow"})
+    await a.send_json_to(
+        {"type": "message.send", "client_id": "held-00001", "body": "Shut up you stupid cow"}
+    )
     ack = await receive_until(a, "message.ack")
     assert ack["message"]["state"] == "held" and ack["message"]["body"]  # the author sees her own
     hidden = await receive_until(b, "message.new")
@@ -112,7 +133,13 @@ async def test_with_nobody_on_duty_abuse_is_held_before_anyone_sees_it(member, o
 
 def test_self_directed_distress_raises_no_flag(member, on_duty):
     room = Room.objects.get(slug="newborn")
-    for i, text in enumerate(["I feel like a failure as a mum", "I'm such a useless mum, I hate myself today", "I could murder a cup of tea"]):
+    for i, text in enumerate(
+        [
+            "I feel like a failure as a mum",
+            "I'm such a useless mum, I hate myself today",
+            "I could murder a cup of tea",
+        ]
+    ):
         do_send_message(author=member, room=room, client_id=f"distress-{i:03d}", body=text)
     rules_only_worker().process_batch()
     assert Message.objects.filter(assessment_state=AssessmentState.DONE).count() == 3
@@ -137,8 +164,15 @@ def test_worker_uses_the_real_detoxify_loading_path(member, tiny_detoxify, setti
 
 def test_unavailable_classifier_is_visible_and_chat_still_works(member, client):
     room = Room.objects.get(slug="newborn")
-    worker = ModerationWorker(classifier_status=ClassifierStatus(None, "unavailable: model directory missing"))
-    do_send_message(author=member, room=room, client_id="unav-0001", body="You're an idiot and a terrible mother")
+    worker = ModerationWorker(
+        classifier_status=ClassifierStatus(None, "unavailable: model directory missing")
+    )
+    do_send_message(
+        author=member,
+        room=room,
+        client_id="unav-0001",
+        body="You're an idiot and a terrible mother",
+    )
     worker.process_batch()
     health = client.get("/healthz").json()
     assert health["classifier_available"] is False
@@ -166,7 +200,9 @@ def test_a_second_worker_never_assesses_a_message_twice(member, settings):
     while third.process_batch():
         pass
     assert Assessment.objects.count() == 20 - len(second_claim)
-    assert Message.objects.filter(assessment_state=AssessmentState.PENDING).count() == len(second_claim)
+    assert Message.objects.filter(assessment_state=AssessmentState.PENDING).count() == len(
+        second_claim
+    )
 
 
 def _database_url() -> str:
@@ -180,12 +216,19 @@ def _database_url() -> str:
 
 
 @pytest.mark.slow
-def test_killing_the_worker_mid_burst_leaves_every_message_assessed_exactly_once(member, settings, tiny_detoxify):
+def test_killing_the_worker_mid_burst_leaves_every_message_assessed_exactly_once(
+    member, settings, tiny_detoxify
+):
     settings.CHAT_RATE_LIMIT_COUNT = 10_000
     room = Room.objects.get(slug="newborn")
     total = 300
     for i in range(total):
-        do_send_message(author=member, room=room, client_id=f"burst-{i:05d}", body=f"burst message number {i} from a long night")
+        do_send_message(
+            author=member,
+            room=room,
+            client_id=f"burst-{i:05d}",
+            body=f"burst message number {i} from a long night",
+        )
     env = {
         **os.environ,
         "DATABASE_URL": _database_url(),
@@ -197,8 +240,11 @@ def test_killing_the_worker_mid_burst_leaves_every_message_assessed_exactly_once
         "HF_HUB_OFFLINE": "1",
     }
     worker = subprocess.Popen(
-        [sys.executable, "manage.py", "moderation_worker"], cwd=REPO, env=env,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [sys.executable, "manage.py", "moderation_worker"],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     deadline = time.monotonic() + 120
     while Assessment.objects.count() < 40 and time.monotonic() < deadline:
@@ -209,18 +255,27 @@ def test_killing_the_worker_mid_burst_leaves_every_message_assessed_exactly_once
     assert 0 < killed_at < total, "the worker should have died mid-burst"
 
     restarted = subprocess.run(
-        [sys.executable, "manage.py", "moderation_worker", "--once"], cwd=REPO, env=env,
-        capture_output=True, text=True, timeout=300,
+        [sys.executable, "manage.py", "moderation_worker", "--once"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert restarted.returncode == 0, restarted.stderr[-2000:]
     assert Message.objects.filter(assessment_state=AssessmentState.PENDING).count() == 0
     assert Assessment.objects.count() == total
     assert Assessment.objects.values("message").distinct().count() == total
-    # "kindred-safety-v3 + detoxify:…": both models read every message, none fell back to rules.
-    assert all("detoxify" in a.classifier and "rules-only" not in a.classifier for a in Assessment.objects.all())
+    # "kindred-safety-v6 + detoxify:…": both models read every message, none fell back to rules.
+    assert all(
+        "detoxify" in a.classifier and "rules-only" not in a.classifier
+        for a in Assessment.objects.all()
+    )
 
 
-async def test_severe_model_score_hides_a_delivered_message_from_every_client(member, other_member, on_duty):
+async def test_severe_model_score_hides_a_delivered_message_from_every_client(
+    member, other_member, on_duty
+):
     """A hold that needs the model happens right after delivery: every open client hides it."""
     from moderation.classifiers import Scores
 
@@ -228,11 +283,23 @@ async def test_severe_model_score_hides_a_delivered_message_from_every_client(me
         name = "test-severe"
 
         def score(self, texts):  # noqa: ANN001, ANN202
-            return [Scores(toxicity=0.99, severe_toxicity=0.95, obscene=0.5, threat=0.1, insult=0.9, identity_attack=0.1) for _ in texts]
+            return [
+                Scores(
+                    toxicity=0.99,
+                    severe_toxicity=0.95,
+                    obscene=0.5,
+                    threat=0.1,
+                    insult=0.9,
+                    identity_attack=0.1,
+                )
+                for _ in texts
+            ]
 
     a = await join(member)
     b = await join(other_member)
-    await a.send_json_to({"type": "message.send", "client_id": "severe-001", "body": "some vile words aimed at you"})
+    await a.send_json_to(
+        {"type": "message.send", "client_id": "severe-001", "body": "some vile words aimed at you"}
+    )
     shown = await receive_until(b, "message.new")
     assert shown["message"]["state"] == "visible" and shown["message"]["body"]
     worker = ModerationWorker(classifier_status=ClassifierStatus(Severe(), "test-severe"))
@@ -248,7 +315,13 @@ async def test_severe_model_score_hides_a_delivered_message_from_every_client(me
 
 async def test_danger_at_home_gets_a_discreet_support_card(member):
     a = await join(member)
-    await a.send_json_to({"type": "message.send", "client_id": "home-00001", "body": "he locked me in the bathroom and took my phone so I couldn't call anyone"})
+    await a.send_json_to(
+        {
+            "type": "message.send",
+            "client_id": "home-00001",
+            "body": "he locked me in the bathroom and took my phone so I couldn't call anyone",
+        }
+    )
     card = await receive_until(a, "support.card")
     assert card["discreet"] is True
     assert "abuse" not in (card["title"] + card["text"]).lower()
@@ -281,7 +354,9 @@ def test_batches_are_sized_so_a_flag_is_not_kept_waiting_behind_a_full_batch(mem
     settings.MODERATION_SEMANTIC = False
     room = Room.objects.get(slug="newborn")
     for i in range(30):
-        do_send_message(author=member, room=room, client_id=f"paced-{i:04d}", body=f"a long night {i}")
+        do_send_message(
+            author=member, room=room, client_id=f"paced-{i:04d}", body=f"a long night {i}"
+        )
     slow = _SlowClassifier(per_message=0.04)
     worker = ModerationWorker(classifier_status=ClassifierStatus(slow, "ok"), batch_size=10)
     while worker.process_batch():
@@ -311,7 +386,11 @@ def test_the_embedded_worker_thread_runs_at_a_lower_cpu_priority() -> None:
     def run() -> None:
         lower_priority(5)
         seen["nice"] = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
-        inner = threading.Thread(target=lambda: seen.update(child=os.getpriority(os.PRIO_PROCESS, threading.get_native_id())))
+        inner = threading.Thread(
+            target=lambda: seen.update(
+                child=os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+            )
+        )
         inner.start()
         inner.join()
 
@@ -321,4 +400,6 @@ def test_the_embedded_worker_thread_runs_at_a_lower_cpu_priority() -> None:
     t.join()
     assert seen["nice"] == min(19, base + 5)
     assert seen["child"] == seen["nice"]  # the model's own threads inherit it
-    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == base  # the chat's thread is untouched
+    assert (
+        os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == base
+    )  # the chat's thread is untouched

@@ -24,7 +24,6 @@ import socket
 import sqlite3
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -33,7 +32,15 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, PHONE, LiveServer, _Database, _free_port, _in_ci
+from tests.browser.conftest import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    PHONE,
+    LiveServer,
+    _Database,
+    _free_port,
+    _in_ci,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "test-artifacts" / "reliability"
@@ -52,9 +59,14 @@ def need(ok: bool, reason: str) -> None:
 def write_figure(scenario: str, figure: dict[str, Any]) -> Path:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / f"{scenario}.json"
-    figure = {"scenario": scenario, "recorded_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-              "database": "postgresql" if re.match(r"^postgres", os.environ.get("DATABASE_URL", "")) else "sqlite",
-              **figure}
+    figure = {
+        "scenario": scenario,
+        "recorded_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "database": "postgresql"
+        if re.match(r"^postgres", os.environ.get("DATABASE_URL", ""))
+        else "sqlite",
+        **figure,
+    }
     path.write_text(json.dumps(figure, indent=2, sort_keys=False, default=str) + "\n")
     return path
 
@@ -84,15 +96,31 @@ class PrivateRedis:
         log.write(f"\n=== redis-server start #{self.starts} on {self.port}\n")
         log.flush()
         self.proc = subprocess.Popen(
-            [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--daemonize", "no", "--protected-mode", "yes"],
-            stdout=log, stderr=subprocess.STDOUT,
+            [
+                self.binary,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--daemonize",
+                "no",
+                "--protected-mode",
+                "yes",
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
         log.close()
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"redis-server exited with {self.proc.returncode}; see {self.log_path}")
+                raise RuntimeError(
+                    f"redis-server exited with {self.proc.returncode}; see {self.log_path}"
+                )
             try:
                 with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as s:
                     s.sendall(b"PING\r\n")
@@ -122,8 +150,8 @@ class PrivateRedis:
 
 # --- the stack ---------------------------------------------------------------------------------
 
-MEMBERS = [f"rel{n:02d}" for n in range(1, 17)]          # newborn-stage members
-BABY_MEMBERS = [f"relb{n:02d}" for n in range(1, 7)]     # baby-stage members (browser restart)
+MEMBERS = [f"rel{n:02d}" for n in range(1, 17)]  # newborn-stage members
+BABY_MEMBERS = [f"relb{n:02d}" for n in range(1, 7)]  # baby-stage members (browser restart)
 PASSWORD = "steady-lantern-2026-rel"
 
 _SETUP = r"""
@@ -172,8 +200,12 @@ class Stack:
     def shell(self, code: str, timeout: float = 120) -> str:
         """Run Python in `manage.py shell` against the server's database; returns stdout."""
         result = subprocess.run(
-            [sys.executable, "manage.py", "shell", "-c", code], cwd=REPO, env=self.server.env,
-            capture_output=True, text=True, timeout=timeout,
+            [sys.executable, "manage.py", "shell", "-c", code],
+            cwd=REPO,
+            env=self.server.env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
         )
         if result.returncode != 0:
             raise RuntimeError(f"manage.py shell failed:\n{result.stdout}\n{result.stderr}")
@@ -204,7 +236,9 @@ class Stack:
         """(seq, client_id, author_id) of every stored message in the room, by seq."""
         return self.query(
             "SELECT m.seq, m.client_id, m.author_id FROM chat_message m JOIN chat_room r ON r.id = m.room_id "
-            "WHERE r.slug = %s ORDER BY m.seq", (slug,))
+            "WHERE r.slug = %s ORDER BY m.seq",
+            (slug,),
+        )
 
     def server_log_since(self, offset: int) -> str:
         with self.server.log_path.open(errors="replace") as fh:
@@ -217,7 +251,10 @@ class Stack:
 
 @pytest.fixture(scope="session")
 def stack() -> Iterator[Stack]:
-    need(bool(shutil.which("redis-server")), "redis-server is not installed (apt-get install redis-server)")
+    need(
+        bool(shutil.which("redis-server")),
+        "redis-server is not installed (apt-get install redis-server)",
+    )
     try:
         import websockets  # noqa: F401
     except ImportError:
@@ -251,7 +288,10 @@ def stack() -> Iterator[Stack]:
         server.manage("migrate", "--noinput")
         spec = [(u, "member", "newborn", f"Rel {u[3:]}") for u in MEMBERS]
         spec += [(u, "member", "baby", f"Relb {u[4:]}") for u in BABY_MEMBERS]
-        spec += [("relmod", "moderator", "", "Rel Moderator"), ("relsup", "supervisor", "", "Rel Supervisor")]
+        spec += [
+            ("relmod", "moderator", "", "Rel Moderator"),
+            ("relsup", "supervisor", "", "Rel Supervisor"),
+        ]
         st.create_users(spec)
         server.start()
         yield st
@@ -267,7 +307,10 @@ def stack() -> Iterator[Stack]:
 
 @pytest.fixture
 def chromium() -> str:
-    need(Path(CHROMIUM).exists(), f"Chromium not found at {CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)")
+    need(
+        Path(CHROMIUM).exists(),
+        f"Chromium not found at {CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)",
+    )
     try:
         import playwright  # noqa: F401
     except ImportError:
@@ -288,6 +331,15 @@ def browser(chromium: str):  # noqa: ANN201
 def logged_in_context(browser, stack: Stack, username: str, *, viewport: dict[str, int] = PHONE):  # noqa: ANN001, ANN201
     """A browser context carrying the user's session cookie (made by the setup script)."""
     context = browser.new_context(viewport=viewport, locale="en-GB", timezone_id="Europe/London")
-    context.add_cookies([{"name": "sessionid", "value": stack.users[username]["session"],
-                          "url": stack.server.url, "httpOnly": True, "sameSite": "Lax"}])
+    context.add_cookies(
+        [
+            {
+                "name": "sessionid",
+                "value": stack.users[username]["session"],
+                "url": stack.server.url,
+                "httpOnly": True,
+                "sameSite": "Lax",
+            }
+        ]
+    )
     return context

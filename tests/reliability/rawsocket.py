@@ -14,7 +14,9 @@ from typing import Any
 
 
 class RawWebSocket:
-    def __init__(self, host: str, port: int, path: str, *, origin: str, cookie: str, rcvbuf: int = 4096) -> None:
+    def __init__(
+        self, host: str, port: int, path: str, *, origin: str, cookie: str, rcvbuf: int = 4096
+    ) -> None:
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         # Before connect, so the window the server sees is small from the first byte.
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
@@ -46,7 +48,7 @@ class RawWebSocket:
         self.sock.settimeout(remaining)
         try:
             chunk = self.sock.recv(65536)
-        except (TimeoutError, socket.timeout):
+        except TimeoutError:
             return False
         except (ConnectionResetError, BrokenPipeError):
             self.closed = True
@@ -81,7 +83,7 @@ class RawWebSocket:
         if not self._need(offset + length, deadline):
             return None
         opcode = self.buf[0] & 0x0F
-        payload, self.buf = self.buf[offset:offset + length], self.buf[offset + length:]
+        payload, self.buf = self.buf[offset : offset + length], self.buf[offset + length :]
         return opcode, payload
 
     def send_bytes(self, data: bytes) -> None:
@@ -126,14 +128,25 @@ class RawWebSocket:
             pass
 
 
-def frame(opcode: int, payload: bytes, *, fin: bool = True, rsv: int = 0, mask: bytes | None = b"",
-          ) -> bytes:
+def frame(
+    opcode: int,
+    payload: bytes,
+    *,
+    fin: bool = True,
+    rsv: int = 0,
+    mask: bytes | None = b"",
+) -> bytes:
     """One client frame built by hand (RFC 6455 §5.2), short payloads only: `mask=None` sends it
     unmasked (a protocol error from a client), `mask=b""` masks it with a fresh random key."""
     assert len(payload) <= 125
     if mask == b"":
         mask = os.urandom(4)
-    head = bytes([(0x80 if fin else 0) | (rsv << 4) | opcode, (0x80 if mask is not None else 0) | len(payload)])
+    head = bytes(
+        [
+            (0x80 if fin else 0) | (rsv << 4) | opcode,
+            (0x80 if mask is not None else 0) | len(payload),
+        ]
+    )
     if mask is None:
         return head + payload
     return head + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload))

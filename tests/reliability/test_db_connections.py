@@ -25,8 +25,10 @@ def _server_connections(stack: Stack) -> int:
             except OSError:
                 continue
         return sum(1 for t in targets if t == path)
-    return stack.query("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                       "AND pid <> pg_backend_pid()")[0][0]
+    return stack.query(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+        "AND pid <> pg_backend_pid()"
+    )[0][0]
 
 
 def _redis_clients(stack: Stack) -> int:
@@ -45,13 +47,17 @@ def test_a_burst_of_page_loads_leaves_no_connections_open(stack: Stack) -> None:
     before, redis_before = _server_connections(stack), _redis_clients(stack)
     statuses = []
     for i in range(150):  # more than PostgreSQL's default limit of 100 connections
-        req = urllib.request.Request(f"{stack.server.url}{pages[i % len(pages)]}", headers={"Cookie": cookie})
+        req = urllib.request.Request(
+            f"{stack.server.url}{pages[i % len(pages)]}", headers={"Cookie": cookie}
+        )
         try:
             with urllib.request.urlopen(req, timeout=20) as resp:
                 statuses.append(resp.status)
         except urllib.error.HTTPError as exc:
             statuses.append(exc.code)
     after, redis_after = _server_connections(stack), _redis_clients(stack)
-    assert set(statuses) <= {200, 403}, {s: statuses.count(s) for s in set(statuses)}  # 403: a member at /moderation/
+    assert set(statuses) <= {200, 403}, {
+        s: statuses.count(s) for s in set(statuses)
+    }  # 403: a member at /moderation/
     assert after <= before + 4, (before, after)
     assert redis_after <= redis_before + 4, (redis_before, redis_after)

@@ -26,7 +26,9 @@ REDIS_DOWN = 2.0
 AFTER_RESTART = 5.0
 
 
-async def test_redis_restart_mid_traffic_loses_nothing_and_clients_resume_without_gaps(stack: Stack) -> None:
+async def test_redis_restart_mid_traffic_loses_nothing_and_clients_resume_without_gaps(
+    stack: Stack,
+) -> None:
     deadline = time.monotonic() + 120
     url = f"{stack.ws_base}/ws/rooms/{ROOM}/"
     clients = [ResumingClient(name, url, stack.origin, stack.cookie(name)) for name in CLIENTS]
@@ -46,7 +48,9 @@ async def test_redis_restart_mid_traffic_loses_nothing_and_clients_resume_withou
             await asyncio.sleep(random.uniform(0.8, 1.2) / RATE_PER_SENDER)
 
     end_of_traffic = t0 + BEFORE_KILL + REDIS_DOWN + AFTER_RESTART
-    senders = [asyncio.create_task(traffic(c, end_of_traffic)) for c in clients if c.name in SENDERS]
+    senders = [
+        asyncio.create_task(traffic(c, end_of_traffic)) for c in clients if c.name in SENDERS
+    ]
 
     await asyncio.sleep(BEFORE_KILL)
     joins_before = {c.name: len(c.joined_at) for c in clients}
@@ -73,7 +77,14 @@ async def test_redis_restart_mid_traffic_loses_nothing_and_clients_resume_withou
     stored_cids = [cid for _, cid, _ in stored]
     submitted_stored = [cid for cid in submitted if cid in set(stored_cids)]
     rejoin_after_restart = {
-        c.name: round(min((t for t in c.joined_at[joins_before[c.name]:] if t >= killed_at), default=float("nan")) - restarted_at, 3)
+        c.name: round(
+            min(
+                (t for t in c.joined_at[joins_before[c.name] :] if t >= killed_at),
+                default=float("nan"),
+            )
+            - restarted_at,
+            3,
+        )
         for c in clients
     }
     per_client = {c.name: c.figure(stored_seqs) for c in clients}
@@ -90,7 +101,9 @@ async def test_redis_restart_mid_traffic_loses_nothing_and_clients_resume_withou
         "stored_duplicates_by_client_id": len(stored_cids) - len(set(stored_cids)),
         "stored_seq_gaps": [s for s in range(1, last + 1) if s not in set(stored_seqs)],
         "rejoined_seconds_after_redis_restart": rejoin_after_restart,
-        "rejoin_median_s": statistics.median([v for v in rejoin_after_restart.values() if v == v] or [float("nan")]),
+        "rejoin_median_s": statistics.median(
+            [v for v in rejoin_after_restart.values() if v == v] or [float("nan")]
+        ),
         "per_client": per_client,
     }
     write_figure("redis-restart", figure)

@@ -41,7 +41,9 @@ def _rss_mb(pid: int) -> float:
     return 0.0
 
 
-async def test_a_socket_that_floods_resume_and_never_reads_is_cut_off_and_memory_stays_bounded(stack: Stack) -> None:
+async def test_a_socket_that_floods_resume_and_never_reads_is_cut_off_and_memory_stays_bounded(
+    stack: Stack,
+) -> None:
     assert "SEEDED" in stack.shell(SEED % (ROOM, OTHER), timeout=300)
     pid = stack.server.proc.pid
     # The embedded worker assesses the 400 seeded messages first (its model's memory is not the
@@ -53,7 +55,13 @@ async def test_a_socket_that_floods_resume_and_never_reads_is_cut_off_and_memory
     await asyncio.sleep(2)
     offset = stack.log_offset()
     flooder = await asyncio.to_thread(
-        RawWebSocket, "127.0.0.1", stack.server.port, f"/ws/rooms/{ROOM}/", origin=stack.origin, cookie=stack.cookie(FLOODER))
+        RawWebSocket,
+        "127.0.0.1",
+        stack.server.port,
+        f"/ws/rooms/{ROOM}/",
+        origin=stack.origin,
+        cookie=stack.cookie(FLOODER),
+    )
     before = _rss_mb(pid)
     frame = json.dumps({"type": "resume", "after_seq": 0}).encode()
     sent, peak, deadline = 0, before, time.monotonic() + 40
@@ -78,7 +86,13 @@ async def test_a_socket_that_floods_resume_and_never_reads_is_cut_off_and_memory
 
     # Another member in the room still gets a prompt answer.
     other = await asyncio.to_thread(
-        RawWebSocket, "127.0.0.1", stack.server.port, f"/ws/rooms/{ROOM}/", origin=stack.origin, cookie=stack.cookie(OTHER))
+        RawWebSocket,
+        "127.0.0.1",
+        stack.server.port,
+        f"/ws/rooms/{ROOM}/",
+        origin=stack.origin,
+        cookie=stack.cookie(OTHER),
+    )
     joined = await asyncio.to_thread(other.recv_frame, 10)
     other.send_raw(0x1, json.dumps({"type": "ping"}).encode())
     started = time.monotonic()
@@ -89,13 +103,25 @@ async def test_a_socket_that_floods_resume_and_never_reads_is_cut_off_and_memory
     pong_ms = 1000 * (time.monotonic() - started)
     other.close()
 
-    write_figure("resume_flood", {"resume_frames_sent": sent, "dropped": dropped, "frames_read_after": drained,
-                                  "rss_before_mb": round(before, 1), "rss_peak_mb": round(peak, 1),
-                                  "rss_after_mb": round(after, 1), "rss_5s_after_mb": round(settled, 1), "other_member_pong_ms": round(pong_ms, 1)})
+    write_figure(
+        "resume_flood",
+        {
+            "resume_frames_sent": sent,
+            "dropped": dropped,
+            "frames_read_after": drained,
+            "rss_before_mb": round(before, 1),
+            "rss_peak_mb": round(peak, 1),
+            "rss_after_mb": round(after, 1),
+            "rss_5s_after_mb": round(settled, 1),
+            "other_member_pong_ms": round(pong_ms, 1),
+        },
+    )
     assert joined and joined["type"] == "room.joined"
     assert dropped, f"the flooding socket was never dropped after {sent} resume frames"
     assert peak - before < 120, f"RSS grew {peak - before:.0f} MB under one flooding socket"
     assert pong_ms < 2000
     # ... and the dropped socket's memory went back to the system (it stayed at the peak before
     # config.wire.release_freed_memory).
-    assert settled - before < 16, f"RSS still {settled - before:.0f} MB above where it was, 5 s after the drop"
+    assert settled - before < 16, (
+        f"RSS still {settled - before:.0f} MB above where it was, 5 s after the drop"
+    )

@@ -43,7 +43,9 @@ RECORDER = """
 
 def _send_from_python(stack: Stack, name: str, bodies: list[str]) -> None:
     async def go() -> None:
-        client = ResumingClient(name, f"{stack.ws_base}/ws/rooms/{ROOM}/", stack.origin, stack.cookie(name))
+        client = ResumingClient(
+            name, f"{stack.ws_base}/ws/rooms/{ROOM}/", stack.origin, stack.cookie(name)
+        )
         task = asyncio.create_task(client.run(time.monotonic() + 30))
         await asyncio.wait_for(client.joined.wait(), 20)
         for body in bodies:
@@ -57,7 +59,9 @@ def _send_from_python(stack: Stack, name: str, bodies: list[str]) -> None:
         pool.submit(asyncio.run, go()).result(timeout=60)
 
 
-def test_pages_reconnect_spread_out_after_a_server_kill_and_resume_without_gaps(stack: Stack, browser) -> None:  # noqa: ANN001
+def test_pages_reconnect_spread_out_after_a_server_kill_and_resume_without_gaps(
+    stack: Stack, browser
+) -> None:  # noqa: ANN001
     from playwright.sync_api import expect
 
     pages = []
@@ -69,16 +73,22 @@ def test_pages_reconnect_spread_out_after_a_server_kill_and_resume_without_gaps(
         page.goto(f"{stack.server.url}/rooms/{ROOM}/")
         pages.append(page)
     for page in pages:
-        expect(page.locator("#conn-state")).to_have_attribute("data-state", "connected", timeout=30_000)
+        expect(page.locator("#conn-state")).to_have_attribute(
+            "data-state", "connected", timeout=30_000
+        )
 
     _send_from_python(stack, BABY_MEMBERS[0], [f"before the crash {n}" for n in range(5)])
     for page in pages:
-        expect(page.locator("#messages li[data-seq]")).to_have_count(len(stack.stored(ROOM)), timeout=15_000)
+        expect(page.locator("#messages li[data-seq]")).to_have_count(
+            len(stack.stored(ROOM)), timeout=15_000
+        )
 
     killed_ms = time.time() * 1000
     stack.server.stop(__import__("signal").SIGKILL)
     for page in pages:
-        expect(page.locator("#conn-state")).not_to_have_attribute("data-state", "connected", timeout=15_000)
+        expect(page.locator("#conn-state")).not_to_have_attribute(
+            "data-state", "connected", timeout=15_000
+        )
     time.sleep(2)
     # Reconnect times are measured from the moment the new process is launched (a page may get
     # in before /healthz is polled); start() returns once /healthz answers.
@@ -91,7 +101,9 @@ def test_pages_reconnect_spread_out_after_a_server_kill_and_resume_without_gaps(
     stored = [s for s, _, _ in stack.stored(ROOM)]
 
     for page in pages:
-        expect(page.locator("#conn-state")).to_have_attribute("data-state", "connected", timeout=60_000)
+        expect(page.locator("#conn-state")).to_have_attribute(
+            "data-state", "connected", timeout=60_000
+        )
     for page in pages:
         expect(page.locator("#messages li[data-seq]")).to_have_count(len(stored), timeout=15_000)
 
@@ -99,19 +111,28 @@ def test_pages_reconnect_spread_out_after_a_server_kill_and_resume_without_gaps(
     for name, page in zip(BABY_MEMBERS, pages, strict=True):
         ws_times = page.evaluate("window.__ws")
         states = page.evaluate("window.__states")
-        seqs = [int(s) for s in page.locator("#messages li[data-seq]").evaluate_all("els => els.map(e => e.dataset.seq)")]
+        seqs = [
+            int(s)
+            for s in page.locator("#messages li[data-seq]").evaluate_all(
+                "els => els.map(e => e.dataset.seq)"
+            )
+        ]
         reconnected = next(t for t, s in states if t >= ready_ms and s == "connected")
         attempts_while_down = [t for t in ws_times if killed_ms <= t < ready_ms]
-        per_page.append({
-            "page": name,
-            "connected_ms_after_restart": round(reconnected - ready_ms),
-            "first_attempt_ms_after_restart": round(min((t for t in ws_times if t >= ready_ms), default=reconnected) - ready_ms),
-            "attempts_while_down": len(attempts_while_down),
-            "gaps": len(set(stored) - set(seqs)),
-            "duplicates": len(seqs) - len(set(seqs)),
-            "in_order": seqs == sorted(seqs),
-            "seqs": len(seqs),
-        })
+        per_page.append(
+            {
+                "page": name,
+                "connected_ms_after_restart": round(reconnected - ready_ms),
+                "first_attempt_ms_after_restart": round(
+                    min((t for t in ws_times if t >= ready_ms), default=reconnected) - ready_ms
+                ),
+                "attempts_while_down": len(attempts_while_down),
+                "gaps": len(set(stored) - set(seqs)),
+                "duplicates": len(seqs) - len(set(seqs)),
+                "in_order": seqs == sorted(seqs),
+                "seqs": len(seqs),
+            }
+        )
     for page in pages:
         page.context.close()
 
@@ -137,7 +158,10 @@ def test_pages_reconnect_spread_out_after_a_server_kill_and_resume_without_gaps(
     }
     write_figure("server-restart-browser", figure)
 
-    assert all(p["gaps"] == 0 and p["duplicates"] == 0 and p["in_order"] and p["seqs"] == len(stored) for p in per_page), figure
+    assert all(
+        p["gaps"] == 0 and p["duplicates"] == 0 and p["in_order"] and p["seqs"] == len(stored)
+        for p in per_page
+    ), figure
     assert figure["first_attempt_spread_ms"] >= 150, figure
     assert sum(1 for t in attempts if t - attempts[0] <= 50) < len(pages), figure
     assert all(p["attempts_while_down"] >= 1 for p in per_page), figure

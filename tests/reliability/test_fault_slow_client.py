@@ -18,14 +18,16 @@ from tests.reliability.wsclient import ResumingClient
 pytestmark = [pytest.mark.slow, pytest.mark.integration]
 
 ROOM = "feeding"
-READERS = MEMBERS[6:12]   # six ordinary clients; all of them send
+READERS = MEMBERS[6:12]  # six ordinary clients; all of them send
 SLOW = MEMBERS[12]
 BASELINE = 3.0
 STALL = 8.0
 BODY = "A long night again. " * 90  # ~1.8 kB per message, so the stalled socket's buffers fill
 
 
-def _latencies(clients: list[ResumingClient], sent: dict[str, tuple[str, float]], window: tuple[float, float]) -> list[float]:
+def _latencies(
+    clients: list[ResumingClient], sent: dict[str, tuple[str, float]], window: tuple[float, float]
+) -> list[float]:
     out = []
     for cid, (sender, t) in sent.items():
         if not (window[0] <= t < window[1]):
@@ -40,15 +42,27 @@ def _summary(values: list[float]) -> dict[str, float]:
     if not values:
         return {"n": 0}
     values = sorted(values)
-    return {"n": len(values), "p50_ms": round(1000 * statistics.median(values), 1),
-            "p95_ms": round(1000 * values[int(0.95 * (len(values) - 1))], 1), "max_ms": round(1000 * values[-1], 1)}
+    return {
+        "n": len(values),
+        "p50_ms": round(1000 * statistics.median(values), 1),
+        "p95_ms": round(1000 * values[int(0.95 * (len(values) - 1))], 1),
+        "max_ms": round(1000 * values[-1], 1),
+    }
 
 
-async def test_a_client_that_stops_reading_does_not_slow_the_others_and_catches_up(stack: Stack) -> None:
+async def test_a_client_that_stops_reading_does_not_slow_the_others_and_catches_up(
+    stack: Stack,
+) -> None:
     deadline = time.monotonic() + 90
     url = f"{stack.ws_base}/ws/rooms/{ROOM}/"
     slow = await asyncio.to_thread(
-        RawWebSocket, "127.0.0.1", stack.server.port, f"/ws/rooms/{ROOM}/", origin=stack.origin, cookie=stack.cookie(SLOW))
+        RawWebSocket,
+        "127.0.0.1",
+        stack.server.port,
+        f"/ws/rooms/{ROOM}/",
+        origin=stack.origin,
+        cookie=stack.cookie(SLOW),
+    )
     joined = await asyncio.to_thread(slow.recv_frame, 5)
     assert joined and joined["type"] == "room.joined", joined
     slow_seqs = [m["seq"] for m in joined["messages"]]
@@ -117,11 +131,15 @@ async def test_a_client_that_stops_reading_does_not_slow_the_others_and_catches_
         "stored_during_test": len(stored_seqs),
         "others_latency_before_stall": _summary(baseline),
         "others_latency_during_stall": _summary(during),
-        "others_gaps": {c.name: c.figure([*range(1, start_seq + 1), *stored_seqs])["gaps"] for c in clients},
+        "others_gaps": {
+            c.name: c.figure([*range(1, start_seq + 1), *stored_seqs])["gaps"] for c in clients
+        },
         "slow_client": {
             "read_from_buffer_after_stall": len(read_backlog),
             # Pushes from concurrent senders may cross on the wire; the client orders by seq.
-            "pushes_out_of_seq_order_on_wire": sum(1 for a, b in zip(read_backlog, read_backlog[1:]) if b < a),
+            "pushes_out_of_seq_order_on_wire": sum(
+                1 for a, b in zip(read_backlog, read_backlog[1:]) if b < a
+            ),
             "bytes_read_after_stall": bytes_read,
             "seconds_reading_backlog": round(backlog_seconds, 2),
             "fetched_by_resume": len([s for s in stored_seqs if s not in set(got)]),

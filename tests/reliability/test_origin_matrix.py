@@ -70,7 +70,13 @@ def websocket_paths() -> list[str]:
 
     from config.websocket_routing import websocket_urlpatterns
 
-    fill = {"slug": "newborn", "int": "1", "str": "newborn", "path": "newborn", "uuid": "00000000-0000-0000-0000-000000000001"}
+    fill = {
+        "slug": "newborn",
+        "int": "1",
+        "str": "newborn",
+        "path": "newborn",
+        "uuid": "00000000-0000-0000-0000-000000000001",
+    }
 
     def walk(patterns, prefix=""):  # noqa: ANN001, ANN202
         for p in patterns:
@@ -95,12 +101,24 @@ def test_the_routing_table_is_enumerated() -> None:
 
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("path", websocket_paths())
-async def test_bad_origins_are_refused_on_every_endpoint_in_process(moderator, path) -> None:  # noqa: ANN001
+async def test_bad_origins_are_refused_on_every_endpoint_in_process(
+    moderator, member, path
+) -> None:  # noqa: ANN001
     """Through the real ASGI stack (config.asgi.application), as a moderator: the user who may
     open every endpoint, so only the Origin can be the reason for a refusal."""
+    if path.startswith("/ws/checkins/"):
+        # A check-in socket needs a real check-in she is part of.
+        from asgiref.sync import sync_to_async
+
+        from moderation.checkins.actions import do_open_checkin
+
+        checkin, _ = await sync_to_async(do_open_checkin)(member=member, acting_user=moderator)
+        path = f"/ws/checkins/{checkin.pk}/"
     refused = []
     for origin in [*BAD_ORIGINS, *same_host_other_origin(SITE)]:
-        comm = await open_socket(moderator, path, origin=None if origin is None else origin.encode())
+        comm = await open_socket(
+            moderator, path, origin=None if origin is None else origin.encode()
+        )
         connected, code = await comm.connect(timeout=3)
         if connected:
             await comm.disconnect()
@@ -111,7 +129,10 @@ async def test_bad_origins_are_refused_on_every_endpoint_in_process(moderator, p
         connected, _ = await comm.connect(timeout=3)
         assert connected, origin
         first = await comm.receive_json_from(timeout=3)
-        assert first["type"] in {"room.joined", "moderation.ready"}, (origin, first)
+        assert first["type"] in {"room.joined", "moderation.ready", "checkin.joined"}, (
+            origin,
+            first,
+        )
         await comm.disconnect()
 
 
@@ -121,10 +142,14 @@ async def test_bad_origins_get_http_403_from_the_real_server(stack: Stack) -> No
     results: dict[str, dict[str, int]] = {}
     cookie = stack.cookie("relmod")
     # An HTTP client cannot put non-ASCII in a header; its punycode form is in the list.
-    origins = [o for o in BAD_ORIGINS if o is None or o.isascii()] + same_host_other_origin(stack.origin)
+    origins = [o for o in BAD_ORIGINS if o is None or o.isascii()] + same_host_other_origin(
+        stack.origin
+    )
     for path in websocket_paths():
         url = f"{stack.ws_base}{path}"
-        statuses = await asyncio.gather(*(handshake_status(url, origin, cookie) for origin in origins))
+        statuses = await asyncio.gather(
+            *(handshake_status(url, origin, cookie) for origin in origins)
+        )
         results[path] = dict(zip([str(o) for o in origins], statuses, strict=True))
         good = await handshake_status(url, stack.origin, cookie)
         assert good == 101, (path, good)
@@ -138,17 +163,25 @@ async def _handshake(user, origin: str, *, headers: tuple[tuple[bytes, bytes], .
     from config.asgi import application
 
     cookie = await sync_to_async(_session_cookie)(user)
-    comm = WebsocketCommunicator(application, "/ws/moderation/", headers=[
-        (b"host", b"127.0.0.1:8000"), (b"origin", origin.encode()),
-        (b"cookie", f"{django_settings.SESSION_COOKIE_NAME}={cookie}".encode()), *headers,
-    ])
+    comm = WebsocketCommunicator(
+        application,
+        "/ws/moderation/",
+        headers=[
+            (b"host", b"127.0.0.1:8000"),
+            (b"origin", origin.encode()),
+            (b"cookie", f"{django_settings.SESSION_COOKIE_NAME}={cookie}".encode()),
+            *headers,
+        ],
+    )
     connected, _ = await comm.connect(timeout=3)
     await comm.disconnect()
     return connected
 
 
 @pytest.mark.django_db(transaction=True)
-async def test_a_public_origin_is_accepted_on_its_own_scheme_and_port_only(moderator, settings) -> None:  # noqa: ANN001
+async def test_a_public_origin_is_accepted_on_its_own_scheme_and_port_only(
+    moderator, settings
+) -> None:  # noqa: ANN001
     """Behind a proxy the browser's Origin is the public one (CSRF_TRUSTED_ORIGINS), not the Host
     the server sees; its scheme and port must match as well as its host."""
     settings.CSRF_TRUSTED_ORIGINS = ["https://localhost"]
@@ -168,7 +201,9 @@ async def test_behind_a_tls_proxy_the_site_origin_is_https(moderator, settings) 
     assert not await _handshake(moderator, "http://127.0.0.1:8000", headers=proxied)
 
 
-@pytest.mark.django_db(transaction=True)  # in the full suite the handshake path touches the database
+@pytest.mark.django_db(
+    transaction=True
+)  # in the full suite the handshake path touches the database
 async def test_a_wildcard_public_origin_covers_subdomains_on_its_scheme_and_port() -> None:
     """CSRF_TRUSTED_ORIGINS' `https://*.example.org` form. The host check (ALLOWED_HOSTS) is the
     outer validator's, so this drives the scheme-and-port validator alone."""
@@ -181,8 +216,11 @@ async def test_a_wildcard_public_origin_covers_subdomains_on_its_scheme_and_port
         await send({"type": "websocket.accept"})
 
     async def opens(origin: str) -> bool:
-        comm = WebsocketCommunicator(SiteOriginValidator(accept), "/ws/moderation/",
-                                     headers=[(b"host", b"10.0.0.5:8000"), (b"origin", origin.encode())])
+        comm = WebsocketCommunicator(
+            SiteOriginValidator(accept),
+            "/ws/moderation/",
+            headers=[(b"host", b"10.0.0.5:8000"), (b"origin", origin.encode())],
+        )
         connected, _ = await comm.connect(timeout=3)
         await comm.disconnect()
         return connected
@@ -190,6 +228,11 @@ async def test_a_wildcard_public_origin_covers_subdomains_on_its_scheme_and_port
     with override_settings(CSRF_TRUSTED_ORIGINS=["https://*.example.org"]):
         assert await opens("https://chat.example.org")
         assert await opens("https://example.org")
-        for origin in ["http://chat.example.org", "https://chat.example.org:8443", "https://chat.example.org.evil.test",
-                       "https://evilexample.org", "null"]:
+        for origin in [
+            "http://chat.example.org",
+            "https://chat.example.org:8443",
+            "https://chat.example.org.evil.test",
+            "https://evilexample.org",
+            "null",
+        ]:
             assert not await opens(origin), origin

@@ -21,21 +21,32 @@ ROOM = "newborn"
 NAME = MEMBERS[8]
 
 
-
-
 def _read_seq(stack: Stack) -> int:
     return stack.query(
         "SELECT ms.last_read_seq FROM chat_membership ms JOIN chat_room r ON r.id = ms.room_id "
-        "JOIN accounts_user u ON u.id = ms.user_id WHERE r.slug = %s AND u.username = %s", (ROOM, NAME))[0][0]
+        "JOIN accounts_user u ON u.id = ms.user_id WHERE r.slug = %s AND u.username = %s",
+        (ROOM, NAME),
+    )[0][0]
 
 
-async def test_repeated_pings_get_pongs_and_a_moved_read_position_is_still_recorded(stack: Stack) -> None:
-    async with connect(f"{stack.ws_base}/ws/rooms/{ROOM}/", origin=stack.origin,
-                       additional_headers={"Cookie": stack.cookie(NAME)}, open_timeout=10, ping_interval=None) as ws:
+async def test_repeated_pings_get_pongs_and_a_moved_read_position_is_still_recorded(
+    stack: Stack,
+) -> None:
+    async with connect(
+        f"{stack.ws_base}/ws/rooms/{ROOM}/",
+        origin=stack.origin,
+        additional_headers={"Cookie": stack.cookie(NAME)},
+        open_timeout=10,
+        ping_interval=None,
+    ) as ws:
         await next_frame(ws, "room.joined")
         seqs = []
         for _ in range(2):
-            await ws.send(json.dumps({"type": "message.send", "client_id": secrets.token_hex(8), "body": "up again"}))
+            await ws.send(
+                json.dumps(
+                    {"type": "message.send", "client_id": secrets.token_hex(8), "body": "up again"}
+                )
+            )
             seqs.append((await next_frame(ws, "message.ack"))["message"]["seq"])
 
         first = json.dumps({"type": "ping", "read_seq": seqs[0]})
@@ -58,7 +69,11 @@ async def test_repeated_pings_get_pongs_and_a_moved_read_position_is_still_recor
         await next_frame(ws, "pong", timeout=5)
 
         # Other frames still reach the room between repeats.
-        await ws.send(json.dumps({"type": "message.send", "client_id": secrets.token_hex(8), "body": "still here"}))
+        await ws.send(
+            json.dumps(
+                {"type": "message.send", "client_id": secrets.token_hex(8), "body": "still here"}
+            )
+        )
         ack = await next_frame(ws, "message.ack")
         assert ack["message"]["seq"] > seqs[1]
         await ws.send(moved)

@@ -22,30 +22,94 @@ from tests.reliability.conftest import Stack, write_figure
 from tests.reliability.rawsocket import RawWebSocket
 
 SERVER_FRAMES = {
-    "room.joined", "message.ack", "message.new", "message.updated", "messages.batch", "presence", "presence.joined", "presence.left", "typing",
-    "pong", "support.card", "notice", "report.received", "member.filter.saved", "error",
-    "session.started", "session.ended",
+    "room.joined",
+    "message.ack",
+    "message.new",
+    "message.updated",
+    "messages.batch",
+    "presence",
+    "presence.joined",
+    "presence.left",
+    "typing",
+    "pong",
+    "support.card",
+    "notice",
+    "report.received",
+    "member.filter.saved",
+    "error",
+    "session.started",
+    "session.ended",
 }
 ERROR_CODES = {
-    "validation", "bad_json", "bad_frame", "frame_too_large", "unknown_type", "rate_limited", "forbidden",
-    "muted", "content_note_required", "not_found",
+    "validation",
+    "bad_json",
+    "bad_frame",
+    "frame_too_large",
+    "unknown_type",
+    "rate_limited",
+    "forbidden",
+    "muted",
+    "content_note_required",
+    "not_found",
 }
-CLIENT_TYPES = ["message.send", "resume", "typing", "message.edit", "message.delete", "reaction.toggle",
-                "message.report", "member.filter", "ping"]
-FIELDS = ["client_id", "body", "reply_to", "content_note", "after_seq", "seq", "kind", "reason", "user_id", "read_seq", "type"]
+CLIENT_TYPES = [
+    "message.send",
+    "resume",
+    "typing",
+    "message.edit",
+    "message.delete",
+    "reaction.toggle",
+    "message.report",
+    "member.filter",
+    "ping",
+]
+FIELDS = [
+    "client_id",
+    "body",
+    "reply_to",
+    "content_note",
+    "after_seq",
+    "seq",
+    "kind",
+    "reason",
+    "user_id",
+    "read_seq",
+    "type",
+]
 
 scalars = st.one_of(
-    st.none(), st.booleans(),
+    st.none(),
+    st.booleans(),
     st.integers(min_value=-(2**70), max_value=2**70),
     st.sampled_from([0, 1, -1, 2**31, 2**53, 2**53 + 1, 2**63, 2**64, 10**30]),
     st.floats(allow_nan=True, allow_infinity=True),
     st.text(max_size=40),
-    st.sampled_from(["", " ", "\u0000", "\ud800", "\U0001f600" * 3, "x" * 2100, "me_too", "hug", "mute", "block",
-                     "self_harm", "c-0123456789", "../../etc", "<script>alert(1)</script>"]),
+    st.sampled_from(
+        [
+            "",
+            " ",
+            "\u0000",
+            "\ud800",
+            "\U0001f600" * 3,
+            "x" * 2100,
+            "me_too",
+            "hug",
+            "mute",
+            "block",
+            "self_harm",
+            "c-0123456789",
+            "../../etc",
+            "<script>alert(1)</script>",
+        ]
+    ),
 )
-values = st.recursive(scalars, lambda inner: st.one_of(st.lists(inner, max_size=4),
-                                                        st.dictionaries(st.text(max_size=8), inner, max_size=4)),
-                      max_leaves=12)
+values = st.recursive(
+    scalars,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
 frames = st.fixed_dictionaries(
     {"type": st.one_of(st.sampled_from(CLIENT_TYPES), values)},
     optional={f: values for f in FIELDS[:-1]},
@@ -57,16 +121,36 @@ well_typed = st.builds(
 )
 raw_text = st.one_of(
     st.text(max_size=200),
-    st.builds(lambda n: "[" * n + "]" * n, st.integers(1, 8000)),   # deep nesting (under 16 kB)
+    st.builds(lambda n: "[" * n + "]" * n, st.integers(1, 8000)),  # deep nesting (under 16 kB)
     st.builds(lambda n: '{"a":' * n + "1" + "}" * n, st.integers(1, 2500)),
-    st.builds(lambda n: '{"type":"resume","after_seq":' + "9" * n + "}", st.integers(1, 6000)),  # huge ints
-    st.sampled_from(['{"type":"resume","after_seq":1e999}', '{"type":"resume","after_seq":-0}', "null", "[]", "1",
-                     '"ping"', '{"type":null}', '{"type":["ping"]}', "{", '{"type":"ping"', "\ud800", "{}",
-                     '{"type":"ping","read_seq":1e308}', '{"type":"message.send","body":{"$gt":""}}']),
+    st.builds(
+        lambda n: '{"type":"resume","after_seq":' + "9" * n + "}", st.integers(1, 6000)
+    ),  # huge ints
+    st.sampled_from(
+        [
+            '{"type":"resume","after_seq":1e999}',
+            '{"type":"resume","after_seq":-0}',
+            "null",
+            "[]",
+            "1",
+            '"ping"',
+            '{"type":null}',
+            '{"type":["ping"]}',
+            "{",
+            '{"type":"ping"',
+            "\ud800",
+            "{}",
+            '{"type":"ping","read_seq":1e308}',
+            '{"type":"message.send","body":{"$gt":""}}',
+        ]
+    ),
 )
 # (An empty text frame cannot be expressed through channels' WebsocketCommunicator.)
-payloads = st.one_of(frames.map(lambda f: ("json", f)), well_typed.map(lambda f: ("json", f)),
-                     raw_text.filter(bool).map(lambda t: ("raw", t)))
+payloads = st.one_of(
+    frames.map(lambda f: ("json", f)),
+    well_typed.map(lambda f: ("json", f)),
+    raw_text.filter(bool).map(lambda t: ("raw", t)),
+)
 
 STATS = {"frames": 0, "answers": 0, "errors": {}, "examples": 0}
 
@@ -96,7 +180,10 @@ async def _fuzz_once(user, batch: list[tuple[str, Any]]) -> list[tuple[str, dict
             await comm.send_to(text_data=json.dumps({"type": "resume", "after_seq": marker}))
             while True:
                 out = await comm.receive_output(timeout=5)
-                assert out["type"] == "websocket.send", (text[:200], out)  # never closed by a bad frame
+                assert out["type"] == "websocket.send", (
+                    text[:200],
+                    out,
+                )  # never closed by a bad frame
                 frame = json.loads(out["text"])
                 if frame.get("type") == "messages.batch" and frame.get("after_seq") == marker:
                     break
@@ -108,12 +195,21 @@ async def _fuzz_once(user, batch: list[tuple[str, Any]]) -> list[tuple[str, dict
 
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
-@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
-                                                                   HealthCheck.data_too_large], derandomize=False)
+@settings(
+    max_examples=50,
+    deadline=None,
+    suppress_health_check=[
+        HealthCheck.function_scoped_fixture,
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+    ],
+    derandomize=False,
+)
 @given(batch=st.lists(payloads, min_size=40, max_size=40))
-def test_generated_frames_get_typed_answers_and_never_a_server_error(member, other_member, caplog, batch) -> None:  # noqa: ANN001
+def test_generated_frames_get_typed_answers_and_never_a_server_error(
+    member, other_member, caplog, batch
+) -> None:  # noqa: ANN001
     from asgiref.sync import async_to_sync
-
     from django.test import override_settings
 
     caplog.set_level(logging.WARNING)
@@ -129,10 +225,20 @@ def test_generated_frames_get_typed_answers_and_never_a_server_error(member, oth
         if frame.get("type") == "error":
             STATS["errors"][frame.get("code")] = STATS["errors"].get(frame.get("code"), 0) + 1
     unknown = [(t, f) for t, f in seen if f.get("type") not in SERVER_FRAMES]
-    bad_errors = [(t, f) for t, f in seen if f.get("type") == "error" and f.get("code") not in ERROR_CODES]
-    untyped = [(t, f) for t, f in seen if f.get("type") == "error" and not isinstance(f.get("message"), str)]
+    bad_errors = [
+        (t, f) for t, f in seen if f.get("type") == "error" and f.get("code") not in ERROR_CODES
+    ]
+    untyped = [
+        (t, f)
+        for t, f in seen
+        if f.get("type") == "error" and not isinstance(f.get("message"), str)
+    ]
     logged = [r for r in caplog.records if r.levelno >= logging.ERROR]
-    assert unknown == [] and bad_errors == [] and untyped == [], (unknown[:3], bad_errors[:3], untyped[:3])
+    assert unknown == [] and bad_errors == [] and untyped == [], (
+        unknown[:3],
+        bad_errors[:3],
+        untyped[:3],
+    )
     assert logged == [], [r.getMessage() for r in logged][:3]
 
 
@@ -147,10 +253,18 @@ def test_fuzz_figure_is_written() -> None:
 
 
 @pytest.mark.integration
-def test_invalid_utf8_binary_and_oversized_frames_are_refused_by_the_real_server(stack: Stack) -> None:
+def test_invalid_utf8_binary_and_oversized_frames_are_refused_by_the_real_server(
+    stack: Stack,
+) -> None:
     def sock() -> RawWebSocket:
-        ws = RawWebSocket("127.0.0.1", stack.server.port, "/ws/rooms/newborn/", origin=stack.origin,
-                          cookie=stack.cookie("rel01"), rcvbuf=1 << 20)
+        ws = RawWebSocket(
+            "127.0.0.1",
+            stack.server.port,
+            "/ws/rooms/newborn/",
+            origin=stack.origin,
+            cookie=stack.cookie("rel01"),
+            rcvbuf=1 << 20,
+        )
         assert ws.recv_frame(5)["type"] == "room.joined"
         return ws
 
@@ -213,14 +327,24 @@ def _next_type(ws: RawWebSocket, kind: str) -> str | None:
 
 @pytest.mark.integration
 async def test_one_member_flooding_cannot_slow_another_room(stack: Stack) -> None:
+    from django.conf import settings as dj_settings
     from websockets.asyncio.client import connect
 
-    from django.conf import settings as dj_settings
+    users = await asyncio.to_thread(
+        stack.create_users,
+        [
+            ("relflood", "member", "newborn", "Rel Flood"),
+            ("relcalm", "member", "newborn", "Rel Calm"),
+        ],
+    )
 
-    users = await asyncio.to_thread(stack.create_users, [("relflood", "member", "newborn", "Rel Flood"),
-                                                         ("relcalm", "member", "newborn", "Rel Calm")])
-    open_ = lambda name, slug: connect(f"{stack.ws_base}/ws/rooms/{slug}/", origin=stack.origin,  # noqa: E731
-                                       additional_headers={"Cookie": f"sessionid={users[name]['session']}"}, max_size=2**22)
+    def open_(name, slug):  # noqa: ANN001, ANN202
+        return connect(
+            f"{stack.ws_base}/ws/rooms/{slug}/",
+            origin=stack.origin,
+            additional_headers={"Cookie": f"sessionid={users[name]['session']}"},
+            max_size=2**22,
+        )
 
     async def until(ws, pred, timeout=5.0) -> dict:  # noqa: ANN001
         end = time.monotonic() + timeout
@@ -239,7 +363,10 @@ async def test_one_member_flooding_cannot_slow_another_room(stack: Stack) -> Non
             await asyncio.sleep(0.05)
         return out
 
-    async with open_("relcalm", "anxiety-and-low-mood") as calm, open_("relflood", "birth-experiences") as flood:
+    async with (
+        open_("relcalm", "anxiety-and-low-mood") as calm,
+        open_("relflood", "birth-experiences") as flood,
+    ):
         await until(calm, lambda f: f["type"] == "room.joined")
         await until(flood, lambda f: f["type"] == "room.joined")
         baseline = await pings(calm, 20)
@@ -255,7 +382,7 @@ async def test_one_member_flooding_cannot_slow_another_room(stack: Stack) -> Non
                     if frame["type"] == "message.ack":
                         key += ":created" if frame["created"] else ":repeat"
                     answers[key] = answers.get(key, 0) + 1
-            except (TimeoutError, asyncio.TimeoutError):
+            except TimeoutError:
                 return
             except ConnectionClosed as exc:
                 # The flooder's own socket may be dropped; she reconnects and resumes. Recorded.
@@ -264,11 +391,19 @@ async def test_one_member_flooding_cannot_slow_another_room(stack: Stack) -> Non
         reader = asyncio.create_task(read_flood())
         t0 = time.monotonic()
         for n in range(300):
-            await flood.send(json.dumps({"type": "message.send", "client_id": f"flood-{n:06d}", "body": f"flood {n}"}))
+            await flood.send(
+                json.dumps(
+                    {"type": "message.send", "client_id": f"flood-{n:06d}", "body": f"flood {n}"}
+                )
+            )
         during = await pings(calm, 20)
         sent_s = time.monotonic() - t0
         calm_ack = time.monotonic()
-        await calm.send(json.dumps({"type": "message.send", "client_id": "calm-000001", "body": "Is anyone around?"}))
+        await calm.send(
+            json.dumps(
+                {"type": "message.send", "client_id": "calm-000001", "body": "Is anyone around?"}
+            )
+        )
         ack = await until(calm, lambda f: f["type"] in ("message.ack", "error"))
         calm_ack = time.monotonic() - calm_ack
         await reader
@@ -280,11 +415,20 @@ async def test_one_member_flooding_cannot_slow_another_room(stack: Stack) -> Non
         return round(1000 * v[int(q * (len(v) - 1))], 1)
 
     figure = {
-        "flood_frames": 300, "flood_seconds": round(sent_s, 2), "flood_answers": answers, "flood_stored": stored,
+        "flood_frames": 300,
+        "flood_seconds": round(sent_s, 2),
+        "flood_answers": answers,
+        "flood_stored": stored,
         "rate_limit": f"{limit} per {dj_settings.CHAT_RATE_LIMIT_SECONDS:g} s",
-        "other_room_ping_ms_before": {"p50": round(1000 * statistics.median(baseline), 1), "p95": pct(baseline, 0.95)},
-        "other_room_ping_ms_during": {"p50": round(1000 * statistics.median(during), 1), "p95": pct(during, 0.95),
-                                      "max": pct(during, 1.0)},
+        "other_room_ping_ms_before": {
+            "p50": round(1000 * statistics.median(baseline), 1),
+            "p95": pct(baseline, 0.95),
+        },
+        "other_room_ping_ms_during": {
+            "p50": round(1000 * statistics.median(during), 1),
+            "p95": pct(during, 0.95),
+            "max": pct(during, 1.0),
+        },
         "other_room_send_ack_ms_during": round(1000 * calm_ack, 1),
     }
     write_figure("flood", figure)

@@ -22,7 +22,7 @@ from chat.models import Message, Room
 from moderation import actions
 from moderation.models import AuditEntry, Flag, ModeratorNote, Mute
 from moderation.policy import Decision
-from tests.conftest import open_socket, receive_until
+from tests.conftest import open_socket
 
 # Which role an endpoint needs, by path prefix. Anything under these prefixes is in the matrix.
 MODERATOR_ONLY = ("/api/moderation/", "/moderation/", "/api/facilitation/prompts")
@@ -77,6 +77,7 @@ def concrete_paths(objects: dict[str, Any]) -> list[str]:
         if "<slug:fmt>" in route:
             variants = [v.replace("<slug:fmt>", f) for v in variants for f in ("csv", "json")]
         for v in variants:
+
             def fill(m: re.Match) -> str:
                 conv, name = m.group(1) or "str", m.group(2)
                 if conv == "int":
@@ -115,11 +116,16 @@ def world(make_user):  # noqa: ANN001, ANN201
     sam = make_user(role=Role.SUPERVISOR, display_name="Sam")
     actions.do_set_on_duty(moderator=morgan, on_duty=True)
     room = Room.objects.get(slug="newborn")
-    message = do_send_message(author=amara, room=room, client_id="victim-0001", body="Stop moaning, nobody cares")
+    message = do_send_message(
+        author=amara, room=room, client_id="victim-0001", body="Stop moaning, nobody cares"
+    )
     flag = Flag.objects.filter(message=message).first() or actions.do_record_decision(
-        message, Decision("flag", "toxic", "high", [{"rule": "test"}]), source="rule")
+        message, Decision("flag", "toxic", "high", [{"rule": "test"}]), source="rule"
+    )
     feeding = Room.objects.get(slug="feeding")
-    mute = actions.do_mute_member(member=bea, room=feeding, minutes=15, acting_user=morgan, reason="test")
+    mute = actions.do_mute_member(
+        member=bea, room=feeding, minutes=15, acting_user=morgan, reason="test"
+    )
     actions.do_add_moderator_note(member=amara, acting_user=morgan, text="a private note")
     # A facilitated session under way, run by Morgan, with a prompt waiting for her.
     from datetime import timedelta
@@ -131,21 +137,54 @@ def world(make_user):  # noqa: ANN001, ANN201
     from moderation.models import Helpline
 
     start = timezone.now() - timedelta(seconds=1)
-    session = do_create_session(SessionFields(room=room, title="Night wakings", focus="Night wakings",
-                                              starts_at=start, ends_at=start + timedelta(hours=1),
-                                              facilitators=[morgan]), acting_user=sam)
-    prompt = PromptRecord.objects.create(session=session, occurrence_start=start, t=1.0, signal="silence",
-                                         text="How is everyone doing tonight?", reason="test", shown_at=timezone.now())
+    session = do_create_session(
+        SessionFields(
+            room=room,
+            title="Night wakings",
+            focus="Night wakings",
+            starts_at=start,
+            ends_at=start + timedelta(hours=1),
+            facilitators=[morgan],
+        ),
+        acting_user=sam,
+    )
+    prompt = PromptRecord.objects.create(
+        session=session,
+        occurrence_start=start,
+        t=1.0,
+        signal="silence",
+        text="How is everyone doing tonight?",
+        reason="test",
+        shown_at=timezone.now(),
+    )
     template = PromptTemplate.objects.first()
     helpline = Helpline.objects.first()
     objects = {
-        "default_int": message.pk, "flag_id": flag.pk, "message_id": message.pk, "mute_id": mute.pk,
-        "member_id": amara.pk, "user_id": amara.pk, "room_id": room.pk, "prompt_id": prompt.pk,
-        "session_id": session.pk, "template_id": template.pk if template else 1,
+        "default_int": message.pk,
+        "flag_id": flag.pk,
+        "message_id": message.pk,
+        "mute_id": mute.pk,
+        "member_id": amara.pk,
+        "user_id": amara.pk,
+        "room_id": room.pk,
+        "prompt_id": prompt.pk,
+        "session_id": session.pk,
+        "template_id": template.pk if template else 1,
         "helpline_id": helpline.pk if helpline else 1,
     }
-    return {"amara": amara, "bea": bea, "cleo": cleo, "morgan": morgan, "rowan": rowan, "sam": sam,
-            "room": room, "message": message, "flag": flag, "mute": mute, "objects": objects}
+    return {
+        "amara": amara,
+        "bea": bea,
+        "cleo": cleo,
+        "morgan": morgan,
+        "rowan": rowan,
+        "sam": sam,
+        "room": room,
+        "message": message,
+        "flag": flag,
+        "mute": mute,
+        "objects": objects,
+    }
 
 
 def _client(user) -> Client:  # noqa: ANN001
@@ -170,9 +209,12 @@ def test_the_matrix_covers_every_protected_endpoint_of_the_urlconf(world) -> Non
     assert any(p.startswith("/moderation/") for p in paths)
     # Nothing protected hides under an unexpected prefix: every moderator/supervisor view in
     # moderation.* is mounted under one of the prefixes the matrix covers.
-    unprotected = [r for r, cb in url_routes()
-                   if getattr(cb, "__module__", "").startswith(("moderation.api", "moderation.supervision"))
-                   and required_rank(r) is None]
+    unprotected = [
+        r
+        for r, cb in url_routes()
+        if getattr(cb, "__module__", "").startswith(("moderation.api", "moderation.supervision"))
+        and required_rank(r) is None
+    ]
     assert unprotected == [], unprotected
 
 
@@ -191,7 +233,16 @@ def test_lower_roles_are_refused_everywhere_and_nothing_changes(world, caplog) -
             for method in ("get", "post"):
                 caplog.clear()
                 with caplog.at_level(logging.WARNING, logger="kindred.access"):
-                    response = getattr(client, method)(path, {"reason": "x", "text": "x", "minutes": 15, "room": "newborn", "on_duty": True})
+                    response = getattr(client, method)(
+                        path,
+                        {
+                            "reason": "x",
+                            "text": "x",
+                            "minutes": 15,
+                            "room": "newborn",
+                            "on_duty": True,
+                        },
+                    )
                 tried += 1
                 if response.status_code == 405:
                     continue  # wrong method for this endpoint: refused before anything runs
@@ -225,7 +276,10 @@ def test_allowed_roles_reach_every_page_so_the_matrix_is_not_vacuous(world) -> N
     for path in concrete_paths(world["objects"]):
         client = sam if required_rank(path) == ROLE_RANK[Role.SUPERVISOR] else morgan
         response = client.get(path)
-        assert response.status_code not in (401, 403) and response.status_code < 500, (path, response.status_code)
+        assert response.status_code not in (401, 403) and response.status_code < 500, (
+            path,
+            response.status_code,
+        )
 
 
 @pytest.mark.django_db
@@ -239,7 +293,10 @@ def test_a_moderator_cannot_act_on_moderators_or_supervisors_and_is_logged(world
     attempts = [
         (f"/api/moderation/members/{sam.pk}/suspend", {"reason": "x"}),
         (f"/api/moderation/members/{rowan.pk}/suspend", {"reason": "x"}),
-        (f"/api/moderation/members/{sam.pk}/mute", {"room": "newborn", "minutes": 15, "reason": "x"}),
+        (
+            f"/api/moderation/members/{sam.pk}/mute",
+            {"room": "newborn", "minutes": 15, "reason": "x"},
+        ),
         # Undoing a supervisor's suspension of a moderator is the same power as suspending one.
         (f"/api/moderation/members/{morgan.pk}/reinstate", {"reason": "x"}),
     ]
@@ -249,7 +306,9 @@ def test_a_moderator_cannot_act_on_moderators_or_supervisors_and_is_logged(world
         with caplog.at_level(logging.WARNING, logger="kindred.access"):
             response = client.post(path, data, content_type="application/json")
         logged = any(r.name == "kindred.access" and path in r.getMessage() for r in caplog.records)
-        results.append((path, response.status_code, response.json().get("error", {}).get("code"), logged))
+        results.append(
+            (path, response.status_code, response.json().get("error", {}).get("code"), logged)
+        )
     assert all(status == 403 and code == "forbidden" for _, status, code, _ in results), results
     assert all(logged for *_, logged in results), results
     assert snapshot() == before
@@ -285,19 +344,31 @@ async def test_socket_actions_on_other_members_objects_are_refused(make_user) ->
     newborn = await database_sync_to_async(Room.objects.get)(slug="newborn")
     feeding = await database_sync_to_async(Room.objects.get)(slug="feeding")
     send = database_sync_to_async(do_send_message)
-    theirs = await send(author=bea, room=newborn, client_id="bea-own-0001", body="I found tonight hard")
+    theirs = await send(
+        author=bea, room=newborn, client_id="bea-own-0001", body="I found tonight hard"
+    )
     mine = await send(author=amara, room=newborn, client_id="amara-own-01", body="Me too, love")
-    mods = await send(author=morgan, room=newborn, client_id="morgan-own-1", body="I'm here if you need me")
+    mods = await send(
+        author=morgan, room=newborn, client_id="morgan-own-1", body="I'm here if you need me"
+    )
     # A message in another room whose seq does not exist in this one (an id from elsewhere).
     for n in range(5):
-        await send(author=bea, room=feeding, client_id=f"bea-feed-{n:04d}", body=f"feeding note {n}")
-    elsewhere_seq = (await database_sync_to_async(Room.objects.values_list("last_seq", flat=True).get)(pk=feeding.pk))
+        await send(
+            author=bea, room=feeding, client_id=f"bea-feed-{n:04d}", body=f"feeding note {n}"
+        )
+    elsewhere_seq = await database_sync_to_async(
+        Room.objects.values_list("last_seq", flat=True).get
+    )(pk=feeding.pk)
     before = await database_sync_to_async(snapshot)()
 
     a, _ = await _join(amara)
     m, _ = await _join(morgan)
     tries = [
-        (a, {"type": "message.edit", "seq": theirs.seq, "body": "rewritten by someone else"}, "forbidden"),
+        (
+            a,
+            {"type": "message.edit", "seq": theirs.seq, "body": "rewritten by someone else"},
+            "forbidden",
+        ),
         (a, {"type": "message.delete", "seq": theirs.seq}, "forbidden"),
         (a, {"type": "message.edit", "seq": mods.seq, "body": "rewritten moderator"}, "forbidden"),
         (a, {"type": "message.delete", "seq": mods.seq}, "forbidden"),
@@ -309,13 +380,25 @@ async def test_socket_actions_on_other_members_objects_are_refused(make_user) ->
         (a, {"type": "member.filter", "user_id": sam.pk, "kind": "block"}, "forbidden"),
         (a, {"type": "member.filter", "user_id": 10**9, "kind": "mute"}, "not_found"),
         # A moderator's socket does not give her a member's powers over other people's words.
-        (m, {"type": "message.edit", "seq": theirs.seq, "body": "moderator rewrote it"}, "forbidden"),
+        (
+            m,
+            {"type": "message.edit", "seq": theirs.seq, "body": "moderator rewrote it"},
+            "forbidden",
+        ),
         (m, {"type": "message.delete", "seq": theirs.seq}, "forbidden"),
     ]
     results = []
     for comm, frame, expected in tries:
         got = await _answer(comm, frame)
-        results.append((frame["type"], frame.get("seq", frame.get("user_id")), got["type"], got.get("code"), expected))
+        results.append(
+            (
+                frame["type"],
+                frame.get("seq", frame.get("user_id")),
+                got["type"],
+                got.get("code"),
+                expected,
+            )
+        )
     await a.disconnect()
     await m.disconnect()
     wrong = [r for r in results if r[2] != "error" or r[3] != r[4]]
@@ -348,6 +431,13 @@ async def test_socket_endpoints_refuse_roles_that_may_not_open_them(make_user, c
             frame = await comm.receive_json_from(timeout=3)
             closed = await comm.receive_output(timeout=3)
             got.append((path, frame.get("code"), closed.get("code")))
-            assert (frame["type"], frame["code"], closed["code"]) == ("error", code, close), (path, frame, closed)
-    assert any("refused moderation socket" in r.getMessage() and str(bea.pk) in r.getMessage()
-               for r in caplog.records if r.name == "kindred.access")
+            assert (frame["type"], frame["code"], closed["code"]) == ("error", code, close), (
+                path,
+                frame,
+                closed,
+            )
+    assert any(
+        "refused moderation socket" in r.getMessage() and str(bea.pk) in r.getMessage()
+        for r in caplog.records
+        if r.name == "kindred.access"
+    )

@@ -31,11 +31,12 @@ ROUNDS = 4  # per sender; under the per-member rate limit
 BODIES = [
     "Night feeds again 🌙 — café au lait at 3am, naïve hope it gets easier",
     "Short one",
-    "<b>not bold</b> & \"quoted\" <script>alert(1)</script>",
-    ("A longer message so the frame needs a two-byte length: " + "we're all in it together. " * 12).strip(),
+    '<b>not bold</b> & "quoted" <script>alert(1)</script>',
+    (
+        "A longer message so the frame needs a two-byte length: "
+        + "we're all in it together. " * 12
+    ).strip(),
 ]
-
-
 
 
 async def test_every_member_gets_every_message_once_as_the_same_text(stack: Stack) -> None:
@@ -44,9 +45,16 @@ async def test_every_member_gets_every_message_once_as_the_same_text(stack: Stac
         conns = {}
         last_seq = 0
         for name in [*SENDERS, *READERS, MODERATOR]:
-            ws = await sockets.enter_async_context(connect(
-                url, origin=stack.origin, additional_headers={"Cookie": stack.cookie(name)},
-                open_timeout=10, ping_interval=None, max_size=2**22))
+            ws = await sockets.enter_async_context(
+                connect(
+                    url,
+                    origin=stack.origin,
+                    additional_headers={"Cookie": stack.cookie(name)},
+                    open_timeout=10,
+                    ping_interval=None,
+                    max_size=2**22,
+                )
+            )
             joined = await next_frame(ws, "room.joined")
             last_seq = max(last_seq, joined["last_seq"])
             conns[name] = ws
@@ -72,18 +80,24 @@ async def test_every_member_gets_every_message_once_as_the_same_text(stack: Stac
                 body = BODIES[(i + k) % len(BODIES)]
                 cid = secrets.token_hex(8)
                 sent[cid] = (name, body)
-                await conns[name].send(json.dumps({"type": "message.send", "client_id": cid, "body": body}))
+                await conns[name].send(
+                    json.dumps({"type": "message.send", "client_id": cid, "body": body})
+                )
         await asyncio.wait_for(asyncio.gather(*readers.values()), 40)
 
     rows = await asyncio.to_thread(
         stack.query,
         "SELECT m.seq, m.client_id, m.author_id, m.body FROM chat_message m JOIN chat_room r ON r.id = m.room_id "
-        "WHERE r.slug = %s AND m.seq > %s ORDER BY m.seq", (ROOM, last_seq))
+        "WHERE r.slug = %s AND m.seq > %s ORDER BY m.seq",
+        (ROOM, last_seq),
+    )
     stored = {seq: (author_id, body) for seq, _, author_id, body in rows}
     # Everything sent was stored once, as sent.
     assert {cid: body for _, cid, _, body in rows} == {cid: body for cid, (_, body) in sent.items()}
     for name in [*READERS, MODERATOR]:
-        assert sorted(raw[name]) == sorted(stored), f"{name} did not get exactly the stored messages"
+        assert sorted(raw[name]) == sorted(stored), (
+            f"{name} did not get exactly the stored messages"
+        )
         for seq, text in raw[name].items():
             message = json.loads(text)["message"]
             assert (message["author"]["id"], message["body"]) == stored[seq]

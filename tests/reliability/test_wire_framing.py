@@ -31,8 +31,14 @@ TEXT, CLOSE, CONTROL_PING, CONTROL_PONG = 0x1, 0x8, 0x9, 0xA
 
 
 def _open(stack: Stack) -> RawWebSocket:
-    ws = RawWebSocket("127.0.0.1", stack.server.port, f"/ws/rooms/{ROOM}/", origin=stack.origin,
-                      cookie=stack.cookie(NAME), rcvbuf=65536)
+    ws = RawWebSocket(
+        "127.0.0.1",
+        stack.server.port,
+        f"/ws/rooms/{ROOM}/",
+        origin=stack.origin,
+        cookie=stack.cookie(NAME),
+        rcvbuf=65536,
+    )
     ws.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
@@ -42,7 +48,9 @@ def _open(stack: Stack) -> RawWebSocket:
     raise AssertionError("room.joined never came")
 
 
-def _answers(ws: RawWebSocket, seconds: float, *, until: int | None = None) -> list[tuple[int, bytes]]:
+def _answers(
+    ws: RawWebSocket, seconds: float, *, until: int | None = None
+) -> list[tuple[int, bytes]]:
     """Every frame that answers the client (pongs, errors, Close) in the next `seconds`; the
     room's own traffic (presence and the like) is left out. Stops early after `until` answers."""
     out: list[tuple[int, bytes]] = []
@@ -89,7 +97,9 @@ def test_a_ping_whose_payload_looks_like_a_repeat_gets_its_pong_frame(stack: Sta
         ws.close()
 
 
-def test_a_close_whose_payload_looks_like_a_repeat_is_answered_with_close_only(stack: Stack) -> None:
+def test_a_close_whose_payload_looks_like_a_repeat_is_answered_with_close_only(
+    stack: Stack,
+) -> None:
     ws = _open(stack)
     try:
         _registered_repeat(ws)
@@ -99,20 +109,28 @@ def test_a_close_whose_payload_looks_like_a_repeat_is_answered_with_close_only(s
         time.sleep(0.3)
         ws.send_bytes(lookalike)
         answers = _answers(ws, 5)
-        assert [opcode for opcode, _ in answers] == [CLOSE], (answers, ws.closed)  # no pong from inside it
+        assert [opcode for opcode, _ in answers] == [CLOSE], (
+            answers,
+            ws.closed,
+        )  # no pong from inside it
     finally:
         ws.close()
 
 
-@pytest.mark.parametrize(("broken", "code"), [
-    (frame(TEXT, PING, mask=None), 1002),                  # a client frame must be masked (§5.1)
-    (frame(TEXT, PING, rsv=4), 1002),                      # RSV1 without an extension (§5.2)
-    (frame(0x3, b"reserved"), 1002),                       # a reserved opcode (§5.2)
-    (frame(CONTROL_PING, b"split", fin=False), 1002),      # a fragmented control frame (§5.5)
-    (frame(TEXT, b'{"type": "ping", "x": "\xff\xfe"}'), 1007),  # text that is not UTF-8 (§8.1)
-], ids=["unmasked", "rsv", "opcode", "fragmented-ping", "utf8"])
+@pytest.mark.parametrize(
+    ("broken", "code"),
+    [
+        (frame(TEXT, PING, mask=None), 1002),  # a client frame must be masked (§5.1)
+        (frame(TEXT, PING, rsv=4), 1002),  # RSV1 without an extension (§5.2)
+        (frame(0x3, b"reserved"), 1002),  # a reserved opcode (§5.2)
+        (frame(CONTROL_PING, b"split", fin=False), 1002),  # a fragmented control frame (§5.5)
+        (frame(TEXT, b'{"type": "ping", "x": "\xff\xfe"}'), 1007),  # text that is not UTF-8 (§8.1)
+    ],
+    ids=["unmasked", "rsv", "opcode", "fragmented-ping", "utf8"],
+)
 def test_a_protocol_error_gets_a_close_frame_with_its_code_before_the_connection_ends(
-        stack: Stack, broken: bytes, code: int) -> None:
+    stack: Stack, broken: bytes, code: int
+) -> None:
     ws = _open(stack)
     try:
         ws.send_bytes(broken)

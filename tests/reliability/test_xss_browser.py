@@ -23,21 +23,30 @@ PAYLOADS = [
     "<img src=x onerror=\"window.__xss=1;alert('img')\">",
     "<svg onload=\"window.__xss=1;alert('svg')\"></svg>",
     "<svg><script>window.__xss=1</script></svg>",
-    "<a href=\"javascript:window.__xss=1\">click me</a> javascript:alert(1)",
-    "[link](javascript:alert(1)) https://example.org/\"onmouseover=\"window.__xss=1",
-    "<iframe src=\"javascript:window.__xss=1\"></iframe>",
+    '<a href="javascript:window.__xss=1">click me</a> javascript:alert(1)',
+    '[link](javascript:alert(1)) https://example.org/"onmouseover="window.__xss=1',
+    '<iframe src="javascript:window.__xss=1"></iframe>',
     "<body onload=window.__xss=1>",
-    "\"><img src=x onerror=window.__xss=1>",
+    '"><img src=x onerror=window.__xss=1>',
     "'><svg/onload=window.__xss=1>",
     "<scr<script>ipt>window.__xss=1</scr</script>ipt>",
-    "<math><mi xlink:href=\"javascript:window.__xss=1\">x</mi></math>",
+    '<math><mi xlink:href="javascript:window.__xss=1">x</mi></math>',
     "<details open ontoggle=window.__xss=1>",
     "＜script＞window.__xss=1＜/script＞",  # full-width look-alikes
     "\u202e<img src=x onerror=window.__xss=1>",  # right-to-left override
     "{{7*7}} ${window.__xss=1} <%= 1 %>",
     "<style>*{display:none}</style><b>bold</b>",
 ]
-NAMES = ["<b>Bold</b>", "x<script>", "Amy\" onmouseover=\"x", "O'Brien-Smith", "Jo <img>", "Ｊｏ", "Jo&amp;Al", "Mary Ann"]
+NAMES = [
+    "<b>Bold</b>",
+    "x<script>",
+    'Amy" onmouseover="x',
+    "O'Brien-Smith",
+    "Jo <img>",
+    "Ｊｏ",
+    "Jo&amp;Al",
+    "Mary Ann",
+]
 INJECTED = (
     "[onerror],[onload],[onclick],[onmouseover],[ontoggle],[onfocus],"
     "script:not([src]):not([type='application/json']),svg,iframe,object,embed,math,"
@@ -75,7 +84,9 @@ def _post_payloads(stack: Stack) -> dict:
 
     async def go() -> dict:
         url = f"{stack.ws_base}/ws/rooms/newborn/"
-        clients = {n: ResumingClient(n, url, stack.origin, stack.cookie(n)) for n in [*senders, reporter]}
+        clients = {
+            n: ResumingClient(n, url, stack.origin, stack.cookie(n)) for n in [*senders, reporter]
+        }
         tasks = [asyncio.create_task(c.run(time.monotonic() + 90)) for c in clients.values()]
         await asyncio.wait_for(asyncio.gather(*(c.joined.wait() for c in clients.values())), 20)
         cids = []
@@ -98,7 +109,15 @@ def _post_payloads(stack: Stack) -> dict:
     return _in_thread(go)  # type: ignore[return-value]
 
 
-def _check_page(page, url: str, findings: dict, who: str, *, click: str | None = None, expect_text: list[str] | None = None) -> None:  # noqa: ANN001
+def _check_page(
+    page,
+    url: str,
+    findings: dict,
+    who: str,
+    *,
+    click: str | None = None,
+    expect_text: list[str] | None = None,
+) -> None:  # noqa: ANN001
     response = page.goto(url)
     page.wait_for_load_state("networkidle")
     if click:
@@ -107,13 +126,25 @@ def _check_page(page, url: str, findings: dict, who: str, *, click: str | None =
             links.nth(i).click()
             page.wait_for_timeout(300)
     for t in expect_text or []:
-        page.wait_for_function("(t) => document.body.innerText.includes(t)", arg=t, timeout=15_000)
+        try:
+            page.wait_for_function(
+                "(t) => document.body.innerText.includes(t)", arg=t, timeout=40_000
+            )
+        except Exception as exc:  # name the page and show what it said instead
+            shown = page.evaluate("document.body.innerText")[-1500:]
+            raise AssertionError(
+                f"{who} {url}: {t!r} never shown; the page ended:\n{shown}"
+            ) from exc
     page.wait_for_timeout(500)
     injected = page.evaluate(
         "(sel) => [...document.querySelectorAll(sel)].filter(e => !e.closest('head')).map(e => e.outerHTML.slice(0, 120))",
-        INJECTED)
+        INJECTED,
+    )
     text = page.evaluate("document.body.innerText")
-    findings[f"{who} {url.split('/', 3)[-1] and '/' + url.split('/', 3)[-1]}" + (f" (+ clicked {click})" if click else "")] = {
+    findings[
+        f"{who} {url.split('/', 3)[-1] and '/' + url.split('/', 3)[-1]}"
+        + (f" (+ clicked {click})" if click else "")
+    ] = {
         "status": response.status,
         "csp": response.headers.get("content-security-policy", ""),
         "injected_elements": injected,
@@ -127,7 +158,11 @@ def test_stored_xss_payloads_are_inert_in_every_view(stack: Stack, browser) -> N
     from tests.reliability.conftest import logged_in_context
 
     out = stack.shell(SETUP_SCRIPT % (json.dumps(NAMES), json.dumps(" ".join(PAYLOADS[:6]))))
-    names = json.loads(next(line for line in out.splitlines() if line.startswith("XSS-JSON ")).removeprefix("XSS-JSON "))
+    names = json.loads(
+        next(line for line in out.splitlines() if line.startswith("XSS-JSON ")).removeprefix(
+            "XSS-JSON "
+        )
+    )
     posted = _post_payloads(stack)
 
     dialogs: list[str] = []
@@ -136,9 +171,18 @@ def test_stored_xss_payloads_are_inert_in_every_view(stack: Stack, browser) -> N
     views = [
         ("rel07", [("/rooms/newborn/", None, visible), ("/rooms/", None, None)]),
         ("relmod", [("/moderation/", ".queue-link", visible), ("/rooms/newborn/", None, visible)]),
-        ("relsup", [("/moderation/", ".queue-link", visible), ("/supervisor/", None, None), ("/supervisor/messages/", None, visible),
-                    ("/supervisor/reviews/", None, None), ("/supervisor/rooms/", None, None), ("/supervisor/audit/", None, None),
-                    ("/supervisor/people/", None, None)]),
+        (
+            "relsup",
+            [
+                ("/moderation/", ".queue-link", visible),
+                ("/supervisor/", None, None),
+                ("/supervisor/messages/", None, visible),
+                ("/supervisor/reviews/", None, None),
+                ("/supervisor/rooms/", None, None),
+                ("/supervisor/audit/", None, None),
+                ("/supervisor/people/", None, None),
+            ],
+        ),
     ]
     for who, pages in views:
         context = logged_in_context(browser, stack, who, viewport={"width": 1280, "height": 900})
@@ -146,7 +190,14 @@ def test_stored_xss_payloads_are_inert_in_every_view(stack: Stack, browser) -> N
         page.set_default_timeout(15_000)
         page.on("dialog", lambda d, who=who: (dialogs.append(f"{who}: {d.message}"), d.dismiss()))
         for path, click, expect_text in pages:
-            _check_page(page, f"{stack.server.url}{path}", findings, who, click=click, expect_text=expect_text)
+            _check_page(
+                page,
+                f"{stack.server.url}{path}",
+                findings,
+                who,
+                click=click,
+                expect_text=expect_text,
+            )
         context.close()
 
     figure = {
@@ -167,4 +218,6 @@ def test_stored_xss_payloads_are_inert_in_every_view(stack: Stack, browser) -> N
         assert "script-src 'self'" in f["csp"] and "object-src 'none'" in f["csp"], (url, f)
         assert len(f["payload_text_shown"]) == f["payload_text_expected"], (url, f)
     # Markup in display names is refused at input (the allowed alphabet is [\w .'-]).
-    assert not any(v["accepted"] for k, v in names.items() if "<" in k or '"' in k or "&" in k), names
+    assert not any(v["accepted"] for k, v in names.items() if "<" in k or '"' in k or "&" in k), (
+        names
+    )

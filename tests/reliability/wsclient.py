@@ -51,10 +51,12 @@ class ResumingClient:
     received: dict[int, dict[str, Any]] = field(default_factory=dict)
     last_seq: int = 0
     applied: list[int] = field(default_factory=list)  # seqs in the order they became gap-free
-    wire: Counter = field(default_factory=Counter)     # seq → times it arrived on the wire
+    wire: Counter = field(default_factory=Counter)  # seq → times it arrived on the wire
     outbox: dict[str, Outgoing] = field(default_factory=dict)
     acked: dict[str, int] = field(default_factory=dict)  # client_id → seq
-    first_seen: dict[str, float] = field(default_factory=dict)  # client_id → monotonic time first received
+    first_seen: dict[str, float] = field(
+        default_factory=dict
+    )  # client_id → monotonic time first received
     errors: Counter = field(default_factory=Counter)
     connects: int = 0
     drops: int = 0
@@ -82,13 +84,18 @@ class ResumingClient:
             while not self._stop and self.fatal is None and time.monotonic() < deadline:
                 try:
                     async with connect(
-                        self.url, origin=self.origin, additional_headers={"Cookie": self.cookie},
-                        open_timeout=5, close_timeout=1, ping_interval=None, max_size=2**22,
+                        self.url,
+                        origin=self.origin,
+                        additional_headers={"Cookie": self.cookie},
+                        open_timeout=5,
+                        close_timeout=1,
+                        ping_interval=None,
+                        max_size=2**22,
                     ) as ws:
                         self.ws = ws
                         self.connects += 1
                         await self._read(ws, deadline)
-                except (OSError, InvalidHandshake, InvalidStatus, ConnectionClosed, TimeoutError, asyncio.TimeoutError):
+                except (OSError, InvalidHandshake, InvalidStatus, ConnectionClosed, TimeoutError):
                     pass
                 was_joined = self.joined.is_set()
                 self.ws = None
@@ -211,7 +218,10 @@ class ResumingClient:
                 self.errors[code] += 1
                 cid = frame.get("client_id")
                 out = self.outbox.get(cid) if cid else None
-                if code in ("not_authenticated", "forbidden", "not_found", "suspended") and not self.joined.is_set():
+                if (
+                    code in ("not_authenticated", "forbidden", "not_found", "suspended")
+                    and not self.joined.is_set()
+                ):
                     self.fatal = code
                     return
                 if out is not None:
@@ -234,7 +244,9 @@ class ResumingClient:
                 if out.next_try <= now:
                     out.tries += 1
                     out.next_try = now + self.ack_timeout
-                    await self._send({"type": "message.send", "client_id": out.client_id, "body": out.body})
+                    await self._send(
+                        {"type": "message.send", "client_id": out.client_id, "body": out.body}
+                    )
             if self._has_gap() and not self._resume_inflight:
                 await self._send_resume()
 

@@ -11,15 +11,24 @@ from django.urls import URLPattern, get_resolver, reverse
 from moderation.supervision import urls as supervision_urls
 
 ARGS = {"message_id": 1, "flag_id": 1, "room_id": 1, "helpline_id": 1, "user_id": 1, "fmt": "csv"}
-POST_ONLY = {"supervisor_review_flag", "supervisor_room_thresholds", "supervisor_helpline_verified",
-             "supervisor_person_role", "supervisor_person_erase"}
+POST_ONLY = {
+    "supervisor_review_flag",
+    "supervisor_room_thresholds",
+    "supervisor_helpline_verified",
+    "supervisor_person_role",
+    "supervisor_person_erase",
+}
 
 
 def _routes() -> list[tuple[str, str]]:
     out = []
     for pattern in supervision_urls.urlpatterns:
         assert isinstance(pattern, URLPattern)
-        kwargs = {k: v for k, v in ARGS.items() if f"<{k}>" in str(pattern.pattern) or f":{k}>" in str(pattern.pattern)}
+        kwargs = {
+            k: v
+            for k, v in ARGS.items()
+            if f"<{k}>" in str(pattern.pattern) or f":{k}>" in str(pattern.pattern)
+        }
         method = "post" if pattern.name in POST_ONLY else "get"
         out.append((pattern.name, reverse(pattern.name, kwargs=kwargs), method))
     return out
@@ -38,7 +47,9 @@ def test_every_supervision_route_is_covered() -> None:
 @pytest.mark.django_db
 @pytest.mark.parametrize("role", ["member", "moderator"])
 @pytest.mark.parametrize(("name", "url", "method"), ROUTES, ids=[r[0] for r in ROUTES])
-def test_members_and_moderators_are_refused(role, name, url, method, make_user, client_for, caplog) -> None:  # noqa: ANN001
+def test_members_and_moderators_are_refused(
+    role, name, url, method, make_user, client_for, caplog
+) -> None:  # noqa: ANN001
     user = make_user(role=role)
     client = client_for(user)
     with caplog.at_level(logging.WARNING, logger="kindred.access"):
@@ -64,8 +75,14 @@ def test_a_suspended_supervisor_is_refused(supervisor, client_for) -> None:  # n
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize(("name", "url", "method"), [r for r in ROUTES if r[2] == "get"], ids=[r[0] for r in ROUTES if r[2] == "get"])
-def test_supervisors_get_every_page(name, url, method, supervisor, client_for, make_message, newborn_room, member) -> None:  # noqa: ANN001
+@pytest.mark.parametrize(
+    ("name", "url", "method"),
+    [r for r in ROUTES if r[2] == "get"],
+    ids=[r[0] for r in ROUTES if r[2] == "get"],
+)
+def test_supervisors_get_every_page(
+    name, url, method, supervisor, client_for, make_message, newborn_room, member
+) -> None:  # noqa: ANN001
     from moderation.models import Helpline
 
     make_message(newborn_room, member, "hello")  # message 1 may not be id 1 on PostgreSQL

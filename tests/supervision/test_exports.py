@@ -25,8 +25,16 @@ def _bulk_messages(room, author, n: int) -> None:  # noqa: ANN001
     start = room.last_seq
     Message.objects.bulk_create(
         [
-            Message(room=room, seq=start + i + 1, author=author, client_id=uuid.uuid4().hex, body=f"message number {i}",
-                    html=render_body(f"message number {i}"), created_at=now, assessment_state="done")
+            Message(
+                room=room,
+                seq=start + i + 1,
+                author=author,
+                client_id=uuid.uuid4().hex,
+                body=f"message number {i}",
+                html=render_body(f"message number {i}"),
+                created_at=now,
+                assessment_state="done",
+            )
             for i in range(n)
         ],
         batch_size=1000,
@@ -50,7 +58,9 @@ def count_rows_read(monkeypatch):  # noqa: ANN001, ANN201
 
 
 @pytest.mark.django_db
-def test_message_export_streams_lazily_and_is_audited_first(supervisor, member, newborn_room, client_for, count_rows_read) -> None:  # noqa: ANN001
+def test_message_export_streams_lazily_and_is_audited_first(
+    supervisor, member, newborn_room, client_for, count_rows_read
+) -> None:  # noqa: ANN001
     _bulk_messages(newborn_room, member, N)
     count_rows_read["n"] = 0
 
@@ -79,12 +89,18 @@ def test_message_export_streams_lazily_and_is_audited_first(supervisor, member, 
 
 
 @pytest.mark.django_db
-def test_json_export_has_revisions_and_what_happened(supervisor, member, newborn_room, client_for, make_message, make_flag, moderator) -> None:  # noqa: ANN001
+def test_json_export_has_revisions_and_what_happened(
+    supervisor, member, newborn_room, client_for, make_message, make_flag, moderator
+) -> None:  # noqa: ANN001
     m = make_message(newborn_room, member, "second try", state="hidden")
     m.edited_at, m.revision = timezone.now(), 1
     m.save()
-    MessageRevision.objects.create(message=m, revision=0, body="first try", replaced_at=timezone.now())
-    make_flag(m, state="resolved", resolution="hidden", resolved_by=moderator, resolved_at=timezone.now())
+    MessageRevision.objects.create(
+        message=m, revision=0, body="first try", replaced_at=timezone.now()
+    )
+    make_flag(
+        m, state="resolved", resolution="hidden", resolved_by=moderator, resolved_at=timezone.now()
+    )
     make_message(newborn_room, member, '=HYPERLINK("http://evil.example","click")')
 
     response = client_for(supervisor).get("/supervisor/messages/export.json")
@@ -92,16 +108,24 @@ def test_json_export_has_revisions_and_what_happened(supervisor, member, newborn
     by_text = {row["text"]: row for row in data}
     row = by_text["second try"]
     assert row["earlier_versions"][0]["text"] == "first try"
-    assert (row["state"], row["flag_resolution"], row["flag_resolved_by"]) == ("hidden", "hidden", "Morgan")
+    assert (row["state"], row["flag_resolution"], row["flag_resolved_by"]) == (
+        "hidden",
+        "hidden",
+        "Morgan",
+    )
     assert AuditEntry.objects.get(action="export.messages").after["format"] == "json"
 
-    csv_text = b"".join(client_for(supervisor).get("/supervisor/messages/export.csv").streaming_content).decode("utf-8-sig")
+    csv_text = b"".join(
+        client_for(supervisor).get("/supervisor/messages/export.csv").streaming_content
+    ).decode("utf-8-sig")
     # A formula typed by a member is written so spreadsheets show it as text.
     assert "'=HYPERLINK" in csv_text
 
 
 @pytest.mark.django_db
-def test_text_search_is_not_copied_into_the_audit_row(supervisor, member, newborn_room, client_for, make_message) -> None:  # noqa: ANN001
+def test_text_search_is_not_copied_into_the_audit_row(
+    supervisor, member, newborn_room, client_for, make_message
+) -> None:  # noqa: ANN001
     make_message(newborn_room, member, "I feel so alone tonight")
     response = client_for(supervisor).get("/supervisor/messages/export.csv?q=alone+tonight")
     assert "I feel so alone tonight" in b"".join(response.streaming_content).decode()
@@ -115,7 +139,9 @@ def test_audit_export_filters_and_streams(supervisor, moderator, member, client_
     from moderation.actions import do_add_moderator_note
 
     do_add_moderator_note(member=member, acting_user=moderator, text="checked in")
-    response = client_for(supervisor).get(f"/supervisor/audit/export.json?actor={moderator.display_name}")
+    response = client_for(supervisor).get(
+        f"/supervisor/audit/export.json?actor={moderator.display_name}"
+    )
     assert isinstance(response, StreamingHttpResponse)
     data = json.loads(b"".join(response.streaming_content))
     assert [row["action"] for row in data] == ["member.note_added"]
@@ -159,7 +185,12 @@ def _csv_cell(text: str) -> str:
 @pytest.mark.parametrize(
     "text",
     [
-        "=1+1", "+1", "-2+3", "@SUM(A1)", "\t=1", "\r=1",
+        "=1+1",
+        "+1",
+        "-2+3",
+        "@SUM(A1)",
+        "\t=1",
+        "\r=1",
         " =1+1",  # a space first: some spreadsheets trim it and run the rest
         "\u200b=7+7",  # zero-width space (format character)
         "\ufeff=1+1",  # byte-order mark
@@ -178,7 +209,8 @@ def test_a_formula_behind_blank_or_invisible_characters_is_written_as_text(text:
     assert _csv_cell(text) == "'" + text
 
 
-@pytest.mark.parametrize("text", ["hello =1+1", " hello", "\u200bhi", "1-2", "", "\u200b", "a@b.example"])
+@pytest.mark.parametrize(
+    "text", ["hello =1+1", " hello", "\u200bhi", "1-2", "", "\u200b", "a@b.example"]
+)
 def test_ordinary_text_is_written_as_it_is(text: str) -> None:
     assert _csv_cell(text) == text
-

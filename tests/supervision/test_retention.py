@@ -19,19 +19,56 @@ def old_and_new(member, other_member, moderator, newborn_room, make_message, mak
     now = timezone.now()
     old = now - timedelta(days=400)
     plain = make_message(newborn_room, member, "old and ordinary words", created_at=old)
-    MessageRevision.objects.create(message=plain, revision=0, body="old first draft", replaced_at=old)
-    under_review = make_message(newborn_room, other_member, "old words still under review", created_at=old + timedelta(minutes=1))
+    MessageRevision.objects.create(
+        message=plain, revision=0, body="old first draft", replaced_at=old
+    )
+    under_review = make_message(
+        newborn_room,
+        other_member,
+        "old words still under review",
+        created_at=old + timedelta(minutes=1),
+    )
     open_flag = make_flag(under_review, state="open")
-    resolved = make_message(newborn_room, other_member, "old words already judged", created_at=old + timedelta(minutes=2), state="hidden")
-    resolved_flag = make_flag(resolved, state="resolved", resolution="hidden", resolved_by=moderator,
-                              resolved_at=old + timedelta(hours=1), first_action_at=old + timedelta(minutes=5))
-    Report.objects.create(flag=resolved_flag, reporter=member, reason="she said old words already judged")
-    just_inside = make_message(newborn_room, member, "kept: just inside the period", created_at=now - timedelta(days=365) + timedelta(hours=1))
-    just_outside = make_message(newborn_room, member, "gone: just outside the period", created_at=now - timedelta(days=365) - timedelta(hours=1))
+    resolved = make_message(
+        newborn_room,
+        other_member,
+        "old words already judged",
+        created_at=old + timedelta(minutes=2),
+        state="hidden",
+    )
+    resolved_flag = make_flag(
+        resolved,
+        state="resolved",
+        resolution="hidden",
+        resolved_by=moderator,
+        resolved_at=old + timedelta(hours=1),
+        first_action_at=old + timedelta(minutes=5),
+    )
+    Report.objects.create(
+        flag=resolved_flag, reporter=member, reason="she said old words already judged"
+    )
+    just_inside = make_message(
+        newborn_room,
+        member,
+        "kept: just inside the period",
+        created_at=now - timedelta(days=365) + timedelta(hours=1),
+    )
+    just_outside = make_message(
+        newborn_room,
+        member,
+        "gone: just outside the period",
+        created_at=now - timedelta(days=365) - timedelta(hours=1),
+    )
     recent = make_message(newborn_room, member, "recent words", created_at=now - timedelta(days=3))
     return {
-        "plain": plain, "under_review": under_review, "open_flag": open_flag, "resolved": resolved,
-        "resolved_flag": resolved_flag, "just_inside": just_inside, "just_outside": just_outside, "recent": recent,
+        "plain": plain,
+        "under_review": under_review,
+        "open_flag": open_flag,
+        "resolved": resolved,
+        "resolved_flag": resolved_flag,
+        "just_inside": just_inside,
+        "just_outside": just_outside,
+        "recent": recent,
         "old_day": timezone.localtime(old).date(),
     }
 
@@ -41,7 +78,9 @@ def _reload(m: Message) -> Message:
 
 
 @pytest.mark.django_db
-def test_purge_removes_exactly_the_expired_text(old_and_new, member, other_member, newborn_room, settings) -> None:  # noqa: ANN001
+def test_purge_removes_exactly_the_expired_text(
+    old_and_new, member, other_member, newborn_room, settings
+) -> None:  # noqa: ANN001
     settings.MESSAGE_RETENTION_DAYS = 365
     call_command("purge_expired", stdout=open("/dev/null", "w"))  # noqa: SIM115
     d = old_and_new
@@ -52,7 +91,11 @@ def test_purge_removes_exactly_the_expired_text(old_and_new, member, other_membe
     assert not MessageRevision.objects.filter(message=d["plain"]).exists()
     # The resolved queue item stays for analytics, without the words it quoted.
     flag = Flag.objects.get(pk=d["resolved_flag"].pk)
-    assert (flag.category, flag.resolution, flag.first_action_at) == ("toxic", "hidden", d["resolved_flag"].first_action_at)
+    assert (flag.category, flag.resolution, flag.first_action_at) == (
+        "toxic",
+        "hidden",
+        d["resolved_flag"].first_action_at,
+    )
     assert all("span" not in r for r in flag.reasons) and flag.reasons[0]["rule"] == "abuse.insult"
     assert Report.objects.get(flag=flag).reason == ""
     assert _reload(d["resolved"]).state == "hidden"
@@ -69,7 +112,11 @@ def test_purge_removes_exactly_the_expired_text(old_and_new, member, other_membe
     count = DailyCount.objects.get(day=d["old_day"], room=newborn_room)
     assert (count.messages, count.authors, count.flagged, count.hidden) == (2, 2, 1, 1)
     entry = AuditEntry.objects.get(action="retention.purged")
-    assert entry.actor is None and entry.after["messages"] == 3 and entry.after["kept_under_review"] == 1
+    assert (
+        entry.actor is None
+        and entry.after["messages"] == 3
+        and entry.after["kept_under_review"] == 1
+    )
 
 
 @pytest.mark.django_db
@@ -80,7 +127,9 @@ def test_purge_is_idempotent_and_takes_items_once_resolved(old_and_new, newborn_
     assert (first.messages, again.messages) == (3, 0)
     assert AuditEntry.objects.filter(action="retention.purged").count() == 1
 
-    Flag.objects.filter(pk=d["open_flag"].pk).update(state="resolved", resolution="dismissed", resolved_at=timezone.now())
+    Flag.objects.filter(pk=d["open_flag"].pk).update(
+        state="resolved", resolution="dismissed", resolved_at=timezone.now()
+    )
     later = do_purge_expired(retention_days=365)
     assert later.messages == 1
     assert _reload(d["under_review"]).body == ""
@@ -93,7 +142,10 @@ def test_dry_run_changes_nothing(old_and_new) -> None:  # noqa: ANN001
     result = do_purge_expired(retention_days=365, dry_run=True)
     assert result.messages == 3
     assert _reload(old_and_new["plain"]).body == "old and ordinary words"
-    assert not DailyCount.objects.exists() and not AuditEntry.objects.filter(action="retention.purged").exists()
+    assert (
+        not DailyCount.objects.exists()
+        and not AuditEntry.objects.filter(action="retention.purged").exists()
+    )
 
 
 @pytest.mark.django_db

@@ -32,4 +32,6 @@ class Command(BaseCommand):
             )
         except AccountError as exc:
             raise CommandError(str(exc)) from exc
-        self.stdout.write(f"Created {user.role} {user.username!r} (shown as {user.display_name!r}).")
+        self.stdout.write(
+            f"Created {user.role} {user.username!r} (shown as {user.display_name!r})."
+        )

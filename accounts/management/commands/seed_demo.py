@@ -21,7 +21,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options) -> None:  # noqa: ANN002, ANN003
         if not settings.DEBUG:
-            raise CommandError("seed_demo creates accounts with a published password; it only runs with DEBUG on.")
+            raise CommandError(
+                "seed_demo creates accounts with a published password; it only runs with DEBUG on."
+            )
         for username, display_name, role, stage in DEMO_ACCOUNTS:
             if not User.objects.filter(username=username).exists():
                 do_create_account(
@@ -35,6 +37,6 @@ class Command(BaseCommand):
                     validate_password_strength=False,
                 )
         self.stdout.write("Demo accounts (development only), password for all: " + DEMO_PASSWORD)
-        for username, display_name, role, stage in DEMO_ACCOUNTS:
+        for username, _display_name, role, stage in DEMO_ACCOUNTS:
             where = f", stage {stage}" if stage else ""
             self.stdout.write(f"  {username:<6} {role}{where}")

@@ -11,6 +11,7 @@ import { renderSettings } from "./chat/render.js";
 import "./member-safety.js";
 // Reactions, replies, edits, reports, mute/block, content notes, resource cards.
 import "./member-features.js";
+import "./checkin-banner.js"; // private check-ins: a banner linking to the conversation
 
 const TYPING_SEND_INTERVAL_MS = 3000;
 const TYPING_SHOW_MS = 4000;

@@ -1,6 +1,8 @@
 // What a member does to messages on the room page (imported by chat.js; frames in docs/protocol.md):
 //
-//   reaction.toggle   "Me too", "Sending a hug", "Thank you" under every visible message
+//   message menu      one "⋯" button per message; everything below is in its menu (WAI-ARIA
+//                     menu button: Enter/Space open it, arrows move, Escape closes)
+//   reaction.toggle   "Me too", "Sending a hug", "Thank you" on others' visible messages
 //   reply             a quoted snippet above the composer (chat/compose.js), reply_to on send
 //   message.edit      her own message, in the composer, for 15 minutes (the server checks again)
 //   message.delete    her own message, after a confirmation
@@ -240,32 +242,93 @@ function openDelete(message) {
 
 // --- message buttons ----------------------------------------------------------------------------------
 
+// The "⋯" menu of each message (WAI-ARIA menu button). Opening it, with a tap, Enter or Space,
+// moves focus to its first item; the arrow keys, Home and End move between items; Escape closes
+// it and puts focus back on "⋯"; Tab, or a tap anywhere else, closes it. Only one is open.
+
+function menuParts(seq) {
+  const li = liOf(seq);
+  if (!li) return {};
+  return {
+    li,
+    toggle: li.querySelector(".msg-options"),
+    menu: li.querySelector(".msg-menu"),
+    help: li.querySelector(".menu-help"),
+  };
+}
+
+function menuItems(menu) {
+  return menu ? [...menu.querySelectorAll("[role^=menuitem]")] : [];
+}
+
 function closeMenu({ focus = false } = {}) {
   const seq = renderSettings.openMenu;
   if (seq === null) return;
   renderSettings.openMenu = null;
-  const li = liOf(seq);
-  if (!li) return;
-  const toggle = li.querySelector(".msg-options");
-  const menu = li.querySelector(".msg-menu");
+  const { toggle, menu, help } = menuParts(seq);
   if (menu) menu.hidden = true;
+  if (help) help.hidden = true;
   if (toggle) {
     toggle.setAttribute("aria-expanded", "false");
-    if (focus) toggle.focus();
+    if (focus) toggle.focus({ preventScroll: true });
   }
 }
 
+function openMenu(seq, { focusLast = false } = {}) {
+  if (renderSettings.openMenu === seq) return;
+  closeMenu();
+  const { toggle, menu, help } = menuParts(seq);
+  if (!toggle || !menu) return;
+  renderSettings.openMenu = seq;
+  toggle.setAttribute("aria-expanded", "true");
+  menu.hidden = false;
+  if (help) help.hidden = false;
+  const items = menuItems(menu);
+  const target = focusLast ? items.at(-1) : items[0];
+  if (target) target.focus({ preventScroll: true });
+  (help || menu).scrollIntoView({ block: "nearest" });
+}
+
 function toggleMenu(li, seq) {
-  if (renderSettings.openMenu === seq) {
+  if (renderSettings.openMenu === seq) closeMenu({ focus: true });
+  else openMenu(seq);
+}
+
+function onMenuKey(event) {
+  const toggle = event.target.closest(".msg-options");
+  const li = event.target.closest("li[data-seq]");
+  if (!li || !li._message) return;
+  const seq = li._message.seq;
+  if (toggle) {
+    if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+      event.preventDefault();
+      closeMenu();
+      openMenu(seq, { focusLast: event.key === "ArrowUp" });
+    }
+    return;
+  }
+  const menu = event.target.closest(".msg-menu");
+  if (!menu) return;
+  const items = menuItems(menu);
+  const at = items.indexOf(event.target.closest("[role^=menuitem]"));
+  let next = null;
+  if (event.key === "ArrowDown") next = items[(at + 1) % items.length];
+  else if (event.key === "ArrowUp") next = items[(at - 1 + items.length) % items.length];
+  else if (event.key === "Home") next = items[0];
+  else if (event.key === "End") next = items.at(-1);
+  else if (event.key === "Escape") {
+    event.preventDefault();
+    closeMenu({ focus: true });
+    return;
+  } else if (event.key === "Tab") {
+    // Focus goes on to the next control on the page; the menu does not stay open behind it.
     closeMenu();
     return;
   }
-  closeMenu();
-  renderSettings.openMenu = seq;
-  li.querySelector(".msg-options").setAttribute("aria-expanded", "true");
-  const menu = li.querySelector(".msg-menu");
-  menu.hidden = false;
-  menu.scrollIntoView({ block: "nearest" });
+  if (next) {
+    event.preventDefault();
+    next.focus();
+  }
 }
 
 function toggleNote(li, seq, button) {
@@ -299,7 +362,13 @@ function onMessageClick(event) {
   const seq = message.seq;
   switch (button.dataset.act) {
     case "react":
+      // The redraw that follows keeps focus on "⋯" and shows the tick and the count.
+      closeMenu({ focus: true });
       if (!send({ type: "reaction.toggle", seq, kind: button.dataset.kind })) offline();
+      else {
+        const words = button.lastElementChild ? button.lastElementChild.textContent : "";
+        announce(button.getAttribute("aria-checked") === "true" ? `${words}: taken back.` : `You reacted: ${words}.`);
+      }
       break;
     case "reply":
       closeMenu();
@@ -323,15 +392,15 @@ function onMessageClick(event) {
       compose.startEdit(message);
       break;
     case "delete":
-      closeMenu();
+      closeMenu({ focus: true }); // the dialog gives focus back to "⋯" when it closes
       openDelete(message);
       break;
     case "report":
-      closeMenu();
+      closeMenu({ focus: true }); // the dialog gives focus back to "⋯" when it closes
       openReport(message);
       break;
     case "filter":
-      closeMenu();
+      closeMenu({ focus: true }); // the dialog gives focus back to "⋯" when it closes
       openFilter(message);
       break;
     case "unfilter":
@@ -439,9 +508,7 @@ document.addEventListener("kindred:ready", (event) => {
   detail.onFrame("error", onError);
   if (!list) return;
   list.addEventListener("click", onMessageClick);
-  list.addEventListener("keydown", (e) => {
-    if (e.key === "Escape" && renderSettings.openMenu !== null) closeMenu({ focus: true });
-  });
+  list.addEventListener("keydown", onMenuKey);
   document.addEventListener("click", (e) => {
     if (renderSettings.openMenu === null) return;
     const li = liOf(renderSettings.openMenu);

@@ -104,6 +104,10 @@ function fillDialog(card) {
   const list = dialog.querySelector(".helplines");
   const helplines = Array.isArray(card.helplines) ? card.helplines : [];
   list.replaceChildren(...helplines.filter((h) => h && h.name).map(helplineItem));
+  // Nobody on duty: the services come first, then the words (which say nobody is on duty).
+  const text = dialog.querySelector("#support-card-text");
+  if (card.lead_with_helplines) text.before(list);
+  else list.before(text);
 }
 
 export function openSupportCard(card = lastCard) {

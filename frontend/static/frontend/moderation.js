@@ -7,6 +7,7 @@
 // Navigation: #item-<id> opens an item, so the phone's Back button returns to the queue.
 
 import { api, ApiError, flagAction } from "./moderation/api.js";
+import { checkinControls, showCheckinReply } from "./moderation/checkins.js";
 import {
   CATEGORY_LABELS, PRIORITY_RANK, categoryBadges, claimLine, describeReason, duration, el, sensitiveText, waitLine, when,
 } from "./moderation/render.js";
@@ -19,6 +20,7 @@ const ui = {
   summary: $("queue-summary"),
   feed: $("feed-state"),
   backlog: $("backlog"),
+  checks: $("checks-line"),
   classifier: $("classifier-status"),
   safetyModel: $("safety-model-status"),
   detail: $("detail-view"),
@@ -130,11 +132,12 @@ async function refreshQueue() {
     const data = await api("/api/moderation/queue");
     flags.clear();
     for (const flag of data.items) upsertFlag(flag);
-    ui.backlog.textContent = data.moderation_backlog;
-    ui.classifier.textContent = data.classifier;
-    if (ui.safetyModel) ui.safetyModel.textContent = data.safety_model;
-    const warning = $("classifier-warning");
-    if (warning) warning.hidden = Boolean(data.classifier_available || data.safety_model_available);
+    // Everyone gets the one friendly line; only supervisors' pages have (and get) the detail.
+    ui.checks.textContent = data.checks_line;
+    ui.checks.classList.toggle("is-degraded", !data.checks_ok);
+    if (ui.backlog) ui.backlog.textContent = data.moderation_backlog;
+    if (ui.classifier && data.classifier !== undefined) ui.classifier.textContent = data.classifier;
+    if (ui.safetyModel && data.safety_model !== undefined) ui.safetyModel.textContent = data.safety_model;
     renderQueue();
   } catch (err) {
     ui.summary.textContent = `Couldn't load the queue: ${err.message}`;
@@ -191,6 +194,8 @@ function connectFeed() {
       upsertFlag(frame.flag);
       renderQueue();
       if (frame.flag.id === openFlagId) refreshDetailState(frame.flag);
+    } else if (frame.type === "checkin.reply") {
+      showCheckinReply(frame); // she answered a private check-in this moderator opened
     } else if (frame.type === "flag.resolved") {
       flags.delete(frame.flag_id);
       renderQueue();
@@ -213,6 +218,11 @@ function connectFeed() {
 
 let duty = null;
 
+function graceText(seconds) {
+  const s = Math.max(1, Math.round(Number(seconds) || 60));
+  return s < 60 ? `${s} second${s === 1 ? "" : "s"}` : duration(s);
+}
+
 function renderDuty(stats) {
   duty = stats;
   const on = Boolean(stats.on_duty);
@@ -220,7 +230,12 @@ function renderDuty(stats) {
   ui.dutyState.textContent = on ? "On" : "Off";
   ui.dutyStats.textContent = on
     ? `Handled ${stats.handled} item${stats.handled === 1 ? "" : "s"} · ${duration(stats.minutes * 60)} on duty`
-    : "Off duty. Members' first messages are held for review while nobody is on duty.";
+    // What moderation/policy.py really does with nobody on duty: whatever would be flagged as
+    // hurtful or insensitive is held instead; everything else, a newcomer's first words
+    // included, is posted so nobody goes unheard; risk alerts are emailed to the on-call list.
+    : `Off duty. Items you had claimed go back to the queue after ${graceText(stats.claim_grace_seconds)}. While no moderator is on duty, ` +
+      "messages caught as hurtful or insensitive are held until one reviews them, urgent risk alerts are emailed " +
+      "to the on-call supervisors, and all other messages (first ones too) are posted as usual.";
   const categories = Array.isArray(stats.blur_categories) && stats.blur_categories.length ? stats.blur_categories : DEFAULT_BLUR;
   const changed = categories.join() !== [...blurCategories].join();
   blurCategories = new Set(categories);
@@ -463,24 +478,34 @@ function applyActionState() {
   const a = detailUi.actions;
   const mine = flag.state === "claimed" && flag.claimed_by === ME;
   const resolved = flag.state === "resolved";
+  // The action that resolved the item does not end her work on it: for a while after, the
+  // moderator who resolved it can still hide the message and warn, mute or suspend its author
+  // (the server checks the same window: moderation/actions.py FOLLOW_UP_WINDOW).
+  const followUp = resolved && flag.resolved_by === ME && Boolean(flag.follow_up_until) && Date.parse(flag.follow_up_until) > Date.now();
+  const canAct = mine || followUp;
   const message = flag.message;
   const hasAuthor = Boolean(message.author && message.author.id);
   for (const b of detailUi.root.querySelectorAll(".actions button")) b.disabled = false;
   a.claim.hidden = mine || resolved;
   a.release.hidden = !mine;
-  for (const part of [a.reasonField, a.hide.parentNode, a.warnBox, a.muteBox, a.escBox, a.suspendBox]) part.hidden = resolved;
+  a.reasonField.hidden = resolved && !followUp;
+  a.hide.parentNode.hidden = resolved && !(followUp && message.state !== "hidden");
+  a.escBox.hidden = resolved;
   a.hide.hidden = message.state === "hidden";
-  a.approve.hidden = message.state !== "held";
+  a.approve.hidden = resolved || message.state !== "held";
+  a.dismiss.hidden = resolved;
   for (const b of [a.hide, a.approve, a.dismiss, a.warnBox.querySelector("button"), a.muteBox.querySelector("button"), a.escBox.querySelector("button"), a.suspendBox.querySelector("button")]) {
-    if (b) b.disabled = !mine;
+    if (b) b.disabled = !canAct;
   }
-  a.warnBox.hidden = resolved || !hasAuthor;
-  a.muteBox.hidden = resolved || !hasAuthor;
-  a.suspendBox.hidden = resolved || !hasAuthor || context.author_suspended;
+  a.warnBox.hidden = !canAct || !hasAuthor;
+  a.muteBox.hidden = !canAct || !hasAuthor;
+  a.suspendBox.hidden = !canAct || !hasAuthor || context.author_suspended;
   a.noteBox.hidden = !hasAuthor;
   a.restoreRow.hidden = message.state !== "hidden";
-  a.hint.textContent = resolved
-    ? `Resolved${flag.resolution ? `: ${flag.resolution}` : ""}. You can still undo below.`
+  a.hint.textContent = followUp
+    ? `Resolved${flag.resolution ? `: ${flag.resolution}` : ""}. You can still act on her below: hide the message, warn, mute or suspend. Each is recorded on its own.`
+    : resolved
+    ? `Resolved${flag.resolution ? `: ${flag.resolution}` : ""}${flag.resolved_by ? ` by ${flag.resolved_by}` : ""}. You can still undo below.`
     : mine
       ? "You're handling this item. Others can see that."
       : flag.state === "claimed"
@@ -575,7 +600,7 @@ function renderDetail() {
     ...contextSections(context),
   };
   const actions = buildActions();
-  root.replaceChildren(top, parts.head, parts.message, actions.box, parts.conversation, parts.reports, parts.notes, parts.earlier, parts.elsewhere);
+  root.replaceChildren(top, parts.head, parts.message, checkinControls(flag), actions.box, parts.conversation, parts.reports, parts.notes, parts.earlier, parts.elsewhere);
   detailUi = { root, status: actions.status, error: actions.error, actions, parts, shown: JSON.stringify(detail) };
   applyActionState();
   const ctx = parts.conversation.querySelector(".ctx-list");

@@ -4,8 +4,16 @@
 // neutral page at once.
 //
 // location.replace() swaps the current history entry, so Back from the neutral page does not come
-// back to the page she was on. Browsers do not let a page remove the entries before it; the
-// privacy page tells her how to clear her history.
+// back to the page she was on. Browsers do not let a page remove the entries before it, so three
+// more things make Back show nothing of Kindred:
+//  - when she is signed in, a beacon asks the server to end her session as the page leaves
+//    (POST /accounts/quick-exit/ with the page's CSRF token): whatever Back loads needs a login;
+//  - every signed-in page is Cache-Control: no-store, so Back must ask the server again rather
+//    than show a stored copy (and the back/forward cache does not keep it);
+//  - "kindred:exited" in this tab's sessionStorage tells exit-guard.js (the first script of every
+//    page) to replace a Kindred page that Back or Forward brings up with the neutral page at
+//    once, before it is drawn. A page she opens herself (a link, a typed address, a reload)
+//    clears the mark. The privacy page tells her how to clear her history.
 
 const NEUTRAL_URL_DEFAULT = "https://www.bbc.co.uk/weather";
 const ESCAPES_NEEDED = 3;
@@ -36,16 +44,46 @@ function neutralUrl() {
   }
 }
 
+/** End the session on the server as the page leaves. A beacon is delivered even though the page
+ * is being replaced; its answer is not needed. */
+function endSession() {
+  const link = document.getElementById("quick-exit");
+  const endpoint = link && link.dataset.endSession;
+  const token = link && link.dataset.csrf;
+  if (!endpoint || !token) return; // not signed in
+  const body = new FormData();
+  body.append("csrfmiddlewaretoken", token);
+  try {
+    if (navigator.sendBeacon && navigator.sendBeacon(endpoint, body)) return;
+  } catch {
+    // fall through to fetch
+  }
+  try {
+    fetch(endpoint, { method: "POST", body, credentials: "same-origin", keepalive: true }).catch(() => {});
+  } catch {
+    // Nothing more can be done from a page that is leaving.
+  }
+}
+
+export const EXITED_KEY = "kindred:exited";
+
 let leaving = false;
 
 export function quickExit() {
   if (leaving) return;
   leaving = true;
+  endSession();
   clearKindredSessionStorage();
+  const target = neutralUrl();
+  try {
+    window.sessionStorage.setItem(EXITED_KEY, target);
+  } catch {
+    // Storage blocked: the ended session and no-store still keep her pages from Back.
+  }
   // Hide the page first: on a slow network the old page would otherwise stay on screen until the
   // neutral one starts to load.
   document.documentElement.classList.add("quick-exiting");
-  location.replace(neutralUrl());
+  location.replace(target);
 }
 
 document.addEventListener("click", (event) => {

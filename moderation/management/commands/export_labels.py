@@ -27,7 +27,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser) -> None:  # noqa: ANN001
         parser.add_argument("out", help="file to write ('-' for stdout)")
-        parser.add_argument("--days", type=int, default=None, help="only items resolved in the last N days")
+        parser.add_argument(
+            "--days", type=int, default=None, help="only items resolved in the last N days"
+        )
 
     def handle(self, *args, **options) -> None:  # noqa: ANN002, ANN003
         if options["days"] is not None and options["days"] <= 0:
@@ -44,11 +46,20 @@ class Command(BaseCommand):
             except OSError as exc:
                 raise CommandError(f"Cannot write {options['out']}: {exc.strerror}") from exc
         with transaction.atomic():
-            record_audit(action="labels.exported", acting_user=None,
-                         after={"rows": len(rows), "days": options["days"],
-                                "labelled": sum(1 for r in rows if r["label"])},
-                         reason="export_labels management command")
+            record_audit(
+                action="labels.exported",
+                acting_user=None,
+                after={
+                    "rows": len(rows),
+                    "days": options["days"],
+                    "labelled": sum(1 for r in rows if r["label"]),
+                },
+                reason="export_labels management command",
+            )
         counts: dict[str, int] = {}
         for r in rows:
             counts[r["outcome"]] = counts.get(r["outcome"], 0) + 1
-        self.stderr.write(f"{len(rows)} decisions exported: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
+        self.stderr.write(
+            f"{len(rows)} decisions exported: "
+            + ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
+        )

@@ -96,9 +96,15 @@ def _live_assessment():  # noqa: ANN202
     status = load_classifier(ClassifierConfig.from_settings(settings))
 
     def assess(texts, contexts):  # noqa: ANN001, ANN202
-        safety = model.score(list(texts), [list(c) for c in contexts]) if model else [None] * len(texts)
+        safety = (
+            model.score(list(texts), [list(c) for c in contexts]) if model else [None] * len(texts)
+        )
         scores = status.classifier.score(list(texts)) if status.classifier else [None] * len(texts)
-        return [assess_text(t, thresholds=Thresholds(), member_state=MemberState(), scores=sc, safety=sf).final
-                for t, sc, sf in zip(texts, scores, safety, strict=True)]
+        return [
+            assess_text(
+                t, thresholds=Thresholds(), member_state=MemberState(), scores=sc, safety=sf
+            ).final
+            for t, sc, sf in zip(texts, scores, safety, strict=True)
+        ]
 
     return assess

@@ -88,29 +88,51 @@ class Command(BaseCommand):
     help = "Download a Detoxify checkpoint and its tokenizer/config for fully offline loading."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--model", choices=DETOXIFY_MODEL_TYPES, default=None,
-                            help="Detoxify model type (default: settings.DETOXIFY_MODEL)")
-        parser.add_argument("--models-dir", default=None,
-                            help="Destination root (default: settings.MODELS_DIR)")
-        parser.add_argument("--checkpoint-file", default=None,
-                            help="Use this local .ckpt instead of downloading it")
-        parser.add_argument("--config-dir", default=None,
-                            help="Use this local Hugging Face config/tokenizer directory instead of the Hub")
-        parser.add_argument("--check-int8", action="store_true",
-                            help="Only (re)measure int8 vs fp32 decision agreement of the installed model "
-                                 "and record it in its manifest (offline, no download)")
-        parser.add_argument("--reference", action="append", default=[], metavar="FILE",
-                            help="Extra reference messages for the int8 check (JSON lines with a 'text' "
-                                 "field, or one message per line); repeatable")
-        parser.add_argument("--skip-int8-check", action="store_true",
-                            help="Do not measure int8 after installing (MODERATION_QUANTIZE=auto then stays fp32)")
+        parser.add_argument(
+            "--model",
+            choices=DETOXIFY_MODEL_TYPES,
+            default=None,
+            help="Detoxify model type (default: settings.DETOXIFY_MODEL)",
+        )
+        parser.add_argument(
+            "--models-dir", default=None, help="Destination root (default: settings.MODELS_DIR)"
+        )
+        parser.add_argument(
+            "--checkpoint-file", default=None, help="Use this local .ckpt instead of downloading it"
+        )
+        parser.add_argument(
+            "--config-dir",
+            default=None,
+            help="Use this local Hugging Face config/tokenizer directory instead of the Hub",
+        )
+        parser.add_argument(
+            "--check-int8",
+            action="store_true",
+            help="Only (re)measure int8 vs fp32 decision agreement of the installed model "
+            "and record it in its manifest (offline, no download)",
+        )
+        parser.add_argument(
+            "--reference",
+            action="append",
+            default=[],
+            metavar="FILE",
+            help="Extra reference messages for the int8 check (JSON lines with a 'text' "
+            "field, or one message per line); repeatable",
+        )
+        parser.add_argument(
+            "--skip-int8-check",
+            action="store_true",
+            help="Do not measure int8 after installing (MODERATION_QUANTIZE=auto then stays fp32)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         from detoxify.detoxify import MODEL_URLS
 
         model_type = options["model"] or settings.DETOXIFY_MODEL
         if model_type not in MODEL_URLS:
-            raise CommandError(f"Unknown Detoxify model {model_type!r}; choose one of {sorted(MODEL_URLS)}")
+            raise CommandError(
+                f"Unknown Detoxify model {model_type!r}; choose one of {sorted(MODEL_URLS)}"
+            )
         models_dir = Path(options["models_dir"] or settings.MODELS_DIR)
         target = detoxify_model_dir(models_dir, model_type)
         target.mkdir(parents=True, exist_ok=True)
@@ -147,10 +169,12 @@ class Command(BaseCommand):
             scores = classifier.score(["Thank you, that really helped."])[0]
         except ClassifierUnavailable as exc:
             raise CommandError(f"Downloaded files do not load: {exc}") from exc
-        self.stdout.write(self.style.SUCCESS(
-            f"Ready: {classifier.name}; test toxicity={scores.toxicity:.3f}. "
-            f"Set MODELS_DIR={models_dir} DETOXIFY_MODEL={model_type}."
-        ))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Ready: {classifier.name}; test toxicity={scores.toxicity:.3f}. "
+                f"Set MODELS_DIR={models_dir} DETOXIFY_MODEL={model_type}."
+            )
+        )
         if not options["skip_int8_check"]:
             self._check_int8(model_type, models_dir, options["reference"])
 
@@ -165,7 +189,10 @@ class Command(BaseCommand):
         self.stdout.write(f"Checking int8 against fp32 on {len(texts)} reference messages…")
         try:
             check = measure_int8_agreement(
-                model_type, models_dir, texts, policy_thresholds(),
+                model_type,
+                models_dir,
+                texts,
+                policy_thresholds(),
                 threads=int(getattr(settings, "TORCH_THREADS", 1)),
                 batch_size=int(getattr(settings, "MODERATION_BATCH_SIZE", 32)),
             )
@@ -177,13 +204,17 @@ class Command(BaseCommand):
             f"({check['messages_with_changed_decision']} changed; max |Δscore| {check['max_abs_score_diff']})"
         )
         if check["passed"]:
-            self.stdout.write(self.style.SUCCESS(
-                f"{summary}: ≥ {INT8_MIN_AGREEMENT:.1%}, so MODERATION_QUANTIZE=auto will use int8."
-            ))
+            self.stdout.write(
+                self.style.SUCCESS(
+                    f"{summary}: ≥ {INT8_MIN_AGREEMENT:.1%}, so MODERATION_QUANTIZE=auto will use int8."
+                )
+            )
         else:
-            self.stdout.write(self.style.WARNING(
-                f"{summary}: below {INT8_MIN_AGREEMENT:.1%}, so MODERATION_QUANTIZE=auto keeps fp32."
-            ))
+            self.stdout.write(
+                self.style.WARNING(
+                    f"{summary}: below {INT8_MIN_AGREEMENT:.1%}, so MODERATION_QUANTIZE=auto keeps fp32."
+                )
+            )
 
     def _fetch_checkpoint(self, url: str, target: Path, local_file: str | None) -> Path:
         dest = target / url.rsplit("/", 1)[-1]
@@ -206,7 +237,9 @@ class Command(BaseCommand):
         partial = dest.with_suffix(".ckpt.part")
         try:
             torch.hub.download_url_to_file(
-                url, str(partial), hash_prefix=match.group(1) if match else None,
+                url,
+                str(partial),
+                hash_prefix=match.group(1) if match else None,
                 progress=True,
             )
         except Exception as exc:  # URLError, socket errors, hash mismatch (RuntimeError)
@@ -230,16 +263,24 @@ class Command(BaseCommand):
                 f"The checkpoint points at local directory {repo_id}, not a Hub model; "
                 "pass --config-dir with its config/tokenizer files."
             )
-        self.stdout.write(f"Downloading config and tokenizer of {repo_id} from the Hugging Face Hub")
+        self.stdout.write(
+            f"Downloading config and tokenizer of {repo_id} from the Hugging Face Hub"
+        )
         try:
             from huggingface_hub import snapshot_download
 
-            snapshot_download(repo_id=repo_id, local_dir=str(config_dir), allow_patterns=HF_ALLOW_PATTERNS)
+            snapshot_download(
+                repo_id=repo_id, local_dir=str(config_dir), allow_patterns=HF_ALLOW_PATTERNS
+            )
         except Exception as exc:  # offline mode, DNS failure, HTTP errors all land here
-            raise CommandError(f"Could not download {repo_id} config/tokenizer: {exc}. {_OFFLINE_HINT}") from exc
+            raise CommandError(
+                f"Could not download {repo_id} config/tokenizer: {exc}. {_OFFLINE_HINT}"
+            ) from exc
         if not (config_dir / "config.json").is_file():
             raise CommandError(f"{repo_id} snapshot has no config.json in {config_dir}")
-        self.stdout.write(f"Config/tokenizer files: {', '.join(sorted(p.name for p in config_dir.iterdir() if p.is_file()))}")
+        self.stdout.write(
+            f"Config/tokenizer files: {', '.join(sorted(p.name for p in config_dir.iterdir() if p.is_file()))}"
+        )
 
 
 def reference_messages(extra_files: list[str] | None = None) -> list[str]:
@@ -277,8 +318,12 @@ def policy_thresholds() -> list[tuple[str, float]]:
 
     t = Thresholds()
     pairs = [
-        ("toxicity", t.toxicity_flag), ("insult", t.insult_flag), ("severe_toxicity", t.toxicity_flag),
-        ("identity_attack", t.identity_attack_flag), ("severe_toxicity", t.severe_toxicity_hold),
-        ("threat", t.threat_hold), ("toxicity", t.insensitive_priority_toxicity),
+        ("toxicity", t.toxicity_flag),
+        ("insult", t.insult_flag),
+        ("severe_toxicity", t.toxicity_flag),
+        ("identity_attack", t.identity_attack_flag),
+        ("severe_toxicity", t.severe_toxicity_hold),
+        ("threat", t.threat_hold),
+        ("toxicity", t.insensitive_priority_toxicity),
     ]
     return list(dict.fromkeys(pairs))

@@ -41,19 +41,30 @@ def split_rows(name: str) -> list[dict[str, Any]]:
         path = Path(settings.BASE_DIR) / "tests" / "moderation" / "data" / "dev_messages.jsonl"
         examples = corpus.read_jsonl(path, source="dev", writer="dev")
     elif name == "study":
-        return [{"text": q, "label": "ok", "family": "narrative_services"} for q in study_quotes.quotes()]
+        return [
+            {"text": q, "label": "ok", "family": "narrative_services"}
+            for q in study_quotes.quotes()
+        ]
     else:
         raise CommandError(f"--split must be one of {', '.join(SPLITS)}")
     if not examples:
         raise CommandError(f"the {name} split is empty")
-    return [{"text": e.text, "label": e.label, "family": e.family, "writer": e.writer, "context": list(e.context)}
-            for e in examples]
+    return [
+        {
+            "text": e.text,
+            "label": e.label,
+            "family": e.family,
+            "writer": e.writer,
+            "context": list(e.context),
+        }
+        for e in examples
+    ]
 
 
 class Command(BaseCommand):
     help = (
-        "Assess messages the way the live room would. Reads JSON Lines ({\"text\": ..., optional \"label\", "
-        "\"family\", \"context\": [earlier messages by the same author]}) from FILE, stdin or --split, and writes "
+        'Assess messages the way the live room would. Reads JSON Lines ({"text": ..., optional "label", '
+        '"family", "context": [earlier messages by the same author]}) from FILE, stdin or --split, and writes '
         "one JSON line per input: action, category, priority, scores, reasons."
     )
 
@@ -61,21 +72,36 @@ class Command(BaseCommand):
         parser.add_argument("file", nargs="?", help="JSON Lines file; stdin when omitted or '-'")
         parser.add_argument("--split", choices=SPLITS, help="a labelled set instead of FILE")
         parser.add_argument("--room", default=None, help="use this room's thresholds (slug)")
-        parser.add_argument("--model", default=None,
-                            help="safety model version (default: the live one; 'off' for none)")
-        parser.add_argument("--report", action="store_true",
-                            help='print the safety figures with 95%% intervals (needs a "label" on every line)')
-        parser.add_argument("--quiet", action="store_true", help="no per-message lines (with --report)")
-        parser.add_argument("--json-report", default=None, help="also write the figures as JSON to this file")
+        parser.add_argument(
+            "--model",
+            default=None,
+            help="safety model version (default: the live one; 'off' for none)",
+        )
+        parser.add_argument(
+            "--report",
+            action="store_true",
+            help='print the safety figures with 95%% intervals (needs a "label" on every line)',
+        )
+        parser.add_argument(
+            "--quiet", action="store_true", help="no per-message lines (with --report)"
+        )
+        parser.add_argument(
+            "--json-report", default=None, help="also write the figures as JSON to this file"
+        )
 
     def handle(self, *args, **options) -> None:  # noqa: ANN002, ANN003
-        thresholds = selectors.thresholds_for(self._room(options["room"])) if options["room"] else None
+        thresholds = (
+            selectors.thresholds_for(self._room(options["room"])) if options["room"] else None
+        )
         status = load_classifier(ClassifierConfig.from_settings(settings))
         self.stderr.write(f"classifier: {status.status}")
         if thresholds is None:
-            thresholds = Thresholds.for_profanity_check() if status.fallback_used or (
-                status.classifier is not None and "profanity" in status.classifier.name
-            ) else Thresholds()
+            thresholds = (
+                Thresholds.for_profanity_check()
+                if status.fallback_used
+                or (status.classifier is not None and "profanity" in status.classifier.name)
+                else Thresholds()
+            )
         rows = split_rows(options["split"]) if options["split"] else self._read(options["file"])
         model = self._safety_model(options["model"])
         self.stderr.write(f"safety model: {model.name if model else 'off'}")
@@ -84,10 +110,19 @@ class Command(BaseCommand):
             chunk = rows[start : start + BATCH]
             texts = [r["text"] for r in chunk]
             scores = status.classifier.score(texts) if status.classifier else [None] * len(chunk)
-            safety = model.score(texts, [r.get("context") or [] for r in chunk]) if model else [None] * len(chunk)
+            safety = (
+                model.score(texts, [r.get("context") or [] for r in chunk])
+                if model
+                else [None] * len(chunk)
+            )
             for row, score, sf in zip(chunk, scores, safety, strict=True):
-                final = assess_text(row["text"], thresholds=thresholds, member_state=MemberState(), scores=score,
-                                    safety=sf).final
+                final = assess_text(
+                    row["text"],
+                    thresholds=thresholds,
+                    member_state=MemberState(),
+                    scores=score,
+                    safety=sf,
+                ).final
                 decisions.append(final)
                 if options["quiet"]:
                     continue
@@ -96,8 +131,10 @@ class Command(BaseCommand):
                     "action": final.action,
                     "category": final.category,
                     "priority": final.priority,
-                    "scores": {**(score.as_dict() if isinstance(score, Scores) else {}),
-                               **(sf.as_dict() if sf is not None else {})},
+                    "scores": {
+                        **(score.as_dict() if isinstance(score, Scores) else {}),
+                        **(sf.as_dict() if sf is not None else {}),
+                    },
                     "reasons": final.reasons,
                 }
                 self.stdout.write(json.dumps(out, ensure_ascii=False))
@@ -144,8 +181,14 @@ class Command(BaseCommand):
             context = obj.get("context") or []
             if not isinstance(context, list) or not all(isinstance(c, str) for c in context):
                 raise CommandError(f'line {number}: "context" must be a list of strings')
-            rows.append({"text": obj["text"], "label": obj.get("label"), "family": obj.get("family"),
-                         "context": context})
+            rows.append(
+                {
+                    "text": obj["text"],
+                    "label": obj.get("label"),
+                    "family": obj.get("family"),
+                    "context": context,
+                }
+            )
         return rows
 
     def _report(self, rows, decisions, classifier_status, model, json_path) -> None:  # noqa: ANN001
@@ -155,8 +198,10 @@ class Command(BaseCommand):
             raise CommandError('--report needs a "label" on every input line')
         figures = safety_figures(rows, decisions)
         write = self.stderr.write
-        write(f"classifier: {classifier_status}; safety model: {model.name if model else 'off'}; "
-              f"{len(rows)} messages")
+        write(
+            f"classifier: {classifier_status}; safety model: {model.name if model else 'off'}; "
+            f"{len(rows)} messages"
+        )
         write("| figure | value (k/n; 95% CI) | target |")
         write("|---|---|---|")
         for name, value in figures.items():
@@ -168,8 +213,10 @@ class Command(BaseCommand):
             for family, value in figures["risk_by_family"].items():
                 write(f"| {family} | {value} | {'met' if value.value >= 0.9 else 'missed'} |")
         if json_path:
-            data = {k: (v.as_dict() if isinstance(v, Rate) else {f: r.as_dict() for f, r in v.items()})
-                    for k, v in figures.items()}
+            data = {
+                k: (v.as_dict() if isinstance(v, Rate) else {f: r.as_dict() for f, r in v.items()})
+                for k, v in figures.items()
+            }
             data["model"] = model.name if model else "off"
             data["classifier"] = classifier_status
             with open(json_path, "w", encoding="utf-8") as fh:

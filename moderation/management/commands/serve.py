@@ -19,10 +19,13 @@ class Command(BaseCommand):
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=settings.PORT)
         parser.add_argument(
-            "--proxy-headers", action="store_true",
-            help=("Let Daphne take the client's address and scheme from X-Forwarded-*. Daphne uses the "
-                  "header's first entry, which the client chooses; Kindred itself does not need this "
-                  "(HTTPS: SECURE_PROXY_SSL_HEADER; client address for throttling: TRUSTED_PROXY_COUNT)."),
+            "--proxy-headers",
+            action="store_true",
+            help=(
+                "Let Daphne take the client's address and scheme from X-Forwarded-*. Daphne uses the "
+                "header's first entry, which the client chooses; Kindred itself does not need this "
+                "(HTTPS: SECURE_PROXY_SSL_HEADER; client address for throttling: TRUSTED_PROXY_COUNT)."
+            ),
         )
 
     def handle(self, *args, **options) -> None:  # noqa: ANN002, ANN003
@@ -43,18 +46,26 @@ class Command(BaseCommand):
 
                 worker = ModerationWorker()
                 # Keep a reference: the loop only holds tasks weakly.
-                self._worker_task = asyncio.ensure_future(worker.run_async(warmed_up=settle_long_running_heap))
+                self._worker_task = asyncio.ensure_future(
+                    worker.run_async(warmed_up=settle_long_running_heap)
+                )
                 logger.info("embedded moderation worker %s started", worker.name)
             self.stdout.write(f"Kindred is serving on http://{options['host']}:{options['port']}/")
 
         proxy = (
-            {"proxy_forwarded_address_header": "X-Forwarded-For", "proxy_forwarded_port_header": "X-Forwarded-Port",
-             "proxy_forwarded_proto_header": "X-Forwarded-Proto"}
-            if options["proxy_headers"] else {}
+            {
+                "proxy_forwarded_address_header": "X-Forwarded-For",
+                "proxy_forwarded_port_header": "X-Forwarded-Port",
+                "proxy_forwarded_proto_header": "X-Forwarded-Proto",
+            }
+            if options["proxy_headers"]
+            else {}
         )
         KindredServer(
             application=application,
-            endpoints=build_endpoint_description_strings(host=options["host"], port=options["port"]),
+            endpoints=build_endpoint_description_strings(
+                host=options["host"], port=options["port"]
+            ),
             ready_callable=ready,
             # Clients ping every 25 s and each pong resets Daphne's keep-alive clock, so with a
             # 30 s interval Daphne pings only sockets that went silent (and closes them 30 s later

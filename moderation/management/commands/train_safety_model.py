@@ -1,7 +1,7 @@
 """Rebuild Kindred's safety model from the repository (``make train``).
 
-    manage.py train_safety_model                          # kindred-safety-v3, as committed
-    manage.py train_safety_model --name kindred-safety-v3 --public goemotions
+    manage.py train_safety_model                          # kindred-safety-v6, as committed
+    manage.py train_safety_model --name kindred-safety-v6 --public goemotions
     manage.py train_safety_model --ablation               # what each public set adds (frozen-embedding proxy)
     manage.py train_safety_model --recalibrate            # thresholds again from saved cross-writer predictions
 
@@ -28,28 +28,59 @@ class Command(BaseCommand):
     def add_arguments(self, parser) -> None:  # noqa: ANN001
         from moderation.training.train import DEFAULT_PUBLIC
 
-        parser.add_argument("--name", dest="model_version", default="kindred-safety-v3",
-                            help="the version name: a folder under moderation/safety_models/")
-        parser.add_argument("--public", default=",".join(DEFAULT_PUBLIC),
-                            help="comma-separated permissive public sets to add ('' for none)")
-        parser.add_argument("--quantize", choices=("int8", "none"), default="int8",
-                            help="the embedder the head is trained for and served with")
+        parser.add_argument(
+            "--name",
+            dest="model_version",
+            default="kindred-safety-v6",
+            help="the version name: a folder under moderation/safety_models/",
+        )
+        parser.add_argument(
+            "--public",
+            default=",".join(DEFAULT_PUBLIC),
+            help="comma-separated permissive public sets to add ('' for none)",
+        )
+        parser.add_argument(
+            "--quantize",
+            choices=("int8", "none"),
+            default="int8",
+            help="the embedder the head is trained for and served with",
+        )
         parser.add_argument("--out", default=str(MODELS_ROOT), help="artefact root folder")
-        parser.add_argument("--epochs", type=int, default=None, help="passes over the data (default: the trainer's)")
-        parser.add_argument("--ablation", action="store_true",
-                            help="only compare public-set choices (frozen-embedding proxy, cross-writer)")
-        parser.add_argument("--extra-labels", action="append", default=[],
-                            help="moderators' labels from export_labels (repeatable; never commit them)")
-        parser.add_argument("--doc", default=None,
-                            help="also write the measured tables into this document between its "
-                                 "<!-- measured:start --> and <!-- measured:end --> markers")
-        parser.add_argument("--recalibrate", action="store_true",
-                            help="only choose the thresholds again from the saved cross-writer predictions "
-                                 "(var/train/cross_writer.npz) and re-measure; no fine-tuning")
-        parser.add_argument("--no-evaluate", action="store_true", help="skip the test-split measurement")
-        parser.add_argument("--evaluate-only", action="store_true",
-                            help="measure the existing artefact again (e.g. after a serving change) and "
-                                 "rewrite its card's evaluation, MODEL_CARD.md and --doc; trains nothing")
+        parser.add_argument(
+            "--epochs", type=int, default=None, help="passes over the data (default: the trainer's)"
+        )
+        parser.add_argument(
+            "--ablation",
+            action="store_true",
+            help="only compare public-set choices (frozen-embedding proxy, cross-writer)",
+        )
+        parser.add_argument(
+            "--extra-labels",
+            action="append",
+            default=[],
+            help="moderators' labels from export_labels (repeatable; never commit them)",
+        )
+        parser.add_argument(
+            "--doc",
+            default=None,
+            help="also write the measured tables into this document between its "
+            "<!-- measured:start --> and <!-- measured:end --> markers",
+        )
+        parser.add_argument(
+            "--recalibrate",
+            action="store_true",
+            help="only choose the thresholds again from the saved cross-writer predictions "
+            "(var/train/cross_writer.npz) and re-measure; no fine-tuning",
+        )
+        parser.add_argument(
+            "--no-evaluate", action="store_true", help="skip the test-split measurement"
+        )
+        parser.add_argument(
+            "--evaluate-only",
+            action="store_true",
+            help="measure the existing artefact again (e.g. after a serving change) and "
+            "rewrite its card's evaluation, MODEL_CARD.md and --doc; trains nothing",
+        )
 
     def handle(self, *args, **options) -> None:  # noqa: ANN002, ANN003
         import torch
@@ -61,8 +92,10 @@ class Command(BaseCommand):
         chosen = [p for p in options["public"].split(",") if p]
         unknown = set(chosen) - set(public_sets.TRAINING_SETS)
         if unknown:
-            raise CommandError(f"not a permissive training set: {sorted(unknown)}; "
-                               f"choose from {', '.join(public_sets.TRAINING_SETS)}")
+            raise CommandError(
+                f"not a permissive training set: {sorted(unknown)}; "
+                f"choose from {', '.join(public_sets.TRAINING_SETS)}"
+            )
         if options["ablation"]:
             options["epochs"] = options["epochs"] or train.EPOCHS
             self._ablation(options, train)
@@ -80,17 +113,26 @@ class Command(BaseCommand):
         if options["recalibrate"]:
             model_dir = Path(options["out"]) / options["model_version"]
             try:
-                card = train.recalibrate(model_dir, extra_labels=[Path(p) for p in options["extra_labels"]],
-                                         log=self.stdout.write)
+                card = train.recalibrate(
+                    model_dir,
+                    extra_labels=[Path(p) for p in options["extra_labels"]],
+                    log=self.stdout.write,
+                )
             except (OSError, ValueError, KeyError) as exc:
                 raise CommandError(str(exc)) from exc
             self._evaluate(options, card)
             self.stdout.write(f"done in {time.perf_counter() - started:.0f}s")
             return
         options["epochs"] = options["epochs"] or train.EPOCHS
-        card = train.train(version=options["model_version"], out_root=Path(options["out"]), public_sets=chosen,
-                           quantize=options["quantize"], epochs=options["epochs"],
-                           extra_labels=[Path(p) for p in options["extra_labels"]], log=self.stdout.write)
+        card = train.train(
+            version=options["model_version"],
+            out_root=Path(options["out"]),
+            public_sets=chosen,
+            quantize=options["quantize"],
+            epochs=options["epochs"],
+            extra_labels=[Path(p) for p in options["extra_labels"]],
+            log=self.stdout.write,
+        )
         self._evaluate(options, card)
         self.stdout.write(f"done in {time.perf_counter() - started:.0f}s")
 
@@ -101,7 +143,9 @@ class Command(BaseCommand):
 
         model_dir = Path(options["out"]) / options["model_version"]
         card["evaluation"] = evaluate_artefact(model_dir, log=self.stdout.write)
-        (model_dir / "card.json").write_text(json.dumps(card, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        (model_dir / "card.json").write_text(
+            json.dumps(card, indent=2, sort_keys=True) + "\n", encoding="utf-8"
+        )
         write_model_card(model_dir, card)
         if options["doc"]:
             self._write_doc(Path(options["doc"]), card)
@@ -137,14 +181,21 @@ class Command(BaseCommand):
         def embed(texts: list[str]) -> np.ndarray:
             todo = [t for t in dict.fromkeys(texts) if t not in cache]
             for start in range(0, len(todo), 256):
-                chunk = todo[start:start + 256]
+                chunk = todo[start : start + 256]
                 for text, vec in zip(chunk, embedder.encode(chunk), strict=True):
                     cache[text] = vec
             return np.stack([cache[t] for t in texts])
 
-        configs = [()] + [(name,) for name in public_sets.TRAINING_SETS] + [tuple(public_sets.TRAINING_SETS)]
-        lines = ["| public sets added (frozen-embedding proxy) | risk recall | toxic recall | insensitive recall | "
-                 "distress escalated | distress flagged | ok flagged |", "|---|---|---|---|---|---|---|"]
+        configs = (
+            [()]
+            + [(name,) for name in public_sets.TRAINING_SETS]
+            + [tuple(public_sets.TRAINING_SETS)]
+        )
+        lines = [
+            "| public sets added (frozen-embedding proxy) | risk recall | toxic recall | insensitive recall | "
+            "distress escalated | distress flagged | ok flagged |",
+            "|---|---|---|---|---|---|---|",
+        ]
         for config in configs:
             rows = train.load_rows(config)
             X = embed([train.unit_text(r) for r in rows])
@@ -155,8 +206,14 @@ class Command(BaseCommand):
             for group in train.writer_groups(rows):
                 held = np.array([r.source == "kindred" and r.writer in group for r in rows])
                 clf = LogisticRegression(C=4.0, max_iter=3000)
-                clf.fit(X[~held], y[~held], sample_weight=train._weights([r for r, h in zip(rows, held) if not h]))
-                head = SafetyHead(clf.coef_, clf.intercept_, np.zeros((1, X.shape[1])), np.zeros(1), ["-"])
+                clf.fit(
+                    X[~held],
+                    y[~held],
+                    sample_weight=train._weights([r for r, h in zip(rows, held) if not h]),
+                )
+                head = SafetyHead(
+                    clf.coef_, clf.intercept_, np.zeros((1, X.shape[1])), np.zeros(1), ["-"]
+                )
                 probs[held] = head.probabilities(X[held])
                 alone[held] = head.probabilities(alone_X[held])
             cal = train.calibrate(probs, rows, alone)
@@ -164,6 +221,7 @@ class Command(BaseCommand):
             lines.append(
                 f"| {', '.join(config) or 'none (in-domain only)'} | {m['risk_recall']:.3f} | {m['toxic_recall']:.3f} | "
                 f"{m['insensitive_recall']:.3f} | {m['distress_escalated']:.3f} | {m['distress_flagged']:.3f} | "
-                f"{m['ok_flagged']:.3f} |")
+                f"{m['ok_flagged']:.3f} |"
+            )
             self.stdout.write(lines[-1])
         self.stdout.write("\n".join(lines))

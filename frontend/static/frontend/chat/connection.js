@@ -41,9 +41,13 @@ export function socketUrl(path, location = window.location) {
  *   "frame"  detail = the parsed server frame (an object with a string `type`)
  */
 export class RoomConnection extends EventTarget {
-  constructor(url, { pingIntervalMs = 25000, pongTimeoutMs = 10000, pingFrame = () => ({ type: "ping" }) } = {}) {
+  constructor(
+    url,
+    { pingIntervalMs = 25000, pongTimeoutMs = 10000, joinTimeoutMs = 15000, pingFrame = () => ({ type: "ping" }) } = {},
+  ) {
     super();
     this.url = url;
+    this.joinTimeoutMs = joinTimeoutMs;
     this.pingIntervalMs = pingIntervalMs;
     this.pongTimeoutMs = pongTimeoutMs;
     this.pingFrame = pingFrame;
@@ -54,6 +58,7 @@ export class RoomConnection extends EventTarget {
     this.retryTimer = null;
     this.pingTimer = null;
     this.deadlineTimer = null;
+    this.joinTimer = null;
     this.lastError = null; // the error frame that usually precedes a refusing close
     this._onOnline = () => this.reconnectNow();
     this._onOffline = () => {
@@ -61,7 +66,11 @@ export class RoomConnection extends EventTarget {
       if (this.ws) this._abandon();
     };
     this._onVisible = () => {
-      if (document.visibilityState === "visible" && this.state === "reconnecting") this.reconnectNow();
+      if (document.visibilityState !== "visible") return;
+      if (this.state === "reconnecting") this.reconnectNow();
+      // Back from the pocket: check the socket now rather than show "Connected" for up to
+      // pingIntervalMs on a connection that died while the screen was off.
+      else if (this.joined) this._ping();
     };
   }
 
@@ -105,6 +114,13 @@ export class RoomConnection extends EventTarget {
       return;
     }
     this.ws = ws;
+    // A socket that opens (or hangs opening) but never says "joined" — a phone between networks,
+    // a server stuck mid-handshake — would otherwise show "Connecting…" for ever: give up on it
+    // and try again with the usual back-off.
+    clearTimeout(this.joinTimer);
+    this.joinTimer = setTimeout(() => {
+      if (ws === this.ws && !this.joined) this._abandon();
+    }, this.joinTimeoutMs);
     ws.addEventListener("message", (event) => {
       if (ws !== this.ws) return;
       this._onMessage(event);
@@ -127,6 +143,7 @@ export class RoomConnection extends EventTarget {
     if (!frame || typeof frame !== "object" || typeof frame.type !== "string") return;
     if (frame.type === "error" && !this.joined) this.lastError = frame;
     if (frame.type === "room.joined") {
+      clearTimeout(this.joinTimer);
       this.joined = true;
       this.attempt = 0;
       this._startPing();
@@ -136,6 +153,7 @@ export class RoomConnection extends EventTarget {
   }
 
   _onClose(event) {
+    clearTimeout(this.joinTimer);
     this.ws = null;
     this.joined = false;
     this._stopPing();
@@ -168,11 +186,20 @@ export class RoomConnection extends EventTarget {
     this._setState("reconnecting", { retryAt: Date.now() + delay });
   }
 
+  // The JSON ping is how this page learns that its socket died without a close (a phone that
+  // changed networks); nobody sees that while the page is hidden, so a hidden page does not ping
+  // and checks again the moment it is shown. The server learns that a hidden page is gone from
+  // its own WebSocket pings, which the browser answers without waking this script
+  // (docs/performance.md, "What an idle member costs").
   _startPing() {
     this._stopPing();
     this.pingTimer = setInterval(() => {
-      if (this.send(this.pingFrame())) this._armDeadline(true);
+      if (document.visibilityState !== "hidden") this._ping();
     }, this.pingIntervalMs);
+  }
+
+  _ping() {
+    if (this.send(this.pingFrame())) this._armDeadline(true);
   }
 
   _stopPing() {

@@ -183,49 +183,92 @@ function resourceCard(resource) {
   return card;
 }
 
-function reactionBar(message, viewer, seq) {
-  const reactions = message.reactions || {};
-  const bar = el("div", "msg-actions");
-  const group = el("div", "reactions");
-  group.setAttribute("role", "group");
-  group.setAttribute("aria-label", "Support reactions");
-  for (const r of REACTIONS) {
-    const entry = reactions[r.kind] || { count: 0, by: [] };
-    const mine = Array.isArray(entry.by) && entry.by.includes(viewer.display_name);
-    const b = button("reaction", undefined, "react", { focusKey: `react-${r.kind}`, data: { kind: r.kind } });
-    b.setAttribute("aria-pressed", mine ? "true" : "false");
-    // The name is what she sees ("Me too 2"): WCAG 2.5.3, and voice control can say it.
-    b.append(el("span", "reaction-label", r.label));
-    if (entry.count) b.append(" ", el("span", "reaction-count", String(entry.count)));
-    group.append(b);
-  }
-  bar.append(group);
-  bar.append(button("msg-act", "Reply", "reply"));
-  return bar;
+/** The reactions she may give this message. Nobody reacts to her own message; a message that
+ * shows risk takes supportive reactions only, never "me too" (the server refuses both too:
+ * chat/actions.py check_toggle_reaction). */
+function offeredReactions(message, viewer) {
+  const own = Boolean(message.author && viewer && message.author.id === viewer.id);
+  return own ? [] : REACTIONS.filter((r) => !(message.supportive_only && r.kind === "me_too"));
 }
 
-function reactorsList(message) {
+/**
+ * What others gave this message, for everyone to see: the counts ("Me too 2 · Hug 1") on a
+ * disclosure whose names open on a tap. Giving a reaction is in the message's menu, so this is
+ * one stop for the keyboard, and only on a message someone reacted to.
+ */
+function reactorsList(message, viewer) {
   const reactions = message.reactions || {};
-  const lines = REACTIONS.map((r) => [r.kind, reactions[r.kind]]).filter(([, e]) => e && e.count);
+  const lines = REACTIONS.map((r) => [r, reactions[r.kind]]).filter(([, e]) => e && e.count);
   if (!lines.length) return null;
   const total = lines.reduce((n, [, e]) => n + e.count, 0);
   const details = el("details", "msg-reactors");
-  details.append(el("summary", null, total === 1 ? "Who reacted (1)" : `Who reacted (${total})`));
+  const summary = el("summary");
+  for (const [r, entry] of lines) {
+    const mine = Array.isArray(entry.by) && entry.by.includes(viewer.display_name);
+    const chip = el("span", mine ? "reaction-chip reaction-chip-mine" : "reaction-chip");
+    chip.append(el("span", "reaction-label", r.label), " ", el("span", "reaction-count", String(entry.count)));
+    // Not colour alone: "(you)" says which ones are hers.
+    if (mine) chip.append(" ", el("span", "reaction-you", "(you)"));
+    summary.append(chip, " ");
+  }
+  summary.append(el("span", "msg-reactors-label", total === 1 ? "Who reacted (1)" : `Who reacted (${total})`));
+  details.append(summary);
   const list = el("ul");
-  for (const [kind, entry] of lines) {
+  for (const [r, entry] of lines) {
     const li = el("li");
-    li.append(el("strong", null, `${REACTION_WORDS[kind]}: `), (entry.by || []).join(", "));
+    li.append(el("strong", null, `${REACTION_WORDS[r.kind]}: `), (entry.by || []).join(", "));
     list.append(li);
   }
   details.append(list);
   return details;
 }
 
-function optionsMenu(message, viewer, seq, own, editUntil) {
+function menuItem(className, text, act, extra = {}) {
+  const b = button(className, text, act, extra);
+  b.setAttribute("role", extra.role || "menuitem");
+  // Arrow keys move between items (member-features.js); Tab leaves the menu.
+  b.tabIndex = -1;
+  return b;
+}
+
+/**
+ * One "⋯" button per message, and everything she can do to it in its menu (WAI-ARIA menu
+ * button): the support reactions (ticked when given), Reply, then Edit and Delete on her own
+ * message or Report and Mute/block on someone else's. One tab stop per message instead of six.
+ * Returns [] when the message offers nothing.
+ */
+function actionsMenu(message, viewer, seq, own, editUntil) {
   const author = message.author;
   const name = author ? author.display_name : "";
+  const state = message.state || "visible";
+  const items = [];
+  if (state === "visible") {
+    const reactions = message.reactions || {};
+    for (const r of offeredReactions(message, viewer)) {
+      const entry = reactions[r.kind] || { count: 0, by: [] };
+      const mine = Array.isArray(entry.by) && entry.by.includes(viewer.display_name);
+      const b = menuItem("menu-item menu-reaction", undefined, "react", {
+        role: "menuitemcheckbox", focusKey: `react-${r.kind}`, data: { kind: r.kind },
+      });
+      b.setAttribute("aria-checked", mine ? "true" : "false");
+      const tick = el("span", "menu-tick", mine ? "✓" : "");
+      tick.setAttribute("aria-hidden", "true");
+      b.append(tick, el("span", null, REACTION_WORDS[r.kind]));
+      items.push(b);
+    }
+    items.push(menuItem("menu-item", "Reply", "reply"));
+  }
+  if (own && editUntil) {
+    items.push(menuItem("menu-item", "Edit", "edit"), menuItem("menu-item menu-danger", "Delete", "delete"));
+  } else if (!own && state === "visible") {
+    items.push(menuItem("menu-item", "Report this message", "report"));
+    if (author && !ROLE_LABELS[author.role]) items.push(menuItem("menu-item", `Mute or block ${name}…`, "filter"));
+  }
+  if (!items.length) return [];
   const open = renderSettings.openMenu === seq;
   const toggle = button("msg-options", undefined, "options");
+  toggle.id = `msg-${seq}-options`;
+  toggle.setAttribute("aria-haspopup", "menu");
   toggle.setAttribute("aria-expanded", open ? "true" : "false");
   toggle.setAttribute("aria-controls", `msg-${seq}-menu`);
   const dots = el("span", "msg-options-dots", "⋯");
@@ -233,17 +276,23 @@ function optionsMenu(message, viewer, seq, own, editUntil) {
   toggle.append(dots, hidden(own ? "Options for your message" : `Options for ${name}'s message`));
   const menu = el("div", "msg-menu");
   menu.id = `msg-${seq}-menu`;
+  menu.setAttribute("role", "menu");
+  // Not aria-labelledby "⋯": "Options for your message" would also answer to the composer's
+  // label, "Your message", for tools that find fields by label.
+  menu.setAttribute("aria-label", "Message options");
   menu.hidden = !open;
-  if (own) {
-    menu.append(button("menu-item", "Edit", "edit"), button("menu-item menu-danger", "Delete", "delete"));
-    menu.append(el("p", "menu-help", "You can change or delete a message for 15 minutes after sending it."));
-  } else {
-    menu.append(button("menu-item", "Report this message", "report"));
-    if (author && !ROLE_LABELS[author.role]) {
-      menu.append(button("menu-item", `Mute or block ${name}…`, "filter"));
-    }
+  const reactionItems = items.filter((b) => b.dataset.act === "react");
+  if (reactionItems.length) {
+    const group = el("div", "menu-group");
+    group.setAttribute("role", "group");
+    group.setAttribute("aria-label", "Support reactions");
+    group.append(...reactionItems);
+    menu.append(group);
   }
-  if (editUntil) {
+  menu.append(...items.filter((b) => b.dataset.act !== "react"));
+  if (own && editUntil) {
+    // Not inside the menu (a menu holds only items): said once, under it, while it is open.
+    toggle.setAttribute("aria-describedby", `msg-${seq}-menu-help`);
     toggle.dataset.editUntil = String(editUntil);
     menu.dataset.editUntil = String(editUntil);
   }
@@ -349,15 +398,22 @@ export function fillMessage(li, message, viewer) {
     li.append(el("p", "msg-note", "Removed by a moderator: members don't see it"));
   }
   const editUntil = editableUntil(message, viewer);
-  if ((state === "visible" && !own) || ((state === "visible" || state === "held") && editUntil)) {
-    // "⋯" at the top right of the message; its options open right under the name line.
-    const [toggle, menu] = optionsMenu(message, viewer, seq, own, editUntil);
-    meta.append(toggle);
-    meta.after(menu);
+  if (state === "visible" || (state === "held" && editUntil)) {
+    // "⋯" at the top right of the message; its menu opens right under the name line.
+    const [toggle, menu] = actionsMenu(message, viewer, seq, own, editUntil);
+    if (toggle) {
+      meta.append(toggle);
+      meta.after(menu);
+      if (editUntil) {
+        const help = el("p", "menu-help", "You can change or delete a message for 15 minutes after sending it.");
+        help.id = `msg-${seq}-menu-help`;
+        help.hidden = menu.hidden;
+        menu.after(help);
+      }
+    }
   }
   if (state === "visible") {
-    li.append(reactionBar(message, viewer, seq));
-    const who = reactorsList(message);
+    const who = reactorsList(message, viewer);
     if (who) li.append(who);
   }
   restoreFocus(li, focusKey);

@@ -59,6 +59,9 @@ export function describeReason(reason) {
       return "Classifier unavailable: decided on safety rules only";
     case "member.report":
       return "Reported by a member";
+    case "reply_to_risk":
+      // moderation/care.py: an unkind message under a risk message is urgent and held from her.
+      return `Unkind reply to a risk message (item ${Number(reason.risk_flag_id)}, #${Number(reason.risk_seq)}): urgent, held from her until reviewed`;
     case "member.muted":
       return reason.note ? `Author is muted: ${reason.note}` : "Author is muted: held for review";
     case "member.probation":

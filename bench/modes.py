@@ -1,0 +1,96 @@
+"""The benchmark's modes (full, quick, smoke) and their settings: read by bench.cli to run a mode
+and by bench.report to say which settings a run changed. Its own module, importing nothing of
+the bench, so that neither of those needs the other."""
+
+from __future__ import annotations
+
+from typing import Any
+
+# Every figure that decides a target is found by scenarios.Search: bracket (double until a step
+# fails, or halve until one passes), then bisect until the last pass and the first failure are
+# within 5 % (a target of ±10 % cannot be read off √2 steps, which only give 1.00/0.71/0.50). The
+# bounds are wide so a figure rarely sits at one; when it does it is printed "≥"/"≤" and decides
+# nothing.
+SEARCH = {"factor": 2.0, "resolution": 1.05}
+
+MODES: dict[str, dict[str, Any]] = {
+    "full": {
+        "reps": 3,
+        "step_seconds": 3.0,
+        "search": SEARCH,
+        "fanout_sizes": [10, 100, 500],
+        "fanout_baseline_start": 32000,
+        "fanout_bounds": (100, 400000),
+        "modcost_size": 50,
+        "modcost_ladder": [2.5, 2560],
+        "modcost_start": 113,
+        "modcost_production": True,
+        "modcost_aa": True,
+        "class_models": ["original", "original-small", "unbiased"],
+        "class_n": 32,
+        "class_reps": 3,
+        # Kindred's safety model, int8 (served) vs fp32, on this many test-split messages.
+        "class_safety_n": 500,
+        "flag_capacity_burst": 96,
+        "flag_seconds": 30,
+        "flag_burst_seconds": 10,
+        "idle_sockets": 5000,
+        "idle_procs": 4,
+        "idle_seconds": 40,
+        "idle_quiet_seconds": 20,
+        "idle_connect_deadline": 420,
+        "scale_size": 40,
+        "scale_ladder": [10],
+        "scale_search": {"lo": 1.0, "hi": 5000.0},
+        "join_timeout": 180,
+    },
+    # Quick: one repetition, shorter steps and grace.
+    "quick": {
+        "reps": 1,
+        "step_seconds": 1.5,
+        "grace": 0.5,
+        "search": SEARCH,
+        "fanout_sizes": [10, 100, 500],
+        "fanout_baseline_start": 32000,
+        "fanout_bounds": (100, 400000),
+        "modcost_size": 50,
+        "modcost_ladder": [2.5, 2560],
+        "modcost_start": 113,
+        "modcost_production": False,
+        # The A/A run (off vs off: the noise floor) costs one more search: full mode, or --set modcost_aa=true.
+        "modcost_aa": False,
+        "class_models": ["original"],
+        "class_n": 16,
+        "class_n_opt": 64,
+        "class_reps": 2,
+        "class_safety_n": 150,
+        "flag_capacity_burst": 64,
+        "flag_seconds": 10,
+        "flag_burst_seconds": 5,
+        "flag_int8": False,
+        # The idle window without pings (what the pings cost, by difference) is full mode's.
+        "idle_sockets": 5000,
+        "idle_procs": 4,
+        "idle_seconds": 20,
+        "idle_quiet_seconds": 0,
+        "idle_connect_deadline": 240,
+        "scale_size": 20,
+        "scale_ladder": [20],
+        "scale_search": {"lo": 1.0, "hi": 5000.0},
+        "join_timeout": 60,
+    },
+    "smoke": {
+        "reps": 1,
+        "step_seconds": 1.0,
+        "fanout_sizes": [5],
+        "fanout_baseline_start": 50,
+        "fanout_bounds": (25, 200),
+        "idle_sockets": 30,
+        "idle_procs": 1,
+        "idle_seconds": 2,
+        "idle_quiet_seconds": 1,
+        "idle_prime_seconds": 1,
+        "idle_connect_deadline": 60,
+        "sendprof_n": 8,
+    },
+}

@@ -1,0 +1,1 @@
+"""Private check-ins: a moderator's one-to-one conversation with a member (docs/checkins.md)."""
