@@ -71,6 +71,27 @@ print("XSS-JSON " + json.dumps(out))
 """
 
 
+STATES_SCRIPT = r"""
+import json, time
+from chat.models import AssessmentState, Message
+seqs = json.loads(%r)
+deadline = time.monotonic() + 60
+while Message.objects.filter(room__slug="newborn", seq__in=seqs, assessment_state=AssessmentState.PENDING).exists() and time.monotonic() < deadline:
+    time.sleep(0.5)
+print("XSS-STATES " + json.dumps({m.seq: m.state for m in Message.objects.filter(room__slug="newborn", seq__in=seqs)}))
+"""
+
+
+def _settled_states(stack: Stack, seqs: list[int]) -> dict[int, str]:
+    """Each payload message's state once the worker has assessed it. Moderation may hold a
+    payload from members (e.g. the model flags it and it follows another test's risk message
+    in the same room: moderation/care.py); the member view is then expected to show only the
+    payloads that stayed visible, and moderators every one."""
+    out = stack.shell(STATES_SCRIPT % json.dumps(seqs))
+    line = next(line for line in out.splitlines() if line.startswith("XSS-STATES "))
+    return {int(k): v for k, v in json.loads(line.removeprefix("XSS-STATES ")).items()}
+
+
 def _in_thread(coro_fn) -> object:  # noqa: ANN001
     with ThreadPoolExecutor(1) as pool:
         return pool.submit(asyncio.run, coro_fn()).result(timeout=120)
@@ -167,9 +188,18 @@ def test_stored_xss_payloads_are_inert_in_every_view(stack: Stack, browser) -> N
 
     dialogs: list[str] = []
     findings: dict = {}
+    states = _settled_states(stack, posted["seqs"])
     visible = [p for p in PAYLOADS if "<script>" in p][:2]
+    # What a member must see as text: up to two markup payloads that moderation left visible.
+    to_members = [
+        p
+        for p, seq in zip(PAYLOADS, posted["seqs"], strict=True)
+        if "<" in p and states.get(seq) == "visible" and "\u202e" not in p
+    ]
+    to_members = sorted(to_members, key=lambda p: "<script>" not in p)[:2]
+    assert to_members, f"moderation left no markup payload visible to members: {states}"
     views = [
-        ("rel07", [("/rooms/newborn/", None, visible), ("/rooms/", None, None)]),
+        ("rel07", [("/rooms/newborn/", None, to_members), ("/rooms/", None, None)]),
         ("relmod", [("/moderation/", ".queue-link", visible), ("/rooms/newborn/", None, visible)]),
         (
             "relsup",
@@ -203,6 +233,7 @@ def test_stored_xss_payloads_are_inert_in_every_view(stack: Stack, browser) -> N
     figure = {
         "payloads": len(PAYLOADS),
         "messages_stored": len(posted["seqs"]),
+        "message_states": {str(k): v for k, v in states.items()},
         "report_errors": posted["report_errors"],
         "display_names": names,
         "display_names_refused_at_input": sum(1 for v in names.values() if not v["accepted"]),
