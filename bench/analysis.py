@@ -290,11 +290,14 @@ def analysis(
                 f"`UPDATE … RETURNING`, INSERT, COMMIT), plus the inline safety rules and rendering. "
                 f"The idempotency look-up and the mute check run statements built once per process. "
             )
+        sizes = sorted(int(s) for s in fan if s != "sendprof" and str(s).isdigit())
+        smallest = f"this run's smallest room ({sizes[0]} members)" if sizes else "a small room"
         text += (
             "The store-before-deliver write is what a small, busy room is bound by: the baseline stores "
-            "nothing, authenticates nobody and checks nothing, so in a room of 10 Kindred's figure is its "
-            "message rate (one web process, Python's GIL serialising the ORM work, SQLite one writer at a "
-            "time), not its fan-out. In big rooms delivery dominates. What would move both: more web "
+            f"nothing, authenticates nobody and checks nothing, so in {smallest} Kindred's figure is "
+            "bounded by its message rate (one web process, Python's GIL serialising the ORM work, SQLite "
+            "one writer at a time) more than by its fan-out; the bigger the room, the more of the work is "
+            "delivery. What would move both: more web "
             "processes (the scale-out scenario shows they share Redis and PostgreSQL correctly, each one "
             "subscribing once per room), PostgreSQL instead of SQLite for concurrent writers, and an ASGI "
             "server with a C WebSocket framer (outside the chosen stack: Daphne). "
@@ -445,8 +448,8 @@ def analysis(
         )
         if c.get("gave_up"):
             text += (
-                f"{c['gave_up']} sockets were still connecting when the harness gave up: the 5,000-socket "
-                "target is missed on connect rate, not on memory (per-socket memory and idle CPU are measured "
+                f"{c['gave_up']} sockets were still connecting when the harness gave up: the "
+                f"{meta['cfg'].get('idle_sockets')}-socket target is missed on connect rate, not on memory (per-socket memory and idle CPU are measured "
                 "over the sockets that did connect). "
             )
         if idle.get("pongs"):

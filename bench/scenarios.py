@@ -1737,7 +1737,8 @@ def scale_out(ctx: dict) -> dict:
             None,
             "PostgreSQL + Redis; members alternate between the web processes; workers int8; "
             + (
-                f"searched from {ladder[0]:g} msg/s to √2 resolution, within {cfg['scale_search'].get('lo', 1.0):g}–"
+                f"searched from {ladder[0]:g} msg/s to "
+                f"{100 * (cfg['scale_search'].get('resolution', 2**0.5) - 1):.0f} % resolution, within {cfg['scale_search'].get('lo', 1.0):g}–"
                 f"{cfg['scale_search'].get('hi', 5000.0):g} msg/s"
                 if cfg.get("scale_search")
                 else f"ladder {', '.join(f'{x:g}' for x in ladder)} msg/s"
