@@ -436,6 +436,10 @@ def analysis(
         )
         out += [text, ""]
 
+    cap = raw.get("moderated_capacity") or {}
+    if cap:
+        out += [_modcap_text(cap), ""]
+
     idle = raw.get("idle") or {}
     if idle:
         c = idle.get("connect") or {}
@@ -517,6 +521,51 @@ def analysis(
     if with_history:
         out.append(history(list(results)))
     return "\n".join(out)
+
+
+_LAYOUT = {
+    "embedded": "With the embedded worker (one process, SQLite: `make run`)",
+    "production": "With the worker as its own process (PostgreSQL + Redis: production's layout)",
+}
+
+
+def _modcap_text(cap: dict[str, Any]) -> str:
+    """Moderated capacity per layout, and which half of the pass rule bounded it."""
+    text = (
+        "**Moderated capacity.** The message rate a room carries with moderation keeping up: a "
+        "step passes only if delivery passes and every acknowledged message is stored and "
+        "assessed, send → assessed p95 within its limit and the backlog not growing. "
+    )
+    for layout, r in cap.items():
+        text += f"{_LAYOUT.get(layout, layout)} it {_bound_text(r)}"
+        best = r.get("best_rate")
+        at = [s for s in r.get("steps", []) if s["passed"] and s["rate_msgs_per_s"] == best]
+        if at:
+            s = at[-1]
+            text += (
+                f" (there: delivery p99 {s['p99_ms']} ms, send → assessed p95 "
+                f"{_fmt(s.get('ttf_p95_s'))} s, backlog at most {s.get('backlog_max')})"
+            )
+        f = _first_fail(r)
+        if f:
+            by = (
+                "moderation (delivery itself passed)"
+                if f.get("delivery_passed")
+                else "delivery" + (" and moderation" if f.get("moderation_passed") is False else "")
+            )
+            text += (
+                f"; its lowest failing step, {f['rate_msgs_per_s']:.3g} msg/s, failed on {by}: "
+                + "; ".join(
+                    (
+                        []
+                        if f.get("delivery_passed")
+                        else [f"delivery p99 {f['p99_ms']} ms, lost {f['lost']}"]
+                    )
+                    + list(f.get("moderation_failed_on") or [])
+                )
+            )
+        text += ". "
+    return text.rstrip()
 
 
 def _classifier_text(cls: dict[str, Any]) -> str:
@@ -676,6 +725,19 @@ def method(meta: dict[str, Any]) -> str:
   backlog must drain. In full mode all of it twice, on fresh servers and databases:
   the product default (fp32, the targeted figure) and with `MODERATION_QUANTIZE=1`; `--quick`
   runs the product default only.
+- **Moderated capacity.** A room of 20 (10 of them sending) searched as above, in `make run`'s
+  layout (SQLite, the embedded worker) and, when PostgreSQL and Redis answer on 127.0.0.1,
+  production's (PostgreSQL + Redis, one web process and `manage.py moderation_worker` as its own
+  process), with the same model stage as the other moderation scenarios. A step passes when
+  delivery passes (as in fan-out: p99 ≤ 100 ms from the scheduled send, nothing lost, no gap,
+  in order) and, for every message the server acknowledged in the step, the message is a stored
+  row, it was assessed (the harness waits for the backlog to drain after the step), and the time
+  from its scheduled send to its assessment being stored has p95 ≤ 1 s (a message never assessed
+  counts as +∞); and the backlog did not grow: the pending count, read every 0.2 s while the
+  step ran, averaged over the step's last third no more than 5 % of a third's offered messages
+  (at least 2) above its middle third. That bounds when a flag can reach the moderators; the
+  live feed itself is time to flag's figure. A smoke run assesses with the rules alone (no
+  model), to check the harness, not the product.
 - **Idle connections.** 5,000 member sockets (200 rooms of 25) on one web process (embedded
   worker off), spread over 4 client processes, at most 64 handshakes in flight per process;
   `ulimit -n` is raised in the harness. Sockets still connecting after a deadline (240 s quick,

@@ -15,7 +15,7 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from bench import driver, report, scenarios
+from bench import driver, modcap, report, scenarios
 from bench.modes import MODES
 from bench.util import PY, ROOT, RUN, VAR, machine, raise_nofile, write_json
 
@@ -24,12 +24,17 @@ ALL = [
     "moderation_cost",
     "classifier",
     "time_to_flag",
+    "moderated_capacity",
     "idle",
     "scale_out",
     "page_weight",
 ]
-SMOKE = ["fanout", "idle", "page_weight"]
-NEEDS_MODEL = {"moderation_cost", "time_to_flag", "scale_out"}
+SMOKE = ["fanout", "moderated_capacity", "idle", "page_weight"]
+NEEDS_MODEL = {"moderation_cost", "time_to_flag", "scale_out", "moderated_capacity"}
+# Each scenario's function: bench.scenarios, except those in modules of their own.
+SCENARIOS = {name: getattr(scenarios, name, None) for name in ALL} | {
+    "moderated_capacity": modcap.moderated_capacity
+}
 
 
 def _setup_sqlite(members: int, rooms: list[str]) -> tuple[Path, dict]:
@@ -227,10 +232,21 @@ def main(argv: list[str] | None = None) -> int:
     (VAR / "logs").mkdir(parents=True, exist_ok=True)
     print(f"kindred bench: mode={mode}, scenarios={', '.join(names)}", flush=True)
 
-    rooms = [f"fan-{s}" for s in cfg["fanout_sizes"]] + ["modcost", "warm", "flag-cap", "flag"]
+    rooms = [f"fan-{s}" for s in cfg["fanout_sizes"]]
+    rooms += ["modcost", "warm", "flag-cap", "flag", modcap.ROOM]
     n_idle = cfg["idle_sockets"] if "idle" in names else 0
     rooms += [f"idle-{i:03d}" for i in range((n_idle + 24) // 25)]
-    members_needed = max([n_idle, max(cfg["fanout_sizes"]), cfg.get("modcost_size", 0)]) + 3
+    members_needed = (
+        max(
+            [
+                n_idle,
+                max(cfg["fanout_sizes"]),
+                cfg.get("modcost_size", 0),
+                cfg.get("modcap_size", 0),
+            ]
+        )
+        + 3
+    )
     t = time.monotonic()
     template, accounts = _setup_sqlite(members_needed, rooms)
     print(
@@ -244,7 +260,9 @@ def main(argv: list[str] | None = None) -> int:
         "moderators": accounts["moderators"],
         "mode": mode,
     }
-    if set(names) & NEEDS_MODEL:
+    # A smoke run's moderated capacity assesses with the rules alone (bench.modcap._model_env).
+    needs_model = set(names) & NEEDS_MODEL - ({"moderated_capacity"} if mode == "smoke" else set())
+    if needs_model:
         from bench.models import ARCH, build
 
         t = time.monotonic()
@@ -268,7 +286,11 @@ def main(argv: list[str] | None = None) -> int:
             timeout=300,
         )
         ctx["flagbait"] = json.loads(out.read_text()).get("texts", []) if out.exists() else []
-    if "scale_out" in names or ("moderation_cost" in names and cfg.get("modcost_production")):
+    if (
+        "scale_out" in names
+        or ("moderation_cost" in names and cfg.get("modcost_production"))
+        or ("moderated_capacity" in names and cfg.get("modcap_production"))
+    ):
         try:
             ctx["pg"] = _pg_helpers()
         except Exception as exc:  # noqa: BLE001
@@ -280,7 +302,7 @@ def main(argv: list[str] | None = None) -> int:
         t = time.monotonic()
         print(f"- {name} …", flush=True)
         try:
-            r = getattr(scenarios, name)(ctx)
+            r = SCENARIOS[name](ctx)
         except Exception as exc:  # noqa: BLE001
             traceback.print_exc()
             r = {

@@ -43,6 +43,14 @@ MODES: dict[str, dict[str, Any]] = {
         "scale_ladder": [10],
         "scale_search": {"lo": 1.0, "hi": 5000.0},
         "join_timeout": 180,
+        # Moderated capacity (bench.modcap): a room of 20, searched like every capacity; both
+        # layouts (production's when PostgreSQL and Redis answer).
+        "modcap_size": 20,
+        "modcap_step_seconds": 10.0,
+        "modcap_start": 8.0,
+        "modcap_bounds": (0.5, 1280.0),
+        "modcap_production": True,
+        "modcap_drain_seconds": 120,
     },
     # Quick: one repetition, shorter steps and grace.
     "quick": {
@@ -78,6 +86,12 @@ MODES: dict[str, dict[str, Any]] = {
         "scale_ladder": [20],
         "scale_search": {"lo": 1.0, "hi": 5000.0},
         "join_timeout": 60,
+        "modcap_size": 20,
+        "modcap_step_seconds": 5.0,
+        "modcap_start": 8.0,
+        "modcap_bounds": (0.5, 1280.0),
+        "modcap_production": True,
+        "modcap_drain_seconds": 60,
     },
     "smoke": {
         "reps": 1,
@@ -92,5 +106,13 @@ MODES: dict[str, dict[str, Any]] = {
         "idle_prime_seconds": 1,
         "idle_connect_deadline": 60,
         "sendprof_n": 8,
+        # Moderated capacity at a tiny size, rules only (no model), embedded layout: exercises
+        # the step loop's moderation checks, measures nothing about the product.
+        "modcap_size": 4,
+        "modcap_step_seconds": 2.0,
+        "modcap_start": 2.0,
+        "modcap_bounds": (2.0, 4.0),
+        "modcap_production": False,
+        "modcap_drain_seconds": 20,
     },
 }

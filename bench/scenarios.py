@@ -272,11 +272,16 @@ def ladder_run(
     join_timeout: float = 300,
     drain_after_fail: float = 90,
     record_acks: bool = False,
+    monitor: Any = None,
 ) -> dict[str, Any]:
     """Connect, settle, then run steps at the rates `search` (default: `ladder`, ascending until a
     step fails) chooses from each step's result. Rates in messages/s. With `record_acks`, the
     client_ids of every acknowledged message (warm-up included) are kept in `acked_client_ids`, so
-    a caller can check them against the database independently of the delivery counts."""
+    a caller can check them against the database independently of the delivery counts.
+
+    `monitor` (e.g. bench.modcap.Monitor) adds to the pass rule: `monitor.begin(k, step, t0)`
+    before a step's first send, `monitor.end(k, step, m, res)` after it, returning fields for the
+    step; the step passes only if delivery passes and that dict's `moderation_passed` is true."""
     policy = search or Ascend(ladder or [], stop_on_fail)
     first = policy.first()
     # Step 0 is a warm-up (first messages import and compile lazily); it is not reported.
@@ -326,7 +331,10 @@ def ladder_run(
             c0 = {p: cpu_seconds(p) for p in pids}
             g0 = _cpu_or_none(fleet.pids)
             t = time.monotonic()
-            res = fleet.go(k, step=step)
+            t0 = time.time() + 0.3
+            if monitor is not None:
+                monitor.begin(k, step, t0)
+            res = fleet.go(k, t0=t0, step=step)
             elapsed = time.monotonic() - t
             g1 = _cpu_or_none(fleet.pids)
             for r1 in res:
@@ -350,6 +358,10 @@ def ladder_run(
             )
             m["loadgen_saturated"] = loadgen_saturated(m)
             m["passed"] = _passes(m)
+            if monitor is not None:
+                m.update(monitor.end(k, step, m, res))
+                m["delivery_passed"] = m["passed"]
+                m["passed"] = m["passed"] and bool(m.get("moderation_passed"))
             out["steps"].append(m)
             # What the server kept up with: messages acknowledged (stored) per second of the step
             # and its grace; under overload that is its capacity.

@@ -171,11 +171,23 @@ def fake_run(salt: int = 0) -> tuple[dict, list[dict], dict]:
         },
         "2": {"steps": [_step(37.5, True, 23)], "bound": "lower", "best_rate": 37.5},
     }
+    cap_ok = {**_step(22.5, True, 20), "ttf_p95_s": 0.41, "backlog_max": 9}
+    cap_fail = {
+        **_step(24.5, False, 20),
+        "lost": 0,
+        "p99_ms": 41.5,
+        "delivery_passed": True,
+        "moderation_passed": False,
+        "moderation_failed_on": [f"backlog grew by {3.5 + salt} (allowed {2.5 + salt})"],
+    }
     results = {
         "fanout": {"raw": {"120": {"kindred": [kin], "baseline": [base]}, "sendprof": prof}},
         "moderation_cost": {"raw": modcost},
         "classifier": {"raw": cls},
         "time_to_flag": {"raw": {"fp32": flag, "int8": {**flag, "capacity_bound": "lower"}}},
+        "moderated_capacity": {
+            "raw": {"embedded": {"steps": [cap_ok, cap_fail], "bound": None, "best_rate": 22.5}}
+        },
         "idle": {"raw": idle},
         "scale_out": {"raw": scale},
         "page_weight": {"raw": {}},
@@ -268,6 +280,7 @@ def test_the_fake_runs_differ_in_every_measured_number(tmp_path: Path) -> None:
         "**Classifier.**",
         "**Safety model int8.**",
         "**Time to flag.**",
+        "**Moderated capacity.**",
         "**Idle connections.**",
         "**Scale-out.**",
         "**Page weight.**",

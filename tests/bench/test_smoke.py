@@ -23,7 +23,7 @@ def test_bench_smoke_prints_a_table() -> None:
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     out = proc.stdout
     assert "scenario" in out and "Kindred" in out and "baseline" in out
-    for scenario in ("fan-out", "idle connections", "phone page weight"):
+    for scenario in ("fan-out", "moderated capacity", "idle connections", "phone page weight"):
         assert scenario in out, out
     latest = json.loads((ROOT / "var" / "bench" / "latest-smoke.json").read_text())
     rows = latest["rows"]
@@ -33,3 +33,6 @@ def test_bench_smoke_prints_a_table() -> None:
     assert fan["baseline"] and fan["baseline"] > 0
     assert fan["kindred"] is not None
     assert "scenario failed" not in out
+    # Moderated capacity ran its steps with moderation's checks (rules only in a smoke run).
+    cap = latest["results"]["moderated_capacity"]["raw"]["embedded"]["steps"]
+    assert cap and all("moderation_passed" in st and "ttf_p95_s" in st for st in cap)

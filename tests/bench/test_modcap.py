@@ -1,0 +1,140 @@
+"""Moderated capacity's pass rule: a step passes only if delivery passes and moderation keeps up
+(every acknowledged message stored and assessed, send → assessed p95 ≤ 1 s, backlog not
+growing), and the search finds the rate moderation keeps up with, not the chat's."""
+
+from __future__ import annotations
+
+import pytest
+
+from bench import modcap
+from bench.modcap import Monitor, backlog_growth, verdict
+from bench.scenarios import Search
+
+
+def _flat(rate: float, duration: float, level: int = 3) -> list[tuple[float, int]]:
+    """A worker keeping up: the pending count oscillates batch by batch around a level."""
+    return [(t / 10, level + (t % 3) - 1) for t in range(int(duration * 10) + 1)]
+
+
+def _growing(rate: float, capacity: float, duration: float) -> list[tuple[float, int]]:
+    """A worker short of the offered rate: the backlog piles up at rate − capacity."""
+    return [(t / 10, int((rate - capacity) * t / 10)) for t in range(int(duration * 10) + 1)]
+
+
+def test_a_step_moderation_keeps_up_with_passes() -> None:
+    v = verdict(
+        rate=20, duration=5, samples=_flat(20, 5), delays=[0.3] * 95 + [0.8] * 5, not_stored=0
+    )
+    assert v["moderation_passed"], v["moderation_failed_on"]
+    assert v["assessed"] == 100 and v["ttf_p95_s"] <= 1.0
+
+
+def test_a_growing_backlog_fails_even_with_every_message_assessed_in_time() -> None:
+    # A short step can end before the delay reaches 1 s: the backlog's growth still fails it.
+    v = verdict(rate=20, duration=5, samples=_growing(20, 15, 5), delays=[0.5] * 100, not_stored=0)
+    assert not v["moderation_passed"]
+    assert any("backlog grew" in w for w in v["moderation_failed_on"])
+    assert v["backlog_growth"] > v["backlog_allowed"]
+
+
+def test_a_missing_assessment_fails_even_when_the_p95_is_within_the_limit() -> None:
+    v = verdict(rate=20, duration=5, samples=_flat(20, 5), delays=[0.2] * 99 + [None], not_stored=0)
+    assert v["ttf_p95_s"] <= 1.0  # one in a hundred does not move the p95 ...
+    assert not v["moderation_passed"]  # ... but every message must be assessed
+    assert v["unassessed"] == 1 and "1 never assessed" in v["moderation_failed_on"]
+
+
+def test_unassessed_messages_count_as_infinitely_late_in_the_p95() -> None:
+    v = verdict(
+        rate=20, duration=5, samples=_flat(20, 5), delays=[0.2] * 90 + [None] * 10, not_stored=0
+    )
+    assert v["ttf_p95_s"] == float("inf") and not v["moderation_passed"]
+
+
+def test_a_slow_p95_a_lost_message_or_an_unread_backlog_fails() -> None:
+    slow = verdict(rate=20, duration=5, samples=_flat(20, 5), delays=[1.5] * 100, not_stored=0)
+    assert not slow["moderation_passed"] and "> 1 s" in slow["moderation_failed_on"][0]
+    lost = verdict(rate=20, duration=5, samples=_flat(20, 5), delays=[0.2] * 99, not_stored=1)
+    assert not lost["moderation_passed"]
+    unread = verdict(rate=20, duration=5, samples=[], delays=[0.2] * 100, not_stored=0)
+    assert (
+        not unread["moderation_passed"] and "backlog not sampled" in unread["moderation_failed_on"]
+    )
+    nothing = verdict(rate=20, duration=5, samples=_flat(20, 5), delays=[], not_stored=0)
+    assert not nothing["moderation_passed"]
+
+
+def test_backlog_growth_compares_the_last_third_with_the_middle_third() -> None:
+    # The ramp-up at the start of a step (the first third) does not count as growth.
+    ramp = [(0.1, 0), (0.5, 6), (1.0, 6), (2.0, 6), (2.5, 7), (3.5, 6), (4.0, 6), (4.9, 7)]
+    assert backlog_growth(ramp, 5) == pytest.approx((6 + 6 + 7) / 3 - (6 + 7) / 2)
+    assert backlog_growth([(4.0, 1)], 5) is None
+
+
+class _Monitor:
+    """A server whose chat keeps up with any rate the fake fleet delivers but whose worker assesses
+    only `capacity` msg/s: above it the backlog grows and messages wait longer and longer."""
+
+    capacity = 30.0
+
+    def begin(self, k: int, step: dict, t0: float) -> None:
+        pass
+
+    def end(self, k: int, step: dict, m: dict, res: list) -> dict:
+        rate, d = step["rate"], step["duration"]
+        n = max(1, round(rate * d))
+        if rate <= self.capacity:
+            samples, delays = _flat(rate, d), [0.3] * n
+        else:
+            samples = _growing(rate, self.capacity, d)
+            delays = [i / rate * (rate / self.capacity - 1) + 0.3 for i in range(n)]
+        return verdict(rate=rate, duration=d, samples=samples, delays=delays, not_stored=0)
+
+
+def test_the_step_loop_finds_the_rate_moderation_keeps_up_with(monkeypatch) -> None:  # noqa: ANN001
+    from bench import scenarios
+    from tests.bench.test_scenarios import _FakeFleet
+
+    fleet = type("Fleet", (_FakeFleet,), {"capacity": 100.0, "gap_at": ()})
+    monkeypatch.setattr(scenarios, "Fleet", fleet)
+    monkeypatch.setattr(scenarios, "settle", lambda *a, **k: 0.0)
+    monkeypatch.setattr(scenarios, "cpu_seconds", lambda pid: 0.0)
+    monkeypatch.setattr(scenarios, "_cpu_or_none", lambda pids: {})
+    out = scenarios.ladder_run(
+        0,
+        [1],
+        [{"room": "r", "cookie": "c", "send": i < 10} for i in range(20)],
+        members=20,
+        search=Search(8, factor=2, resolution=1.05, lo=0.5, hi=1280),
+        duration=5.0,
+        n_procs=1,
+        name="t",
+        monitor=_Monitor(),
+    )
+    # The chat alone would pass up to 100 msg/s; moderation keeps up to 30, which the search finds
+    # to within its resolution (the backlog test tolerates a shortfall of about that much).
+    assert out["bound"] is None and 30 / 1.05 <= out["best_rate"] <= 30 * 1.05
+    over = [s for s in out["steps"] if s["rate_msgs_per_s"] > 30 * 1.05]
+    assert over and all(s["delivery_passed"] and not s["passed"] for s in over)
+
+
+def test_the_monitor_judges_its_own_step_s_acknowledged_messages(monkeypatch) -> None:  # noqa: ANN001
+    monkeypatch.setattr(modcap, "_pending", lambda db: 0)
+    # seq 1 assessed 0.4 s after its scheduled send, seq 2 never, seq 3 not stored.
+    monkeypatch.setattr(modcap, "assessed_at", lambda db, room, seqs: {1: 100.4, 2: None})
+    mon = Monitor("sqlite:///x", "modcap", drain_s=0.1)
+    mon.begin(3, {"rate": 2.0, "duration": 2.0}, t0=0.0)
+    res = [
+        {
+            "acks": {
+                "bench-0-3-0-t": ["modcap", 1, 100.0, "a"],
+                "bench-1-3-0-t": ["modcap", 2, 100.5, "b"],
+                "bench-0-3-1-t": ["modcap", 3, 101.0, "c"],
+                "bench-0-2-4-t": ["modcap", 9, 99.0, "an earlier step's late ack"],
+            }
+        }
+    ]
+    v = mon.end(3, {"rate": 2.0, "duration": 2.0}, {}, res)
+    mon.samples = []
+    assert (v["assessed"], v["unassessed"], v["not_stored"]) == (1, 1, 1)
+    assert not v["moderation_passed"]
