@@ -1251,7 +1251,8 @@ def _time_to_flag_once(ctx: dict, label: str, extra: dict[str, str]) -> dict:
             f"flagged, left out): "
             f"{recon['within']} flagged within "
             f"its window (the step and its 5 s grace), {recon['late']} flagged later (counted with their "
-            f"delay), {recon['missing']} never seen on the live feed (counted as not flagged: +∞), of which "
+            f"delay), {recon['missing']} never seen on the live feed{missing_bait_text(recon)} (counted as "
+            f"not flagged: +∞), of which "
             f"{recon['missing_but_flagged_in_database']} have a flag in the database; p50 {_fmt(p50)} s; "
             f"{cap_text} "
             f"({ctx['model_name']} + safety model, embedded worker); steady {rate80:.1f} msg/s for "
@@ -1402,6 +1403,17 @@ def reconcile_bait(
         "p95_s": pct(delays, 95),
         "missing_but_flagged_in_database": None,
     }
+
+
+def missing_bait_text(recon: dict[str, Any], most: int = 10) -> str:
+    """The bait messages never flagged on the live feed, by room and sequence number (the first
+    `most`, and how many more), so a reader can look each one up: " (flag#12, flag#27)"."""
+    keys = sorted((recon.get("missing_keys") or []), key=lambda k: (str(k[0]), k[1]))
+    if not keys:
+        return ""
+    shown = ", ".join(f"{room}#{seq}" for room, seq in keys[:most])
+    more = f" and {len(keys) - most} more" if len(keys) > most else ""
+    return f" ({shown}{more})"
 
 
 def _model_stage_flags(db_url: str, bodies: list[str]) -> list[bool] | None:

@@ -89,6 +89,20 @@ def test_time_to_flag_counts_every_bait_message() -> None:
     assert reconcile_bait({}, [], window_end=0)["p95_s"] is None
 
 
+def test_every_bait_message_never_flagged_is_named_in_the_note() -> None:
+    from bench.scenarios import missing_bait_text
+
+    sent = {("flag", s): 100.0 + s for s in range(1, 15)}
+    flags = [["flag", 1, 101.4, "flag.new"], [{"slug": "flag"}, 2, 150.0, "flag.new"]]
+    r = reconcile_bait(sent, flags, window_end=110.0)
+    assert (r["within"], r["late"], r["missing"]) == (1, 1, 12)
+    text = missing_bait_text(r)
+    assert text.startswith(" (flag#3, flag#4,") and text.endswith("flag#12 and 2 more)")
+    assert "flag#1," not in text and "flag#2," not in text
+    assert missing_bait_text(reconcile_bait({("flag", 1): 0.0}, [], window_end=1)) == " (flag#1)"
+    assert missing_bait_text(reconcile_bait({}, [], window_end=1)) == ""
+
+
 def test_a_failure_with_the_load_generator_saturated_bounds_nothing() -> None:
     from bench.scenarios import loadgen_saturated
 
