@@ -157,6 +157,16 @@ class Monitor:
         self._thread: threading.Thread | None = None
         self.samples: list[tuple[float, int]] = []
 
+    def _drain(self) -> None:
+        deadline = time.time() + self.drain_s
+        while time.time() < deadline and _pending(self.db) != 0:
+            time.sleep(0.1)
+
+    def before(self, k: int) -> None:
+        """Each step starts with nothing waiting for assessment (the warm-up's messages, or a
+        backlog an earlier step left past its own drain wait)."""
+        self._drain()
+
     def begin(self, k: int, step: dict[str, float], t0: float) -> None:
         self.samples, self.t0 = [], t0
         self._stop.clear()
@@ -184,9 +194,7 @@ class Monitor:
             for cid, a in (r.get("acks") or {}).items()
             if cid.split("-")[2:3] == [str(k)] and a[1] is not None
         ]
-        deadline = time.time() + self.drain_s
-        while time.time() < deadline and _pending(self.db) not in (0,):
-            time.sleep(0.1)
+        self._drain()
         try:
             at = assessed_at(self.db, self.room, [a[1] for a in acks])
         except Exception as exc:  # noqa: BLE001

@@ -279,8 +279,9 @@ def ladder_run(
     client_ids of every acknowledged message (warm-up included) are kept in `acked_client_ids`, so
     a caller can check them against the database independently of the delivery counts.
 
-    `monitor` (e.g. bench.modcap.Monitor) adds to the pass rule: `monitor.begin(k, step, t0)`
-    before a step's first send, `monitor.end(k, step, m, res)` after it, returning fields for the
+    `monitor` (e.g. bench.modcap.Monitor) adds to the pass rule: `monitor.before(k)` before a
+    step is timed (e.g. to wait for a backlog the warm-up left), `monitor.begin(k, step, t0)`
+    before its first send, `monitor.end(k, step, m, res)` after it, returning fields for the
     step; the step passes only if delivery passes and that dict's `moderation_passed` is true."""
     policy = search or Ascend(ladder or [], stop_on_fail)
     first = policy.first()
@@ -328,6 +329,8 @@ def ladder_run(
         while rate is not None and k < 40:
             k += 1
             step = {"rate": rate, "duration": step_duration(rate, duration)}
+            if monitor is not None:
+                monitor.before(k)
             c0 = {p: cpu_seconds(p) for p in pids}
             g0 = _cpu_or_none(fleet.pids)
             t = time.monotonic()

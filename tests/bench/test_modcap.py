@@ -77,6 +77,9 @@ class _Monitor:
 
     capacity = 30.0
 
+    def before(self, k: int) -> None:
+        pass
+
     def begin(self, k: int, step: dict, t0: float) -> None:
         pass
 
