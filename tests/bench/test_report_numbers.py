@@ -19,8 +19,8 @@ from typing import Any
 import pytest
 
 from bench import analysis as analysis_mod
-from bench import report
-from bench.scenarios import row
+from bench import modcap, report
+from bench.scenarios import row, safety_agreement_row
 
 # Numbers the report may print whatever the run measured: each is a setting of the product or
 # of the harness, a label, or a reference, never a measurement.
@@ -47,6 +47,12 @@ SETTINGS: dict[str, str] = {
 }
 
 # A number as the report writes it (4,003; 0.25; 98.5), not part of a word, a path or a version.
+# Settings that are only recognisable with their unit ("100" alone could be a measurement).
+SETTINGS_WITH_UNIT: dict[tuple[str, str], str] = {
+    ("100", " ms"): "the delivery p99 limit (scenarios.P99_LIMIT_MS)",
+    ("1", " s"): "the send → assessed p95 limit (modcap.TTF_P95_LIMIT_S)",
+}
+
 NUM = re.compile(r"(?<![\w.`/\-:])(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?![\w`:])")
 
 
@@ -135,6 +141,20 @@ def fake_run(salt: int = 0) -> tuple[dict, list[dict], dict]:
                 * (3 + salt),
                 "max_abs_score_diff": 0.61,
                 "bar": 0.985,
+                "labels_sampled": {"crisis": 22, "ok": 22},
+                "by_label": {
+                    "risk": {
+                        "threshold": 0.93,
+                        "min": 0.013,
+                        "median": 0.17,
+                        "max": 0.991,
+                        "under": 23,
+                        "over": 21,
+                        "near": 3,
+                    }
+                },
+                "near_band": 0.05,
+                "product_agreement_can_fail": True,
             },
         }
     }
@@ -219,6 +239,8 @@ def fake_run(salt: int = 0) -> tuple[dict, list[dict], dict]:
         "seconds": 611.5,
         "git": "abc1234",
         "cfg": {
+            "modcap_step_seconds": 5.5,
+            "modcap_bounds": [0.75, 1300.5],
             "idle_seconds": 21,
             "idle_sockets": 5003,
             "search": {"factor": 2.0, "resolution": 1.05},
@@ -243,6 +265,14 @@ def rendered(tmp_path: Path, salt: int) -> str:
     # The run's own strings too: when it started, on what.
     meta["started"] = f"{2026 + salt}-12-0{1 + salt} 1{salt}:3{salt}:0{salt} UTC"
     meta["machine"].update(python=f"3.1{1 + salt}.{9 - salt}", kernel=f"6.{1 + salt}.0")
+    # Rows whose notes the scenarios' own code writes from the (varied) raw results.
+    cap = results["moderated_capacity"]["raw"]["embedded"]
+    cfg = meta["cfg"]
+    rows = [
+        *rows,
+        modcap._row("moderated capacity", cap, "a model", cfg, cfg["modcap_step_seconds"]),
+        safety_agreement_row(results["classifier"]["raw"]["original"]["agreement_safety_model"]),
+    ]
     path = tmp_path / f"performance-{salt}.md"
     sup = {"meta": meta, "rows": rows, "results": results}
     report.write_docs(path, meta, rows, results, [sup])
@@ -265,6 +295,7 @@ def constants(tmp_path: Path) -> dict[str, str]:
         m.group(0): a[max(0, m.start() - 60) : m.end() + 40].replace("\n", " ")
         for m in NUM.finditer(a)
         if m.group(0) in same - set(SETTINGS)
+        and not any(n == m.group(0) and a.startswith(u, m.end()) for n, u in SETTINGS_WITH_UNIT)
     }
 
 
