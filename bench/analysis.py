@@ -536,8 +536,20 @@ def _modcap_text(cap: dict[str, Any]) -> str:
         "step passes only if delivery passes and every acknowledged message is stored and "
         "assessed, send → assessed p95 within its limit and the backlog not growing. "
     )
-    for layout, r in cap.items():
-        text += f"{_LAYOUT.get(layout, layout)} it {_bound_text(r)}"
+    for layout, runs in cap.items():
+        runs = runs if isinstance(runs, list) else [runs]
+        if not runs:
+            continue
+        r = runs[-1]
+        text += (
+            f"{_LAYOUT.get(layout, layout)} "
+            + (
+                f"the last of {len(runs)} searches (the table has their median) "
+                if len(runs) > 1
+                else "it "
+            )
+            + _bound_text(r)
+        )
         best = r.get("best_rate")
         at = [s for s in r.get("steps", []) if s["passed"] and s["rate_msgs_per_s"] == best]
         if at:

@@ -24,13 +24,16 @@ from typing import Any
 
 from bench.driver import sqlite_copy, start_kindred, start_worker
 from bench.scenarios import (
+    _PREFIX_OF,
     P99_LIMIT_MS,
+    Bound,
     Search,
     _pending,
     _room_sockets,
     _warm_worker,
     ladder_run,
     lowest_fail,
+    median_bound,
     row,
     settle,
 )
@@ -283,7 +286,6 @@ def moderated_capacity(ctx: dict) -> dict:
     cfg = ctx["cfg"]
     size = cfg["modcap_size"]
     duration = cfg["modcap_step_seconds"]
-    lo, hi = cfg["modcap_bounds"]
     layouts = ["embedded"] + (["production"] if cfg.get("modcap_production") else [])
     model = (
         "rules only (smoke: no model)"
@@ -311,52 +313,78 @@ def moderated_capacity(ctx: dict) -> dict:
                 )
             )
             continue
-        target = _target(ctx, layout)
-        try:
-            settle(target["pids"], quiet=0.2, max_wait=120)
-            _warm_worker(target["port"], target["members"])
-            settle(target["pids"], quiet=0.2, max_wait=60)
-            sockets = _room_sockets(target["members"], ROOM, size, min(size, 10))
-            search = Search(
-                cfg["modcap_start"],
-                factor=cfg["search"]["factor"],
-                resolution=cfg["search"]["resolution"],
-                lo=lo,
-                hi=hi,
-            )
-            r = ladder_run(
-                target["port"],
-                target["web_pids"],
-                sockets,
-                members=size,
-                search=search,
-                duration=duration,
-                grace=cfg.get("grace", 1.0),
-                n_procs=1,
-                name=f"modcap-{layout}",
-                record_acks=True,
-                monitor=Monitor(target["db"], ROOM, cfg.get("modcap_drain_seconds", 60)),
-            )
-            r.pop("acked_client_ids", None)
-            r["pending_after"] = _pending(target["db"])
-        finally:
-            target["stop"]()
-        for st in r["steps"]:  # the samples are many; keep their count and peak
-            st["backlog_samples"] = len(st.get("backlog_samples") or [])
-        raw[layout] = r
-        rows.append(_row(figure, r, model, cfg, duration))
+        runs = []
+        for rep in range(cfg["reps"]):
+            r = _search_once(ctx, layout, f"modcap-{layout}-{rep}")
+            runs.append(r)
+        raw[layout] = runs
+        rows.append(_row(figure, runs, model, cfg, duration))
     return {"rows": rows, "raw": raw}
 
 
-def _row(figure: str, r: dict[str, Any], model: str, cfg: dict, duration: float) -> dict:
+def _search_once(ctx: dict, layout: str, name: str) -> dict[str, Any]:
+    """One search on a fresh server and database of this layout."""
+    cfg = ctx["cfg"]
+    size = cfg["modcap_size"]
+    lo, hi = cfg["modcap_bounds"]
+    target = _target(ctx, layout)
+    try:
+        settle(target["pids"], quiet=0.2, max_wait=120)
+        _warm_worker(target["port"], target["members"])
+        settle(target["pids"], quiet=0.2, max_wait=60)
+        sockets = _room_sockets(target["members"], ROOM, size, min(size, 10))
+        search = Search(
+            cfg["modcap_start"],
+            factor=cfg["search"]["factor"],
+            resolution=cfg["search"]["resolution"],
+            lo=lo,
+            hi=hi,
+        )
+        r = ladder_run(
+            target["port"],
+            target["web_pids"],
+            sockets,
+            members=size,
+            search=search,
+            duration=cfg["modcap_step_seconds"],
+            grace=cfg.get("grace", 1.0),
+            n_procs=1,
+            name=name,
+            record_acks=True,
+            monitor=Monitor(target["db"], ROOM, cfg.get("modcap_drain_seconds", 60)),
+        )
+        r.pop("acked_client_ids", None)
+        r["pending_after"] = _pending(target["db"])
+    finally:
+        target["stop"]()
+    for st in r["steps"]:  # the samples are many; keep their count (the peak is backlog_max)
+        st["backlog_samples"] = len(st.get("backlog_samples") or [])
+    return r
+
+
+def figure_of(r: dict[str, Any]) -> tuple[float | None, Bound]:
+    """One search's figure in msg/s with its bound: the believed best rate; with nothing passing,
+    the lowest failing rate as an upper bound, or nothing when the load generator was saturated
+    in that step ("unknown": no figure)."""
     bound = r.get("bound")
-    rate = r.get("best_rate")
-    if bound == "upper":  # nothing passed: the figure is below the lowest rate probed
-        rate = lowest_fail(r["steps"])["rate_msgs_per_s"]
-    elif bound == "unknown":  # nothing passed, and the generator was saturated when it failed
-        rate = None
+    if bound == "upper":
+        f = lowest_fail(r.get("steps") or [])
+        return (f["rate_msgs_per_s"] if f else None), "upper"
+    if bound == "unknown":
+        return None, None
+    return r.get("best_rate"), bound
+
+
+def _row(figure: str, runs: list[dict[str, Any]], model: str, cfg: dict, duration: float) -> dict:
+    """The layout's row: the median of its searches' figures (every one in the note, ≥/≤ where
+    bounded), the last search's steps described."""
+    rate, bound = median_bound([figure_of(r) for r in runs])
+    r = runs[-1]
+    each = ", ".join(
+        "–" if v is None else f"{_PREFIX_OF[b]}{v:.3g}" for v, b in map(figure_of, runs)
+    )
     note = (
-        f"{model}; steps of {duration:g} s, searched within {cfg['modcap_bounds'][0]:g}–"
+        f"{model}; {len(runs)} search(es), median (each: {each} msg/s); steps of {duration:g} s, searched within {cfg['modcap_bounds'][0]:g}–"
         f"{cfg['modcap_bounds'][1]:g} msg/s to {100 * (cfg['search']['resolution'] - 1):.0f} %; "
         f"a step passes when delivery passes (p99 ≤ {P99_LIMIT_MS:g} ms, nothing lost, no gap, in "
         f"order) and every acknowledged message is stored and assessed with send → assessed p95 ≤ "
@@ -390,7 +418,7 @@ def _row(figure: str, r: dict[str, Any], model: str, cfg: dict, duration: float)
             f"{_s(f.get('ttf_p95_s'))}, backlog growth {f.get('backlog_growth')}, server CPU "
             f"{f['server_cpu_pct']}%, load generator {f.get('loadgen_cpu_pct_max')}%)"
         )
-    if bound == "unknown":
+    if rate is None and r.get("bound") == "unknown":
         note = (
             "not measured: no step passed, and the load generator was saturated in the lowest "
             "failing one; " + note
@@ -406,7 +434,7 @@ def _row(figure: str, r: dict[str, Any], model: str, cfg: dict, duration: float)
         "(report)",
         None,
         note,
-        kindred_bound=bound if bound in ("lower", "upper") else None,
+        kindred_bound=bound,
     )
 
 

@@ -141,3 +141,40 @@ def test_the_monitor_judges_its_own_step_s_acknowledged_messages(monkeypatch) ->
     mon.samples = []
     assert (v["assessed"], v["unassessed"], v["not_stored"]) == (1, 1, 1)
     assert not v["moderation_passed"]
+
+
+def _run(best: float | None, bound: str | None, fail_at: float | None = None) -> dict:
+    steps = []
+    if best is not None:
+        steps.append({"rate_msgs_per_s": best, "passed": True, "p99_ms": 20.0, "ttf_p95_s": 0.4})
+    if fail_at is not None:
+        steps.append(
+            {
+                "rate_msgs_per_s": fail_at,
+                "passed": False,
+                "delivery_passed": True,
+                "moderation_passed": False,
+                "moderation_failed_on": ["1 never assessed"],
+                "lost": 0,
+                "gaps": 0,
+                "out_of_order": 0,
+                "p99_ms": 20.0,
+                "server_cpu_pct": 50.0,
+            }
+        )
+    return {"steps": steps, "bound": bound, "best_rate": best}
+
+
+def test_the_row_is_the_median_of_the_searches_with_every_one_in_the_note() -> None:
+    cfg = {"modcap_bounds": (0.5, 1280), "search": {"resolution": 1.05}}
+    runs = [_run(20.0, None, 21.0), _run(24.0, None, 25.0), _run(22.0, None, 23.0)]
+    r = modcap._row("f", runs, "m", cfg, 5.0)
+    assert r["kindred"] == 22.0 and r["kindred_bound"] is None
+    assert "(each: 20, 24, 22 msg/s)" in r["note"] and "failed on: 1 never assessed" in r["note"]
+    # A search that passed nothing is an upper bound at its lowest failing rate ...
+    assert modcap.figure_of(_run(None, "upper", 0.5)) == (0.5, "upper")
+    only = modcap._row("f", [_run(None, "upper", 0.5)], "m", cfg, 5.0)
+    assert only["kindred"] == 0.5 and only["kindred_bound"] == "upper" and only["met"] is None
+    # ... and one whose lowest failure had the load generator saturated says nothing.
+    unknown = modcap._row("f", [_run(None, "unknown", 0.5)], "m", cfg, 5.0)
+    assert unknown["kindred"] is None and unknown["note"].startswith("not measured")

@@ -206,7 +206,7 @@ def fake_run(salt: int = 0) -> tuple[dict, list[dict], dict]:
         "classifier": {"raw": cls},
         "time_to_flag": {"raw": {"fp32": flag, "int8": {**flag, "capacity_bound": "lower"}}},
         "moderated_capacity": {
-            "raw": {"embedded": {"steps": [cap_ok, cap_fail], "bound": None, "best_rate": 22.5}}
+            "raw": {"embedded": [{"steps": [cap_ok, cap_fail], "bound": None, "best_rate": 22.5}]}
         },
         "idle": {"raw": idle},
         "scale_out": {"raw": scale},

@@ -34,5 +34,5 @@ def test_bench_smoke_prints_a_table() -> None:
     assert fan["kindred"] is not None
     assert "scenario failed" not in out
     # Moderated capacity ran its steps with moderation's checks (rules only in a smoke run).
-    cap = latest["results"]["moderated_capacity"]["raw"]["embedded"]["steps"]
+    cap = latest["results"]["moderated_capacity"]["raw"]["embedded"][-1]["steps"]
     assert cap and all("moderation_passed" in st and "ttf_p95_s" in st for st in cap)
