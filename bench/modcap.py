@@ -418,6 +418,7 @@ def _row(figure: str, runs: list[dict[str, Any]], model: str, cfg: dict, duratio
             f"{_s(f.get('ttf_p95_s'))}, backlog growth {f.get('backlog_growth')}, server CPU "
             f"{f['server_cpu_pct']}%, load generator {f.get('loadgen_cpu_pct_max')}%)"
         )
+    note += delivery_alone(r["steps"])
     if rate is None and r.get("bound") == "unknown":
         note = (
             "not measured: no step passed, and the load generator was saturated in the lowest "
@@ -435,6 +436,23 @@ def _row(figure: str, runs: list[dict[str, Any]], model: str, cfg: dict, duratio
         None,
         note,
         kindred_bound=bound,
+    )
+
+
+def delivery_alone(steps: list[dict[str, Any]]) -> str:
+    """What the chat did by itself in these steps, so a reader sees whether delivery or moderation
+    bounds the figure. The search looked for the moderated limit, so when delivery never failed
+    its own capacity is only ≥ the highest rate probed."""
+    judged = [s for s in steps if "delivery_passed" in s]
+    if not judged:
+        return ""
+    failed = [s["rate_msgs_per_s"] for s in judged if not s["delivery_passed"]]
+    if failed:
+        return f"; delivery alone first failed at {min(failed):.3g} msg/s"
+    top = max(s["rate_msgs_per_s"] for s in judged)
+    return (
+        f"; delivery alone passed every step, up to {top:.3g} msg/s (its own capacity only ≥ that: "
+        f"the search looked for moderation's limit)"
     )
 
 

@@ -178,3 +178,14 @@ def test_the_row_is_the_median_of_the_searches_with_every_one_in_the_note() -> N
     # ... and one whose lowest failure had the load generator saturated says nothing.
     unknown = modcap._row("f", [_run(None, "unknown", 0.5)], "m", cfg, 5.0)
     assert unknown["kindred"] is None and unknown["note"].startswith("not measured")
+
+
+def test_the_note_says_whether_delivery_or_moderation_bounded_the_figure() -> None:
+    both = [
+        {"rate_msgs_per_s": 10.0, "delivery_passed": True},
+        {"rate_msgs_per_s": 40.0, "delivery_passed": True},
+    ]
+    assert "up to 40 msg/s (its own capacity only ≥ that" in modcap.delivery_alone(both)
+    chat = [*both, {"rate_msgs_per_s": 80.0, "delivery_passed": False}]
+    assert modcap.delivery_alone(chat) == "; delivery alone first failed at 80 msg/s"
+    assert modcap.delivery_alone([{"rate_msgs_per_s": 1.0, "passed": True}]) == ""
