@@ -268,7 +268,7 @@ def test_a_running_worker_reads_as_running(moderator):
         name="w1",
         classifier_status="detoxify original (fp32)",
         classifier_available=True,
-        safety_model_status="kindred-safety-v7",
+        safety_model_status="kindred-safety-v6",
         safety_model_available=True,
         started_at=timezone.now(),
         last_beat=timezone.now(),

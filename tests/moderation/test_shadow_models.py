@@ -35,7 +35,7 @@ def candidate(settings):
     from moderation.safety_model import MODELS_ROOT
 
     target = MODELS_ROOT / CANDIDATE
-    shutil.copytree(MODELS_ROOT / "kindred-safety-v7", target)
+    shutil.copytree(MODELS_ROOT / "kindred-safety-v6", target)
     card = json.loads((target / "card.json").read_text())
     card["version"] = CANDIDATE
     (target / "card.json").write_text(json.dumps(card))
@@ -51,24 +51,24 @@ def test_only_supervisors_start_promote_or_reject(moderator, candidate, safety_m
 def test_shadow_then_promote_is_audited_and_switches_the_live_model(
     supervisor, candidate, safety_model_on
 ):
-    assert safety_model_versions() == ("kindred-safety-v7", None)
+    assert safety_model_versions() == ("kindred-safety-v6", None)
     with pytest.raises(SafetyModelError):
         do_promote_safety_model(
             version=candidate, acting_user=supervisor, reason="not in shadow yet"
         )
     do_start_shadow_model(version=candidate, acting_user=supervisor, reason="trial")
-    assert safety_model_versions() == ("kindred-safety-v7", candidate)
+    assert safety_model_versions() == ("kindred-safety-v6", candidate)
     with pytest.raises(SafetyModelError):
         do_promote_safety_model(version=candidate, acting_user=supervisor, reason="  ")
     do_promote_safety_model(
         version=candidate, acting_user=supervisor, reason="agreed on 98% and caught more risk"
     )
     assert safety_model_versions() == (candidate, None)
-    assert SafetyModelRelease.objects.get(version="kindred-safety-v7").state == "retired"
+    assert SafetyModelRelease.objects.get(version="kindred-safety-v6").state == "retired"
     actions = list(AuditEntry.objects.order_by("id").values_list("action", flat=True))
     assert actions[-2:] == ["safety_model.shadow_started", "safety_model.promoted"]
     promoted = AuditEntry.objects.get(action="safety_model.promoted")
-    assert promoted.before == {"live": "kindred-safety-v7"} and promoted.after == {
+    assert promoted.before == {"live": "kindred-safety-v6"} and promoted.after == {
         "live": candidate
     }
     assert promoted.actor == supervisor
@@ -77,7 +77,7 @@ def test_shadow_then_promote_is_audited_and_switches_the_live_model(
 def test_reject_stops_the_shadow_run(supervisor, candidate, safety_model_on):
     do_start_shadow_model(version=candidate, acting_user=supervisor)
     do_reject_safety_model(version=candidate, acting_user=supervisor, reason="missed goodbyes")
-    assert safety_model_versions() == ("kindred-safety-v7", None)
+    assert safety_model_versions() == ("kindred-safety-v6", None)
     assert AuditEntry.objects.filter(
         action="safety_model.rejected", reason="missed goodbyes"
     ).exists()
@@ -102,7 +102,7 @@ def test_worker_scores_in_shadow_and_the_supervisor_page_compares(
     worker = ModerationWorker(classifier_status=load_classifier(ClassifierConfig(backend="none")))
     assert worker.process_batch() == 1
     shadow = ShadowAssessment.objects.get()
-    assert shadow.version == candidate and shadow.live_version == "kindred-safety-v7"
+    assert shadow.version == candidate and shadow.live_version == "kindred-safety-v6"
     assert shadow.verdict == shadow.live_verdict  # same weights, same verdict
     assert "kindred_risk" in shadow.scores
     client.force_login(supervisor)

@@ -1,7 +1,7 @@
 """Rebuild Kindred's safety model from the repository (``make train``).
 
-    manage.py train_safety_model                          # kindred-safety-v7, as committed
-    manage.py train_safety_model --name kindred-safety-v7 --public goemotions
+    manage.py train_safety_model                          # kindred-safety-v6, as committed
+    manage.py train_safety_model --name kindred-safety-v6 --public goemotions
     manage.py train_safety_model --ablation               # what each public set adds (frozen-embedding proxy)
     manage.py train_safety_model --recalibrate            # thresholds again from saved cross-writer predictions
 
@@ -31,7 +31,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--name",
             dest="model_version",
-            default="kindred-safety-v7",
+            default="kindred-safety-v6",
             help="the version name: a folder under moderation/safety_models/",
         )
         parser.add_argument(
