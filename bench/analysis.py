@@ -762,8 +762,10 @@ def method(meta: dict[str, Any]) -> str:
   workers, vs one and one, on PostgreSQL + Redis, each searched (from 20 msg/s in `--quick`,
   10 in full mode) to √2 resolution: its ratio is reported, not judged.
   Checks: every client_id the server acknowledged is a stored row (counted from the database, not
-  from the pass rule), no gap or out-of-order message at any member in any step, every message
-  assessed exactly once (one `Assessment` per message and revision), both workers took part.
+  from the pass rule), every member receives every message in every step, overloaded ones
+  included (order on the wire is part of each step's pass rule; reordering in overloaded steps,
+  where the hub's order wait runs out, is counted and reported), every message assessed exactly
+  once (one `Assessment` per message and revision), both workers took part.
 - **Page weight.** The chat page as a logged-in member, then every script, stylesheet, icon and
   image it references (following ES-module imports and CSS `url()`), each gzip-compressed, plus
   the requests its scripts make on load (`/api/rooms/unread`) and what the room socket sends at

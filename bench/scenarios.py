@@ -1745,14 +1745,8 @@ def scale_out(ctx: dict) -> dict:
     # definition): every client_id the server acknowledged must be a stored row.
     missing = a2.get("acked_missing")
     late = sum(s["lost"] for s in two["steps"])
-    ok = (
-        missing == 0
-        and a2["pending"] == 0
-        and a2["assessed_twice"] == 0
-        and a2["assessments"] == a2["messages"]
-        and two["out_of_order"] == 0
-        and two.get("gaps", 0) == 0
-    )
+    verdict = scale_out_correctness(two["steps"], a2, missing)
+    ok, failing, reordered_failing = verdict["ok"], verdict["failing"], verdict["reordered_failing"]
     rows = [
         row(
             "scale-out",
@@ -1775,20 +1769,54 @@ def scale_out(ctx: dict) -> dict:
         ),
         row(
             "scale-out",
-            "nothing acknowledged lost, nothing assessed twice, every member sees every message in order",
+            "nothing acknowledged lost, nothing assessed twice, every member receives every message "
+            "(overloaded steps included)",
             f"{a2.get('acked')} acked, {missing} of them not stored; {a2['messages']} msgs, {a2['assessments']} "
-            f"assessments, {a2['assessed_twice']} twice, {a2['pending']} pending; gaps {two.get('gaps', 0)}, "
-            f"out-of-order {two['out_of_order']}",
+            f"assessments, {a2['assessed_twice']} twice, {a2['pending']} pending; deliveries never received, "
+            f"all steps: {late}",
             None,
             None,
             "all hold",
             None if missing is None else ok,
             f"acknowledged client_ids checked against the database's rows; assessed per worker: "
-            f"{list(a2['by_worker'].values())}; deliveries not received within a step's grace, all steps "
-            f"(failing ones included): {late}",
+            f"{list(a2['by_worker'].values())}; order on the wire is part of every step's pass rule; "
+            f"in the {failing} overloaded (failing) step(s), {reordered_failing} message(s) reached a "
+            f"member after a later one: the hub's order wait (CHAT_ORDER_WAIT_SECONDS) ran out and the "
+            f"client places a late message by seq",
         ),
     ]
     return {"rows": rows, "raw": results}
+
+
+def scale_out_correctness(
+    steps: list[dict[str, Any]], assessment: dict[str, Any], acked_missing: int | None
+) -> dict[str, Any]:
+    """Scale-out's correctness verdict, on what the step pass rule does not already decide.
+
+    Order on the wire is part of every step's pass rule (`_passes`), so a passing step has no
+    reordering by definition and judging it again could not fail. Judged here: loss in *every*
+    step, the overloaded ones included (counted per member by the load generator), acknowledged
+    messages missing from the database, and exactly-once assessment. Reordering in overloaded
+    steps is reported, not judged: the hub holds a message that overtook an earlier one for at
+    most CHAT_ORDER_WAIT_SECONDS, then lets it go, and the client places the late one by seq
+    (frontend/static/frontend/chat/timeline.js)."""
+    failing = [s for s in steps if not s["passed"]]
+    late = sum(s["lost"] for s in steps)
+    reordered_passing = sum(s["out_of_order"] + s.get("gaps", 0) for s in steps if s["passed"])
+    ok = (
+        acked_missing == 0
+        and late == 0
+        and reordered_passing == 0
+        and assessment["pending"] == 0
+        and assessment["assessed_twice"] == 0
+        and assessment["assessments"] == assessment["messages"]
+    )
+    return {
+        "ok": ok,
+        "late": late,
+        "failing": len(failing),
+        "reordered_failing": sum(s["out_of_order"] for s in failing),
+    }
 
 
 # --- 7. phone page weight -----------------------------------------------------------------------

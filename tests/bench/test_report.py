@@ -60,3 +60,19 @@ def test_a_rewrite_keeps_the_hand_written_sections() -> None:
     again = report.with_kept_sections("# Performance\n\nnewer figures\n", new)
     assert again.count(report.KEPT_HEADING) == 1 and "1.2 ms" in again
     assert report.with_kept_sections("# Performance\n", "no marker") == "# Performance\n"
+
+
+def test_scale_out_correctness_judges_loss_in_every_step_and_reports_reordering():
+    from bench.scenarios import scale_out_correctness
+
+    assessed = {"pending": 0, "assessed_twice": 0, "assessments": 30, "messages": 30}
+    passing = {"passed": True, "lost": 0, "gaps": 0, "out_of_order": 0}
+    overloaded = {"passed": False, "lost": 0, "gaps": 3, "out_of_order": 3}
+    v = scale_out_correctness([passing, overloaded], assessed, 0)
+    assert v["ok"] and v["failing"] == 1 and v["reordered_failing"] == 3
+    # A message never received in an overloaded step is a loss, and fails the row.
+    assert not scale_out_correctness([passing, dict(overloaded, lost=1)], assessed, 0)["ok"]
+    # So do an acknowledged message missing from the database and a double assessment.
+    assert not scale_out_correctness([passing], assessed, 1)["ok"]
+    assert not scale_out_correctness([passing], dict(assessed, assessed_twice=1), 0)["ok"]
+    assert not scale_out_correctness([passing], assessed, None)["ok"]
