@@ -330,7 +330,9 @@ ONCALL_EMAILS = env_list("ONCALL_EMAILS", [])
 # Kindred's trained safety model (moderation/safety_model.py; artefacts in moderation/safety_models/).
 # The live version is the one a supervisor promoted (moderation.SafetyModelRelease); before any
 # promotion, this one. "off" runs moderation on the rules and Detoxify alone.
-MODERATION_SAFETY_MODEL = env_str("MODERATION_SAFETY_MODEL", "kindred-safety-v6")
+# The committed model a fresh clone starts with; the tests read its name from here.
+MODERATION_SAFETY_MODEL_DEFAULT = "kindred-safety-v6"
+MODERATION_SAFETY_MODEL = env_str("MODERATION_SAFETY_MODEL", MODERATION_SAFETY_MODEL_DEFAULT)
 CHAT_EDIT_WINDOW_SECONDS = env_int("CHAT_EDIT_WINDOW_SECONDS", 15 * 60)
 # --- Data protection (docs/data-protection.md) ------------------------------------------------
 # Message text older than this is removed by `manage.py purge_expired` (anonymous counts are

@@ -202,7 +202,7 @@ def safety_model_on(settings):  # noqa: ANN001, ANN201
     """The committed safety model is live for this test (loaded once per test process)."""
     from moderation.safety_model import load_safety_model
 
-    settings.MODERATION_SAFETY_MODEL = "kindred-safety-v6"
+    settings.MODERATION_SAFETY_MODEL = settings.MODERATION_SAFETY_MODEL_DEFAULT
     model = load_safety_model(settings.MODERATION_SAFETY_MODEL)
     assert model is not None, "the committed safety model must load offline"
     return model

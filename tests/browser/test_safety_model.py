@@ -16,6 +16,7 @@ import shutil
 import time
 
 import pytest
+from django.conf import settings
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import REPO
@@ -120,7 +121,7 @@ def _restore_live_model(live_server_proc) -> None:
 @pytest.fixture
 def candidate_model(live_server_proc):
     target = MODELS / CANDIDATE
-    shutil.copytree(MODELS / "kindred-safety-v6", target, dirs_exist_ok=True)
+    shutil.copytree(MODELS / settings.MODERATION_SAFETY_MODEL_DEFAULT, target, dirs_exist_ok=True)
     card = json.loads((target / "card.json").read_text())
     card["version"] = CANDIDATE
     (target / "card.json").write_text(json.dumps(card))
@@ -137,7 +138,10 @@ def test_supervisor_compares_a_shadow_model_and_promotes_it(
         sam.url.split("/", 3)[0] + "//" + sam.url.split("/", 3)[2] + "/supervisor/safety-model/"
     )
     expect(
-        sam.get_by_role("heading", name=re.compile("Live model: kindred-safety-v6"))
+        sam.get_by_role(
+            "heading",
+            name=re.compile("Live model: " + re.escape(settings.MODERATION_SAFETY_MODEL_DEFAULT)),
+        )
     ).to_be_visible()
     row = sam.locator(".versions li").filter(has_text=candidate_model)
     row.get_by_label("Reason").fill("Retrained with last month's moderator labels")

@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 from channels.db import database_sync_to_async
+from django.conf import settings
 from django.test import Client
 from django.utils import timezone
 
@@ -268,7 +269,7 @@ def test_a_running_worker_reads_as_running(moderator):
         name="w1",
         classifier_status="detoxify original (fp32)",
         classifier_available=True,
-        safety_model_status="kindred-safety-v6",
+        safety_model_status=settings.MODERATION_SAFETY_MODEL_DEFAULT,
         safety_model_available=True,
         started_at=timezone.now(),
         last_beat=timezone.now(),

@@ -29,7 +29,7 @@ from moderation.safety_model import (
 )
 from moderation.training import corpus
 
-LIVE = "kindred-safety-v6"
+LIVE = settings.MODERATION_SAFETY_MODEL_DEFAULT
 
 #: Floors on the held-out test split, set below what the committed model measured (see its
 #: card and docs/moderation-quality.md) by about the width of the statistical noise, so a retrain

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from channels.db import database_sync_to_async
+from django.conf import settings
 from django.test import Client
 
 from chat.actions import do_send_message
@@ -65,19 +66,24 @@ def test_healthz_and_the_queue_say_which_models_run(
     w = worker()
     w.beat(force=True)
     beat = WorkerHeartbeat.objects.get()
-    assert beat.safety_model_available and beat.safety_model_status.startswith("kindred-safety-v6")
+    assert beat.safety_model_available and beat.safety_model_status.startswith(
+        settings.MODERATION_SAFETY_MODEL_DEFAULT
+    )
     health = client.get("/healthz").json()
     assert (
-        health["safety_model"].startswith("kindred-safety-v6")
+        health["safety_model"].startswith(settings.MODERATION_SAFETY_MODEL_DEFAULT)
         and health["safety_model_available"] is True
     )
     # A volunteer gets one friendly line; a supervisor also gets which models run.
     client.force_login(moderator)
     page = client.get("/moderation/").content.decode()
-    assert "Automatic safety checks are running" in page and "kindred-safety-v6" not in page
+    assert (
+        "Automatic safety checks are running" in page
+        and settings.MODERATION_SAFETY_MODEL_DEFAULT not in page
+    )
     client.force_login(supervisor)
     page = client.get("/moderation/").content.decode()
-    assert "Safety model:" in page and "kindred-safety-v6" in page
+    assert "Safety model:" in page and settings.MODERATION_SAFETY_MODEL_DEFAULT in page
 
 
 def test_with_the_model_running_a_supportive_reply_is_not_escalated(

@@ -7,6 +7,7 @@ import json
 import shutil
 
 import pytest
+from django.conf import settings
 from django.core.management import call_command
 from django.urls import reverse
 
@@ -24,6 +25,8 @@ from moderation.actions import (
 from moderation.models import AuditEntry, Flag, SafetyModelRelease, ShadowAssessment
 from moderation.selectors import moderator_labels, safety_model_versions
 
+LIVE = settings.MODERATION_SAFETY_MODEL_DEFAULT
+
 pytestmark = pytest.mark.django_db(transaction=True)
 
 CANDIDATE = "kindred-safety-test-candidate"
@@ -35,7 +38,7 @@ def candidate(settings):
     from moderation.safety_model import MODELS_ROOT
 
     target = MODELS_ROOT / CANDIDATE
-    shutil.copytree(MODELS_ROOT / "kindred-safety-v6", target)
+    shutil.copytree(MODELS_ROOT / LIVE, target)
     card = json.loads((target / "card.json").read_text())
     card["version"] = CANDIDATE
     (target / "card.json").write_text(json.dumps(card))
@@ -51,33 +54,31 @@ def test_only_supervisors_start_promote_or_reject(moderator, candidate, safety_m
 def test_shadow_then_promote_is_audited_and_switches_the_live_model(
     supervisor, candidate, safety_model_on
 ):
-    assert safety_model_versions() == ("kindred-safety-v6", None)
+    assert safety_model_versions() == (LIVE, None)
     with pytest.raises(SafetyModelError):
         do_promote_safety_model(
             version=candidate, acting_user=supervisor, reason="not in shadow yet"
         )
     do_start_shadow_model(version=candidate, acting_user=supervisor, reason="trial")
-    assert safety_model_versions() == ("kindred-safety-v6", candidate)
+    assert safety_model_versions() == (LIVE, candidate)
     with pytest.raises(SafetyModelError):
         do_promote_safety_model(version=candidate, acting_user=supervisor, reason="  ")
     do_promote_safety_model(
         version=candidate, acting_user=supervisor, reason="agreed on 98% and caught more risk"
     )
     assert safety_model_versions() == (candidate, None)
-    assert SafetyModelRelease.objects.get(version="kindred-safety-v6").state == "retired"
+    assert SafetyModelRelease.objects.get(version=LIVE).state == "retired"
     actions = list(AuditEntry.objects.order_by("id").values_list("action", flat=True))
     assert actions[-2:] == ["safety_model.shadow_started", "safety_model.promoted"]
     promoted = AuditEntry.objects.get(action="safety_model.promoted")
-    assert promoted.before == {"live": "kindred-safety-v6"} and promoted.after == {
-        "live": candidate
-    }
+    assert promoted.before == {"live": LIVE} and promoted.after == {"live": candidate}
     assert promoted.actor == supervisor
 
 
 def test_reject_stops_the_shadow_run(supervisor, candidate, safety_model_on):
     do_start_shadow_model(version=candidate, acting_user=supervisor)
     do_reject_safety_model(version=candidate, acting_user=supervisor, reason="missed goodbyes")
-    assert safety_model_versions() == ("kindred-safety-v6", None)
+    assert safety_model_versions() == (LIVE, None)
     assert AuditEntry.objects.filter(
         action="safety_model.rejected", reason="missed goodbyes"
     ).exists()
@@ -102,7 +103,7 @@ def test_worker_scores_in_shadow_and_the_supervisor_page_compares(
     worker = ModerationWorker(classifier_status=load_classifier(ClassifierConfig(backend="none")))
     assert worker.process_batch() == 1
     shadow = ShadowAssessment.objects.get()
-    assert shadow.version == candidate and shadow.live_version == "kindred-safety-v6"
+    assert shadow.version == candidate and shadow.live_version == LIVE
     assert shadow.verdict == shadow.live_verdict  # same weights, same verdict
     assert "kindred_risk" in shadow.scores
     client.force_login(supervisor)

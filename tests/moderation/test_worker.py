@@ -266,7 +266,7 @@ def test_killing_the_worker_mid_burst_leaves_every_message_assessed_exactly_once
     assert Message.objects.filter(assessment_state=AssessmentState.PENDING).count() == 0
     assert Assessment.objects.count() == total
     assert Assessment.objects.values("message").distinct().count() == total
-    # "kindred-safety-v6 + detoxify:…": both models read every message, none fell back to rules.
+    # "kindred-safety-vN + detoxify:…": both models read every message, none fell back to rules.
     assert all(
         "detoxify" in a.classifier and "rules-only" not in a.classifier
         for a in Assessment.objects.all()

@@ -1,6 +1,6 @@
 """Rebuild Kindred's safety model from the repository (``make train``).
 
-    manage.py train_safety_model                          # kindred-safety-v6, as committed
+    manage.py train_safety_model                          # the committed default model
     manage.py train_safety_model --name kindred-safety-v6 --public goemotions
     manage.py train_safety_model --ablation               # what each public set adds (frozen-embedding proxy)
     manage.py train_safety_model --recalibrate            # thresholds again from saved cross-writer predictions
@@ -17,6 +17,7 @@ import json
 import time
 from pathlib import Path
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from moderation.safety_model import MODELS_ROOT
@@ -31,7 +32,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--name",
             dest="model_version",
-            default="kindred-safety-v6",
+            default=settings.MODERATION_SAFETY_MODEL_DEFAULT,
             help="the version name: a folder under moderation/safety_models/",
         )
         parser.add_argument(
