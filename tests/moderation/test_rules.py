@@ -226,3 +226,58 @@ def test_the_send_paths_decisive_subset_decides_exactly_as_every_rule_would() ->
                 every, state, model_follows=True
             ), (text, state)
     assert decisive_hits >= 20  # the check compares real hits, not only empty results
+
+
+def _addressee_per_clause(norm: str) -> str:
+    """The reference: every clause on its own, as the rules first decided it."""
+    from moderation.rules import _CLAUSE_SPLIT_RE, _addressee_of
+
+    found_self = False
+    for clause in _CLAUSE_SPLIT_RE.split(norm):
+        if not clause.strip():
+            continue
+        who = _addressee_of(clause)
+        if who == "other":
+            return "other"
+        found_self = found_self or who == "self"
+    return "self" if found_self else "none"
+
+
+def _corpus_texts() -> list[str]:
+    from moderation.training import corpus
+
+    texts = [e.text for e in corpus.training_examples()] + _all_texts()
+    texts += [
+        "thank, you",
+        "me,you know",
+        "(me) and you guys",
+        "love you x but you're wrong",
+        "i said thank you though you idiot",
+        "we: you all. mine?",
+    ]
+    return texts + [" ".join(texts[i : i + 20])[:2000] for i in range(0, len(texts), 20)]
+
+
+def test_whole_text_addressee_is_the_per_clause_answer() -> None:
+    from moderation.rules import _addressee_normalised
+
+    for text in _corpus_texts():
+        norm = normalise(text)
+        assert _addressee_normalised(norm) == _addressee_per_clause(norm), text
+
+
+def test_idiom_masking_tries_only_present_idioms_and_masks_the_same() -> None:
+    from moderation.rules import _IDIOM_RE
+
+    masked = 0
+    for text in _corpus_texts():
+        norm = normalise(text)
+        expected = _IDIOM_RE.sub(lambda m: "_" * len(m.group(0)), norm)
+        assert _mask_idioms(norm) == expected, text
+        masked += expected != norm
+    assert masked > 20  # the corpus does exercise the idioms
+
+
+def test_apostrophes_are_still_straightened_when_present() -> None:
+    assert normalise("I don\u2019t want to be here") == normalise("I don't want to be here")
+    assert normalise("I don`t \u201cknow\u201d") == normalise('I don\'t "know"')
