@@ -83,6 +83,18 @@ def start_baseline(name: str) -> tuple[Proc, int]:
     return p, port
 
 
+def start_samework(name: str, *, db_url: str) -> tuple[Proc, int]:
+    """The same-work baseline (bench/baseline_samework.py) on its own database."""
+    port = free_port()
+    p = Proc(
+        [PY, "-m", "bench.baseline_samework", "--port", str(port), "--db", db_url],
+        env=env(),
+        log=VAR / "logs" / f"{name}.log",
+    )
+    wait_port(port, 30, p.p)
+    return p, port
+
+
 def settle(
     pids: list[int], *, quiet: float = 0.25, window: float = 0.5, max_wait: float = 90.0
 ) -> float:

@@ -23,6 +23,7 @@ from bench.driver import (
     sqlite_copy,
     start_baseline,
     start_kindred,
+    start_samework,
     start_worker,
 )
 from bench.util import PY, RUN, VAR, cpu_seconds, median, pct, ratio, rss_bytes
@@ -460,26 +461,14 @@ def _fanout(ctx: dict, servers: dict[str, tuple]) -> dict:
     for size in cfg["fanout_sizes"]:
         ladder = [d / size for d in cfg.get("fanout_ladder", [])]
         sockets = _room_sockets(ctx["members"], f"fan-{size}", size, min(size, 10))
-        per = {"kindred": [], "baseline": []}
+        per: dict[str, list[dict]] = {"kindred": [], "baseline": [], "samework": []}
         for rep in range(cfg["reps"]):
-            order = ["baseline", "kindred"] if rep % 2 == 0 else ["kindred", "baseline"]
+            order = list(FANOUT_SERVERS) if rep % 2 == 0 else list(FANOUT_SERVERS)[::-1]
             for which in order:
                 search = None
                 if cfg.get("search"):
-                    # Quick mode: the baseline's search starts where it usually passes; Kindred's at
-                    # the target (a third of the baseline's figure), so its first step decides
-                    # met/missed and the rest of the search finds the figure.
+                    start = _fanout_start(which, per, cfg)
                     lo, hi = cfg["fanout_bounds"]
-                    prev = [
-                        r["best_deliveries_per_s"]
-                        for r in per["baseline"]
-                        if r.get("best_deliveries_per_s")
-                    ]
-                    start = (
-                        cfg["fanout_baseline_start"]
-                        if which == "baseline" or not prev
-                        else 0.34 * median(prev)
-                    )
                     search = Search(
                         start / size,
                         factor=cfg["search"]["factor"],
@@ -488,15 +477,7 @@ def _fanout(ctx: dict, servers: dict[str, tuple]) -> dict:
                         hi=hi / size,
                     )
                 if which not in servers:
-                    servers[which] = (
-                        start_baseline("fanout-baseline")
-                        if which == "baseline"
-                        else start_kindred(
-                            "fanout-kindred",
-                            db_url=sqlite_copy(ctx["template"], "fanout"),
-                            extra={"MODERATION_EMBEDDED_WORKER": "0"},
-                        )
-                    )
+                    servers[which] = _start_fanout_server(which, ctx)
                 proc, port = servers[which]
                 settle([proc.pid], quiet=0.2, max_wait=20)
                 r = ladder_run(
@@ -513,10 +494,8 @@ def _fanout(ctx: dict, servers: dict[str, tuple]) -> dict:
                     join_timeout=cfg.get("join_timeout", 300),
                 )
                 per[which].append(r)
-        k, kb = median_bound([(r["best_deliveries_per_s"], r.get("bound")) for r in per["kindred"]])
-        b, bb = median_bound(
-            [(r["best_deliveries_per_s"], r.get("bound")) for r in per["baseline"]]
-        )
+        k, kb = _median_figure(per["kindred"])
+        b, bb = _median_figure(per["baseline"])
         rr = ratio(k, b)
         ooo = sum(r["out_of_order"] for r in per["kindred"])
         gaps = sum(r.get("gaps", 0) for r in per["kindred"])
@@ -527,7 +506,8 @@ def _fanout(ctx: dict, servers: dict[str, tuple]) -> dict:
             for w, runs in per.items()
         }
         note = (
-            f"{cfg['reps']} run(s), median{_spread(per)}; a step passes with p99 ≤ {P99_LIMIT_MS:g} ms (from the "
+            f"bare broadcast baseline (no database: the floor); {cfg['reps']} run(s), "
+            f"median{_spread({w: per[w] for w in ('kindred', 'baseline')})}; a step passes with p99 ≤ {P99_LIMIT_MS:g} ms (from the "
             f"scheduled send), nothing lost, no gap and nothing out of order; over all of Kindred's steps: {gaps} "
             f"gaps, {ooo} out of order; steps with the load generator saturated (≥ {LOADGEN_CPU_LIMIT_PCT:g}% of a "
             f"core or sends > {LOADGEN_SEND_LAG_LIMIT_MS:g} ms late at p99): Kindred {sat['kindred']}, baseline "
@@ -574,6 +554,7 @@ def _fanout(ctx: dict, servers: dict[str, tuple]) -> dict:
                 baseline_bound=bb,
             )
         )
+        rows.append(samework_row(size, per, cfg))
         raw[str(size)] = per
     # Where one message's time goes on the write path (in-process, same database).
     prof = _sendprof(ctx, f"fan-{cfg['fanout_sizes'][0]}")
@@ -596,6 +577,101 @@ def _fanout(ctx: dict, servers: dict[str, tuple]) -> dict:
             )
         )
     return {"rows": rows, "raw": raw}
+
+
+# The fan-out servers, in the order the first repetition runs them (the next reverses it).
+FANOUT_SERVERS = ("baseline", "samework", "kindred")
+SAMEWORK_TARGET = 0.5
+
+
+def _fanout_start(which: str, per: dict[str, list[dict]], cfg: dict) -> float:
+    """Where a fan-out search starts (deliveries/s). The bare baseline's starts where it usually
+    passes; Kindred's at its target against it (a third of the baseline's figure), so its first
+    step decides met/missed and the rest of the search finds the figure; the same-work
+    baseline's at its own earlier figure, else half the bare baseline's. The start only saves
+    steps: every search brackets and bisects to the same resolution within the same bounds."""
+
+    def prev(w: str) -> list[float]:
+        return [r["best_deliveries_per_s"] for r in per[w] if r.get("best_deliveries_per_s")]
+
+    if which == "kindred" and prev("baseline"):
+        return 0.34 * median(prev("baseline"))
+    if which == "samework" and prev("samework"):
+        return median(prev("samework"))
+    if which == "samework" and prev("baseline"):
+        return 0.5 * median(prev("baseline"))
+    return cfg["fanout_baseline_start"]
+
+
+def _start_fanout_server(which: str, ctx: dict) -> tuple:
+    if which == "baseline":
+        return start_baseline("fanout-baseline")
+    if which == "samework":
+        # A fresh SQLite file of its own, in make run's layout as Kindred's fan-out database is.
+        db = RUN / "fanout-samework.sqlite3"
+        for suffix in ("", "-wal", "-shm"):
+            db.with_name(db.name + suffix).unlink(missing_ok=True)
+        return start_samework("fanout-samework", db_url=f"sqlite:///{db}")
+    return start_kindred(
+        "fanout-kindred",
+        db_url=sqlite_copy(ctx["template"], "fanout"),
+        extra={"MODERATION_EMBEDDED_WORKER": "0"},
+    )
+
+
+def _median_figure(runs: list[dict]) -> tuple[float | None, Bound | Literal["unknown"]]:
+    return median_bound([(r["best_deliveries_per_s"], r.get("bound")) for r in runs])
+
+
+def samework_row(size: int, per: dict[str, list[dict]], cfg: dict) -> dict[str, Any]:
+    """Kindred against the same-work baseline (bench/baseline_samework.py) in a room of `size`:
+    met when Kindred's figure is at least SAMEWORK_TARGET of the baseline's, decided only when
+    neither figure sits at a bound of its search and the ratio is not within the searches'
+    resolution of the target."""
+    k, kb = _median_figure(per["kindred"])
+    s, sb = _median_figure(per["samework"])
+    rr = ratio(k, s)
+    runs = per["samework"]
+    sat = sum(1 for r in runs for st in r.get("steps", []) if st.get("loadgen_saturated"))
+    note = (
+        f"same-work baseline: each message stored in SQLite as make run configures it (WAL, "
+        f"IMMEDIATE transactions), its seq taken inside the insert's transaction, body "
+        f"HTML-escaped, sender acked, message.new broadcast with websockets.broadcast(), from one "
+        f"writer thread; nothing else; {cfg['reps']} run(s), median"
+        f"{_spread({'kindred': per['kindred'], 'same-work': runs})}; searched and passed as the "
+        f"other fan-out rows; steps with the load generator saturated (same-work): {sat}"
+    )
+    if runs and runs[-1].get("join_error"):
+        note += "; " + runs[-1]["join_error"]
+    fail = lowest_fail(runs[-1].get("steps", [])) if runs else None
+    if fail:
+        note += (
+            f"; same-work's first failing step {fail['rate_msgs_per_s'] * size:g} deliveries/s "
+            f"({fail['rate_msgs_per_s']:.3g} msg/s): p50 {fail['p50_ms']} ms, p99 {fail['p99_ms']} ms, "
+            f"lost {fail['lost']}, server CPU {fail['server_cpu_pct']}% of a core, load generator "
+            f"{fail.get('loadgen_cpu_pct_max')}%"
+        )
+    elif runs and runs[-1].get("steps"):
+        note += "; same-work passed every step it ran"
+    met = None if rr is None else rr >= SAMEWORK_TARGET
+    if met is not None and within_resolution(rr, SAMEWORK_TARGET, cfg):
+        met, note = (
+            None,
+            f"undecided: {rr:.3f} is within the searches' resolution of {SAMEWORK_TARGET:g} "
+            f"({_res_pct(cfg)}); " + note,
+        )
+    return row(
+        "fan-out",
+        f"room of {size}: deliveries/s, Kindred vs the same-work baseline",
+        k,
+        s,
+        rr,
+        f"≥ {SAMEWORK_TARGET:g}× same-work baseline",
+        met,
+        note,
+        kindred_bound=kb,
+        baseline_bound=sb,
+    )
 
 
 def within_resolution(value: float, target: float, cfg: dict) -> bool:

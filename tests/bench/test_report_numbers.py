@@ -20,7 +20,7 @@ import pytest
 
 from bench import analysis as analysis_mod
 from bench import modcap, report
-from bench.scenarios import row, safety_agreement_row
+from bench.scenarios import row, safety_agreement_row, samework_row
 
 # Numbers the report may print whatever the run measured: each is a setting of the product or
 # of the harness, a label, or a reference, never a measurement.
@@ -44,6 +44,7 @@ SETTINGS: dict[str, str] = {
     "80": "the steady phase of time to flag runs at 80 % of the measured capacity",
     "0.90": "moderation cost's throughput target",
     "1.20": "moderation cost's latency target",
+    "0.5": "fan-out's target against the same-work baseline (scenarios.SAMEWORK_TARGET)",
 }
 
 # A number as the report writes it (4,003; 0.25; 98.5), not part of a word, a path or a version.
@@ -85,7 +86,7 @@ def _step(rate: float, passed: bool, members: int, cpu_us: float | None = None) 
         "rate_msgs_per_s": rate,
         "passed": passed,
         "deliveries_per_s": rate * members,
-        "lost": 0 if passed else 7,
+        "lost": 0 if passed else 11,
         "p50_ms": 12.5,
         "p99_ms": 41.5 if passed else 903.5,
         "server_cpu_pct": 61.5,
@@ -106,8 +107,16 @@ def fake_run(salt: int = 0) -> tuple[dict, list[dict], dict]:
         "best_rate": 43.5,
         "join_seconds": 2.5,
         "settle_seconds": 1.5,
+        "best_deliveries_per_s": 5220.5,
     }
     base = {"steps": [_step(4100.5, True, 120, 4.5)], "bound": "lower", "best_rate": 4100.5}
+    # The same-work baseline well above Kindred: its row is missed and the prose explains it.
+    same = {
+        "steps": [_step(310.5, True, 120, 9.5), _step(330.5, False, 120)],
+        "bound": None,
+        "best_rate": 310.5,
+        "best_deliveries_per_s": 37260.5,
+    }
     prof = {
         "per-call connection": {"total": 3.3, "queries": 5, "close": 1.1, "commit": 0.4},
         "persistent connection": {"total": 1.9, "queries": 5, "close": 0.0, "commit": 0.4},
@@ -201,7 +210,12 @@ def fake_run(salt: int = 0) -> tuple[dict, list[dict], dict]:
         "moderation_failed_on": [f"backlog grew by {3.5 + salt} (allowed {2.5 + salt})"],
     }
     results = {
-        "fanout": {"raw": {"120": {"kindred": [kin], "baseline": [base]}, "sendprof": prof}},
+        "fanout": {
+            "raw": {
+                "120": {"kindred": [kin], "baseline": [base], "samework": [same]},
+                "sendprof": prof,
+            }
+        },
         "moderation_cost": {"raw": modcost},
         "classifier": {"raw": cls},
         "time_to_flag": {"raw": {"fp32": flag, "int8": {**flag, "capacity_bound": "lower"}}},
@@ -244,6 +258,7 @@ def fake_run(salt: int = 0) -> tuple[dict, list[dict], dict]:
             "idle_seconds": 21,
             "idle_sockets": 5003,
             "search": {"factor": 2.0, "resolution": 1.05},
+            "reps": 1,
         },
         "machine": {
             "cpus": 3,
@@ -268,8 +283,10 @@ def rendered(tmp_path: Path, salt: int) -> str:
     # Rows whose notes the scenarios' own code writes from the (varied) raw results.
     cap = results["moderated_capacity"]["raw"]["embedded"]
     cfg = meta["cfg"]
+    (size, per), *_ = ((int(k), v) for k, v in results["fanout"]["raw"].items() if k != "sendprof")
     rows = [
         *rows,
+        samework_row(size, per, cfg),
         modcap._row("moderated capacity", cap, "a model", cfg, cfg["modcap_step_seconds"]),
         safety_agreement_row(results["classifier"]["raw"]["original"]["agreement_safety_model"]),
     ]

@@ -495,3 +495,43 @@ def test_idle_cpu_over_fewer_sockets_than_the_target_cannot_meet_it() -> None:
     met, why = idle_cpu_verdict(2.0, 3100, 5000)
     assert met is None and "3100 sockets that connected, not 5000" in why
     assert idle_cpu_verdict(7.0, 3100, 5000) == (False, "")  # more sockets would only cost more
+
+
+def _fanout_run(figure: float | None, bound: str | None = None) -> dict:
+    return {"best_deliveries_per_s": figure, "bound": bound, "steps": []}
+
+
+SEARCHED = {"reps": 1, "search": {"factor": 2.0, "resolution": 1.05}}
+
+
+def test_kindred_against_the_same_work_baseline_is_met_at_half_and_missed_below() -> None:
+    from bench.scenarios import samework_row
+
+    def verdict(kindred: float, same: float) -> bool | None:
+        per = {"kindred": [_fanout_run(kindred)], "samework": [_fanout_run(same)]}
+        r = samework_row(10, per, SEARCHED)
+        assert r["target"] == "≥ 0.5× same-work baseline"
+        assert r["figure"] == "room of 10: deliveries/s, Kindred vs the same-work baseline"
+        return r["met"]
+
+    assert verdict(6000, 10000) is True
+    assert verdict(4000, 10000) is False
+    # Within the searches' 5 % of the target either way: neither met nor missed.
+    assert verdict(5100, 10000) is None
+    assert verdict(4900, 10000) is None
+
+
+def test_a_same_work_row_with_a_figure_at_a_bound_of_its_search_decides_nothing() -> None:
+    from bench.report import one_line
+    from bench.scenarios import samework_row
+
+    # The same-work baseline passed the search's ceiling: its true figure may be far higher,
+    # so even a low ratio misses nothing.
+    per = {"kindred": [_fanout_run(1000.0)], "samework": [_fanout_run(200000.0, "lower")]}
+    r = samework_row(10, per, SEARCHED)
+    assert r["met"] is None and r["baseline_bound"] == "lower"
+    assert "baseline ≥ 200,000" in one_line(r) and "undecided (bound)" in one_line(r)
+    # Kindred failed even the search's lowest rate: only an upper bound.
+    per = {"kindred": [_fanout_run(25.0, "upper")], "samework": [_fanout_run(900.0)]}
+    r = samework_row(10, per, SEARCHED)
+    assert r["met"] is None and "kindred ≤ 25" in one_line(r)

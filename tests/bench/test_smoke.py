@@ -33,6 +33,12 @@ def test_bench_smoke_prints_a_table() -> None:
     assert fan["baseline"] and fan["baseline"] > 0
     assert fan["kindred"] is not None
     assert "scenario failed" not in out
+    # Kindred against the same-work baseline too, which measured something real.
+    same = next(r for r in rows if "same-work" in r["figure"])
+    assert same["target"] == "≥ 0.5× same-work baseline"
+    assert same["baseline"] and same["baseline"] > 0
+    runs = latest["results"]["fanout"]["raw"]["5"]["samework"]
+    assert runs and all(st["acked"] > 0 for r in runs for st in r["steps"])
     # Moderated capacity ran its steps with moderation's checks (rules only in a smoke run).
     cap = latest["results"]["moderated_capacity"]["raw"]["embedded"][-1]["steps"]
     assert cap and all("moderation_passed" in st and "ttf_p95_s" in st for st in cap)
