@@ -9,7 +9,8 @@
 import { api, ApiError, flagAction } from "./moderation/api.js";
 import { checkinControls, showCheckinReply } from "./moderation/checkins.js";
 import {
-  CATEGORY_LABELS, PRIORITY_RANK, categoryBadges, claimLine, describeReason, duration, el, sensitiveText, waitLine, when,
+  CATEGORY_LABELS, MUTE_CHOICES, PRIORITY_RANK, WARNING_TEMPLATE, button, categoryBadges, claimLine, describeReason, duration, el,
+  field, listOrNone, section, sensitiveText, waitLine, waited, when,
 } from "./moderation/render.js";
 
 const $ = (id) => document.getElementById(id);
@@ -37,13 +38,6 @@ const ui = {
 };
 const ME = JSON.parse($("moderator-name").textContent || '""');
 const DEFAULT_BLUR = ["toxic", "risk"];
-const MUTE_CHOICES = [[15, "15 minutes"], [60, "1 hour"], [24 * 60, "1 day"], [7 * 24 * 60, "7 days"]];
-// The server's wording (moderation/actions.py WARNING_TEMPLATE), so she starts from kind words;
-// sending it empty makes the server use its own copy.
-const WARNING_TEMPLATE =
-  "Hi {name}, one of our volunteer moderators here. Your message in {room} came across as hurtful " +
-  "to others, and Kindred only works if everyone feels safe to share. We know things are hard. " +
-  "Please read the community guidelines and keep your messages kind. Thank you.";
 const BASE_TITLE = document.title;
 
 const flags = new Map(); // id → {flag, at: ms when its waiting_seconds was true}
@@ -53,9 +47,6 @@ let openFlagId = null;
 
 // --- queue ----------------------------------------------------------------------------------------
 
-function waited(entry) {
-  return entry.flag.waiting_seconds + (Date.now() - entry.at) / 1000;
-}
 
 function sortedEntries() {
   return [...flags.values()].sort((a, b) => {
@@ -277,11 +268,6 @@ ui.takeBreak.addEventListener("click", () => setDuty(false));
 let detail = null; // {flag, context}
 let detailUi = null;
 
-function section(title, className) {
-  const s = el("section", `detail-section ${className || ""}`.trim());
-  s.append(el("h3", null, title));
-  return s;
-}
 
 function contextMessage(m, { blurFlagged }) {
   const li = el("li", `ctx-msg${m.is_flagged_message ? " is-flagged" : ""}`);
@@ -294,35 +280,8 @@ function contextMessage(m, { blurFlagged }) {
   return li;
 }
 
-function listOrNone(items, render, emptyText) {
-  if (!items || !items.length) return el("p", "detail-none", emptyText);
-  const ul = el("ul", "detail-list");
-  for (const item of items) ul.append(render(item));
-  return ul;
-}
 
-function button(text, className, onClick) {
-  const b = el("button", className || "small-button", text);
-  b.type = "button";
-  b.addEventListener("click", onClick);
-  return b;
-}
 
-function field(labelText, control, hint) {
-  const wrap = el("div", "field");
-  const id = `f-${Math.random().toString(36).slice(2, 9)}`;
-  control.id = id;
-  const label = el("label", null, labelText);
-  label.htmlFor = id;
-  wrap.append(label, control);
-  if (hint) {
-    const p = el("p", "help", hint);
-    p.id = `${id}-hint`;
-    control.setAttribute("aria-describedby", p.id);
-    wrap.append(p);
-  }
-  return wrap;
-}
 
 /** Run one console action: busy state, the server's error next to the buttons, reload after. */
 async function run(label, fn, { success, keepOpen = true } = {}) {

@@ -7,7 +7,8 @@
 
 import { api, ApiError } from "./moderation/api.js";
 import {
-  CATEGORY_LABELS, PRIORITY_RANK, categoryBadges, claimLine, describeReason, duration, el, sensitiveText, waitLine, when,
+  CATEGORY_LABELS, MUTE_CHOICES, PRIORITY_RANK, WARNING_TEMPLATE, button, categoryBadges, claimLine, describeReason, duration, el,
+  field, listOrNone, section, sensitiveText, waitLine, waited, when,
 } from "./moderation/render.js";
 
 const $ = (id) => document.getElementById(id);
@@ -22,11 +23,6 @@ const ui = {
 };
 const ME = JSON.parse($("moderator-name").textContent || '""');
 const BLUR = new Set(["toxic", "risk"]);
-const MUTE_CHOICES = [[15, "15 minutes"], [60, "1 hour"], [24 * 60, "1 day"], [7 * 24 * 60, "7 days"]];
-const WARNING_TEMPLATE =
-  "Hi {name}, one of our volunteer moderators here. Your message in {room} came across as hurtful " +
-  "to others, and Kindred only works if everyone feels safe to share. We know things are hard. " +
-  "Please read the community guidelines and keep your messages kind. Thank you.";
 
 const items = new Map(); // id → {flag, at}
 let openId = null;
@@ -37,9 +33,6 @@ const itemAction = (id, action, body = {}) => api(`/api/practice/items/${id}/${a
 
 // --- queue ------------------------------------------------------------------------------------------
 
-function waited(entry) {
-  return entry.flag.waiting_seconds + (Date.now() - entry.at) / 1000;
-}
 
 function sortedEntries() {
   return [...items.values()].sort((a, b) => {
@@ -117,41 +110,9 @@ async function refreshQueue() {
 
 // --- detail ------------------------------------------------------------------------------------------
 
-function section(title, className) {
-  const s = el("section", `detail-section ${className || ""}`.trim());
-  s.append(el("h3", null, title));
-  return s;
-}
 
-function button(text, className, onClick) {
-  const b = el("button", className || "small-button", text);
-  b.type = "button";
-  b.addEventListener("click", onClick);
-  return b;
-}
 
-function field(labelText, control, hint) {
-  const wrap = el("div", "field");
-  const id = `f-${Math.random().toString(36).slice(2, 9)}`;
-  control.id = id;
-  const label = el("label", null, labelText);
-  label.htmlFor = id;
-  wrap.append(label, control);
-  if (hint) {
-    const p = el("p", "help", hint);
-    p.id = `${id}-hint`;
-    control.setAttribute("aria-describedby", p.id);
-    wrap.append(p);
-  }
-  return wrap;
-}
 
-function listOrNone(list, render, emptyText) {
-  if (!list || !list.length) return el("p", "detail-none", emptyText);
-  const ul = el("ul", "detail-list");
-  for (const item of list) ul.append(render(item));
-  return ul;
-}
 
 async function run(label, fn, { success } = {}) {
   const current = detailUi;

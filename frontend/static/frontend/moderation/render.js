@@ -140,3 +140,53 @@ export function claimLine(flag, me) {
   }
   return el("p", "flag-claim is-open", "○ Open: nobody has claimed it");
 }
+
+// --- shared by the console (moderation.js) and the practice console (practice.js) -----------------
+
+export const MUTE_CHOICES = [[15, "15 minutes"], [60, "1 hour"], [24 * 60, "1 day"], [7 * 24 * 60, "7 days"]];
+// The server's wording (moderation/actions.py WARNING_TEMPLATE), so she starts from kind words;
+// sending it empty makes the server use its own copy.
+export const WARNING_TEMPLATE =
+  "Hi {name}, one of our volunteer moderators here. Your message in {room} came across as hurtful " +
+  "to others, and Kindred only works if everyone feels safe to share. We know things are hard. " +
+  "Please read the community guidelines and keep your messages kind. Thank you.";
+
+export function waited(entry) {
+  return entry.flag.waiting_seconds + (Date.now() - entry.at) / 1000;
+}
+
+export function section(title, className) {
+  const s = el("section", `detail-section ${className || ""}`.trim());
+  s.append(el("h3", null, title));
+  return s;
+}
+
+export function button(text, className, onClick) {
+  const b = el("button", className || "small-button", text);
+  b.type = "button";
+  b.addEventListener("click", onClick);
+  return b;
+}
+
+export function field(labelText, control, hint) {
+  const wrap = el("div", "field");
+  const id = `f-${Math.random().toString(36).slice(2, 9)}`;
+  control.id = id;
+  const label = el("label", null, labelText);
+  label.htmlFor = id;
+  wrap.append(label, control);
+  if (hint) {
+    const p = el("p", "help", hint);
+    p.id = `${id}-hint`;
+    control.setAttribute("aria-describedby", p.id);
+    wrap.append(p);
+  }
+  return wrap;
+}
+
+export function listOrNone(items, render, emptyText) {
+  if (!items || !items.length) return el("p", "detail-none", emptyText);
+  const ul = el("ul", "detail-list");
+  for (const item of items) ul.append(render(item));
+  return ul;
+}
