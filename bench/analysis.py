@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from bench.scenarios import P99_LIMIT_MS
+
 
 def _missed(rows: list[dict], scenario: str) -> list[dict]:
     return [r for r in rows if r["scenario"] == scenario and r["met"] is False]
@@ -484,6 +486,10 @@ def analysis(
     if cap:
         out += [_modcap_text(cap), ""]
 
+    ov = raw.get("overload") or {}
+    if ov:
+        out += [_overload_text(ov), ""]
+
     idle = raw.get("idle") or {}
     if idle:
         c = idle.get("connect") or {}
@@ -622,6 +628,65 @@ def _modcap_text(cap: dict[str, Any]) -> str:
             )
         text += ". "
     return text.rstrip()
+
+
+def _overload_text(ov: dict[str, Any]) -> str:
+    """Each burst above capacity and how the room came back, and whether anything acknowledged
+    was lost."""
+    text = "**Overload.** "
+    cap = ov.get("capacity") or {}
+    if not ov.get("bursts"):
+        return text + "Not driven: this run had no capacity figure for the room to go above."
+
+    def after(v: float | None) -> str:
+        return f"not within the {ov['after_s']:g} s watched" if v is None else f"after {v:g} s"
+
+    def ms(v: float | None) -> str:
+        return "–" if v is None else "∞" if v == float("inf") else f"{v:g}"
+
+    text += (
+        f"A room of {ov['size']} in `make run`'s layout (embedded worker, SQLite), whose capacity was "
+        f"{_CAP_PREFIX.get(cap.get('bound'), '')}{cap['rate']:.3g} msg/s ({cap.get('source')}), was "
+        f"driven above it, each burst followed at once by {ov['after_share']:g}× capacity while it "
+        "recovered"
+        + (
+            " (the capacity is only a lower bound, so the bursts may not have exceeded it)"
+            if cap.get("bound") == "lower"
+            else ""
+        )
+        + ". "
+    )
+    for b in ov["bursts"]:
+        f = b["figures"]
+        text += (
+            f"At {b['factor']:g}× ({b['rate']:.3g} msg/s for {ov['burst_s']:g} s) the burst's "
+            f"deliveries had p50 {ms(f['p50_ms'])} ms, p99 {ms(f['p99_ms'])} ms and max "
+            f"{ms(f['max_ms'])} ms, and {f['missing']} of {f['expected']} never arrived; "
+            + (
+                f"all of the burst's messages had reached every member {f['delivered_all_s']:g} s "
+                f"after it ended; "
+                if f["delivered_all_s"] is not None
+                else ""
+            )
+            + (
+                f"all of them had been assessed {f['assessed_all_s']:g} s after it ended"
+                if f["assessed_all_s"] is not None
+                else "some of them were still not assessed after the drain wait"
+            )
+            + f"; delivery p99 was within "
+            f"{P99_LIMIT_MS:g} ms again {after(f['delivery_recovered_s'])}, with the web process "
+            f"at {b['server_cpu_pct']}% of a core over the step. "
+        )
+    lost = ov.get("acked_not_stored")
+    text += f"Acknowledged messages missing from the database: {lost} of {ov.get('acked')}."
+    if lost:
+        text += (
+            " Kindred acknowledges a message only once the call that stores it has returned "
+            "(`chat/consumers.py`, `chat.actions.do_send_message`): a missing row means that order "
+            "broke somewhere, and the web process's log (`var/bench/logs/overload.log`) is where "
+            "to start."
+        )
+    return text
 
 
 def _classifier_text(cls: dict[str, Any]) -> str:
@@ -811,6 +876,22 @@ def method(meta: dict[str, Any]) -> str:
   (at least 2) above its middle third. That bounds when a flag can reach the moderators; the
   live feed itself is time to flag's figure. A smoke run assesses with the rules alone (no
   model), to check the harness, not the product.
+- **Overload.** The same room of 20 in `make run`'s layout (embedded worker, SQLite), its
+  capacity taken from this run's moderated capacity (the median of its searches) when that ran
+  first, else one such search. On a fresh server and database the room is driven at 1.5× that
+  rate for 30 s (`--quick`: 10 s), straight on at 0.5× for 60 s (`--quick`: 20 s) while it
+  recovers; once the moderation backlog is empty, the same at 2×. Latency is timed from each
+  message's scheduled send. Reported per burst: p50/p99/p99.9/max over the burst's messages'
+  deliveries, deliveries that never arrived (by the end of the recovery load and a grace),
+  when the last of the burst's messages had reached every member and had been assessed
+  (counted from the burst's end; 0 when nothing was left then), and
+  when delivery was back within its limit: the start of the first one-second window (by
+  scheduled send) of the recovery load from which every later window has p99 ≤ 100 ms, a
+  delivery that never arrived counting as +∞ (likewise send → assessed p95 ≤ 1 s). Judged only:
+  nothing acknowledged lost, i.e. every client_id the server acknowledged, warm-up included, is a
+  stored message of the room, looked up in the database after the run, independently of any pass
+  rule. A capacity that is only a bound (≥) is said to be one: the bursts may then not exceed it.
+  The smoke run drives a room of 4 for 2 s with the rules alone, to check the harness.
 - **Idle connections.** 5,000 member sockets (200 rooms of 25) on one web process (embedded
   worker off), spread over 4 client processes, at most 64 handshakes in flight per process;
   `ulimit -n` is raised in the harness. Sockets still connecting after a deadline (240 s quick,

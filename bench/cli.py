@@ -15,7 +15,7 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from bench import driver, modcap, report, scenarios
+from bench import driver, modcap, overload, report, scenarios
 from bench.modes import MODES
 from bench.util import PY, ROOT, RUN, VAR, machine, raise_nofile, write_json
 
@@ -25,15 +25,17 @@ ALL = [
     "classifier",
     "time_to_flag",
     "moderated_capacity",
+    "overload",
     "idle",
     "scale_out",
     "page_weight",
 ]
-SMOKE = ["fanout", "moderated_capacity", "idle", "page_weight"]
-NEEDS_MODEL = {"moderation_cost", "time_to_flag", "scale_out", "moderated_capacity"}
+SMOKE = ["fanout", "moderated_capacity", "overload", "idle", "page_weight"]
+NEEDS_MODEL = {"moderation_cost", "time_to_flag", "scale_out", "moderated_capacity", "overload"}
 # Each scenario's function: bench.scenarios, except those in modules of their own.
 SCENARIOS = {name: getattr(scenarios, name, None) for name in ALL} | {
-    "moderated_capacity": modcap.moderated_capacity
+    "moderated_capacity": modcap.moderated_capacity,
+    "overload": overload.overload,
 }
 
 
@@ -233,7 +235,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"kindred bench: mode={mode}, scenarios={', '.join(names)}", flush=True)
 
     rooms = [f"fan-{s}" for s in cfg["fanout_sizes"]]
-    rooms += ["modcost", "warm", "flag-cap", "flag", modcap.ROOM]
+    rooms += ["modcost", "warm", "flag-cap", "flag", modcap.ROOM, overload.ROOM]
     n_idle = cfg["idle_sockets"] if "idle" in names else 0
     rooms += [f"idle-{i:03d}" for i in range((n_idle + 24) // 25)]
     members_needed = (
@@ -260,8 +262,11 @@ def main(argv: list[str] | None = None) -> int:
         "moderators": accounts["moderators"],
         "mode": mode,
     }
-    # A smoke run's moderated capacity assesses with the rules alone (bench.modcap._model_env).
-    needs_model = set(names) & NEEDS_MODEL - ({"moderated_capacity"} if mode == "smoke" else set())
+    # A smoke run's moderated capacity and overload assess with the rules alone
+    # (bench.modcap._model_env).
+    needs_model = set(names) & NEEDS_MODEL - (
+        {"moderated_capacity", "overload"} if mode == "smoke" else set()
+    )
     if needs_model:
         from bench.models import ARCH, build
 
@@ -297,6 +302,8 @@ def main(argv: list[str] | None = None) -> int:
             ctx["pg_error"] = f"PostgreSQL/Redis not reachable on 127.0.0.1 ({exc})"
 
     results: dict[str, Any] = {}
+    # A scenario may read an earlier one's results (overload reuses moderated capacity's figure).
+    ctx["results"] = results
     rows: list[dict] = []
     for name in names:
         t = time.monotonic()

@@ -7,6 +7,11 @@ Protocol with the harness (one JSON object per line):
          is how long to hold, and a third value overrides the ping interval), or `stop`.
   stdout: {"event": "ready", ...} once every socket has joined, then {"event": "result", ...}.
 
+A step defined in the spec may carry a `profile`, [[rate, seconds], ...]: its segments run back
+to back in one step (a burst, then the load after it). With spec["record_times"] each step's result
+also lists every delivery as [scheduled send, latency ms] (`lat_at`), so the harness can follow
+latency through the step.
+
 Every loop is bounded: the whole process gives up after spec["max_seconds"].
 Message bodies carry `#b<step>:<sender>:<idx>:<scheduled send time>` so any receiving process can
 compute delivery latency on the shared clock (same machine). Latency runs from when the message
@@ -57,6 +62,8 @@ class Run:
         self.steps: dict[int, dict[str, float]] = dict(enumerate(spec.get("steps", [])))
         self.recv: Counter[int] = Counter()
         self.lat: defaultdict[int, list[float]] = defaultdict(list)
+        # With spec["record_times"]: [scheduled send, latency ms] of every delivery, per step.
+        self.lat_at: defaultdict[int, list[list[float]]] = defaultdict(list)
         self.sent: Counter[int] = Counter()
         self.acked: Counter[int] = Counter()
         self.errors: Counter[str] = Counter()
@@ -99,7 +106,10 @@ class Run:
                             step, _sid, _idx, ts = body[i + 2 :].split(":")
                             k = int(step)
                             self.recv[k] += 1
-                            self.lat[k].append(round((now - float(ts)) * 1000, 2))
+                            lat = round((now - float(ts)) * 1000, 2)
+                            self.lat[k].append(lat)
+                            if self.spec.get("record_times"):
+                                self.lat_at[k].append([float(ts), lat])
                         except (ValueError, IndexError):
                             pass
                 elif t == "message.ack":
@@ -176,16 +186,11 @@ class Run:
     async def sender(self, s: Sock, t0: float, k: int) -> None:
         total = self.spec["total_senders"]
         texts = self.spec.get("texts") or [" ".join(FILLER[:10])]
-        step = self.steps[k]
-        rate = step["rate"]
-        if rate <= 0:
-            return
-        # The step's messages are numbered 0..n-1 across all senders and sent evenly spaced at the
-        # offered rate; sender j sends numbers j, j + total, ... (so a rate below one message per
-        # sender per step still sends the right number of messages).
-        n = max(1, round(rate * step["duration"]))
-        for i, num in enumerate(range(s.sid, n, total)):
-            target = t0 + num / rate
+        offsets = schedule(self.steps[k])
+        # Sender j sends the step's messages numbered j, j + total, ... (so a rate below one
+        # message per sender per step still sends the right number of messages).
+        for i, num in enumerate(range(s.sid, len(offsets), total)):
+            target = t0 + offsets[num]
             delay = target - time.time()
             if delay > 0:
                 await asyncio.sleep(delay)
@@ -221,6 +226,22 @@ class Run:
             except Exception:  # noqa: BLE001
                 return
             nxt += interval
+
+
+def schedule(step: dict[str, Any]) -> list[float]:
+    """When each of a step's messages is due, in seconds from the step's start. The messages are
+    numbered 0..n-1 across all senders and spaced evenly at the offered rate. A step with a
+    `profile` ([[rate, seconds], ...]) runs its segments back to back, each at its own rate."""
+    segments = step.get("profile") or [[step["rate"], step["duration"]]]
+    out: list[float] = []
+    start = 0.0
+    for rate, seconds in segments:
+        if rate > 0:
+            # At least one message, as a plain step always sent (a slow step's lone message).
+            n = max(1, round(rate * seconds)) if len(segments) == 1 else round(rate * seconds)
+            out += [start + num / rate for num in range(n)]
+        start += seconds
+    return out
 
 
 async def loop_lag(until: float, out: list[float], tick: float = 0.01) -> None:
@@ -329,6 +350,7 @@ async def run(spec: dict[str, Any]) -> None:
                     "step": k,
                     "recv": r.recv[k],
                     "lat": r.lat[k],
+                    "lat_at": r.lat_at.pop(k, []),
                     "sent": r.sent[k],
                     "acked": r.acked[k],
                     "acks": r.acks,

@@ -51,6 +51,12 @@ MODES: dict[str, dict[str, Any]] = {
         "modcap_bounds": (0.5, 1280.0),
         "modcap_production": True,
         "modcap_drain_seconds": 120,
+        # Overload (bench.overload): 1.5× and then 2× the room's capacity for this long each,
+        # then half the capacity for this long while it recovers.
+        "overload_burst_seconds": 30,
+        "overload_after_seconds": 60,
+        "overload_grace_seconds": 5,
+        "overload_drain_seconds": 180,
     },
     # Quick: one repetition, shorter steps and grace.
     "quick": {
@@ -92,6 +98,10 @@ MODES: dict[str, dict[str, Any]] = {
         "modcap_bounds": (0.5, 1280.0),
         "modcap_production": True,
         "modcap_drain_seconds": 60,
+        "overload_burst_seconds": 10,
+        "overload_after_seconds": 20,
+        "overload_grace_seconds": 3,
+        "overload_drain_seconds": 90,
     },
     "smoke": {
         "reps": 1,
@@ -114,5 +124,10 @@ MODES: dict[str, dict[str, Any]] = {
         "modcap_bounds": (2.0, 4.0),
         "modcap_production": False,
         "modcap_drain_seconds": 20,
+        # Overload at the smoke's tiny size: checks the harness, measures nothing.
+        "overload_burst_seconds": 2,
+        "overload_after_seconds": 3,
+        "overload_grace_seconds": 1,
+        "overload_drain_seconds": 20,
     },
 }

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from bench import analysis as analysis_mod
-from bench import modcap, report
+from bench import modcap, overload, report
 from bench.scenarios import row, safety_agreement_row, samework_row
 
 # Numbers the report may print whatever the run measured: each is a setting of the product or
@@ -209,7 +209,45 @@ def fake_run(salt: int = 0) -> tuple[dict, list[dict], dict]:
         "moderation_passed": False,
         "moderation_failed_on": [f"backlog grew by {3.5 + salt} (allowed {2.5 + salt})"],
     }
+    burst = {
+        "factor": 1.5,
+        "rate": 33.5,
+        "after_rate": 11.5,
+        "sent": 1205,
+        "acked": 1203,
+        "server_cpu_pct": 97.5,
+        "send_lag_p99_ms": 2.5,
+        "pending_after": 41,
+        "drain_s": 3.5,
+        "figures": {
+            "deliveries": 16001,
+            "expected": 16041,
+            "missing": 40,
+            "p50_ms": 310.5,
+            "p99_ms": 2900.5,
+            "p999_ms": 3300.5,
+            "max_ms": 3500.5,
+            "delivered_all_s": None,
+            "assessed_all_s": 6.5,
+            "delivery_recovered_s": 4.0,
+            "moderation_recovered_s": 9.0,
+            "windows": [],
+        },
+    }
+    over = {
+        "size": 22,
+        "factors": [1.5],
+        "after_share": 0.5,
+        "burst_s": 31,
+        "after_s": 61,
+        "grace_s": 6,
+        "capacity": {"rate": 22.5, "bound": None, "source": "this run", "searches": 3},
+        "bursts": [burst],
+        "acked": 2413,
+        "acked_not_stored": 1 + salt,
+    }
     results = {
+        "overload": {"raw": over},
         "fanout": {
             "raw": {
                 "120": {"kindred": [kin], "baseline": [base], "samework": [same]},
@@ -287,6 +325,7 @@ def rendered(tmp_path: Path, salt: int) -> str:
     rows = [
         *rows,
         samework_row(size, per, cfg),
+        *overload.rows_of(results["overload"]["raw"]),
         modcap._row("moderated capacity", cap, "a model", cfg, cfg["modcap_step_seconds"]),
         safety_agreement_row(results["classifier"]["raw"]["original"]["agreement_safety_model"]),
     ]
@@ -329,6 +368,7 @@ def test_the_fake_runs_differ_in_every_measured_number(tmp_path: Path) -> None:
         "**Safety model int8.**",
         "**Time to flag.**",
         "**Moderated capacity.**",
+        "**Overload.**",
         "**Idle connections.**",
         "**Scale-out.**",
         "**Page weight.**",

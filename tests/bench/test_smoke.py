@@ -1,5 +1,6 @@
 """Keeps the performance harness working: a tiny `python -m bench --smoke` run (no model, a room
-of five, a few idle sockets, the page weight). Benchmarks never gate CI; this only checks that
+of five against both baselines, the moderated capacity and overload of a room of four, a few idle
+sockets, the page weight). Benchmarks never gate CI; this only checks that
 the harness runs end to end and prints its table."""
 
 from __future__ import annotations
@@ -23,7 +24,13 @@ def test_bench_smoke_prints_a_table() -> None:
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     out = proc.stdout
     assert "scenario" in out and "Kindred" in out and "baseline" in out
-    for scenario in ("fan-out", "moderated capacity", "idle connections", "phone page weight"):
+    for scenario in (
+        "fan-out",
+        "moderated capacity",
+        "overload",
+        "idle connections",
+        "phone page weight",
+    ):
         assert scenario in out, out
     latest = json.loads((ROOT / "var" / "bench" / "latest-smoke.json").read_text())
     rows = latest["rows"]
@@ -42,3 +49,13 @@ def test_bench_smoke_prints_a_table() -> None:
     # Moderated capacity ran its steps with moderation's checks (rules only in a smoke run).
     cap = latest["results"]["moderated_capacity"]["raw"]["embedded"][-1]["steps"]
     assert cap and all("moderation_passed" in st and "ttf_p95_s" in st for st in cap)
+    # Overload drove both bursts on moderated capacity's figure and checked every acknowledged
+    # message against the database.
+    over = latest["results"]["overload"]["raw"]
+    assert over["capacity"]["source"].startswith("this run's moderated capacity")
+    assert [b["factor"] for b in over["bursts"]] == [1.5, 2.0]
+    assert all(b["acked"] > 0 and b["figures"]["deliveries"] > 0 for b in over["bursts"])
+    lost = next(
+        r for r in rows if r["scenario"] == "overload" and "acknowledged lost" in r["figure"]
+    )
+    assert lost["kindred"] == over["acked_not_stored"] and over["acked"] > 0
