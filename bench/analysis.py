@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from bench.scenarios import P99_LIMIT_MS
+from bench.soak import RULE, SLOPE_PER_S, flatness, summary
 
 
 def _missed(rows: list[dict], scenario: str) -> list[dict]:
@@ -490,6 +491,10 @@ def analysis(
     if ov:
         out += [_overload_text(ov), ""]
 
+    sk = raw.get("soak") or {}
+    if sk.get("samples"):
+        out += [_soak_text(sk), ""]
+
     idle = raw.get("idle") or {}
     if idle:
         c = idle.get("connect") or {}
@@ -686,6 +691,68 @@ def _overload_text(ov: dict[str, Any]) -> str:
             "broke somewhere, and the web process's log (`var/bench/logs/overload.log`) is where "
             "to start."
         )
+    return text
+
+
+def _soak_text(sk: dict[str, Any]) -> str:
+    """Whether the web process stayed flat over the soak, on which series it did not, and
+    whether anything was lost or refused on the way."""
+    seconds = sk["seconds"]
+    per = sk.get("slope_minutes", SLOPE_PER_S / 60)
+    flat = flatness(
+        sk["samples"], seconds=seconds, until=sk.get("steady_until"), rule=sk.get("rule") or RULE
+    )
+    half = [x for x in sk["samples"] if x[0] >= seconds / 2]
+    parts = []
+    for name, col, scale, unit in (
+        ("RSS", 1, 2**20, " MiB"),
+        ("file descriptors", 2, 1, ""),
+        ("threads", 3, 1, ""),
+    ):
+        a = summary(sk["samples"], col, scale=scale, per_s=60 * per)
+        h = summary(half, col, scale=scale, per_s=60 * per)
+        parts.append(
+            f"{name} {a['start']:.4g} → {a['end']:.4g}{unit} ({h['slope']:+.3g}{unit} per "
+            f"{per:g} min over the second half)"
+        )
+    verdict = {True: "stayed flat", False: "did not stay flat", None: "was not judged"}[flat["met"]]
+    text = (
+        f"**Soak.** Over {seconds / 60:g} minutes of mixed load on {sk['members']} sockets in "
+        f"{len(sk['sizes'])} rooms, the web process {verdict}: " + "; ".join(parts) + ". "
+    )
+    if flat["met"] is None:
+        text += f"The rule did not decide: {flat.get('why')}. "
+    failed = [n for n in ("rss", "fds", "threads") if n in flat and not flat[n]["ok"]]
+    if "rss" in failed:
+        r = flat["rss"]
+        text += (
+            f"RSS rose {r['growth_pct']:.3g} % over the second half ({r['rise_bytes'] / 2**20:.1f} "
+            "MiB), after the first half had warmed the caches: something kept per message, "
+            "per rejoin or per frame is not let go (a cache without a bound, a per-socket object "
+            "outliving its socket); a `tracemalloc` snapshot of the web process at each end of the "
+            "second half would name it. "
+        )
+    for n, what in (("fds", "file descriptors"), ("threads", "threads")):
+        if n in failed:
+            f = flat[n]
+            text += (
+                f"Its {what} ended at {f['end']:g}, above the {f['reference']:g} of the second "
+                f"half's start: something opened per rejoin or per frame is not closed"
+                + (
+                    " (a socket, or a database connection held by a worker thread)"
+                    if n == "fds"
+                    else " (a thread started per task instead of taken from a pool)"
+                )
+                + ". "
+            )
+    d = sk.get("deliveries") or {}
+    errors = sum((sk.get("errors") or {}).values()) + sum((sk.get("closes") or {}).values())
+    text += (
+        f"Along the way {sk.get('acked_not_stored')} acknowledged messages were missing from the "
+        f"database, {d.get('lost')} of {d.get('expected')} deliveries were lost, and sockets got "
+        f"{errors} error frames or closes they should not have; delivery p99 over the whole soak "
+        f"was {d.get('p99_ms')} ms."
+    )
     return text
 
 
@@ -892,6 +959,43 @@ def method(meta: dict[str, Any]) -> str:
   stored message of the room, looked up in the database after the run, independently of any pass
   rule. A capacity that is only a bound (≥) is said to be one: the bursts may then not exceed it.
   The smoke run drives a room of 4 for 2 s with the rules alone, to check the harness.
+- **Soak.** Full mode only: 30 minutes (`--quick` runs a 5-minute one only with `--set
+  soak=true`; the smoke run one of 24 s in 5 rooms of 2–8, which checks the harness and is too
+  short for the rule to decide). `make run`'s layout (one web process with the embedded worker,
+  SQLite, the same model stage as the other moderation scenarios) on a fresh database: 40 rooms
+  whose sizes follow Zipf's rank-size law from 60 members down to 2 (the k-th room has 60 / k^s,
+  s = ln 30 / ln 40, rounded: 292 members), one account and one socket each, driven by
+  `bench/soakgen.py` from a plan drawn in advance with a fixed seed (`bench.soak.plan`).
+  The load is fixed, not derived from a capacity: 1.5 messages/s in all, each from a member
+  chosen uniformly (so a room's traffic follows its size) and announced by a typing frame
+  1.5 s before; a tenth of them edited by their author 5–60 s later; 1 reaction/s to one of the
+  last ten visible messages of others the member holds; 0.5 typing frames/s that lead to
+  nothing; every socket closed and reopened every 5 minutes, staggered so that about as many
+  are away at any moment, away 5 s, then `room.joined` and `resume` from its last contiguous
+  seq as the protocol says; every open socket pings every 25 s with its read position. Nobody is
+  planned to act while away or rejoining, and the last 10 s carry no action. When moderated
+  capacity ran first, the notes give the message rate as a share of its figure. The web
+  process's RSS (VmRSS), open file descriptors (`/proc/<pid>/fd`) and threads are read every
+  10 s. Reported: each series' first and last sample and least-squares slope per 10 minutes,
+  over the whole soak and over its second half. "Flat" is decided on the second half only, so
+  what the first half warms up (caches, the thread pool, SQLite's page cache) does not count,
+  up to the last planned leave (after it every socket is open again, a few descriptors more
+  than while some are always away):
+  met when the least-squares line of RSS over the second half rises by less than 5 % of its
+  value at the half's start (the note gives that allowance in MiB: the model's weights are part
+  of the RSS), and file descriptors and threads are back to their level (the median of the
+  half's last tenth of samples, at least 3, is at most the median of its first tenth plus the
+  larger of 2 and 2 % for descriptors, of 1 and 2 % for threads); a second half shorter than
+  2 minutes decides nothing. Also judged: every acknowledged client_id is a stored message
+  (from the database); no delivery lost, i.e. every stored seq of a room is, at the end, held
+  by every member of it by the protocol's own means (live `message.new`, a join's history, the
+  `resume` after a rejoin or after a gap on an open socket; no extra catch-up at the end); and
+  no error frame nor a close the client did not ask for: the client sends only what the
+  protocol allows it (its own messages edited within the window, reactions to others' visible
+  messages, no "me too" on a supportive-only one), so every error frame is one it should not
+  get. Reported: delivery latency from the scheduled send to `message.new` on each open
+  socket, p50/p99/max over the whole soak and p99 per half; whether each member's stored read
+  position is the last one she sent; the moderation backlog at the end.
 - **Idle connections.** 5,000 member sockets (200 rooms of 25) on one web process (embedded
   worker off), spread over 4 client processes, at most 64 handshakes in flight per process;
   `ulimit -n` is raised in the harness. Sockets still connecting after a deadline (240 s quick,

@@ -15,7 +15,7 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from bench import driver, modcap, overload, report, scenarios
+from bench import driver, modcap, overload, report, scenarios, soak
 from bench.modes import MODES
 from bench.util import PY, ROOT, RUN, VAR, machine, raise_nofile, write_json
 
@@ -29,13 +29,24 @@ ALL = [
     "idle",
     "scale_out",
     "page_weight",
+    "soak",
 ]
-SMOKE = ["fanout", "moderated_capacity", "overload", "idle", "page_weight"]
-NEEDS_MODEL = {"moderation_cost", "time_to_flag", "scale_out", "moderated_capacity", "overload"}
+SMOKE = ["fanout", "moderated_capacity", "overload", "idle", "page_weight", "soak"]
+NEEDS_MODEL = {
+    "moderation_cost",
+    "time_to_flag",
+    "scale_out",
+    "moderated_capacity",
+    "overload",
+    "soak",
+}
+# Run with a model except in a smoke run, where these assess with the rules alone.
+RULES_IN_SMOKE = {"moderated_capacity", "overload", "soak"}
 # Each scenario's function: bench.scenarios, except those in modules of their own.
 SCENARIOS = {name: getattr(scenarios, name, None) for name in ALL} | {
     "moderated_capacity": modcap.moderated_capacity,
     "overload": overload.overload,
+    "soak": soak.soak,
 }
 
 
@@ -224,6 +235,11 @@ def main(argv: list[str] | None = None) -> int:
             p.error(f"--set: unknown setting {key!r}")
         cfg[key] = json.loads(value)
     names = a.only or (SMOKE if mode == "smoke" else ALL)
+    if "soak" in names and not cfg.get("soak"):
+        # Half an hour in full mode; quick mode runs a short one only when asked.
+        if a.only:
+            p.error(f"the soak is off in {mode} mode: add --set soak=true")
+        names = [n for n in names if n != "soak"]
     raise_nofile()
     # SIGTERM runs the finally blocks, which stop every server and load generator we started.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
@@ -238,6 +254,8 @@ def main(argv: list[str] | None = None) -> int:
     rooms += ["modcost", "warm", "flag-cap", "flag", modcap.ROOM, overload.ROOM]
     n_idle = cfg["idle_sockets"] if "idle" in names else 0
     rooms += [f"idle-{i:03d}" for i in range((n_idle + 24) // 25)]
+    if "soak" in names:
+        rooms += soak.room_slugs(cfg)
     members_needed = (
         max(
             [
@@ -245,6 +263,7 @@ def main(argv: list[str] | None = None) -> int:
                 max(cfg["fanout_sizes"]),
                 cfg.get("modcost_size", 0),
                 cfg.get("modcap_size", 0),
+                soak.members_needed(cfg) if "soak" in names else 0,
             ]
         )
         + 3
@@ -262,11 +281,9 @@ def main(argv: list[str] | None = None) -> int:
         "moderators": accounts["moderators"],
         "mode": mode,
     }
-    # A smoke run's moderated capacity and overload assess with the rules alone
+    # A smoke run's moderated capacity, overload and soak assess with the rules alone
     # (bench.modcap._model_env).
-    needs_model = set(names) & NEEDS_MODEL - (
-        {"moderated_capacity", "overload"} if mode == "smoke" else set()
-    )
+    needs_model = set(names) & NEEDS_MODEL - (RULES_IN_SMOKE if mode == "smoke" else set())
     if needs_model:
         from bench.models import ARCH, build
 

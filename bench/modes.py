@@ -57,6 +57,23 @@ MODES: dict[str, dict[str, Any]] = {
         "overload_after_seconds": 60,
         "overload_grace_seconds": 5,
         "overload_drain_seconds": 180,
+        # Soak (bench.soak): `make run`'s layout under a modest mixed load for 30 minutes, the
+        # web process's RSS, fds and threads sampled throughout. The rates are fixed: together
+        # well below the moderated capacity of one room of 20 in the same layout.
+        "soak": True,
+        "soak_seconds": 1800,
+        "soak_rooms": 40,
+        "soak_room_sizes": [2, 60],
+        "soak_msgs_per_s": 1.5,
+        "soak_reactions_per_s": 1.0,
+        "soak_typing_per_s": 0.5,
+        "soak_edit_share": 0.1,
+        "soak_edit_after": [5, 60],
+        "soak_rejoin_every_s": 300,
+        "soak_offline_s": 5,
+        "soak_ping_s": 25,
+        "soak_sample_s": 10,
+        "soak_tail_s": 10,
     },
     # Quick: one repetition, shorter steps and grace.
     "quick": {
@@ -102,6 +119,21 @@ MODES: dict[str, dict[str, Any]] = {
         "overload_after_seconds": 20,
         "overload_grace_seconds": 3,
         "overload_drain_seconds": 90,
+        # The soak is full mode's; `--set soak=true` runs a 5-minute one here.
+        "soak": False,
+        "soak_seconds": 300,
+        "soak_rooms": 40,
+        "soak_room_sizes": [2, 60],
+        "soak_msgs_per_s": 1.5,
+        "soak_reactions_per_s": 1.0,
+        "soak_typing_per_s": 0.5,
+        "soak_edit_share": 0.1,
+        "soak_edit_after": [5, 60],
+        "soak_rejoin_every_s": 120,
+        "soak_offline_s": 5,
+        "soak_ping_s": 25,
+        "soak_sample_s": 5,
+        "soak_tail_s": 10,
     },
     "smoke": {
         "reps": 1,
@@ -129,5 +161,21 @@ MODES: dict[str, dict[str, Any]] = {
         "overload_after_seconds": 3,
         "overload_grace_seconds": 1,
         "overload_drain_seconds": 20,
+        # A soak of 24 s in 5 rooms of 2–8, every action and a rejoin or two per socket: checks
+        # the harness; far too short for the flatness rule to decide.
+        "soak": True,
+        "soak_seconds": 24,
+        "soak_rooms": 5,
+        "soak_room_sizes": [2, 8],
+        "soak_msgs_per_s": 2.0,
+        "soak_reactions_per_s": 1.0,
+        "soak_typing_per_s": 0.5,
+        "soak_edit_share": 0.25,
+        "soak_edit_after": [1, 4],
+        "soak_rejoin_every_s": 8,
+        "soak_offline_s": 1,
+        "soak_ping_s": 3,
+        "soak_sample_s": 1,
+        "soak_tail_s": 3,
     },
 }

@@ -104,7 +104,8 @@ def _mode_note(meta: dict[str, Any]) -> str:
         "interval), shorter steps, one classifier "
         "architecture, the time-to-flag product default only, moderation cost in `make run`'s layout only "
         "(production's layout: full mode or `--set modcost_production=true`, shown below when run), a "
-        "shorter idle window without the pings-off window, and a shorter connect deadline. "
+        "shorter idle window without the pings-off window, a shorter connect deadline, and no "
+        "soak (`--set soak=true` runs a 5-minute one). "
         "`make bench` (full mode: three repetitions, medians) replaces it.\n\n"
     )
 

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from bench import analysis as analysis_mod
-from bench import modcap, overload, report
+from bench import modcap, overload, report, soak
 from bench.scenarios import row, safety_agreement_row, samework_row
 
 # Numbers the report may print whatever the run measured: each is a setting of the product or
@@ -246,8 +246,61 @@ def fake_run(salt: int = 0) -> tuple[dict, list[dict], dict]:
         "acked": 2413,
         "acked_not_stored": 1 + salt,
     }
+    # A soak whose RSS keeps rising through the second half: not flat, and the prose says why;
+    # nothing lost or refused (three rows met: how many rows meet moves the counts printed).
+    soak_raw = {
+        "seconds": 1801,
+        # Lengths print too (rooms, samples): they change with the salt, as _vary cannot.
+        "sizes": [61, 33, 23, 17][: 2 + salt],
+        "members": 97,
+        "load": {
+            "msgs_per_s": 1.5,
+            "reactions_per_s": 1.25,
+            "typing_per_s": 0.75,
+            "edit_share": 0.15,
+            "edit_after": [6, 61],
+            "rejoin_every_s": 301,
+            "offline_s": 7,
+            "ping_s": 27,
+            "sample_s": 150,
+            "tail_s": 11,
+        },
+        "model": "a model",
+        "capacity": {"rate": 11.3, "size": 21},
+        "rule": dict(soak.RULE),
+        "slope_minutes": 60.0,
+        "steady_until": 1781.5,
+        "samples": [
+            [150.5 * k, (401.5 + 9 * k) * 2.0**20, 311 + k % 2, 23 + (k > 6)]
+            for k in range(12 + salt)
+        ],
+        "planned": {"send": 2689, "edit": 271, "react": 1791, "typing": 3581, "leave": 1731},
+        "plan_skipped": {"edit": 5},
+        "counts": {"sent": 2687, "live": 59003, "rejoins": 1703, "pings": 21007, "gaps": 3},
+        "errors": {},
+        "closes": {},
+        "acked": 2689,
+        "stored": 2691,
+        "acked_not_stored": 0,
+        "stored_not_acked": 2,
+        "pending_at_end": 4,
+        "read_positions": {"members": 97, "stored_as_sent": 95},
+        "deliveries": {
+            "expected": 60011,
+            "lost": 0,
+            "members_missing_some": 0,
+            "live": 59003,
+            "p50_ms": 12.5,
+            "p99_ms": 41.5,
+            "max_ms": 310.5,
+            "p99_first_half_ms": 39.5,
+            "p99_second_half_ms": 43.5,
+        },
+        "loadgen_late_ms": {"p99": 2.5},
+    }
     results = {
         "overload": {"raw": over},
+        "soak": {"raw": soak_raw},
         "fanout": {
             "raw": {
                 "120": {"kindred": [kin], "baseline": [base], "samework": [same]},
@@ -326,6 +379,7 @@ def rendered(tmp_path: Path, salt: int) -> str:
         *rows,
         samework_row(size, per, cfg),
         *overload.rows_of(results["overload"]["raw"]),
+        *soak.rows_of(results["soak"]["raw"]),
         modcap._row("moderated capacity", cap, "a model", cfg, cfg["modcap_step_seconds"]),
         safety_agreement_row(results["classifier"]["raw"]["original"]["agreement_safety_model"]),
     ]
@@ -369,6 +423,7 @@ def test_the_fake_runs_differ_in_every_measured_number(tmp_path: Path) -> None:
         "**Time to flag.**",
         "**Moderated capacity.**",
         "**Overload.**",
+        "**Soak.**",
         "**Idle connections.**",
         "**Scale-out.**",
         "**Page weight.**",
