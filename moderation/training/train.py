@@ -36,6 +36,8 @@ LABEL_INDEX = {"ok": 0, "distress": 1, "crisis": 2, "toxic": 3, "insensitive": 4
 PUBLIC_WEIGHT = 0.3
 #: passes over the training rows (chosen on cross-writer predictions, docs/moderation-quality.md)
 EPOCHS = 8
+#: seed of the sample of training messages that int8-fixed activation ranges are measured on
+CALIBRATION_SEED = 11
 #: public rows per (set, label) taken from the committed samples
 PUBLIC_PER_LABEL = 400
 #: calibration targets (on cross-writer predictions; the issue's targets plus a margin)
@@ -164,14 +166,42 @@ def fit(rows: Sequence[Example], *, epochs: int, log: Callable[[str], None] = pr
     return Fitted(head=head, deltas=out["deltas"])
 
 
-def serving_embedder(fitted: Fitted, quantize: str, workdir: Path):
+def calibration_texts(rows: Sequence[Example]) -> list[str]:
+    """The messages an int8-fixed model's activation ranges are measured on: a seeded sample of
+    the in-domain training rows, as the head reads them (never a test or selection row)."""
+    import random
+
+    from moderation.static_int8 import CALIBRATION_MESSAGES
+
+    texts = sorted({unit_text(r) for r in rows if r.source == "kindred"})
+    random.Random(CALIBRATION_SEED).shuffle(texts)
+    return texts[:CALIBRATION_MESSAGES]
+
+
+def fix_activation_scales(
+    adapters: Path, texts: Sequence[str], out: Path, *, max_seq_length: int = 256
+) -> Path:
+    """Measure, in fp32, every linear layer's input range over ``texts`` and store it at ``out``:
+    what ``quantize="int8-fixed"`` serves with."""
+    from moderation.safety_model import AdaptedMiniLM
+    from moderation.static_int8 import measure_ranges, save_ranges
+
+    model = AdaptedMiniLM(adapters, max_seq_length=max_seq_length).fp32_model()
+    save_ranges(out, measure_ranges(model, texts))
+    return out
+
+
+def serving_embedder(fitted: Fitted, quantize: str, workdir: Path, calibration: Sequence[str] = ()):
     """The embedder exactly as the runtime will build it from the artefact (merged, quantised)."""
     from moderation.safety_model import AdaptedMiniLM
 
     workdir.mkdir(parents=True, exist_ok=True)
     path = workdir / "adapters.npz"
     AdaptedMiniLM.write_adapters(path, fitted.deltas)
-    return AdaptedMiniLM(path, quantize=quantize)
+    activations = None
+    if quantize == "int8-fixed":
+        activations = fix_activation_scales(path, calibration, workdir / "activations.npz")
+    return AdaptedMiniLM(path, quantize=quantize, activations_path=activations)
 
 
 def cross_writer(
@@ -191,7 +221,10 @@ def cross_writer(
         held = np.array([r.source == "kindred" and r.writer in group for r in rows])
         log(f"fold {k + 1}: fine-tuning without writers {sorted(group)}")
         fitted = fit([r for r, h in zip(rows, held, strict=True) if not h], epochs=epochs, log=log)
-        embedder = serving_embedder(fitted, quantize, workdir / f"fold{k + 1}")
+        train_rows = [r for r, h in zip(rows, held, strict=True) if not h]
+        embedder = serving_embedder(
+            fitted, quantize, workdir / f"fold{k + 1}", calibration_texts(train_rows)
+        )
         idx = np.where(held)[0]
         X = embedder.encode([unit_text(rows[i]) for i in idx])
         probs[idx] = fitted.head.probabilities(X)
@@ -422,7 +455,7 @@ def train(
     version: str,
     out_root: Path,
     public_sets: Sequence[str] = DEFAULT_PUBLIC,
-    quantize: str = "int8",
+    quantize: str = "int8-fixed",
     epochs: int = EPOCHS,
     extra_labels: Sequence[Path] = (),
     workdir: Path | None = None,
@@ -462,6 +495,10 @@ def train(
     out_dir.mkdir(parents=True)
     fitted.head.save(out_dir / "head.npz")
     AdaptedMiniLM.write_adapters(out_dir / "adapters.npz", fitted.deltas)
+    if quantize == "int8-fixed":
+        fix_activation_scales(
+            out_dir / "adapters.npz", calibration_texts(rows), out_dir / "activations.npz"
+        )
     counts: dict[str, dict[str, int]] = {}
     for r in rows:
         key = r.source if r.source != "kindred" else f"kindred:{r.writer}"
@@ -479,6 +516,7 @@ def train(
             "quantize": quantize,
             "max_seq_length": finetune.MAX_TOKENS,
             "batch_size": 16,
+            **(activation_notes(rows) if quantize == "int8-fixed" else {}),
         },
         "head": {
             "kind": "LoRA-adapted MiniLM + linear head (softmax over 5 classes)",
@@ -573,6 +611,42 @@ def recalibrate(
         json.dumps(card, indent=2, sort_keys=True) + "\n", encoding="utf-8"
     )
     log(f"recalibrated: {json.dumps(metrics)}; thresholds {vars(cal.thresholds)}")
+    return card
+
+
+def activation_notes(rows: Sequence[Example]) -> dict[str, Any]:
+    """What the card says about an int8-fixed model's activation ranges."""
+    from moderation.static_int8 import MARGIN
+
+    return {
+        "activations": "activations.npz",
+        "activation_calibration": {
+            "messages": len(calibration_texts(rows)),
+            "seed": CALIBRATION_SEED,
+            "margin": MARGIN,
+            "writers": sorted({r.writer for r in rows if r.source == "kindred"}),
+        },
+    }
+
+
+def fix_artefact_scales(model_dir: Path, *, log: Callable[[str], None] = print) -> dict[str, Any]:
+    """Serve an existing artefact as int8 with fixed activation scales: measure its ranges on the
+    training messages in the repository now, write ``activations.npz`` and the card. Its weights
+    and thresholds are unchanged; re-measure it (``--evaluate-only``) before trusting its figures."""
+    card = json.loads((model_dir / "card.json").read_text(encoding="utf-8"))
+    rows = load_rows((), ())
+    spec = card["embedder"]
+    fix_activation_scales(
+        model_dir / spec["adapters"],
+        calibration_texts(rows),
+        model_dir / "activations.npz",
+        max_seq_length=int(spec.get("max_seq_length", 256)),
+    )
+    card["embedder"] = {**spec, "quantize": "int8-fixed", **activation_notes(rows)}
+    (model_dir / "card.json").write_text(
+        json.dumps(card, indent=2, sort_keys=True) + "\n", encoding="utf-8"
+    )
+    log(f"{model_dir.name}: activation ranges measured on {len(calibration_texts(rows))} messages")
     return card
 
 

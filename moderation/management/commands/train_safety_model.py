@@ -42,9 +42,11 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--quantize",
-            choices=("int8", "none"),
-            default="int8",
-            help="the embedder the head is trained for and served with",
+            choices=("int8-fixed", "int8", "none"),
+            default="int8-fixed",
+            help="how the encoder is served (and the head calibrated): int8 with activation "
+            "scales fixed at training (the default; a message's scores never depend on its "
+            "neighbours), int8 with dynamic scales, or fp32",
         )
         parser.add_argument("--out", default=str(MODELS_ROOT), help="artefact root folder")
         parser.add_argument(
@@ -83,6 +85,14 @@ class Command(BaseCommand):
             "rewrite its card's evaluation, MODEL_CARD.md and --doc; trains nothing",
         )
 
+        parser.add_argument(
+            "--fix-activation-scales",
+            action="store_true",
+            help="only switch an existing artefact to int8 with fixed activation scales "
+            "(measured in fp32 on the training messages; weights and thresholds unchanged), "
+            "then re-measure it; trains nothing",
+        )
+
     def handle(self, *args, **options) -> None:  # noqa: ANN002, ANN003
         import torch
 
@@ -102,6 +112,15 @@ class Command(BaseCommand):
             self._ablation(options, train)
             return
         started = time.perf_counter()
+        if options["fix_activation_scales"]:
+            model_dir = Path(options["out"]) / options["model_version"]
+            try:
+                card = train.fix_artefact_scales(model_dir, log=self.stdout.write)
+            except (OSError, ValueError, KeyError) as exc:
+                raise CommandError(f"cannot fix {model_dir}'s scales: {exc}") from exc
+            self._evaluate(options, card)
+            self.stdout.write(f"done in {time.perf_counter() - started:.0f}s")
+            return
         if options["evaluate_only"]:
             model_dir = Path(options["out"]) / options["model_version"]
             try:
