@@ -581,6 +581,10 @@ def analysis(
 _LAYOUT = {
     "embedded": "With the embedded worker (one process, SQLite: `make run`)",
     "production": "With the worker as its own process (PostgreSQL + Redis: production's layout)",
+    "embedded-alone": "With Kindred's safety model alone (no Detoxify weights, as `make run` "
+    "ships) and the embedded worker",
+    "production-alone": "With Kindred's safety model alone and the worker as its own process "
+    "(PostgreSQL + Redis)",
 }
 
 

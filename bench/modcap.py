@@ -224,10 +224,10 @@ class Monitor:
         return out
 
 
-def _target(ctx: dict, layout: str) -> dict[str, Any]:
+def _target(ctx: dict, layout: str, model_env: dict[str, str] | None = None) -> dict[str, Any]:
     """Start one layout: its database, web process and (production) worker process."""
     cfg = ctx["cfg"]
-    model_env = _model_env(ctx)
+    model_env = _model_env(ctx) if model_env is None else model_env
     if layout == "embedded":
         db = sqlite_copy(ctx["template"], "modcap")
         proc, port = start_kindred(
@@ -282,52 +282,67 @@ LAYOUTS = {
 }
 
 
+def model_stages(ctx: dict) -> list[tuple[str, str, dict[str, str]]]:
+    """The model stages measured: (key, description, environment). Production fetches Detoxify's
+    weights, so its cost is measured; a fresh clone's `make run` has no Detoxify weights and
+    assesses with Kindred's safety model alone, which is measured too (not in a smoke run,
+    which has no model)."""
+    if ctx.get("mode") == "smoke":
+        return [("rules", "rules only (smoke: no model)", _model_env(ctx))]
+    detoxify = _model_env(ctx)
+    alone = {**detoxify, "MODERATION_CLASSIFIER": "none"}
+    for key in ("DETOXIFY_MODEL", "DETOXIFY_CHECKPOINT"):
+        alone.pop(key, None)
+    return [
+        ("detoxify", f"{ctx.get('model_name')} + safety model", detoxify),
+        ("alone", "Kindred's safety model alone (no Detoxify weights, as `make run` ships)", alone),
+    ]
+
+
 def moderated_capacity(ctx: dict) -> dict:
     cfg = ctx["cfg"]
     size = cfg["modcap_size"]
     duration = cfg["modcap_step_seconds"]
     layouts = ["embedded"] + (["production"] if cfg.get("modcap_production") else [])
-    model = (
-        "rules only (smoke: no model)"
-        if ctx.get("mode") == "smoke"
-        else f"{ctx.get('model_name')} + safety model"
-    )
     rows, raw = [], {}
-    for layout in layouts:
-        figure = (
-            f"room of {size}, {LAYOUTS[layout]}: msg/s with delivery p99 ≤ {P99_LIMIT_MS:g} ms, "
-            f"nothing lost, every message assessed (send → assessed p95 ≤ {TTF_P95_LIMIT_S:g} s), "
-            f"backlog not growing"
-        )
-        if layout == "production" and not ctx.get("pg"):
-            rows.append(
-                row(
-                    "moderated capacity",
-                    figure,
-                    None,
-                    None,
-                    None,
-                    "(report)",
-                    None,
-                    f"skipped: {ctx.get('pg_error', 'PostgreSQL/Redis unavailable')}",
-                )
+    for key, model, model_env in model_stages(ctx):
+        for layout in layouts:
+            figure = (
+                f"room of {size}, {LAYOUTS[layout]}, {model}: msg/s with delivery p99 ≤ "
+                f"{P99_LIMIT_MS:g} ms, nothing lost, every message assessed (send → assessed p95 "
+                f"≤ {TTF_P95_LIMIT_S:g} s), backlog not growing"
             )
-            continue
-        runs = []
-        for rep in range(cfg["reps"]):
-            r = _search_once(ctx, layout, f"modcap-{layout}-{rep}")
-            runs.append(r)
-        raw[layout] = runs
-        rows.append(_row(figure, runs, model, cfg, duration))
+            if layout == "production" and not ctx.get("pg"):
+                rows.append(
+                    row(
+                        "moderated capacity",
+                        figure,
+                        None,
+                        None,
+                        None,
+                        "(report)",
+                        None,
+                        f"skipped: {ctx.get('pg_error', 'PostgreSQL/Redis unavailable')}",
+                    )
+                )
+                continue
+            runs = []
+            for rep in range(cfg["reps"]):
+                runs.append(_search_once(ctx, layout, f"modcap-{key}-{layout}-{rep}", model_env))
+            raw[layout if key in ("detoxify", "rules") else f"{layout}-{key}"] = runs
+            rows.append(_row(figure, runs, model, cfg, duration))
     return {"rows": rows, "raw": raw}
 
 
-def _search_once(ctx: dict, layout: str, name: str) -> dict[str, Any]:
-    """One search on a fresh server and database of this layout."""
+def _search_once(
+    ctx: dict, layout: str, name: str, model_env: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """One search on a fresh server and database of this layout (``model_env``: the model stage,
+    by default the run's Detoxify plus the safety model)."""
     cfg = ctx["cfg"]
     size = cfg["modcap_size"]
     lo, hi = cfg["modcap_bounds"]
-    target = _target(ctx, layout)
+    target = _target(ctx, layout, model_env)
     try:
         settle(target["pids"], quiet=0.2, max_wait=120)
         _warm_worker(target["port"], target["members"])

@@ -189,3 +189,20 @@ def test_the_note_says_whether_delivery_or_moderation_bounded_the_figure() -> No
     chat = [*both, {"rate_msgs_per_s": 80.0, "delivery_passed": False}]
     assert modcap.delivery_alone(chat) == "; delivery alone first failed at 80 msg/s"
     assert modcap.delivery_alone([{"rate_msgs_per_s": 1.0, "passed": True}]) == ""
+
+
+def test_moderated_capacity_measures_detoxify_and_the_safety_model_alone():
+    env = {
+        "MODERATION_CLASSIFIER": "detoxify",
+        "DETOXIFY_MODEL": "original",
+        "DETOXIFY_CHECKPOINT": "/tmp/x.ckpt",
+        "MODERATION_SEMANTIC": "1",
+    }
+    stages = modcap.model_stages({"mode": "quick", "model_env": env, "model_name": "Detoxify"})
+    assert [k for k, _, _ in stages] == ["detoxify", "alone"]
+    assert stages[0][2] == env
+    alone = stages[1][2]
+    assert alone["MODERATION_CLASSIFIER"] == "none"
+    assert "DETOXIFY_CHECKPOINT" not in alone and "safety model alone" in stages[1][1]
+    smoke = modcap.model_stages({"mode": "smoke", "model_env": env})
+    assert [k for k, _, _ in smoke] == ["rules"]
