@@ -440,7 +440,7 @@ def analysis(
         text = "**Time to flag.** "
         if fp:
             text += (
-                f"With the product default (fp32) the embedded worker's capacity was "
+                f"With the product default with Detoxify installed (fp32) the embedded worker's capacity was "
                 f"{_CAP_PREFIX.get(fp.get('capacity_bound'), '')}{fp.get('capacity_msgs_per_s', 0):.1f} msg/s; send → assessment stored, over the steady "
                 f"and burst phases together, had p50 {_fmt(fp.get('assessment_delays_p50'))} s and p95 "
                 f"{_fmt(fp.get('assessment_delays_p95'))} s, while delivery to the room stayed at p50 "
@@ -458,6 +458,16 @@ def analysis(
                     f"{rc['within']} were flagged on the live feed within the step and its grace, "
                     f"{rc['late']} later and {rc['missing']} not at all; the p95 is over all of them. "
                 )
+        alone = tf.get("alone") or {}
+        if alone:
+            p95 = _g(alone, "bait_reconciled", "p95_s")
+            text += (
+                f"With Kindred's safety model alone (no Detoxify weights, as `make run` ships) the "
+                f"embedded worker's capacity was "
+                f"{_CAP_PREFIX.get(alone.get('capacity_bound'), '')}{alone.get('capacity_msgs_per_s', 0):.1f} msg/s "
+                f"and p95 send → flag over every bait message was {_fmt(p95)} s at 80 % of that rate "
+                f"(send → assessment stored p95 {_fmt(alone.get('assessment_delays_p95'))} s). "
+            )
         if q:
             p95 = _g(q, "bait_reconciled", "p95_s")
             text += (

@@ -1172,11 +1172,15 @@ def _random_agreement(ag: dict[str, Any]) -> str:
 
 
 def time_to_flag(ctx: dict) -> dict:
-    """Run once with the product's default (fp32) and once with MODERATION_QUANTIZE=1, each on its
-    own server and database; the default is the targeted figure, int8 shows what it would move."""
+    """Run with the product's default with Detoxify installed (fp32), with Kindred's safety model
+    alone (no Detoxify weights, as `make run` ships) and, in full mode, with MODERATION_QUANTIZE=1,
+    each on its own server and database; the first two are targeted figures, int8 shows what it
+    would move."""
     rows, raw = [], {}
-    variants = [("fp32", {})] + (
-        [("int8", {"MODERATION_QUANTIZE": "1"})] if ctx["cfg"].get("flag_int8", True) else []
+    variants = (
+        [("fp32", {})]
+        + ([("alone", {"MODERATION_CLASSIFIER": "none"})] if ctx.get("mode") != "smoke" else [])
+        + ([("int8", {"MODERATION_QUANTIZE": "1"})] if ctx["cfg"].get("flag_int8", True) else [])
     )
     for label, extra in variants:
         r = _time_to_flag_once(ctx, label, extra)
@@ -1284,20 +1288,22 @@ def _time_to_flag_once(ctx: dict, label: str, extra: dict[str, str]) -> dict:
         proc.stop()
     p95, p50 = recon["p95_s"], recon["p50_s"]
     backlog_ok = _pending(db) == 0
-    what = "product default (fp32)" if label == "fp32" else "with MODERATION_QUANTIZE=1 (int8)"
+    what = {
+        "fp32": "product default with Detoxify installed (fp32)",
+        "alone": "Kindred's safety model alone (no Detoxify weights, as `make run` ships)",
+    }.get(label, "with MODERATION_QUANTIZE=1 (int8)")
+    targeted = label in ("fp32", "alone")
     target, target_b = (
-        ("≤ 1 s", "0 lost, backlog drains")
-        if label == "fp32"
-        else ("(what int8 would move)", "(info)")
+        ("≤ 1 s", "0 lost, backlog drains") if targeted else ("(what int8 would move)", "(info)")
     )
     n_bait = recon["bait"]
     shown = None if p95 is None else "not flagged" if p95 == float("inf") else round(p95, 3)
     cap_bound = raw["capacity_bound"]
     met_p95, why_p95 = decided_at_capacity(
-        (None if p95 is None else p95 <= 1.0) if label == "fp32" else None, cap_bound
+        (None if p95 is None else p95 <= 1.0) if targeted else None, cap_bound
     )
     met_b, why_b = decided_at_capacity(
-        (mb["lost"] == 0 and backlog_ok) if label == "fp32" else None, cap_bound
+        (mb["lost"] == 0 and backlog_ok) if targeted else None, cap_bound
     )
     bursts = raw["capacity_bursts"]
     cap_text = (
