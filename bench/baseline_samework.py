@@ -33,6 +33,7 @@ from typing import Any
 
 from websockets.asyncio.server import broadcast, serve
 
+from bench.baseline_ws import joined_frame
 from bench.util import raise_nofile
 
 SQLITE_SCHEMA = (
@@ -188,16 +189,7 @@ class Server:
         members = self.rooms[slug]
         members.add(ws)
         try:
-            await ws.send(
-                json.dumps(
-                    {
-                        "type": "room.joined",
-                        "room": {"slug": slug},
-                        "messages": [],
-                        "last_seq": last_seq,
-                    }
-                )
-            )
+            await ws.send(joined_frame(slug, last_seq))
             async for raw in ws:
                 frame = json.loads(raw)
                 if frame.get("type") == "ping":

@@ -21,22 +21,20 @@ ROOMS: dict[str, set] = defaultdict(set)
 SEQ: dict[str, int] = defaultdict(int)
 
 
+def joined_frame(slug: str, last_seq: int) -> str:
+    """The join reply the load generator waits for (the shape of Kindred's ``room.joined``)."""
+    return json.dumps(
+        {"type": "room.joined", "room": {"slug": slug}, "messages": [], "last_seq": last_seq}
+    )
+
+
 async def handler(ws) -> None:  # noqa: ANN001
     path = ws.request.path
     slug = path.strip("/").split("/")[-1]
     members = ROOMS[slug]
     members.add(ws)
     try:
-        await ws.send(
-            json.dumps(
-                {
-                    "type": "room.joined",
-                    "room": {"slug": slug},
-                    "messages": [],
-                    "last_seq": SEQ[slug],
-                }
-            )
-        )
+        await ws.send(joined_frame(slug, SEQ[slug]))
         async for raw in ws:
             frame = json.loads(raw)
             if frame.get("type") == "ping":

@@ -34,7 +34,7 @@ from typing import Any
 from websockets.asyncio.client import connect
 from websockets.protocol import State
 
-from bench.util import raise_nofile
+from bench.util import emit, percentile_summary, raise_nofile, read_command
 
 FILLER = (
     "thanks so much for this, it really helps to hear that other mums are up at night too "
@@ -252,27 +252,6 @@ async def loop_lag(until: float, out: list[float], tick: float = 0.01) -> None:
         out.append(max(0.0, (time.perf_counter() - t - tick) * 1000))
 
 
-def _lag_summary(values_ms: list[float]) -> dict[str, float | None]:
-    if not values_ms:
-        return {"p50": None, "p99": None, "max": None}
-    v = sorted(values_ms)
-    return {
-        "p50": round(v[len(v) // 2], 2),
-        "p99": round(v[min(len(v) - 1, int(0.99 * (len(v) - 1) + 0.5))], 2),
-        "max": round(v[-1], 2),
-    }
-
-
-async def _readline() -> str:
-    loop = asyncio.get_running_loop()
-    return (await loop.run_in_executor(None, sys.stdin.readline)).strip()
-
-
-def _emit(obj: dict[str, Any]) -> None:
-    sys.stdout.write(json.dumps(obj) + "\n")
-    sys.stdout.flush()
-
-
 async def run(spec: dict[str, Any]) -> None:
     r = Run(spec)
     sem = asyncio.Semaphore(spec.get("connect_concurrency", 50))
@@ -301,7 +280,7 @@ async def run(spec: dict[str, Any]) -> None:
         if not good and s.ws is not None:
             await s.ws.close()
             s.ws = None
-    _emit(
+    emit(
         {
             "event": "ready",
             "connected": sum(ok),
@@ -312,7 +291,7 @@ async def run(spec: dict[str, Any]) -> None:
         }
     )
     while True:
-        line = await _readline()
+        line = await read_command()
         if not line.startswith("go"):
             break
         parts = line.split()
@@ -355,8 +334,8 @@ async def run(spec: dict[str, Any]) -> None:
                     "acked": r.acked[k],
                     "acks": r.acks,
                     "flags": r.flags,
-                    "send_lag_ms": _lag_summary([x * 1000 for x in r.send_lag[k]]),
-                    "loop_lag_ms": _lag_summary(lags),
+                    "send_lag_ms": percentile_summary([x * 1000 for x in r.send_lag[k]]),
+                    "loop_lag_ms": percentile_summary(lags),
                 }
             )
             r.acks, r.flags = {}, []
@@ -376,7 +355,7 @@ async def run(spec: dict[str, Any]) -> None:
                 ),
             }
         )
-        _emit(result)
+        emit(result)
     await asyncio.gather(*(s.ws.close() for s in socks if s.ws is not None), return_exceptions=True)
 
 
@@ -386,7 +365,7 @@ def main() -> int:
     try:
         asyncio.run(asyncio.wait_for(run(spec), spec.get("max_seconds", 300)))
     except TimeoutError:
-        _emit({"event": "timeout"})
+        emit({"event": "timeout"})
         return 2
     return 0
 

@@ -13,6 +13,20 @@ from typing import Any
 # nothing.
 SEARCH = {"factor": 2.0, "resolution": 1.05}
 
+#: The soak's mixed load, the same in full and quick mode (only its length and rejoin period
+#: differ): together well below the moderated capacity of one room of 20 in the same layout.
+SOAK_LOAD: dict[str, Any] = {
+    "soak_rooms": 40,
+    "soak_room_sizes": [2, 60],
+    "soak_msgs_per_s": 1.5,
+    "soak_reactions_per_s": 1.0,
+    "soak_typing_per_s": 0.5,
+    "soak_edit_share": 0.1,
+    "soak_edit_after": [5, 60],
+    "soak_offline_s": 5,
+    "soak_ping_s": 25,
+}
+
 MODES: dict[str, dict[str, Any]] = {
     "full": {
         "reps": 3,
@@ -62,16 +76,8 @@ MODES: dict[str, dict[str, Any]] = {
         # well below the moderated capacity of one room of 20 in the same layout.
         "soak": True,
         "soak_seconds": 1800,
-        "soak_rooms": 40,
-        "soak_room_sizes": [2, 60],
-        "soak_msgs_per_s": 1.5,
-        "soak_reactions_per_s": 1.0,
-        "soak_typing_per_s": 0.5,
-        "soak_edit_share": 0.1,
-        "soak_edit_after": [5, 60],
+        **SOAK_LOAD,
         "soak_rejoin_every_s": 300,
-        "soak_offline_s": 5,
-        "soak_ping_s": 25,
         "soak_sample_s": 10,
         "soak_tail_s": 10,
     },
@@ -122,16 +128,8 @@ MODES: dict[str, dict[str, Any]] = {
         # The soak is full mode's; `--set soak=true` runs a 5-minute one here.
         "soak": False,
         "soak_seconds": 300,
-        "soak_rooms": 40,
-        "soak_room_sizes": [2, 60],
-        "soak_msgs_per_s": 1.5,
-        "soak_reactions_per_s": 1.0,
-        "soak_typing_per_s": 0.5,
-        "soak_edit_share": 0.1,
-        "soak_edit_after": [5, 60],
+        **SOAK_LOAD,
         "soak_rejoin_every_s": 120,
-        "soak_offline_s": 5,
-        "soak_ping_s": 25,
         "soak_sample_s": 5,
         "soak_tail_s": 10,
     },

@@ -31,7 +31,7 @@ from typing import Any
 
 from websockets.asyncio.client import connect
 
-from bench.util import raise_nofile
+from bench.util import emit, percentile_summary, raise_nofile, read_command
 
 # Ordinary messages that neither the rules nor the safety model act on, with the load generator's
 # tag, as sent and as edited (checked under 40 tags each): one escalated as risk takes no "me too",
@@ -341,7 +341,7 @@ class Soak:
             "closes": dict(self.closes),
             "acks": self.acks,
             "lat_at": self.lat_at,
-            "late_ms": _summary(self.late),
+            "late_ms": percentile_summary(self.late),
             "members": [
                 {"held": ranges(m.held), "read_sent": m.read_sent, "open": m.open}
                 for m in self.members
@@ -360,33 +360,12 @@ def ranges(seqs: set[int]) -> list[list[int]]:
     return out
 
 
-def _summary(values_ms: list[float]) -> dict[str, float | None]:
-    if not values_ms:
-        return {"p50": None, "p99": None, "max": None}
-    v = sorted(values_ms)
-    return {
-        "p50": round(v[len(v) // 2], 2),
-        "p99": round(v[min(len(v) - 1, int(0.99 * (len(v) - 1) + 0.5))], 2),
-        "max": round(v[-1], 2),
-    }
-
-
-async def _readline() -> str:
-    loop = asyncio.get_running_loop()
-    return (await loop.run_in_executor(None, sys.stdin.readline)).strip()
-
-
-def _emit(obj: dict[str, Any]) -> None:
-    sys.stdout.write(json.dumps(obj) + "\n")
-    sys.stdout.flush()
-
-
 async def main_async(spec: dict[str, Any]) -> None:
     s = Soak(spec)
     sem = asyncio.Semaphore(32)
     t = time.monotonic()
     ok = await asyncio.gather(*(s.open(m, sem) for m in s.members))
-    _emit(
+    emit(
         {
             "event": "ready",
             "connected": sum(ok),
@@ -396,10 +375,10 @@ async def main_async(spec: dict[str, Any]) -> None:
             "errors": dict(s.errors),
         }
     )
-    line = await _readline()
+    line = await read_command()
     if line.startswith("go"):
-        _emit(await s.run(float(line.split()[1])))
-        await _readline()  # "stop"
+        emit(await s.run(float(line.split()[1])))
+        await read_command()  # "stop"
     for m in s.members:
         m.closing = True
     await asyncio.gather(
@@ -413,7 +392,7 @@ def main() -> int:
     try:
         asyncio.run(asyncio.wait_for(main_async(spec), spec.get("max_seconds", 3600)))
     except TimeoutError:
-        _emit({"event": "timeout"})
+        emit({"event": "timeout"})
         return 2
     return 0
 

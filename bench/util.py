@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import resource
@@ -181,3 +182,30 @@ def write_json(path: Path, data: Any) -> None:
 
 def which_ok(name: str) -> bool:
     return shutil.which(name) is not None
+
+
+# --- shared by the load generators (bench/loadgen.py, bench/soakgen.py) -----------------------
+
+
+def percentile_summary(values_ms: list[float]) -> dict[str, float | None]:
+    """p50, p99 and max of a list of milliseconds (``None`` each when it is empty)."""
+    if not values_ms:
+        return {"p50": None, "p99": None, "max": None}
+    v = sorted(values_ms)
+    return {
+        "p50": round(v[len(v) // 2], 2),
+        "p99": round(v[min(len(v) - 1, int(0.99 * (len(v) - 1) + 0.5))], 2),
+        "max": round(v[-1], 2),
+    }
+
+
+async def read_command() -> str:
+    """The next line the harness writes to a load generator's stdin, without blocking its loop."""
+    loop = asyncio.get_running_loop()
+    return (await loop.run_in_executor(None, sys.stdin.readline)).strip()
+
+
+def emit(obj: dict) -> None:
+    """One JSON line to the harness."""
+    sys.stdout.write(json.dumps(obj) + "\n")
+    sys.stdout.flush()
