@@ -331,7 +331,7 @@ ONCALL_EMAILS = env_list("ONCALL_EMAILS", [])
 # The live version is the one a supervisor promoted (moderation.SafetyModelRelease); before any
 # promotion, this one. "off" runs moderation on the rules and Detoxify alone.
 # The committed model a fresh clone starts with; the tests read its name from here.
-MODERATION_SAFETY_MODEL_DEFAULT = "kindred-safety-v6"
+MODERATION_SAFETY_MODEL_DEFAULT = "kindred-safety-v8"
 MODERATION_SAFETY_MODEL = env_str("MODERATION_SAFETY_MODEL", MODERATION_SAFETY_MODEL_DEFAULT)
 CHAT_EDIT_WINDOW_SECONDS = env_int("CHAT_EDIT_WINDOW_SECONDS", 15 * 60)
 # --- Data protection (docs/data-protection.md) ------------------------------------------------
