@@ -102,7 +102,7 @@ def _mode_note(meta: dict[str, Any]) -> str:
     return (
         "This is a `--quick` run: one repetition of each comparison (no median over repeats, so no "
         "interval), shorter steps, one classifier "
-        "architecture, the time-to-flag product default only, moderation cost in `make run`'s layout only "
+        "architecture, time to flag without its int8 variant, moderation cost in `make run`'s layout only "
         "(production's layout: full mode or `--set modcost_production=true`, shown below when run), a "
         "shorter idle window without the pings-off window, a shorter connect deadline, and no "
         "soak (`--set soak=true` runs a 5-minute one). "
