@@ -85,7 +85,9 @@ class SafetyScores:
     """One message's probabilities, the risk family the family head prefers, and the model's own
     verdict under its calibrated thresholds (``none`` / ``distress`` / ``insensitive`` / ``toxic``
     / ``risk``). ``context_risk`` is the risk probability of the recent messages read together
-    with this one (``None`` without context); ``by_context`` says the verdict needed it."""
+    with this one (``None`` without context, and when the context could not change the verdict:
+    it is risk already, or its own risk is under the context floor, so it was not read again);
+    ``by_context`` says the verdict needed it."""
 
     ok: float
     distress: float
@@ -244,29 +246,42 @@ class SafetyModel:
         if not texts:
             return []
         contexts = contexts or [()] * len(texts)
-        with_context = [i for i, c in enumerate(contexts) if any(s.strip() for s in c)]
-        units = list(texts) + [context_text(contexts[i], texts[i]) for i in with_context]
-        vectors = np.asarray(self.embedder.encode(units), dtype=np.float32)
-        probs = self.head.probabilities(vectors)
-        families, family_p = self.head.family(vectors[: len(texts)])
-        ctx_risk = {i: float(probs[len(texts) + k, 2]) for k, i in enumerate(with_context)}
         t = self.thresholds
+        vectors = np.asarray(self.embedder.encode(list(texts)), dtype=np.float32)
+        probs = self.head.probabilities(vectors)
+        families, family_p = self.head.family(vectors)
+        # Her recent messages can only change a verdict that is not risk already and whose own
+        # risk is at least the context floor; only those are read again with their context (a
+        # second, longer encode). A message's vector does not depend on what else is encoded with
+        # it (fixed activation scales, padding to its own length), so this changes no verdict.
+        with_context = [
+            i
+            for i, c in enumerate(contexts)
+            if any(s.strip() for s in c)
+            and verdict_for(probs[i], t) != "risk"
+            and float(probs[i, 2]) >= t.risk_context_floor
+        ]
+        ctx_vectors = (
+            np.asarray(
+                self.embedder.encode([context_text(contexts[i], texts[i]) for i in with_context]),
+                dtype=np.float32,
+            )
+            if with_context
+            else vectors[:0]
+        )
+        ctx_probs = self.head.probabilities(ctx_vectors) if with_context else probs[:0]
+        ctx_risk = {i: float(ctx_probs[k, 2]) for k, i in enumerate(with_context)}
         out = []
         for i in range(len(texts)):
             p = probs[i]
             verdict = verdict_for(p, t)
             by_context = False
             cr = ctx_risk.get(i)
-            if (
-                verdict != "risk"
-                and cr is not None
-                and cr >= t.risk
-                and float(p[2]) >= t.risk_context_floor
-            ):
+            if verdict != "risk" and cr is not None and cr >= t.risk:
                 verdict, by_context = "risk", True
             if by_context:
                 # The family of the whole situation, not of the vague line alone.
-                fam, fam_p = self.head.family(vectors[len(texts) + with_context.index(i)][None, :])
+                fam, fam_p = self.head.family(ctx_vectors[with_context.index(i)][None, :])
                 family, fp = fam[0], float(fam_p[0])
             else:
                 family, fp = families[i], float(family_p[i])

@@ -139,6 +139,78 @@ def test_risk_wins_and_context_is_read_by_the_head_alone():
     assert thanks.verdict == "none" and not thanks.by_context  # "thanks x" is not escalated again
 
 
+def test_recent_messages_are_read_again_only_when_they_could_change_the_verdict():
+    """A second, longer encode per message would halve what the worker assesses a second; it
+    is spent only on a message that is not risk already and whose own risk reaches the floor."""
+
+    class Counting:
+        def __init__(self, rows: dict[str, list[float]]) -> None:
+            self.rows, self.seen = rows, []
+
+        def encode(self, texts):
+            self.seen += list(texts)
+            return np.array([self.rows[t] for t in texts], dtype=np.float32)
+
+    head = SafetyHead(np.eye(5), np.zeros(5), np.zeros((1, 5)), np.zeros(1), ["suicidal_passive"])
+    t = SafetyThresholds(
+        risk=0.5,
+        risk_context_floor=0.2,
+        risk_with_rule=0.3,
+        toxic=0.5,
+        insensitive=0.5,
+        distress=0.5,
+    )
+    rows = {
+        "plain risk": [0.0, 0.0, 6.0, 0.0, 0.0],
+        "vague": [1.0, 0.0, 0.6, 0.0, 0.0],
+        "thanks x": [6.0, 0.0, 0.0, 0.0, 0.0],
+        "earlier vague": [0.0, 0.0, 6.0, 0.0, 0.0],
+    }
+    embedder = Counting(rows)
+    model = SafetyModel(head=head, thresholds=t, embedder=embedder, version="test")
+    risk, vague, thanks = model.score(
+        ["plain risk", "vague", "thanks x"], [["earlier"], ["earlier"], ["earlier"]]
+    )
+    assert embedder.seen == ["plain risk", "vague", "thanks x", "earlier vague"]
+    assert risk.verdict == "risk" and not risk.by_context and risk.context_risk is None
+    assert vague.verdict == "risk" and vague.by_context and vague.context_risk is not None
+    assert thanks.verdict == "none" and thanks.context_risk is None
+
+
+def test_reading_context_only_when_needed_changes_no_verdict_of_the_live_model():
+    """The same decisions as reading every message's context, on the test split's messages that
+    carry one, each as the only context row among plain neighbours: a message's vector must not
+    depend on what else is encoded with it."""
+    import torch
+
+    from moderation.safety_model import context_text, load_safety_model, verdict_for
+
+    torch.set_num_threads(2)
+    model = load_safety_model(LIVE)
+    examples = [e for e in corpus.test_examples() if e.context]
+    plain = [e.text for e in corpus.test_examples() if not e.context][:64]
+    assert len(examples) >= 100
+    texts = [e.text for e in examples]
+    contexts = [list(e.context) for e in examples]
+    mixed_texts, mixed_contexts = texts + plain, contexts + [[] for _ in plain]
+    lazy = model.score(mixed_texts, mixed_contexts)[: len(texts)]
+    # Every context read, as the model did before: one encode of everything.
+    units = texts + [context_text(c, x) for c, x in zip(contexts, texts, strict=True)]
+    vectors = model.embedder.encode(units)
+    probs = model.head.probabilities(vectors)
+    t = model.thresholds
+    for i, got in enumerate(lazy):
+        p, cr = probs[i], float(probs[len(texts) + i, 2])
+        verdict = verdict_for(p, t)
+        by_context = verdict != "risk" and cr >= t.risk and float(p[2]) >= t.risk_context_floor
+        assert (got.verdict, got.by_context) == ("risk" if by_context else verdict, by_context), (
+            examples[i].label,
+            examples[i].family,
+        )
+        if got.context_risk is not None:
+            assert got.context_risk == pytest.approx(cr, abs=1e-6)
+
+
 # --- measured floor on the held-out test split ----------------------------------------------------
 
 
