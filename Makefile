@@ -89,7 +89,8 @@ bench: setup bench-safety
 
 # Cost of the inline rules and of Kindred's safety model (one core), written to docs/.
 bench-safety: setup
-	$(BIN)/python -m bench.safetybench --out docs/safety-model-bench.md
+	$(BIN)/python -m bench.safetybench $(if $(findstring --quick,$(BENCH_ARGS)),--quick) \
+		--out docs/safety-model-bench.md
 
 # Rebuild Kindred's safety model from the repository (about 15 minutes on 2 cores); the result is
 # committed, so `make run` on a fresh clone needs no training step. TRAIN_ARGS="--name NAME" to
