@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings as django_settings
 from django.contrib.sessions.models import Session
 from django.core.mail import send_mail
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -258,6 +260,139 @@ def do_record_assessment(
                 message, decision, source=FlagSource.MODEL if by_model else FlagSource.RULE
             )
     return assessment
+
+
+@dataclass(frozen=True)
+class ModelStageResult:
+    """What the worker's model stage made of one claimed message, for :func:`do_record_assessments`."""
+
+    message_id: int
+    revision: int
+    scores: dict[str, float] | None
+    safety: SafetyScores | None = None
+
+
+def do_record_assessments(
+    results: Sequence[ModelStageResult], *, classifier: str, worker: str
+) -> int:
+    """Store a batch's model-stage assessments, each exactly once, in one transaction; returns how
+    many were stored. Same outcome as :func:`do_record_assessment` for each in turn, for about a
+    fifth of the statements: the batch is read and marked done together, each author's mute and
+    each room's thresholds are read once, and the assessments are inserted together.
+
+    If the batch fails as a whole (a message whose decision raises), nothing of it is kept and
+    each message is recorded on its own, so one bad message never holds back the others."""
+    if not results:
+        return 0
+    try:
+        return _record_batch(results, classifier=classifier, worker=worker)
+    except Exception:  # noqa: BLE001
+        logger.exception(
+            "recording a batch of %d assessments failed; recording them one by one", len(results)
+        )
+    done = 0
+    for r in results:
+        try:
+            if do_record_assessment(
+                message_id=r.message_id,
+                revision=r.revision,
+                scores=r.scores,
+                safety=r.safety,
+                classifier=classifier,
+                worker=worker,
+            ):
+                done += 1
+        except Exception:  # noqa: BLE001
+            # It stays pending under this worker's lease and is claimed again when that lapses.
+            logger.exception("recording the assessment of message %s failed", r.message_id)
+    return done
+
+
+def _record_batch(results: Sequence[ModelStageResult], *, classifier: str, worker: str) -> int:
+    from moderation.classifiers import Scores
+    from moderation.policy import MemberState
+
+    by_id = {r.message_id: r for r in results}
+    with transaction.atomic():
+        # Still ours: pending, claimed by this worker, and not edited since the claim (an edit
+        # bumps the revision and clears the lease; its new text is claimed on its own). The rows
+        # stay locked until commit (PostgreSQL: FOR UPDATE; SQLite: the write transaction), so an
+        # edit cannot slip in between this read and the update below.
+        claimed = Message.objects.select_related("author", "room").filter(
+            pk__in=list(by_id), assessment_state=AssessmentState.PENDING, assessment_worker=worker
+        )
+        if connection.vendor == "postgresql":
+            claimed = claimed.select_for_update(of=("self",))
+        messages = [m for m in claimed.order_by("id") if m.revision == by_id[m.pk].revision]
+        if not messages:
+            return 0
+        Message.objects.filter(pk__in=[m.pk for m in messages]).update(
+            assessment_state=AssessmentState.DONE, assessment_lease_until=None
+        )
+        states: dict[tuple[int, int], MemberState] = {}
+        thresholds: dict[int, Any] = {}
+        decided: list[tuple[Message, ModelStageResult, Decision]] = []
+        for message in messages:
+            message.assessment_state = AssessmentState.DONE
+            message.assessment_lease_until = None
+            r = by_id[message.pk]
+            if message.author is None:
+                state = MemberState()
+            else:
+                key = (message.author_id, message.room_id)
+                if key not in states:
+                    states[key] = selectors.member_state(message.author, message.room)
+                state = states[key]
+            if message.room_id not in thresholds:
+                thresholds[message.room_id] = selectors.thresholds_for(message.room)
+            decision = decide(
+                rules.rule_signals(message.body),
+                Scores.from_mapping(r.scores) if r.scores is not None else None,
+                state,
+                thresholds[message.room_id],
+                safety=r.safety,
+            )
+            decided.append((message, r, decision))
+
+        def row(message: Message, r: ModelStageResult, decision: Decision) -> Assessment:
+            return Assessment(
+                message=message,
+                revision=r.revision,
+                classifier=classifier,
+                scores={**(r.scores or {}), **(r.safety.as_dict() if r.safety is not None else {})},
+                action=decision.action,
+                category=decision.category,
+                priority=Priority.from_name(decision.priority),
+                reasons=decision.reasons,
+                worker=worker,
+            )
+
+        try:
+            with transaction.atomic():
+                Assessment.objects.bulk_create([row(*d) for d in decided])
+        except IntegrityError:
+            # One already has an assessment (the one-to-one key, the last line of defence):
+            # store the others one by one.
+            kept = []
+            for d in decided:
+                try:
+                    with transaction.atomic():
+                        row(*d).save(force_insert=True)
+                    kept.append(d)
+                except IntegrityError:
+                    pass
+            decided = kept
+        for message, r, decision in decided:
+            if decision.action == "hold":
+                _auto_hold(message)
+            if decision.action == "escalate" and message.state == MessageState.HELD:
+                _release_risk_held_as_abuse(message)
+            if decision.action != "allow":
+                by_model = r.scores is not None or r.safety is not None
+                do_record_decision(
+                    message, decision, source=FlagSource.MODEL if by_model else FlagSource.RULE
+                )
+    return len(decided)
 
 
 _HOLDS_THAT_STAND = frozenset({"member.muted", "member.probation", "no_moderator_on_duty"})

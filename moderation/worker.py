@@ -29,7 +29,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from chat.models import AssessmentState, Message
-from moderation.actions import do_record_assessment
+from moderation.actions import ModelStageResult, do_record_assessments
 from moderation.classifiers import ClassifierConfig, ClassifierStatus, load_classifier
 from moderation.models import WorkerHeartbeat
 
@@ -256,17 +256,14 @@ class ModerationWorker:
         model = self.safety_model
         if model is not None and safety[0] is not None:
             classifier_name = f"{model.name} + {classifier_name}"
-        done = 0
-        for (pk, _, revision), score, sf in zip(rows, scores, safety, strict=True):
-            if do_record_assessment(
-                message_id=pk,
-                revision=revision,
-                scores=score,
-                safety=sf,
-                classifier=classifier_name,
-                worker=self.name,
-            ):
-                done += 1
+        done = do_record_assessments(
+            [
+                ModelStageResult(message_id=pk, revision=revision, scores=score, safety=sf)
+                for (pk, _, revision), score, sf in zip(rows, scores, safety, strict=True)
+            ],
+            classifier=classifier_name,
+            worker=self.name,
+        )
         self._shadow(rows, texts, contexts, safety)
         self.assessed += done
         self._measured(len(rows), time.perf_counter() - started)

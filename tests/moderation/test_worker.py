@@ -403,3 +403,81 @@ def test_the_embedded_worker_thread_runs_at_a_lower_cpu_priority() -> None:
     assert (
         os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == base
     )  # the chat's thread is untouched
+
+
+def _claimed(worker: ModerationWorker):  # noqa: ANN202
+    from moderation.actions import ModelStageResult
+
+    return [
+        ModelStageResult(message_id=pk, revision=revision, scores=None)
+        for pk, _body, revision in worker.claim_batch()
+    ]
+
+
+def test_a_message_edited_after_the_claim_is_assessed_on_its_new_text(member, settings):
+    from chat.actions import check_edit_message
+    from moderation.actions import do_record_assessments
+
+    settings.CHAT_RATE_LIMIT_COUNT = 1000
+    room = Room.objects.get(slug="newborn")
+    sent = [
+        do_send_message(author=member, room=room, client_id=f"edit-{i:04d}", body=f"message {i}")
+        for i in range(3)
+    ]
+    worker = rules_only_worker()
+    claimed = _claimed(worker)
+    assert len(claimed) == 3
+    check_edit_message(user=member, room=room, seq=sent[1].seq, body="You're a pathetic mother")
+    assert do_record_assessments(claimed, classifier="rules", worker=worker.name) == 2
+    edited = Message.objects.get(pk=sent[1].pk)
+    assert edited.assessment_state == AssessmentState.PENDING
+    assert not Assessment.objects.filter(message=edited).exists()
+    assert worker.process_batch() == 1
+    assessment = Assessment.objects.get(message=edited)
+    # Judged on what she wrote last (held: no moderator is on duty to see a flag).
+    assert (assessment.revision, assessment.category) == (edited.revision, "toxic")
+    assert assessment.action in ("flag", "hold")
+    assert Assessment.objects.count() == 3
+
+
+def test_one_message_that_cannot_be_recorded_does_not_hold_back_its_batch(
+    member, settings, monkeypatch
+):
+    from moderation import actions, rules
+
+    settings.CHAT_RATE_LIMIT_COUNT = 1000
+    room = Room.objects.get(slug="newborn")
+    for i, body in enumerate(["first message", "the broken one", "You're a pathetic mother"]):
+        do_send_message(author=member, room=room, client_id=f"bad-{i:04d}", body=body)
+    real = rules.rule_signals
+
+    def failing(text):  # noqa: ANN001, ANN202
+        if text == "the broken one":
+            raise RuntimeError("a bug in one message's assessment")
+        return real(text)
+
+    monkeypatch.setattr(actions.rules, "rule_signals", failing)
+    worker = rules_only_worker()
+    assert worker.process_batch() == 2
+    assert Message.objects.get(body="the broken one").assessment_state == AssessmentState.PENDING
+    # Nothing of the batch was lost with the failed attempt: the abusive one reached the queue.
+    assert Flag.objects.filter(message__body="You're a pathetic mother").exists()
+
+
+def test_a_batch_is_recorded_in_a_handful_of_statements(
+    member, other_member, settings, django_assert_max_num_queries
+):
+    from moderation.actions import do_record_assessments
+
+    settings.CHAT_RATE_LIMIT_COUNT = 1000
+    room = Room.objects.get(slug="newborn")
+    for i in range(12):
+        author = member if i % 2 else other_member
+        do_send_message(author=author, room=room, client_id=f"few-{i:04d}", body=f"hello {i}")
+    worker = rules_only_worker()
+    claimed = _claimed(worker)
+    assert len(claimed) == 12
+    # One message at a time took about eight statements each (about 100 here).
+    with django_assert_max_num_queries(16):
+        assert do_record_assessments(claimed, classifier="rules", worker=worker.name) == 12
+    assert Assessment.objects.count() == 12
