@@ -218,6 +218,20 @@ class Fleet:
             p.p.stdin.flush()
         return [_readline(p.p, timeout) for p in self.procs]
 
+    def tally(self, timeout: float = 30) -> dict[str, dict[int, int]]:
+        """Every step's deliveries, acks and sends counted so far across the fleet, late ones
+        included (a step's result counts only what arrived within its grace)."""
+        for p in self.procs:
+            p.p.stdin.write(b"tally\n")
+            p.p.stdin.flush()
+        out: dict[str, dict[int, int]] = {"recv": {}, "acked": {}, "sent": {}}
+        for p in self.procs:
+            t = _readline(p.p, timeout)
+            for key in out:
+                for k, n in (t.get(key) or {}).items():
+                    out[key][int(k)] = out[key].get(int(k), 0) + int(n)
+        return out
+
     def stop(self) -> None:
         for p in self.procs:
             try:

@@ -292,6 +292,18 @@ async def run(spec: dict[str, Any]) -> None:
     )
     while True:
         line = await read_command()
+        if line.startswith("tally"):
+            # Every step's deliveries and acks counted so far, late ones included: a step's
+            # result counts only what arrived within its grace.
+            emit(
+                {
+                    "event": "tally",
+                    "recv": {str(k): n for k, n in r.recv.items()},
+                    "acked": {str(k): n for k, n in r.acked.items()},
+                    "sent": {str(k): n for k, n in r.sent.items()},
+                }
+            )
+            continue
         if not line.startswith("go"):
             break
         parts = line.split()

@@ -174,3 +174,23 @@ def test_on_postgresql_too(pg_url: str) -> None:
     with psycopg.connect(pg_url) as db:
         rows = db.execute("select seq, client_id, html from messages order by seq").fetchall()
     assert rows == [(1, "c-1", "hello &lt;b&gt;you&lt;/b&gt; &amp; me"), (2, "c-2", "second")]
+
+
+def test_the_load_generator_tallies_every_step_after_the_run(sqlite_url: str) -> None:
+    """`Fleet.tally()` through real load-generator processes: what each step sent, had
+    acknowledged and received, counted once the run is over."""
+    from bench.driver import Fleet
+
+    proc, port = _server(sqlite_url)
+    sockets = [{"room": "fan-5", "cookie": "x", "send": i < 2} for i in range(4)]
+    fleet = Fleet(port=port, sockets=sockets, n_procs=2, steps=[], grace=0.5, name="tally")
+    try:
+        assert fleet.ready(timeout=60)["connected"] == 4
+        fleet.go(1, step={"rate": 10.0, "duration": 1.0})
+        time.sleep(0.5)
+        tally = fleet.tally()
+        assert tally["sent"][1] == tally["acked"][1] == 10
+        assert tally["recv"][1] == 10 * 4
+    finally:
+        fleet.stop()
+        proc.stop()

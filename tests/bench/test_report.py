@@ -76,3 +76,20 @@ def test_scale_out_correctness_judges_loss_in_every_step_and_reports_reordering(
     assert not scale_out_correctness([passing], assessed, 1)["ok"]
     assert not scale_out_correctness([passing], dict(assessed, assessed_twice=1), 0)["ok"]
     assert not scale_out_correctness([passing], assessed, None)["ok"]
+
+
+def test_scale_out_counts_what_never_arrived_not_what_arrived_after_the_grace():
+    from bench.scenarios import eventually, scale_out_correctness
+
+    assessed = {"pending": 0, "assessed_twice": 0, "assessments": 30, "messages": 30}
+    # 10 messages acknowledged to a room of 20; 150 deliveries within the step's grace.
+    step = {"passed": False, "lost": 50, "received": 150, "gaps": 0, "out_of_order": 0}
+    late_only = dict(step)
+    eventually([late_only], {"recv": {1: 200}, "acked": {1: 10}, "sent": {1: 12}}, members=20)
+    assert (late_only["late"], late_only["never_received"], late_only["never_acked"]) == (50, 0, 2)
+    v = scale_out_correctness([late_only], assessed, 0)
+    assert v["ok"] and (v["never_received"], v["late"], v["never_acked"]) == (0, 50, 2)
+    # One delivery that never came, even after the drain: a loss, and the row fails.
+    one_lost = dict(step)
+    eventually([one_lost], {"recv": {1: 199}, "acked": {1: 10}, "sent": {1: 10}}, members=20)
+    assert not scale_out_correctness([one_lost], assessed, 0)["ok"]

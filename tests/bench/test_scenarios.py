@@ -535,3 +535,50 @@ def test_a_same_work_row_with_a_figure_at_a_bound_of_its_search_decides_nothing(
     per = {"kindred": [_fanout_run(25.0, "upper")], "samework": [_fanout_run(900.0)]}
     r = samework_row(10, per, SEARCHED)
     assert r["met"] is None and "kindred ≤ 25" in one_line(r)
+
+
+def test_after_the_steps_the_fleet_is_asked_what_eventually_arrived(monkeypatch) -> None:  # noqa: ANN001
+    """An overloaded step's deliveries that arrive after its grace are late, not lost; only what
+    never arrives once the server has drained is."""
+    from bench import scenarios
+
+    class Eventually(_FakeFleet):
+        capacity = 100.0
+        gap_at = ()
+
+        def __init__(self, **kw) -> None:  # noqa: ANN003
+            super().__init__(**kw)
+            self.k, self.sent = 0, {}
+
+        def go(self, k, step=None, **kw):  # noqa: ANN001, ANN003, ANN201
+            if step is not None:
+                self.sent[k] = max(1, round(step["rate"] * step["duration"]))
+            return super().go(k, step=step, **kw)
+
+        def tally(self):  # noqa: ANN201
+            # Everything reached every member in the end, except one delivery of the last step.
+            recv = {k: n * self.members for k, n in self.sent.items()}
+            recv[max(recv)] -= 1
+            return {"recv": recv, "acked": dict(self.sent), "sent": dict(self.sent)}
+
+    monkeypatch.setattr(scenarios, "Fleet", Eventually)
+    monkeypatch.setattr(scenarios, "settle", lambda *a, **k: 0.0)
+    monkeypatch.setattr(scenarios.time, "sleep", lambda s: None)
+    monkeypatch.setattr(scenarios, "cpu_seconds", lambda pid: 0.0)
+    monkeypatch.setattr(scenarios, "_cpu_or_none", lambda pids: {})
+    out = scenarios.ladder_run(
+        0,
+        [1],
+        [{"room": "r", "cookie": "c", "send": i < 10} for i in range(20)],
+        members=20,
+        search=Search(10, factor=2, resolution=1.05, lo=1, hi=1000),
+        duration=3.0,
+        n_procs=1,
+        name="t",
+        tally_after=5,
+    )
+    failing = [s for s in out["steps"] if not s["passed"]]
+    assert failing and all(s["lost"] > 0 and s["late"] == s["lost"] for s in failing[:-1])
+    assert [s["never_received"] for s in out["steps"]][-1] == 1
+    assert sum(s["never_received"] for s in out["steps"]) == 1
+    assert all(s["never_acked"] == 0 for s in out["steps"])
