@@ -75,6 +75,24 @@ HISTORY: list[tuple[str, str, str]] = [
         "bdf1d37",
     ),
     (
+        "moderated_capacity",
+        "The safety model used to read every message that had earlier ones from her with them too (a "
+        "second, longer encode); it now does only where that could change the verdict (not risk "
+        "already, own risk at least the context floor): 67 of 605 ordinary and 13 of 338 distress "
+        "messages of the test split (v8), but nearly every bench message, whose numeric `#b` tag lifts v8's risk "
+        "score above the floor. A cProfile of the worker on 400 test-split messages from five "
+        "authors (SQLite, while a training run held both cores): 20.2 → 35.8 msg/s assessed.",
+        "fe77957",
+    ),
+    (
+        "moderated_capacity",
+        "Recording a batch's assessments in one transaction (9 statements for 12 messages instead of "
+        "about 8 each): a cProfile of the worker on 600 bench-style messages on PostgreSQL, while a "
+        "training run held both cores, spent 2.75 s recording instead of 11.0 s (22.7 → 35.6 msg/s "
+        "assessed); the model's encodes were then two thirds of its time.",
+        "4b57a64",
+    ),
+    (
         "idle",
         "With the garbage collector's default thresholds a full collection walked every object of 5,000 "
         "connections, 0.2–0.6 s of the event loop each, several times a minute.",
