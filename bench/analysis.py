@@ -237,7 +237,7 @@ def analysis(
     if "fanout" in results:
         lines = []
         for size, per in fan.items():
-            if size == "sendprof" or not per.get("kindred"):
+            if not size.isdigit() or not per.get("kindred"):
                 continue
             k = per["kindred"][-1]
             if k.get("join_error"):
@@ -277,16 +277,18 @@ def analysis(
                         f"room of {size}: {name} {_bound_text(bl, int(size), 'deliveries/s')}"
                     )
         cpu_lines, samework_lines = [], []
-        for size, per in fan.items():
-            if size == "sendprof":
-                continue
+        layouts = [("", s, p) for s, p in fan.items() if s.isdigit()]
+        layouts += [(", production layout", s, p) for s, p in (fan.get("production") or {}).items()]
+        for layout, size, per in layouts:
             vals = {w: _busiest_cpu(per.get(w, [])) for w in ("kindred", "baseline", "samework")}
             if vals["kindred"] and vals["samework"]:
                 k, w = vals["kindred"], vals["samework"]
                 samework_lines.append(
-                    f"room of {size}: Kindred {k[0]:.0f} µs at {k[1]:g} deliveries/s, same-work "
-                    f"baseline {w[0]:.0f} µs at {w[1]:g}/s ({k[0] / w[0]:.1f}×)"
+                    f"room of {size}{layout}: Kindred {k[0]:.0f} µs at {k[1]:g} deliveries/s, "
+                    f"same-work baseline {w[0]:.0f} µs at {w[1]:g}/s ({k[0] / w[0]:.1f}×)"
                 )
+            if layout:
+                continue
             if int(size) < 50:  # in small rooms the sends' own work dominates
                 continue
             if vals["kindred"] and vals["baseline"]:

@@ -310,6 +310,7 @@ def main(argv: list[str] | None = None) -> int:
         ctx["flagbait"] = json.loads(out.read_text()).get("texts", []) if out.exists() else []
     if (
         "scale_out" in names
+        or ("fanout" in names and cfg.get("samework_production_sizes"))
         or ("moderation_cost" in names and cfg.get("modcost_production"))
         or ("moderated_capacity" in names and cfg.get("modcap_production"))
     ):

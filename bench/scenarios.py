@@ -581,6 +581,25 @@ def _fanout(ctx: dict, servers: dict[str, tuple]) -> dict:
         )
         rows.append(samework_row(size, per, cfg))
         raw[str(size)] = per
+    for size in cfg.get("samework_production_sizes") or []:
+        if not ctx.get("pg"):
+            rows.append(
+                row(
+                    "fan-out",
+                    f"room of {size}, production layout: deliveries/s, Kindred vs the same-work "
+                    "baseline",
+                    None,
+                    None,
+                    None,
+                    f"≥ {SAMEWORK_TARGET:g}× same-work baseline",
+                    None,
+                    f"skipped: {ctx.get('pg_error', 'PostgreSQL/Redis unavailable')}",
+                )
+            )
+            continue
+        per = _production_samework(ctx, size)
+        rows.append(samework_row(size, per, cfg, production=True))
+        raw.setdefault("production", {})[str(size)] = per
     # Where one message's time goes on the write path (in-process, same database).
     prof = _sendprof(ctx, f"fan-{cfg['fanout_sizes'][0]}")
     raw["sendprof"] = prof
@@ -621,6 +640,8 @@ def _fanout_start(which: str, per: dict[str, list[dict]], cfg: dict) -> float:
 
     if which == "kindred" and prev("baseline"):
         return 0.34 * median(prev("baseline"))
+    if which == "kindred" and prev("samework"):
+        return SAMEWORK_TARGET * median(prev("samework"))
     if which == "samework" and prev("samework"):
         return median(prev("samework"))
     if which == "samework" and prev("baseline"):
@@ -644,11 +665,76 @@ def _start_fanout_server(which: str, ctx: dict) -> tuple:
     )
 
 
+def _production_samework(ctx: dict, size: int) -> dict[str, list[dict]]:
+    """Kindred in production's layout (one web process, PostgreSQL, Redis's channel layer)
+    against the same-work baseline on PostgreSQL, each on a database of its own, searched as the
+    other fan-out rows; the order of the two alternates between repetitions."""
+    cfg, pg = ctx["cfg"], ctx["pg"]
+    room = f"fan-{size}"
+    kindred_db = pg["create"](f"fanprod{size}")
+    samework_db = pg["create"](f"fanprodsw{size}")
+    members = pg["setup"](kindred_db, size, (room,))["members"]
+    sockets = _room_sockets(members, room, size, min(size, 10))
+    per: dict[str, list[dict]] = {"kindred": [], "samework": [], "baseline": []}
+    servers: dict[str, tuple] = {}
+    try:
+        for rep in range(cfg["reps"]):
+            order = ["samework", "kindred"] if rep % 2 == 0 else ["kindred", "samework"]
+            for which in order:
+                if which not in servers:
+                    servers[which] = (
+                        start_samework(f"fanprod-samework-{size}", db_url=samework_db)
+                        if which == "samework"
+                        else start_kindred(
+                            f"fanprod-kindred-{size}",
+                            db_url=kindred_db,
+                            extra={
+                                "REDIS_URL": "redis://127.0.0.1:6379/0",
+                                "CHANNEL_PREFIX": f"kbenchfan{int(time.time())}",
+                                "MODERATION_EMBEDDED_WORKER": "0",
+                            },
+                        )
+                    )
+                proc, port = servers[which]
+                settle([proc.pid], quiet=0.2, max_wait=20)
+                lo, hi = cfg["fanout_bounds"]
+                search = Search(
+                    _fanout_start(which, per, cfg) / size,
+                    factor=cfg["search"]["factor"],
+                    resolution=cfg["search"]["resolution"],
+                    lo=lo / size,
+                    hi=hi / size,
+                )
+                per[which].append(
+                    ladder_run(
+                        port,
+                        [proc.pid],
+                        sockets,
+                        members=size,
+                        search=search,
+                        duration=cfg["step_seconds"],
+                        n_procs=1 if size <= 10 else 2,
+                        grace=cfg.get("grace", 1.0),
+                        name=f"fanprod-{size}-{which}",
+                        join_timeout=cfg.get("join_timeout", 300),
+                    )
+                )
+    finally:
+        for proc, _ in servers.values():
+            proc.stop()
+        pg["drop"](kindred_db)
+        pg["drop"](samework_db)
+    del per["baseline"]
+    return per
+
+
 def _median_figure(runs: list[dict]) -> tuple[float | None, Bound | Literal["unknown"]]:
     return median_bound([(r["best_deliveries_per_s"], r.get("bound")) for r in runs])
 
 
-def samework_row(size: int, per: dict[str, list[dict]], cfg: dict) -> dict[str, Any]:
+def samework_row(
+    size: int, per: dict[str, list[dict]], cfg: dict, *, production: bool = False
+) -> dict[str, Any]:
     """Kindred against the same-work baseline (bench/baseline_samework.py) in a room of `size`:
     met when Kindred's figure is at least SAMEWORK_TARGET of the baseline's, decided only when
     neither figure sits at a bound of its search and the ratio is not within the searches'
@@ -658,11 +744,16 @@ def samework_row(size: int, per: dict[str, list[dict]], cfg: dict) -> dict[str, 
     rr = ratio(k, s)
     runs = per["samework"]
     sat = sum(1 for r in runs for st in r.get("steps", []) if st.get("loadgen_saturated"))
+    stored = (
+        "in PostgreSQL (one transaction per message), against Kindred in production's layout "
+        "(one web process, PostgreSQL, Redis's channel layer)"
+        if production
+        else "in SQLite as make run configures it (WAL, IMMEDIATE transactions)"
+    )
     note = (
-        f"same-work baseline: each message stored in SQLite as make run configures it (WAL, "
-        f"IMMEDIATE transactions), its seq taken inside the insert's transaction, body "
-        f"HTML-escaped, sender acked, message.new broadcast with websockets.broadcast(), from one "
-        f"writer thread; nothing else; {cfg['reps']} run(s), median"
+        f"same-work baseline: each message stored {stored}, its seq taken inside the insert's "
+        f"transaction, body HTML-escaped, sender acked, message.new broadcast with "
+        f"websockets.broadcast(), from one writer thread; nothing else; {cfg['reps']} run(s), median"
         f"{_spread({'kindred': per['kindred'], 'same-work': runs})}; searched and passed as the "
         f"other fan-out rows; steps with the load generator saturated (same-work): {sat}"
     )
@@ -687,7 +778,8 @@ def samework_row(size: int, per: dict[str, list[dict]], cfg: dict) -> dict[str, 
         )
     return row(
         "fan-out",
-        f"room of {size}: deliveries/s, Kindred vs the same-work baseline",
+        f"room of {size}{', production layout' if production else ''}: deliveries/s, Kindred vs "
+        "the same-work baseline",
         k,
         s,
         rr,

@@ -582,3 +582,66 @@ def test_after_the_steps_the_fleet_is_asked_what_eventually_arrived(monkeypatch)
     assert [s["never_received"] for s in out["steps"]][-1] == 1
     assert sum(s["never_received"] for s in out["steps"]) == 1
     assert all(s["never_acked"] == 0 for s in out["steps"])
+
+
+def test_the_same_work_comparison_also_runs_in_production_s_layout(monkeypatch) -> None:  # noqa: ANN001
+    """Kindred on PostgreSQL and Redis against the same-work baseline on PostgreSQL, each on a
+    database of its own that is dropped afterwards, searched and judged as the other rows."""
+    from bench import scenarios
+
+    capacity = {"kindred": 40.0, "samework": 400.0}
+    started, dropped = [], []
+
+    def fake_ladder_run(port, pids, sockets, *, members, search=None, name="", **kw):  # noqa: ANN001, ANN003, ANN202
+        which = name.rsplit("-", 1)[1]
+        out, rate = {"steps": []}, search.first()
+        while rate is not None and len(out["steps"]) < 40:
+            ok = rate <= capacity[which]
+            out["steps"].append(
+                {
+                    "rate_msgs_per_s": rate,
+                    "passed": ok,
+                    "deliveries_per_s": rate * members,
+                    "p50_ms": 5.0,
+                    "p99_ms": 20.0 if ok else 500.0,
+                    "lost": 0,
+                    "server_cpu_pct": 50.0,
+                }
+            )
+            rate = search.next(rate, ok)
+        scenarios._figure(out, search, members)
+        return out
+
+    class Proc:
+        pid = 1
+
+        def stop(self) -> None:
+            pass
+
+    def start(name, *, db_url, extra=None):  # noqa: ANN001, ANN202
+        started.append((name, db_url, extra))
+        return Proc(), 0
+
+    pg = {
+        "create": lambda tag: f"postgres://x/{tag}",
+        "setup": lambda db, n, rooms: {"members": [{"cookie": "c"}] * n},
+        "drop": dropped.append,
+    }
+    monkeypatch.setattr(scenarios, "ladder_run", fake_ladder_run)
+    monkeypatch.setattr(scenarios, "settle", lambda *a, **k: 0.0)
+    monkeypatch.setattr(scenarios, "start_kindred", start)
+    monkeypatch.setattr(scenarios, "start_samework", start)
+    cfg = {**SEARCHED, "reps": 1, "step_seconds": 1.0, "fanout_bounds": (100, 400000)}
+    cfg["fanout_baseline_start"] = 32000
+    per = scenarios._production_samework({"cfg": cfg, "pg": pg}, 100)
+    assert set(per) == {"kindred", "samework"}
+    kindred = next(s for s in started if s[0].startswith("fanprod-kindred"))
+    assert kindred[1] != next(s for s in started if "samework" in s[0])[1]
+    assert kindred[2]["REDIS_URL"].startswith("redis://")
+    assert sorted(dropped) == ["postgres://x/fanprod100", "postgres://x/fanprodsw100"]
+    r = scenarios.samework_row(100, per, cfg, production=True)
+    assert r["figure"] == (
+        "room of 100, production layout: deliveries/s, Kindred vs the same-work baseline"
+    )
+    assert "PostgreSQL" in r["note"] and r["met"] is False
+    assert 0.1 / 1.05 < r["ratio"] <= 0.1 * 1.05

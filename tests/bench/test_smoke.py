@@ -6,6 +6,7 @@ checks that the harness runs end to end and prints its table."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -47,6 +48,13 @@ def test_bench_smoke_prints_a_table() -> None:
     assert same["baseline"] and same["baseline"] > 0
     runs = latest["results"]["fanout"]["raw"]["5"]["samework"]
     assert runs and all(st["acked"] > 0 for r in runs for st in r["steps"])
+    # And in production's layout (PostgreSQL + Redis), which CI always has.
+    prod = next(r for r in rows if "production layout" in r["figure"])
+    if os.environ.get("KINDRED_REQUIRE_SERVICES") == "1":
+        assert not prod["note"].startswith("skipped"), prod["note"]
+    if not prod["note"].startswith("skipped"):
+        per = latest["results"]["fanout"]["raw"]["production"]["5"]
+        assert all(st["acked"] > 0 for w in ("kindred", "samework") for st in per[w][-1]["steps"])
     # Moderated capacity ran its steps with moderation's checks (rules only in a smoke run).
     cap = latest["results"]["moderated_capacity"]["raw"]["embedded"][-1]["steps"]
     assert cap and all("moderation_passed" in st and "ttf_p95_s" in st for st in cap)
