@@ -270,6 +270,9 @@ class ModelStageResult:
     revision: int
     scores: dict[str, float] | None
     safety: SafetyScores | None = None
+    #: the text as claimed: its rule signals are worked out before the write transaction opens
+    #: (on SQLite it holds the database's one write lock, which senders wait for)
+    body: str | None = None
 
 
 def do_record_assessments(
@@ -313,6 +316,7 @@ def _record_batch(results: Sequence[ModelStageResult], *, classifier: str, worke
     from moderation.policy import MemberState
 
     by_id = {r.message_id: r for r in results}
+    signals = {r.message_id: rules.rule_signals(r.body) for r in results if r.body is not None}
     with transaction.atomic():
         # Still ours: pending, claimed by this worker, and not edited since the claim (an edit
         # bumps the revision and clears the lease; its new text is claimed on its own). The rows
@@ -345,8 +349,11 @@ def _record_batch(results: Sequence[ModelStageResult], *, classifier: str, worke
                 state = states[key]
             if message.room_id not in thresholds:
                 thresholds[message.room_id] = selectors.thresholds_for(message.room)
+            sig = signals.get(message.pk)
+            if sig is None or r.body != message.body:
+                sig = rules.rule_signals(message.body)
             decision = decide(
-                rules.rule_signals(message.body),
+                sig,
                 Scores.from_mapping(r.scores) if r.scores is not None else None,
                 state,
                 thresholds[message.room_id],

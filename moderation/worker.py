@@ -258,8 +258,10 @@ class ModerationWorker:
             classifier_name = f"{model.name} + {classifier_name}"
         done = do_record_assessments(
             [
-                ModelStageResult(message_id=pk, revision=revision, scores=score, safety=sf)
-                for (pk, _, revision), score, sf in zip(rows, scores, safety, strict=True)
+                ModelStageResult(
+                    message_id=pk, revision=revision, scores=score, safety=sf, body=body
+                )
+                for (pk, body, revision), score, sf in zip(rows, scores, safety, strict=True)
             ],
             classifier=classifier_name,
             worker=self.name,

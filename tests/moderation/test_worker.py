@@ -405,12 +405,14 @@ def test_the_embedded_worker_thread_runs_at_a_lower_cpu_priority() -> None:
     )  # the chat's thread is untouched
 
 
-def _claimed(worker: ModerationWorker):  # noqa: ANN202
+def _claimed(worker: ModerationWorker, *, with_bodies: bool = False):  # noqa: ANN202
     from moderation.actions import ModelStageResult
 
     return [
-        ModelStageResult(message_id=pk, revision=revision, scores=None)
-        for pk, _body, revision in worker.claim_batch()
+        ModelStageResult(
+            message_id=pk, revision=revision, scores=None, body=body if with_bodies else None
+        )
+        for pk, body, revision in worker.claim_batch()
     ]
 
 
@@ -475,7 +477,7 @@ def test_a_batch_is_recorded_in_a_handful_of_statements(
         author = member if i % 2 else other_member
         do_send_message(author=author, room=room, client_id=f"few-{i:04d}", body=f"hello {i}")
     worker = rules_only_worker()
-    claimed = _claimed(worker)
+    claimed = _claimed(worker, with_bodies=True)  # as the worker hands them over
     assert len(claimed) == 12
     # One message at a time took about eight statements each (about 100 here).
     with django_assert_max_num_queries(16):
