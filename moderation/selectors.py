@@ -331,23 +331,37 @@ def author_contexts(message_ids: list[int]) -> dict[int, list[str]]:
     from chat.models import MessageState
     from moderation.safety_model import CONTEXT_MESSAGES, CONTEXT_SECONDS
 
-    out: dict[int, list[str]] = {}
-    rows = Message.objects.filter(pk__in=message_ids, author__isnull=False).values_list(
-        "id", "room_id", "author_id", "seq", "created_at"
-    )
-    for pk, room_id, author_id, seq, created_at in rows:
-        earlier = (
-            Message.objects.filter(
-                room_id=room_id,
-                author_id=author_id,
-                seq__lt=seq,
-                created_at__gte=created_at - timedelta(seconds=CONTEXT_SECONDS),
-            )
-            .exclude(state=MessageState.DELETED)
-            .order_by("-seq")
-            .values_list("body", flat=True)[:CONTEXT_MESSAGES]
+    rows = list(
+        Message.objects.filter(pk__in=message_ids, author__isnull=False).values_list(
+            "id", "room_id", "author_id", "seq", "created_at"
         )
-        out[pk] = list(reversed(list(earlier)))
+    )
+    out: dict[int, list[str]] = {pk: [] for pk, *_ in rows}
+    if not rows:
+        return out
+    # One statement for the batch: per message, her last few earlier messages (each a small
+    # ORDER BY … LIMIT, as one query each would be), put together with UNION ALL.
+    q = connection.ops.quote_name
+    one = (
+        f"SELECT * FROM (SELECT %s AS target, {q('seq')}, {q('body')} FROM "
+        f"{q(Message._meta.db_table)} WHERE {q('room_id')} = %s AND {q('author_id')} = %s "
+        f"AND {q('seq')} < %s AND {q('created_at')} >= %s AND {q('state')} <> %s "
+        f"ORDER BY {q('seq')} DESC LIMIT {int(CONTEXT_MESSAGES)}) AS c{{i}}"
+    )
+    params: list[Any] = []
+    for pk, room_id, author_id, seq, created_at in rows:
+        since = connection.ops.adapt_datetimefield_value(
+            created_at - timedelta(seconds=CONTEXT_SECONDS)
+        )
+        params += [pk, room_id, author_id, seq, since, MessageState.DELETED.value]
+    sql = " UNION ALL ".join(one.format(i=i) for i in range(len(rows)))
+    found: dict[int, list[tuple[int, str]]] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for target, seq, body in cursor.fetchall():
+            found.setdefault(int(target), []).append((int(seq), body))
+    for pk, earlier in found.items():
+        out[pk] = [body for _seq, body in sorted(earlier)]
     return out
 
 

@@ -128,3 +128,45 @@ def test_context_the_worker_reads_is_her_own_recent_messages_in_this_room(member
     do_send_message(author=member, room=room, client_id="c4", body="second")
     last = do_send_message(author=member, room=room, client_id="c5", body="third")
     assert selectors.author_contexts([last.pk]) == {last.pk: ["first", "second"]}
+
+
+def test_context_for_a_whole_batch_in_one_statement(
+    member, other_member, settings, django_assert_max_num_queries
+):
+    """Her last three messages in the room within ten minutes, oldest first, never a deleted
+    one: for every message of a batch at once, as one message at a time would read them."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    settings.CHAT_RATE_LIMIT_COUNT = 1000
+    room = Room.objects.get(slug="newborn")
+    sent = {}
+    for i, (author, body) in enumerate(
+        [
+            (member, "long ago"),
+            (member, "one"),
+            (other_member, "hers"),
+            (member, "two"),
+            (member, "deleted one"),
+            (member, "three"),
+            (member, "four"),
+            (other_member, "hers again"),
+            (member, "five"),
+        ]
+    ):
+        sent[body] = do_send_message(author=author, room=room, client_id=f"ctx-{i:03d}", body=body)
+    Message.objects.filter(pk=sent["long ago"].pk).update(
+        created_at=timezone.now() - timedelta(minutes=11)
+    )
+    Message.objects.filter(pk=sent["deleted one"].pk).update(state=MessageState.DELETED)
+    ids = [sent[b].pk for b in ("one", "two", "four", "five", "hers again")]
+    with django_assert_max_num_queries(2):
+        found = selectors.author_contexts(ids)
+    assert found == {
+        sent["one"].pk: [],
+        sent["two"].pk: ["one"],
+        sent["four"].pk: ["one", "two", "three"],
+        sent["five"].pk: ["two", "three", "four"],
+        sent["hers again"].pk: ["hers"],
+    }
