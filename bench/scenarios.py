@@ -490,35 +490,13 @@ def _fanout(ctx: dict, servers: dict[str, tuple]) -> dict:
         for rep in range(cfg["reps"]):
             order = list(FANOUT_SERVERS) if rep % 2 == 0 else list(FANOUT_SERVERS)[::-1]
             for which in order:
-                search = None
-                if cfg.get("search"):
-                    start = _fanout_start(which, per, cfg)
-                    lo, hi = cfg["fanout_bounds"]
-                    search = Search(
-                        start / size,
-                        factor=cfg["search"]["factor"],
-                        resolution=cfg["search"]["resolution"],
-                        lo=lo / size,
-                        hi=hi / size,
-                    )
                 if which not in servers:
                     servers[which] = _start_fanout_server(which, ctx)
-                proc, port = servers[which]
-                settle([proc.pid], quiet=0.2, max_wait=20)
-                r = ladder_run(
-                    port,
-                    [proc.pid],
-                    sockets,
-                    members=size,
-                    ladder=ladder,
-                    search=search,
-                    duration=cfg["step_seconds"],
-                    n_procs=1 if size <= 10 else 2,
-                    grace=cfg.get("grace", 1.0),
-                    name=f"fanout-{size}-{which}",
-                    join_timeout=cfg.get("join_timeout", 300),
+                per[which].append(
+                    _fanout_run(
+                        servers[which], which, per, cfg, sockets, size, f"fanout-{size}", ladder
+                    )
                 )
-                per[which].append(r)
         k, kb = _median_figure(per["kindred"])
         b, bb = _median_figure(per["baseline"])
         rr = ratio(k, b)
@@ -665,6 +643,45 @@ def _start_fanout_server(which: str, ctx: dict) -> tuple:
     )
 
 
+def _fanout_run(
+    server: tuple,
+    which: str,
+    per: dict[str, list[dict]],
+    cfg: dict,
+    sockets: list[dict],
+    size: int,
+    name: str,
+    ladder: list[float] | None = None,
+) -> dict[str, Any]:
+    """One fan-out figure of `which` on its running `server`: searched (from `_fanout_start`,
+    within `fanout_bounds`) when the mode searches, else up `ladder`."""
+    proc, port = server
+    search = None
+    if cfg.get("search"):
+        lo, hi = cfg["fanout_bounds"]
+        search = Search(
+            _fanout_start(which, per, cfg) / size,
+            factor=cfg["search"]["factor"],
+            resolution=cfg["search"]["resolution"],
+            lo=lo / size,
+            hi=hi / size,
+        )
+    settle([proc.pid], quiet=0.2, max_wait=20)
+    return ladder_run(
+        port,
+        [proc.pid],
+        sockets,
+        members=size,
+        ladder=ladder,
+        search=search,
+        duration=cfg["step_seconds"],
+        n_procs=1 if size <= 10 else 2,
+        grace=cfg.get("grace", 1.0),
+        name=f"{name}-{which}",
+        join_timeout=cfg.get("join_timeout", 300),
+    )
+
+
 def _production_samework(ctx: dict, size: int) -> dict[str, list[dict]]:
     """Kindred in production's layout (one web process, PostgreSQL, Redis's channel layer)
     against the same-work baseline on PostgreSQL, each on a database of its own, searched as the
@@ -695,29 +712,8 @@ def _production_samework(ctx: dict, size: int) -> dict[str, list[dict]]:
                             },
                         )
                     )
-                proc, port = servers[which]
-                settle([proc.pid], quiet=0.2, max_wait=20)
-                lo, hi = cfg["fanout_bounds"]
-                search = Search(
-                    _fanout_start(which, per, cfg) / size,
-                    factor=cfg["search"]["factor"],
-                    resolution=cfg["search"]["resolution"],
-                    lo=lo / size,
-                    hi=hi / size,
-                )
                 per[which].append(
-                    ladder_run(
-                        port,
-                        [proc.pid],
-                        sockets,
-                        members=size,
-                        search=search,
-                        duration=cfg["step_seconds"],
-                        n_procs=1 if size <= 10 else 2,
-                        grace=cfg.get("grace", 1.0),
-                        name=f"fanprod-{size}-{which}",
-                        join_timeout=cfg.get("join_timeout", 300),
-                    )
+                    _fanout_run(servers[which], which, per, cfg, sockets, size, f"fanprod-{size}")
                 )
     finally:
         for proc, _ in servers.values():

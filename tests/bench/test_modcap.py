@@ -96,13 +96,9 @@ class _Monitor:
 
 def test_the_step_loop_finds_the_rate_moderation_keeps_up_with(monkeypatch) -> None:  # noqa: ANN001
     from bench import scenarios
-    from tests.bench.test_scenarios import _FakeFleet
+    from tests.bench.test_scenarios import _FakeFleet, patch_fleet
 
-    fleet = type("Fleet", (_FakeFleet,), {"capacity": 100.0, "gap_at": ()})
-    monkeypatch.setattr(scenarios, "Fleet", fleet)
-    monkeypatch.setattr(scenarios, "settle", lambda *a, **k: 0.0)
-    monkeypatch.setattr(scenarios, "cpu_seconds", lambda pid: 0.0)
-    monkeypatch.setattr(scenarios, "_cpu_or_none", lambda pids: {})
+    patch_fleet(monkeypatch, type("Fleet", (_FakeFleet,), {"capacity": 100.0, "gap_at": ()}))
     out = scenarios.ladder_run(
         0,
         [1],

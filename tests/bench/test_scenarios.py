@@ -192,12 +192,13 @@ def test_repetitions_show_every_figure_and_each_run_s_ratio() -> None:
     assert _spread({"kindred": [per["kindred"][0]], "baseline": [per["baseline"][0]]}) == ""
 
 
-def _fake_modcost(monkeypatch, capacity: dict[str, float], **cfg_over):  # noqa: ANN001, ANN202
-    """moderation_cost with its servers replaced by ones that pass every rate up to `capacity`."""
+def _searching(capacity_of):  # noqa: ANN001, ANN202
+    """A fake `ladder_run` whose server passes every rate up to `capacity_of(name)` msg/s, run
+    through the caller's real search."""
     from bench import scenarios
 
     def fake_ladder_run(port, pids, sockets, *, members, search=None, name="", **kw):  # noqa: ANN001, ANN003, ANN202
-        cap = capacity[name.removeprefix("modcost-")]
+        cap = capacity_of(name)
         out, rate = {"steps": []}, search.first()
         while rate is not None and len(out["steps"]) < 40:
             ok = rate <= cap
@@ -217,7 +218,26 @@ def _fake_modcost(monkeypatch, capacity: dict[str, float], **cfg_over):  # noqa:
         out["out_of_order"] = out["gaps"] = 0
         return out
 
-    monkeypatch.setattr(scenarios, "ladder_run", fake_ladder_run)
+    return fake_ladder_run
+
+
+def patch_fleet(monkeypatch, fleet) -> None:  # noqa: ANN001
+    """`ladder_run` with `fleet` for the load generators and no real processes to measure."""
+    from bench import scenarios
+
+    monkeypatch.setattr(scenarios, "Fleet", fleet)
+    monkeypatch.setattr(scenarios, "settle", lambda *a, **k: 0.0)
+    monkeypatch.setattr(scenarios, "cpu_seconds", lambda pid: 0.0)
+    monkeypatch.setattr(scenarios, "_cpu_or_none", lambda pids: {})
+
+
+def _fake_modcost(monkeypatch, capacity: dict[str, float], **cfg_over):  # noqa: ANN001, ANN202
+    """moderation_cost with its servers replaced by ones that pass every rate up to `capacity`."""
+    from bench import scenarios
+
+    monkeypatch.setattr(
+        scenarios, "ladder_run", _searching(lambda name: capacity[name.removeprefix("modcost-")])
+    )
     monkeypatch.setattr(scenarios, "settle", lambda *a, **k: 0.0)
     monkeypatch.setattr(scenarios, "_warm_worker", lambda *a, **k: None)
     monkeypatch.setattr(scenarios, "_pending", lambda *a, **k: 0)
@@ -561,11 +581,8 @@ def test_after_the_steps_the_fleet_is_asked_what_eventually_arrived(monkeypatch)
             recv[max(recv)] -= 1
             return {"recv": recv, "acked": dict(self.sent), "sent": dict(self.sent)}
 
-    monkeypatch.setattr(scenarios, "Fleet", Eventually)
-    monkeypatch.setattr(scenarios, "settle", lambda *a, **k: 0.0)
+    patch_fleet(monkeypatch, Eventually)
     monkeypatch.setattr(scenarios.time, "sleep", lambda s: None)
-    monkeypatch.setattr(scenarios, "cpu_seconds", lambda pid: 0.0)
-    monkeypatch.setattr(scenarios, "_cpu_or_none", lambda pids: {})
     out = scenarios.ladder_run(
         0,
         [1],
@@ -592,26 +609,6 @@ def test_the_same_work_comparison_also_runs_in_production_s_layout(monkeypatch) 
     capacity = {"kindred": 40.0, "samework": 400.0}
     started, dropped = [], []
 
-    def fake_ladder_run(port, pids, sockets, *, members, search=None, name="", **kw):  # noqa: ANN001, ANN003, ANN202
-        which = name.rsplit("-", 1)[1]
-        out, rate = {"steps": []}, search.first()
-        while rate is not None and len(out["steps"]) < 40:
-            ok = rate <= capacity[which]
-            out["steps"].append(
-                {
-                    "rate_msgs_per_s": rate,
-                    "passed": ok,
-                    "deliveries_per_s": rate * members,
-                    "p50_ms": 5.0,
-                    "p99_ms": 20.0 if ok else 500.0,
-                    "lost": 0,
-                    "server_cpu_pct": 50.0,
-                }
-            )
-            rate = search.next(rate, ok)
-        scenarios._figure(out, search, members)
-        return out
-
     class Proc:
         pid = 1
 
@@ -627,7 +624,9 @@ def test_the_same_work_comparison_also_runs_in_production_s_layout(monkeypatch) 
         "setup": lambda db, n, rooms: {"members": [{"cookie": "c"}] * n},
         "drop": dropped.append,
     }
-    monkeypatch.setattr(scenarios, "ladder_run", fake_ladder_run)
+    monkeypatch.setattr(
+        scenarios, "ladder_run", _searching(lambda name: capacity[name.rsplit("-", 1)[1]])
+    )
     monkeypatch.setattr(scenarios, "settle", lambda *a, **k: 0.0)
     monkeypatch.setattr(scenarios, "start_kindred", start)
     monkeypatch.setattr(scenarios, "start_samework", start)

@@ -102,17 +102,20 @@ def test_a_missing_or_foreign_artefact_is_refused_not_guessed(tmp_path: Path):
         load_model_dir(tmp_path / "bad")
 
 
-def test_risk_wins_and_context_is_read_by_the_head_alone():
-    """The verdict logic on hand-made probabilities: no embedder involved."""
+class _Fixed:
+    """An embedder whose vector for each text is given (the head's logits), recording what it
+    was asked to encode."""
 
-    class Fixed:
-        def __init__(self, rows: dict[str, list[float]]) -> None:
-            self.rows = rows
+    def __init__(self, rows: dict[str, list[float]]) -> None:
+        self.rows, self.seen = rows, []
 
-        def encode(self, texts):
-            return np.array([self.rows[t] for t in texts], dtype=np.float32)
+    def encode(self, texts):
+        self.seen += list(texts)
+        return np.array([self.rows[t] for t in texts], dtype=np.float32)
 
-    # A head whose logits are the inputs themselves (5 classes), one risk family.
+
+def _logit_model(embedder: _Fixed) -> SafetyModel:
+    """A head whose logits are the inputs themselves (5 classes), one risk family."""
     head = SafetyHead(np.eye(5), np.zeros(5), np.zeros((1, 5)), np.zeros(1), ["suicidal_passive"])
     t = SafetyThresholds(
         risk=0.5,
@@ -122,6 +125,11 @@ def test_risk_wins_and_context_is_read_by_the_head_alone():
         insensitive=0.5,
         distress=0.5,
     )
+    return SafetyModel(head=head, thresholds=t, embedder=embedder, version="test")
+
+
+def test_risk_wins_and_context_is_read_by_the_head_alone():
+    """The verdict logic on hand-made probabilities: no embedder involved."""
     big, small = 6.0, 0.0
     rows = {
         "toxic and risk": [small, small, big + 1, big, small],
@@ -130,7 +138,7 @@ def test_risk_wins_and_context_is_read_by_the_head_alone():
         "thanks x": [big, small, small, small, small],
         "earlier plan thanks x": [small, small, big, small, small],
     }
-    model = SafetyModel(head=head, thresholds=t, embedder=Fixed(rows), version="test")
+    model = _logit_model(_Fixed(rows))
     both, vague, thanks = model.score(
         ["toxic and risk", "vague", "thanks x"], [[], ["earlier plan"], ["earlier plan"]]
     )
@@ -143,31 +151,14 @@ def test_recent_messages_are_read_again_only_when_they_could_change_the_verdict(
     """A second, longer encode per message would halve what the worker assesses a second; it
     is spent only on a message that is not risk already and whose own risk reaches the floor."""
 
-    class Counting:
-        def __init__(self, rows: dict[str, list[float]]) -> None:
-            self.rows, self.seen = rows, []
-
-        def encode(self, texts):
-            self.seen += list(texts)
-            return np.array([self.rows[t] for t in texts], dtype=np.float32)
-
-    head = SafetyHead(np.eye(5), np.zeros(5), np.zeros((1, 5)), np.zeros(1), ["suicidal_passive"])
-    t = SafetyThresholds(
-        risk=0.5,
-        risk_context_floor=0.2,
-        risk_with_rule=0.3,
-        toxic=0.5,
-        insensitive=0.5,
-        distress=0.5,
-    )
     rows = {
         "plain risk": [0.0, 0.0, 6.0, 0.0, 0.0],
         "vague": [1.0, 0.0, 0.6, 0.0, 0.0],
         "thanks x": [6.0, 0.0, 0.0, 0.0, 0.0],
         "earlier vague": [0.0, 0.0, 6.0, 0.0, 0.0],
     }
-    embedder = Counting(rows)
-    model = SafetyModel(head=head, thresholds=t, embedder=embedder, version="test")
+    embedder = _Fixed(rows)
+    model = _logit_model(embedder)
     risk, vague, thanks = model.score(
         ["plain risk", "vague", "thanks x"], [["earlier"], ["earlier"], ["earlier"]]
     )
