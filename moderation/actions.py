@@ -235,30 +235,16 @@ def do_record_assessment(
             selectors.thresholds_for(message.room),
             safety=safety,
         )
+        result = ModelStageResult(message_id, revision, scores, safety)
         try:
             with transaction.atomic():
-                assessment = Assessment.objects.create(
-                    message=message,
-                    revision=revision,
-                    classifier=classifier,
-                    scores={**(scores or {}), **(safety.as_dict() if safety is not None else {})},
-                    action=decision.action,
-                    category=decision.category,
-                    priority=Priority.from_name(decision.priority),
-                    reasons=decision.reasons,
-                    worker=worker,
+                assessment = _assessment_row(
+                    message, result, decision, classifier=classifier, worker=worker
                 )
+                assessment.save(force_insert=True)
         except IntegrityError:
             return None
-        if decision.action == "hold":
-            _auto_hold(message)
-        if decision.action == "escalate" and message.state == MessageState.HELD:
-            _release_risk_held_as_abuse(message)
-        if decision.action != "allow":
-            by_model = scores is not None or safety is not None
-            do_record_decision(
-                message, decision, source=FlagSource.MODEL if by_model else FlagSource.RULE
-            )
+        _act_on_decision(message, result, decision)
     return assessment
 
 
@@ -362,17 +348,7 @@ def _record_batch(results: Sequence[ModelStageResult], *, classifier: str, worke
             decided.append((message, r, decision))
 
         def row(message: Message, r: ModelStageResult, decision: Decision) -> Assessment:
-            return Assessment(
-                message=message,
-                revision=r.revision,
-                classifier=classifier,
-                scores={**(r.scores or {}), **(r.safety.as_dict() if r.safety is not None else {})},
-                action=decision.action,
-                category=decision.category,
-                priority=Priority.from_name(decision.priority),
-                reasons=decision.reasons,
-                worker=worker,
-            )
+            return _assessment_row(message, r, decision, classifier=classifier, worker=worker)
 
         try:
             with transaction.atomic():
@@ -390,16 +366,46 @@ def _record_batch(results: Sequence[ModelStageResult], *, classifier: str, worke
                     pass
             decided = kept
         for message, r, decision in decided:
-            if decision.action == "hold":
-                _auto_hold(message)
-            if decision.action == "escalate" and message.state == MessageState.HELD:
-                _release_risk_held_as_abuse(message)
-            if decision.action != "allow":
-                by_model = r.scores is not None or r.safety is not None
-                do_record_decision(
-                    message, decision, source=FlagSource.MODEL if by_model else FlagSource.RULE
-                )
+            _act_on_decision(message, r, decision)
     return len(decided)
+
+
+def _assessment_row(
+    message: Message,
+    result: ModelStageResult,
+    decision: Decision,
+    *,
+    classifier: str,
+    worker: str,
+) -> Assessment:
+    """The (unsaved) Assessment recording what the model stage decided about one message."""
+    safety = result.safety.as_dict() if result.safety is not None else {}
+    return Assessment(
+        message=message,
+        revision=result.revision,
+        classifier=classifier,
+        scores={**(result.scores or {}), **safety},
+        action=decision.action,
+        category=decision.category,
+        priority=Priority.from_name(decision.priority),
+        reasons=decision.reasons,
+        worker=worker,
+    )
+
+
+def _act_on_decision(message: Message, result: ModelStageResult, decision: Decision) -> None:
+    """Carry out a recorded model-stage decision, inside the caller's transaction: hold what is
+    held, show again a risk message the rules held as abuse (risk always wins), and flag anything
+    that is not allowed, as the model's flag when a model scored it and the rules' otherwise."""
+    if decision.action == "hold":
+        _auto_hold(message)
+    if decision.action == "escalate" and message.state == MessageState.HELD:
+        _release_risk_held_as_abuse(message)
+    if decision.action != "allow":
+        by_model = result.scores is not None or result.safety is not None
+        do_record_decision(
+            message, decision, source=FlagSource.MODEL if by_model else FlagSource.RULE
+        )
 
 
 _HOLDS_THAT_STAND = frozenset({"member.muted", "member.probation", "no_moderator_on_duty"})
