@@ -973,8 +973,10 @@ def method(meta: dict[str, Any]) -> str:
   row, it was assessed (the harness waits for the backlog to drain after the step), and the time
   from its scheduled send to its assessment being stored has p95 ≤ 1 s (a message never assessed
   counts as +∞); and the backlog did not grow: the pending count, read every 0.2 s while the
-  step ran, averaged over the step's last third no more than 5 % of a third's offered messages
-  (at least 2) above its middle third. That bounds when a flag can reach the moderators; the
+  step ran, has a least-squares slope over the step after its first fifth (the ramp-up to the
+  first batch) of at most 5 % of the offered rate (at least 2 messages over that window), so a
+  worker short of the rate by more than the search's resolution fails while one batch's sawtooth
+  does not (the slope and its ± 95 % half-width are printed for the failing step). That bounds when a flag can reach the moderators; the
   live feed itself is time to flag's figure. A smoke run assesses with the rules alone (no
   model), to check the harness, not the product.
 - **Overload.** The same room of 20 in `make run`'s layout (embedded worker, SQLite), its

@@ -187,7 +187,7 @@ def main(argv: list[str] | None = None) -> int:
     g.add_argument(
         "--quick",
         action="store_true",
-        help="one repetition, each figure found by a search, shorter windows (about 5 minutes on 2 cores)",
+        help="one repetition, each figure found by a search, shorter windows (about 20 minutes on 2 cores)",
     )
     g.add_argument(
         "--smoke",

@@ -188,6 +188,7 @@ def flagbait(args: argparse.Namespace) -> dict:
     _django()
     from django.conf import settings
 
+    from bench.loadgen import tag
     from moderation.assessing import assess_text
     from moderation.policy import MemberState, Thresholds
     from moderation.safety_model import load_safety_model
@@ -210,14 +211,14 @@ def flagbait(args: argparse.Namespace) -> dict:
                 )
                 verdicts.append(full.inline.action == "allow" and full.model.action != "allow")
         return {"model_stage_flags": verdicts}
-    # Judged on the text as the load generator sends it: the text, then its "#b<step>:<sender>:
-    # <index>:<send time>" tag, which does move the safety model's verdict. Candidates that the
+    # Judged on the text as the load generator sends it: the text, then its tag (bench.loadgen.tag),
+    # which can still move the safety model's verdict a little. Candidates that the
     # model stage flags under at least half of a few such tags are chosen (or, if none is, the
     # three that flag under the most): this only makes bait frequent; the run decides on each
     # body as sent (`--bodies`).
     now = time.time()
     tags = [
-        f" #b1:{sid}:{idx}:{now + d:.6f}"
+        f" {tag(1, sid, idx, now + d)}"
         for sid, idx, d in (
             (0, 0, 0.0),
             (3, 17, 1.234567),

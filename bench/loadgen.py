@@ -13,8 +13,14 @@ also lists every delivery as [scheduled send, latency ms] (`lat_at`), so the har
 latency through the step.
 
 Every loop is bounded: the whole process gives up after spec["max_seconds"].
-Message bodies carry `#b<step>:<sender>:<idx>:<scheduled send time>` so any receiving process can
-compute delivery latency on the shared clock (same machine). Latency runs from when the message
+Message bodies end with a tag, `#b` and then `<step>:<sender>:<idx>:<scheduled send time>` written
+in twelve plant emoji (`tag` and `read_tag`), so any receiving process can compute delivery latency
+on the shared clock (same machine). Written in digits, the tag looked to the safety model like
+times and dates (plans): it lifted the risk score of benign text and flagged 21-27 of 400 tagged
+benign messages, and sent nearly every message through the model's second, context encode, so the
+moderation scenarios measured a room where a twentieth of ordinary messages were flagged. The
+tokenizer reads the emoji as one unknown word whatever they spell: the same 400 were flagged 0
+times, with as many above the context floor as untagged. Latency runs from when the message
 was *scheduled* to be sent, not from when this process got round to sending it, so a load
 generator that falls behind shows as latency instead of quietly lowering the offered load
 (coordinated omission); how late the sends were and how late the event loop ran are reported per
@@ -34,12 +40,36 @@ from typing import Any
 from websockets.asyncio.client import connect
 from websockets.protocol import State
 
-from bench.util import emit, percentile_summary, raise_nofile, read_command
+from bench.util import (
+    emit,
+    from_tag_digits,
+    percentile_summary,
+    raise_nofile,
+    read_command,
+    to_tag_digits,
+)
 
 FILLER = (
     "thanks so much for this, it really helps to hear that other mums are up at night too "
     "and that it does get easier with time and a bit of sleep"
 ).split()
+
+
+def tag(step: int, sender: int, idx: int, scheduled: float) -> str:
+    """The tag a bench message body ends with (after a space)."""
+    return "#b" + to_tag_digits(f"{step}:{sender}:{idx}:{scheduled:.6f}")
+
+
+def read_tag(body: str) -> tuple[int, int, int, float] | None:
+    """(step, sender, idx, scheduled send) from a body that ends with a tag, else None."""
+    i = body.rfind("#b")
+    if i < 0:
+        return None
+    try:
+        step, sender, idx, ts = from_tag_digits(body[i + 2 :]).split(":")
+        return int(step), int(sender), int(idx), float(ts)
+    except ValueError:
+        return None
 
 
 class Sock:
@@ -99,19 +129,14 @@ class Run:
                         elif seq > s.last_seq + 1:
                             self.gaps += seq - s.last_seq - 1
                     s.last_seq = max(s.last_seq, seq)
-                    body = m.get("body") or ""
-                    i = body.rfind("#b")
-                    if i >= 0:
-                        try:
-                            step, _sid, _idx, ts = body[i + 2 :].split(":")
-                            k = int(step)
-                            self.recv[k] += 1
-                            lat = round((now - float(ts)) * 1000, 2)
-                            self.lat[k].append(lat)
-                            if self.spec.get("record_times"):
-                                self.lat_at[k].append([float(ts), lat])
-                        except (ValueError, IndexError):
-                            pass
+                    tagged = read_tag(m.get("body") or "")
+                    if tagged is not None:
+                        k, ts = tagged[0], tagged[3]
+                        self.recv[k] += 1
+                        lat = round((now - ts) * 1000, 2)
+                        self.lat[k].append(lat)
+                        if self.spec.get("record_times"):
+                            self.lat_at[k].append([ts, lat])
                 elif t == "message.ack":
                     cid = f.get("client_id", "")
                     parts = cid.split("-")
@@ -200,7 +225,7 @@ class Run:
             # (author, client_id) and refuses a client_id already used in another room.
             cid = f"bench-{s.sid}-{k}-{i}-{self.spec.get('tag', '')}"
             text = texts[(i + s.sid) % len(texts)]
-            body = f"{text} #b{k}:{s.sid}:{i}:{target:.6f}"
+            body = f"{text} {tag(k, s.sid, i, target)}"
             self.t_send[cid] = target
             if self.spec.get("record_acks"):
                 self.text_sent[cid] = body

@@ -14,7 +14,7 @@ socket (counted) and she resumes. She pings every `ping_s` with `read_seq = cont
 to others' visible messages (no "me too" on a supportive-only one) and edits only her own messages,
 well within the edit window: every error frame is one a correct client should not get.
 
-Latency runs from each message's scheduled send (its body carries `#s<number>:<time>`), so a
+Latency runs from each message's scheduled send (its body carries `#s<number>:<time>`, written in bench.util.TAG_DIGITS), so a
 generator that falls behind shows as latency; how late the planned actions ran is reported.
 Every loop is bounded: the whole process gives up after spec["max_seconds"].
 """
@@ -31,7 +31,14 @@ from typing import Any
 
 from websockets.asyncio.client import connect
 
-from bench.util import emit, percentile_summary, raise_nofile, read_command
+from bench.util import (
+    emit,
+    from_tag_digits,
+    percentile_summary,
+    raise_nofile,
+    read_command,
+    to_tag_digits,
+)
 
 # Ordinary messages that neither the rules nor the safety model act on, with the load generator's
 # tag, as sent and as edited (checked under 40 tags each): one escalated as risk takes no "me too",
@@ -134,7 +141,7 @@ class Soak:
                     j = body.rfind("#s")
                     if fresh and j >= 0:
                         try:
-                            ts = float(body[j + 2 :].split(":")[1])
+                            ts = float(from_tag_digits(body[j + 2 :]).split(":")[1])
                             self.lat_at.append(
                                 [round(ts - self.t0, 3), round((now - ts) * 1000, 2)]
                             )
@@ -275,7 +282,7 @@ class Soak:
             k = int(arg)
             cid = f"soak-{self.spec['tag']}-{k}"
             text = TEXTS[k % len(TEXTS)]
-            self.bodies[k] = f"{text} #s{k}:{t_sched:.6f}"
+            self.bodies[k] = f"{text} #s{to_tag_digits(f'{k}:{t_sched:.6f}')}"
             self.c["sent"] += 1
             await self._send(m, {"type": "message.send", "client_id": cid, "body": self.bodies[k]})
         elif kind == "edit":

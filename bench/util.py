@@ -110,6 +110,22 @@ class Proc:
 
 CLK = os.sysconf("SC_CLK_TCK")
 
+# Numbers in bench message bodies (the load generators' tags) are written in these twelve plant
+# emoji, for 0-9, ":" and ".": in digits they read to the safety model like times and dates and
+# lifted benign text's risk score (bench/loadgen.py's docstring has the figures), while the
+# tokenizer reads a run of emoji as one unknown word whatever it spells.
+TAG_DIGITS = "🌱🌿🍀🌸🌼🌻🌷🌹🌺🍁🍂🍃"
+_TO_TAG = str.maketrans("0123456789:.", TAG_DIGITS)
+_FROM_TAG = str.maketrans(TAG_DIGITS, "0123456789:.")
+
+
+def to_tag_digits(text: str) -> str:
+    return text.translate(_TO_TAG)
+
+
+def from_tag_digits(text: str) -> str:
+    return text.translate(_FROM_TAG)
+
 
 def cpu_seconds(pid: int) -> float:
     with open(f"/proc/{pid}/stat") as fh:

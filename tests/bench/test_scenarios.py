@@ -644,3 +644,16 @@ def test_the_same_work_comparison_also_runs_in_production_s_layout(monkeypatch) 
     )
     assert "PostgreSQL" in r["note"] and r["met"] is False
     assert 0.1 / 1.05 < r["ratio"] <= 0.1 * 1.05
+
+
+def test_the_load_generators_tag_round_trips_and_carries_no_digit() -> None:
+    """A bench body's tag carries the step, sender, index and scheduled send to every receiver,
+    without a digit for the safety model to read as a time or a date."""
+    from bench.loadgen import read_tag, tag
+
+    t = tag(3, 17, 250, 1796684400.123456)
+    assert t.startswith("#b") and not any(c.isdigit() for c in t)
+    body = f"thanks, it does get easier {t}"
+    assert read_tag(body) == (3, 17, 250, 1796684400.123456)
+    assert read_tag("no tag here") is None
+    assert read_tag("a hashtag #brunch that is not one") is None
