@@ -57,6 +57,21 @@ def lower_priority(nice: int, *, whole_process: bool = False) -> None:
         logger.warning("could not lower the moderation worker's CPU priority", exc_info=True)
 
 
+def apply_torch_threads() -> None:
+    """Score with TORCH_THREADS threads (default 1), whichever models the worker runs. Detoxify's
+    loader used to be the only place that set it, so with Detoxify off (`make run`'s default)
+    PyTorch took one thread per core: on 2 cores the worker's encodes spread over both and its
+    idle threads spun between them, at 110-117 % of a core already at 16 msg/s, taking the CPU
+    the web process, the database and the other process's encodes needed."""
+    try:
+        import torch
+    except ImportError:  # pragma: no cover - torch is a dependency
+        return
+    threads = max(1, int(getattr(settings, "TORCH_THREADS", 1)))
+    if torch.get_num_threads() != threads:
+        torch.set_num_threads(threads)
+
+
 class ModerationWorker:
     def __init__(
         self,
@@ -365,6 +380,7 @@ class ModerationWorker:
     def warm_up(self) -> None:
         """Load the models before the first message arrives, not while it waits (the sentence
         model takes several seconds to load)."""
+        apply_torch_threads()
         try:
             self.status  # noqa: B018 - loads the classifier
             self.safety_model  # noqa: B018 - loads the sentence model and the safety head

@@ -483,3 +483,21 @@ def test_a_batch_is_recorded_in_a_handful_of_statements(
     with django_assert_max_num_queries(16):
         assert do_record_assessments(claimed, classifier="rules", worker=worker.name) == 12
     assert Assessment.objects.count() == 12
+
+
+@pytest.mark.django_db
+def test_the_worker_scores_with_torch_threads_with_detoxify_off_too(settings):
+    """TORCH_THREADS holds whichever models run: with Detoxify off (as `make run` ships) the
+    safety model's encodes used to take one thread per core, whose spinning took the CPU the
+    chat needed."""
+    import torch
+
+    before = torch.get_num_threads()
+    settings.TORCH_THREADS = 1
+    settings.MODERATION_SAFETY_MODEL = "off"
+    try:
+        torch.set_num_threads(2)
+        rules_only_worker().warm_up()
+        assert torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(before)
