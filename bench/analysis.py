@@ -102,12 +102,9 @@ HISTORY: list[tuple[str, str, str]] = [
         "moderated_capacity",
         "Until this commit the load generator's tag was digits, which the safety model read as times and "
         "dates: it flagged 21-27 of 400 tagged benign bench bodies (0 untagged) and sent nearly every one "
-        "through its second, context encode. Two `--quick --only time_to_flag moderated_capacity` runs "
-        "minutes apart, one before and one after (both with the slope test for backlog growth), found "
-        "moderated capacity with the safety model alone 24.7 → 45.2 msg/s in production's layout "
-        "(the worker process at 95 % and 105 % of a core at the failing step) and 33.4 → 53.8 embedded; "
-        "with Detoxify 5.42 → 12.9 and 6.44 → 12.9, more than the tags explain, so part of it is the "
-        "shared machine's speed (one repetition each).",
+        "through its second, context encode. What that moved in moderated capacity was not resolved: "
+        "with the safety model alone, production's layout measured 24.7 msg/s before and 45.2 and 29.3 in "
+        "two runs after (embedded 33.4, then 53.8 and 34.9), one repetition each on a shared VM.",
         "31b81fb",
     ),
     (
