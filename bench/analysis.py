@@ -108,6 +108,19 @@ HISTORY: list[tuple[str, str, str]] = [
         "31b81fb",
     ),
     (
+        "moderated_capacity",
+        "Until this commit only Detoxify's loader set PyTorch's thread count, so with Detoxify off the "
+        "worker's encodes took one thread per core. In the quick run just before (fe1f080) the production "
+        "worker process with the safety model alone was at 51.6 % of a core at 8 msg/s and 110.1 % at "
+        "16 msg/s, and the layout carried 29.3 msg/s; in a `--quick --only time_to_flag moderated_capacity` "
+        "run straight after this commit: 35.6 % and 66.5 %, never above 78.4 %, and 41.5 msg/s (one "
+        "repetition each). A cProfile of the worker alone then (PostgreSQL, batches of 4, 500 bench "
+        "messages): 40 ms of CPU per message, 77 % of it in the safety model's encodes, almost all per-call "
+        "overhead: four forward passes per batch (two length groups, for the message and for her context), "
+        "each 37 int8 linear calls of 0.47 ms.",
+        "1c5c11c",
+    ),
+    (
         "idle",
         "Freezing what the processes load at start and collecting less often (`config/gcpolicy.py`) "
         "took the collector's time in a 5,000-socket join storm from 5.6–6.8 s to under 1 s.",
