@@ -121,6 +121,16 @@ HISTORY: list[tuple[str, str, str]] = [
         "1c5c11c",
     ),
     (
+        "moderated_capacity",
+        "Until this commit every fan-out and moderation scenario sent one supportive line ("
+        "\"thanks so much for this, it really helps to hear\"), whose own risk score (0.07-0.20) is above "
+        "the safety model's context floor, so every bench message from a member who had written in the last "
+        "ten minutes (all of them) took the model's second, longer encode with her recent messages; on the "
+        "test split 67 of 605 ordinary messages (11 %) do. The bench now sends a mix in which one line in "
+        "nine does (`bench.util.BENCH_TEXTS`); the figures before it are in the commits before this one.",
+        "HEAD_COMMIT",
+    ),
+    (
         "idle",
         "Freezing what the processes load at start and collecting less often (`config/gcpolicy.py`) "
         "took the collector's time in a 5,000-socket join storm from 5.6–6.8 s to under 1 s.",

@@ -41,6 +41,7 @@ from websockets.asyncio.client import connect
 from websockets.protocol import State
 
 from bench.util import (
+    BENCH_TEXTS,
     emit,
     from_tag_digits,
     percentile_summary,
@@ -48,11 +49,6 @@ from bench.util import (
     read_command,
     to_tag_digits,
 )
-
-FILLER = (
-    "thanks so much for this, it really helps to hear that other mums are up at night too "
-    "and that it does get easier with time and a bit of sleep"
-).split()
 
 
 def tag(step: int, sender: int, idx: int, scheduled: float) -> str:
@@ -210,7 +206,7 @@ class Run:
     # --- sending ----------------------------------------------------------------------------
     async def sender(self, s: Sock, t0: float, k: int) -> None:
         total = self.spec["total_senders"]
-        texts = self.spec.get("texts") or [" ".join(FILLER[:10])]
+        texts = self.spec.get("texts") or BENCH_TEXTS
         offsets = schedule(self.steps[k])
         # Sender j sends the step's messages numbered j, j + total, ... (so a rate below one
         # message per sender per step still sends the right number of messages).

@@ -26,7 +26,7 @@ from bench.driver import (
     start_samework,
     start_worker,
 )
-from bench.util import PY, RUN, VAR, cpu_seconds, median, pct, ratio, rss_bytes
+from bench.util import BENCH_TEXTS, PY, RUN, VAR, cpu_seconds, median, pct, ratio, rss_bytes
 
 P99_LIMIT_MS = 100.0
 
@@ -1323,8 +1323,9 @@ def _time_to_flag_once(ctx: dict, label: str, extra: dict[str, str]) -> dict:
         raw["capacity_msgs_per_s"] = capacity
         # Steady load at 80 % of capacity, with a moderator watching the live feed.
         # One message in five is bait, cycling through every chosen bait text.
-        benign = "thanks so much, it really helps to hear that other mums are up at night too"
-        texts = [t for b in bait for t in (b, benign, benign, benign, benign)] or [benign]
+        # The rest is the bench's everyday mix (bench.util.BENCH_TEXTS), four between each bait.
+        everyday = iter(BENCH_TEXTS * (4 * max(1, len(bait))))
+        texts = [t for b in bait for t in (b, *(next(everyday) for _ in range(4)))] or BENCH_TEXTS
         rate80 = max(0.5, 0.8 * capacity)
         socks = _room_sockets(ctx["members"][:senders], "flag", senders, senders)
         socks.append({"kind": "moderation", "cookie": ctx["moderators"][0]["cookie"], "room": ""})

@@ -32,6 +32,7 @@ from typing import Any
 from websockets.asyncio.client import connect
 
 from bench.util import (
+    ORDINARY_TEXTS,
     emit,
     from_tag_digits,
     percentile_summary,
@@ -43,16 +44,7 @@ from bench.util import (
 # Ordinary messages that neither the rules nor the safety model act on, with the load generator's
 # tag, as sent and as edited (checked under 40 tags each): one escalated as risk takes no "me too",
 # and a reaction racing its escalation would be refused rightly, not because of the server.
-TEXTS = [
-    "what time do your little ones usually go down for their nap",
-    "thanks for the tip about white noise, we will give it a go tonight",
-    "we tried the swaddle again and she slept three hours, small wins",
-    "which bottles did you all end up using, ours keep leaking at night",
-    "does anyone have tips for the four month sleep regression",
-    "my health visitor said the same thing, trust your instincts",
-    "we found a lovely baby group at the library on tuesday mornings",
-    "the pram fits in the boot if you take the wheels off first",
-]
+TEXTS = ORDINARY_TEXTS
 KINDS = ("me_too", "hug", "thanks")
 RECENT = 30  # messages a member remembers to react to
 ERROR_SAMPLES = 20

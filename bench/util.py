@@ -110,6 +110,27 @@ class Proc:
 
 CLK = os.sysconf("SC_CLK_TCK")
 
+# Everyday messages for the load generators. None is acted on by the rules or the safety model,
+# and each one's own risk score is far below the context floor, so the model never reads them
+# again with her recent messages.
+ORDINARY_TEXTS = [
+    "what time do your little ones usually go down for their nap",
+    "thanks for the tip about white noise, we will give it a go tonight",
+    "we tried the swaddle again and she slept three hours, small wins",
+    "which bottles did you all end up using, ours keep leaking at night",
+    "does anyone have tips for the four month sleep regression",
+    "my health visitor said the same thing, trust your instincts",
+    "we found a lovely baby group at the library on tuesday mornings",
+    "the pram fits in the boot if you take the wheels off first",
+]
+# A supportive reply whose own risk score (0.07-0.20 under v8, tag included) is at or above the
+# context floor (0.05), so the model reads it again together with her recent messages: a second,
+# longer encode. One message in nine is such a line, as 67 of the 605 ordinary messages of the
+# safety model's test split are (11 %). Until the bench used this mix, every fan-out and moderation
+# scenario sent this line alone, so every message took the second encode.
+SUPPORTIVE_REPLY = "thanks so much for this, it really helps to hear"
+BENCH_TEXTS = [SUPPORTIVE_REPLY, *ORDINARY_TEXTS]
+
 # Numbers in bench message bodies (the load generators' tags) are written in these twelve plant
 # emoji, for 0-9, ":" and ".": in digits they read to the safety model like times and dates and
 # lifted benign text's risk score (bench/loadgen.py's docstring has the figures), while the
