@@ -128,7 +128,7 @@ HISTORY: list[tuple[str, str, str]] = [
         "ten minutes (all of them) took the model's second, longer encode with her recent messages; on the "
         "test split 67 of 605 ordinary messages (11 %) do. The bench now sends a mix in which one line in "
         "nine does (`bench.util.BENCH_TEXTS`); the figures before it are in the commits before this one.",
-        "HEAD_COMMIT",
+        "2a43da2",
     ),
     (
         "idle",
