@@ -123,7 +123,7 @@ HISTORY: list[tuple[str, str, str]] = [
     (
         "moderated_capacity",
         "Until this commit every fan-out and moderation scenario sent one supportive line ("
-        "\"thanks so much for this, it really helps to hear\"), whose own risk score (0.07-0.20) is above "
+        '"thanks so much for this, it really helps to hear"), whose own risk score (0.07-0.20) is above '
         "the safety model's context floor, so every bench message from a member who had written in the last "
         "ten minutes (all of them) took the model's second, longer encode with her recent messages; on the "
         "test split 67 of 605 ordinary messages (11 %) do. The bench now sends a mix in which one line in "
