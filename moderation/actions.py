@@ -35,7 +35,7 @@ from moderation.models import (
     Report,
     RoomPolicy,
 )
-from moderation.policy import Decision, decide
+from moderation.policy import Decision, decide, decide_inline
 
 if TYPE_CHECKING:
     from moderation.safety_model import SafetyScores
@@ -228,13 +228,15 @@ def do_record_assessment(
         state = selectors.member_state(message.author, message.room) if message.author else None
         from moderation.policy import MemberState
 
+        thresholds = selectors.thresholds_for(message.room)
         decision = decide(
             signals,
             Scores.from_mapping(scores) if scores is not None else None,
             state or MemberState(),
-            selectors.thresholds_for(message.room),
+            thresholds,
             safety=safety,
         )
+        decision = _unkind_near_risk(message, signals, decision, state or MemberState(), thresholds)
         result = ModelStageResult(message_id, revision, scores, safety)
         try:
             with transaction.atomic():
@@ -345,6 +347,7 @@ def _record_batch(results: Sequence[ModelStageResult], *, classifier: str, worke
                 thresholds[message.room_id],
                 safety=r.safety,
             )
+            decision = _unkind_near_risk(message, sig, decision, state, thresholds[message.room_id])
             decided.append((message, r, decision))
 
         def row(message: Message, r: ModelStageResult, decision: Decision) -> Assessment:
@@ -368,6 +371,23 @@ def _record_batch(results: Sequence[ModelStageResult], *, classifier: str, worke
         for message, r, decision in decided:
             _act_on_decision(message, r, decision)
     return len(decided)
+
+
+def _unkind_near_risk(
+    message: Message, signals: Any, decision: Decision, state: Any, thresholds: Any
+) -> Decision:
+    """Under a message escalated as risk (a reply to it, or within care.RISK_FOLLOW_UP after it,
+    by someone else) the model does not overrule the rules' unkind signals: the message is
+    decided as the rules alone would ("Stop whining, other people have real problems" straight
+    under a suicidal message is flagged, linked and held, care.link_to_risk), whatever the model's
+    score. Elsewhere the model decides the rules' uncertain hits as before. A risk message in the
+    same batch is not seen here; care.link_unkind_replies covers only messages flagged already."""
+    if decision.action != "allow" or not (signals.insensitive or signals.abuse):
+        return decision
+    if care.risk_flag_near(message) is None:
+        return decision
+    by_rules = decide_inline(signals, state, thresholds, model_follows=False)
+    return by_rules if by_rules.action != "allow" else decision
 
 
 def _assessment_row(

@@ -229,3 +229,45 @@ def test_the_room_list_says_truthfully_whether_a_moderator_is_on_duty(member, mo
     page = client.get("/rooms/").content.decode()
     assert "A moderator is on duty now" in page and "Moderator on duty" in page
     assert "No moderator on duty" not in page
+
+
+@pytest.mark.django_db
+def test_under_a_risk_message_the_model_does_not_overrule_the_rules_unkind_hit(
+    member, other_member, newborn_room, on_duty
+):
+    """When the model follows, the rules leave an uncertain unkind hit to it; under a risk message
+    a model that would allow it (as v8 does with "Stop whining…" on a CPU without VNNI) does not
+    get the last word, and elsewhere it still does."""
+    from chat.models import Room
+    from moderation import rules, selectors
+    from moderation.actions import _unkind_near_risk
+    from moderation.policy import MemberState
+
+    allowed = Decision("allow", "none", "low", [])
+    send(member, newborn_room, RISK)
+    soon = send(other_member, newborn_room, UNKIND)
+    signals = rules.rule_signals(UNKIND)
+    assert signals.insensitive or signals.abuse
+    near = _unkind_near_risk(
+        soon, signals, allowed, MemberState(), selectors.thresholds_for(newborn_room)
+    )
+    assert near.action in ("flag", "hold") and near.category in ("insensitive", "toxic")
+    other_room = Room.objects.exclude(pk=newborn_room.pk).filter(kind="topic").first()
+    elsewhere = send(other_member, other_room, UNKIND)
+    assert (
+        _unkind_near_risk(
+            elsewhere, signals, allowed, MemberState(), selectors.thresholds_for(other_room)
+        )
+        is allowed
+    )
+    kind = send(other_member, newborn_room, "Sending you a big hug, we're here")
+    assert (
+        _unkind_near_risk(
+            kind,
+            rules.rule_signals(kind.body),
+            allowed,
+            MemberState(),
+            selectors.thresholds_for(newborn_room),
+        )
+        is allowed
+    )
