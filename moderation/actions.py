@@ -324,6 +324,9 @@ def _record_batch(results: Sequence[ModelStageResult], *, classifier: str, worke
         states: dict[tuple[int, int], MemberState] = {}
         thresholds: dict[int, Any] = {}
         decided: list[tuple[Message, ModelStageResult, Decision]] = []
+        # Messages of this batch escalated as risk: their flags are written only after every
+        # decision is made, so a later message of the batch answering one must be told here.
+        escalated: list[Message] = []
         for message in messages:
             message.assessment_state = AssessmentState.DONE
             message.assessment_lease_until = None
@@ -347,7 +350,11 @@ def _record_batch(results: Sequence[ModelStageResult], *, classifier: str, worke
                 thresholds[message.room_id],
                 safety=r.safety,
             )
-            decision = _unkind_near_risk(message, sig, decision, state, thresholds[message.room_id])
+            decision = _unkind_near_risk(
+                message, sig, decision, state, thresholds[message.room_id], batch_risk=escalated
+            )
+            if decision.action == "escalate":
+                escalated.append(message)
             decided.append((message, r, decision))
 
         def row(message: Message, r: ModelStageResult, decision: Decision) -> Assessment:
@@ -374,17 +381,26 @@ def _record_batch(results: Sequence[ModelStageResult], *, classifier: str, worke
 
 
 def _unkind_near_risk(
-    message: Message, signals: Any, decision: Decision, state: Any, thresholds: Any
+    message: Message,
+    signals: Any,
+    decision: Decision,
+    state: Any,
+    thresholds: Any,
+    *,
+    batch_risk: Sequence[Message] = (),
 ) -> Decision:
     """Under a message escalated as risk (a reply to it, or within care.RISK_FOLLOW_UP after it,
     by someone else) the model does not overrule the rules' unkind signals: the message is
     decided as the rules alone would ("Stop whining, other people have real problems" straight
     under a suicidal message is flagged, linked and held, care.link_to_risk), whatever the model's
-    score. Elsewhere the model decides the rules' uncertain hits as before. A risk message in the
-    same batch is not seen here; care.link_unkind_replies covers only messages flagged already."""
+    score. Elsewhere the model decides the rules' uncertain hits as before. ``batch_risk``: the
+    messages of the same model batch decided as risk before this one, whose flags do not exist
+    yet (they are written, in order, once the whole batch is decided)."""
     if decision.action != "allow" or not (signals.insensitive or signals.abuse):
         return decision
-    if care.risk_flag_near(message) is None:
+    if not any(care.answers_risk(message, r) for r in batch_risk) and (
+        care.risk_flag_near(message) is None
+    ):
         return decision
     by_rules = decide_inline(signals, state, thresholds, model_follows=False)
     return by_rules if by_rules.action != "allow" else decision

@@ -57,6 +57,21 @@ def risk_flag_near(message) -> Flag | None:  # noqa: ANN001 - a chat.Message
     )
 
 
+def answers_risk(message, risk) -> bool:  # noqa: ANN001 - chat.Messages
+    """Whether ``message`` answers ``risk`` (a message escalated as risk) as
+    :func:`risk_flag_near` reads it: by someone else, a reply to it, or after it in the same room
+    within RISK_FOLLOW_UP."""
+    if message.author_id is not None and message.author_id == risk.author_id:
+        return False
+    if message.reply_to_id is not None and message.reply_to_id == risk.pk:
+        return True
+    return (
+        message.room_id == risk.room_id
+        and risk.seq < message.seq
+        and risk.created_at >= message.created_at - RISK_FOLLOW_UP
+    )
+
+
 def link_to_risk(flag: Flag) -> bool:
     """`flag` (toxic or insensitive, not yet linked) becomes urgent and linked, and its message is
     held, if it answers a risk item. Returns whether it did."""

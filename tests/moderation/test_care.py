@@ -271,3 +271,48 @@ def test_under_a_risk_message_the_model_does_not_overrule_the_rules_unkind_hit(
         )
         is allowed
     )
+
+
+@pytest.mark.django_db
+def test_an_unkind_reply_in_the_same_model_batch_as_the_risk_message_is_still_caught(
+    member, other_member, newborn_room, on_duty, monkeypatch
+):
+    """The model stage reads both in one batch: her keyword-free message as risk, then the reply
+    under it, which the model would allow. The reply is flagged, linked to her risk item and
+    hidden from her, as when the risk was escalated before it."""
+    from moderation import selectors
+    from moderation.actions import ModelStageResult, do_record_assessments
+    from moderation.safety_model import SafetyScores, SafetyThresholds
+    from tests.moderation.test_worker import rules_only_worker
+
+    # The model is running, so the inline rules leave both to it.
+    monkeypatch.setattr(selectors, "safety_model_ready", lambda: True)
+    hers = send(member, newborn_room, "I've sorted who gets the baby's things. Thank you all x")
+    reply = send(other_member, newborn_room, UNKIND, reply_to=hers.seq)
+    assert not Flag.objects.exists()
+    t = SafetyThresholds.from_mapping(
+        {"distress": 0.8, "insensitive": 0.8, "risk": 0.8, "toxic": 0.9}
+        | {"risk_context_floor": 0.05, "risk_with_rule": 0.05}
+    )
+
+    def scores(verdict: str, risk: float) -> SafetyScores:
+        return SafetyScores(
+            ok=1 - risk, distress=0.0, risk=risk, toxic=0.1, insensitive=0.1,
+            risk_family="giving_away_affairs_in_order", risk_family_p=0.9,
+            verdict=verdict, thresholds=t,
+        )  # fmt: skip
+
+    worker = rules_only_worker()
+    claimed = {pk: revision for pk, _body, revision in worker.claim_batch()}
+    assert set(claimed) == {hers.pk, reply.pk}
+    results = [
+        ModelStageResult(hers.pk, claimed[hers.pk], None, scores("risk", 0.95), body=hers.body),
+        ModelStageResult(reply.pk, claimed[reply.pk], None, scores("none", 0.01), body=reply.body),
+    ]
+    assert do_record_assessments(results, classifier="rules", worker=worker.name) == 2
+    risk_flag = Flag.objects.get(message=hers)
+    assert risk_flag.escalated
+    flag = Flag.objects.get(message=reply)
+    reply.refresh_from_db()
+    assert flag.priority == Priority.URGENT and reply.state == MessageState.HELD
+    assert any(r.get("risk_flag_id") == risk_flag.pk for r in flag.reasons)
