@@ -162,10 +162,13 @@ _EXPANSIONS: dict[str, str] = {
 }
 # Digits inside words/phrases of text-speak. "2" becomes "to" only before a verb or pronoun, so
 # "he's 2" and "2 weeks" are untouched.
-_DIGIT_SPEAK_RE = re.compile(
-    r"\b(?:(any|every|evry|no|some|sum)1|2(?= (?:be|b|live|die|go|do|wake|kill|hurt|end|carry|keep|exist|stop|"
-    r"take|have|see|me|him|her|them|myself|bed|sleep)\b))\b"
+_TO_VERBS = (
+    r"be|b|live|die|go|do|wake|kill|hurt|end|carry|keep|exist|stop|"
+    r"take|have|see|me|him|her|them|myself|bed|sleep"
 )
+# "2" first in the pattern so the regex engine scans for it rather than trying every position;
+# (?<!\w2) is the word boundary before it.
+_TWO_SPEAK_RE = re.compile(rf"2(?<!\w2)(?= (?:{_TO_VERBS})\b)")
 _DIGIT_SPEAK = {
     "any": "anyone",
     "every": "everyone",
@@ -176,13 +179,52 @@ _DIGIT_SPEAK = {
 }
 
 
-def _digit_speak(m: re.Match[str]) -> str:
-    return _DIGIT_SPEAK[m.group(1)] if m.group(1) else "to"
+# "any1" etc. as whole words: found by an automaton (the words end in "1"; none is a suffix of
+# another), each kept only with a word boundary on both sides, as \b would.
+_ONE_FINDER = ahocorasick.Automaton()
+for _word in _DIGIT_SPEAK:
+    _ONE_FINDER.add_word(_word + "1", _word + "1")
+_ONE_FINDER.make_automaton()
+
+
+def _is_word_char(c: str) -> bool:
+    return c.isalnum() or c == "_"  # what re's \w is for str patterns
+
+
+def _one_speak(t: str) -> str:
+    parts, last = [], 0
+    for end, word in _ONE_FINDER.iter(t):
+        start = end - len(word) + 1
+        if (start > 0 and _is_word_char(t[start - 1])) or (
+            end + 1 < len(t) and _is_word_char(t[end + 1])
+        ):
+            continue
+        parts += [t[last:start], _DIGIT_SPEAK[word[:-1]]]
+        last = end + 1
+    return "".join(parts) + t[last:] if parts else t
 
 
 _TOKEN_RE = re.compile(r"[a-z]+(?:'[a-z]+)?")
-_REPEATS_RE = re.compile(r"([a-z])\1{2,}")
-_HYPHEN_RE = re.compile(r"(?<=[a-z])[-_/](?=[a-z])")
+# A letter three or more times in a row is squashed to one ("sooo" -> "so"), one letter at a
+# time and only for the letters whose triple occurs (found in one pass by an Aho–Corasick
+# automaton; a regex such as ([a-z])\1{2,} is tried at every position of the text). Runs of
+# different letters never touch, so squashing one letter cannot make or break another's run.
+_TRIPLES = {c * 3: re.compile(c + "{3,}") for c in "abcdefghijklmnopqrstuvwxyz"}
+_TRIPLE_FINDER = ahocorasick.Automaton()
+for _triple in _TRIPLES:
+    _TRIPLE_FINDER.add_word(_triple, _triple)
+_TRIPLE_FINDER.make_automaton()
+
+
+def _squash_repeats(t: str) -> str:
+    for triple in {found for _, found in _TRIPLE_FINDER.iter(t)}:
+        t = _TRIPLES[triple].sub(triple[0], t)
+    return t
+
+
+# A separator between two letters. Written separator-first (not lookbehind-first) so the regex
+# engine scans for the three characters instead of trying the pattern at every position.
+_HYPHEN_RE = re.compile(r"[-_/](?<=[a-z][-_/])(?=[a-z])")
 _SPACE_RE = re.compile(r"\s+")
 # "hurt my self", "my slef": rejoin the common split of "myself".
 _MYSELF_RE = re.compile(r"\bmy ?s[le]{2}f\b")
@@ -212,9 +254,11 @@ def normalise(text: str) -> str:
     # there is no apostrophe to straighten (most messages).
     t = text.translate(_APOSTROPHES) if any(c in text for c in _APOSTROPHE_CHARS) else text
     t = t.lower()
-    t = _REPEATS_RE.sub(r"\1", t)
-    if "1" in t or "2" in t:
-        t = _DIGIT_SPEAK_RE.sub(_digit_speak, t)
+    t = _squash_repeats(t)
+    if "1" in t:
+        t = _one_speak(t)
+    if "2" in t:
+        t = _TWO_SPEAK_RE.sub("to", t)
     if "-" in t or "_" in t or "/" in t:
         t = _HYPHEN_RE.sub(" ", t)
     t = _expand_tokens(t)
@@ -657,18 +701,38 @@ def _mask_idioms(text: str) -> str:
     return _idiom_regex(indices).sub(lambda m: "_" * len(m.group(0)), text)
 
 
+_CLAUSE_SEPARATOR_CHARS = frozenset(".!?;:\n,")
+
+
 class _Clauses:
-    """Clause boundaries of one normalised text, found once and looked up by bisection."""
+    """Clause boundaries of one normalised text, looked up by bisection. Every sentence end is a
+    clause separator, so the clause around a position lies inside its sentence, and only that
+    sentence's separators are found (once per sentence) rather than the whole text's."""
 
-    __slots__ = ("_ends", "_starts", "_text")
+    __slots__ = ("_by_sentence", "_ends", "_sentences", "_starts", "_text")
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, sentences: _Sentences | None = None) -> None:
         self._text = text
+        self._sentences = sentences or _Sentences(text)
+        self._by_sentence: dict[int, tuple[list[int], list[int]]] = {}
         self._starts: list[int] | None = None
         self._ends: list[int] = []
 
     def bounds(self, pos: int) -> tuple[int, int]:
-        """Same result as scanning the separators: the clause that contains ``pos``."""
+        """Same result as scanning the whole text's separators: the clause that contains
+        ``pos``. (A position on a separator character may belong to a run that crosses the
+        sentence end; those few take the whole-text scan.)"""
+        if pos < len(self._text) and self._text[pos] not in _CLAUSE_SEPARATOR_CHARS:
+            s_start, s_end = self._sentences.around(pos)
+            found = self._by_sentence.get(s_start)
+            if found is None:
+                spans = [m.span() for m in _CLAUSE_SPLIT_RE.finditer(self._text, s_start, s_end)]
+                found = ([a for a, _ in spans], [b for _, b in spans])
+                self._by_sentence[s_start] = found
+            starts, ends = found
+            i = bisect_right(ends, pos) - 1
+            j = bisect_left(starts, pos)
+            return (ends[i] if i >= 0 else s_start), (starts[j] if j < len(starts) else s_end)
         if self._starts is None:
             spans = [m.span() for m in _CLAUSE_SPLIT_RE.finditer(self._text)]
             self._starts = [a for a, _ in spans]
@@ -729,8 +793,8 @@ def rule_signals(text: str, subset: Subset = "all") -> RuleSignals:
     exactly the decisive ones of ``subset="all"``."""
     plain = normalise(text)
     norm = _mask_idioms(plain)
-    clauses = _Clauses(norm)
     sentences = _Sentences(norm)
+    clauses = _Clauses(norm, sentences)
     present = _trigger_table(subset).present(norm)
     whole = ((0, len(norm)),)
     matches: list[RuleMatch] = []

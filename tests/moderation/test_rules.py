@@ -281,3 +281,61 @@ def test_idiom_masking_tries_only_present_idioms_and_masks_the_same() -> None:
 def test_apostrophes_are_still_straightened_when_present() -> None:
     assert normalise("I don\u2019t want to be here") == normalise("I don't want to be here")
     assert normalise("I don`t \u201cknow\u201d") == normalise('I don\'t "know"')
+
+
+def _tricky_texts() -> list[str]:
+    """The corpus, and seeded strings dense in what normalise's fast paths skip or find: letter
+    runs, text-speak digits, separators between letters, clause and sentence separators, and
+    characters outside the BMP (emoji) before and after words."""
+    import random
+
+    rng = random.Random(5)
+    pieces = (
+        "so sooo noooo aaab xxx x ok ok. hmm... any1 no1 evry1 some1 sum1 every1 ano1 no12 1 "
+        "2 be 2b 22 be x2 2 sleep 2 weeks he's 2 - _ / a-b a_b a/b -a b- . , ; : ! ? ;. .; \n "
+        "but though butter xx myself my self 😀 😀no1 𝒜 ü ünö1 _no1 no1_"
+    ).split(" ")
+    made = [
+        "".join(rng.choice(pieces) + rng.choice(["", " ", "", ".", "-"]) for _ in range(40))
+        for _ in range(3000)
+    ]
+    return _corpus_texts() + made
+
+
+def test_normalise_fast_paths_are_the_plain_regexes() -> None:
+    """The repeat, digit and hyphen steps give exactly what one regex over the whole text gives."""
+    import re
+
+    from moderation.rules import _HYPHEN_RE, _TWO_SPEAK_RE, _one_speak, _squash_repeats
+
+    repeats = re.compile(r"([a-z])\1{2,}")
+    one = re.compile(r"\b(any|every|evry|no|some|sum)1\b")
+    words = {"any": "anyone", "every": "everyone", "evry": "everyone", "no": "no one"}
+    words |= {"some": "someone", "sum": "someone"}
+    to_verbs = re.compile(r"\b2(?= (?:be|b|live|die|go|do|wake|kill|hurt|end|carry|keep|exist|"
+                          r"stop|take|have|see|me|him|her|them|myself|bed|sleep)\b)")  # fmt: skip
+    hyphen = re.compile(r"(?<=[a-z])[-_/](?=[a-z])")
+    for text in _tricky_texts():
+        t = text.lower()
+        assert _squash_repeats(t) == repeats.sub(r"\1", t), text
+        assert _one_speak(t) == one.sub(lambda m: words[m.group(1)], t), text
+        assert _TWO_SPEAK_RE.sub("to", t) == to_verbs.sub("to", t), text
+        assert _HYPHEN_RE.sub(" ", t) == hyphen.sub(" ", t), text
+
+
+def test_clause_bounds_within_the_sentence_are_the_whole_texts() -> None:
+    """The clause around every position, found from its sentence's separators, is the clause a
+    scan of the whole text's separators finds."""
+    from bisect import bisect_left, bisect_right
+
+    from moderation.rules import _CLAUSE_SPLIT_RE, _Clauses
+
+    for text in _tricky_texts():
+        norm = _mask_idioms(normalise(text))
+        spans = [m.span() for m in _CLAUSE_SPLIT_RE.finditer(norm)]
+        starts, ends = [a for a, _ in spans], [b for _, b in spans]
+        clauses = _Clauses(norm)
+        for pos in range(len(norm) + 1):
+            i, j = bisect_right(ends, pos) - 1, bisect_left(starts, pos)
+            whole = (ends[i] if i >= 0 else 0, starts[j] if j < len(starts) else len(norm))
+            assert clauses.bounds(pos) == whole, (text, pos)
