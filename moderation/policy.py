@@ -333,7 +333,7 @@ def _safety_reason(
     safety: SafetyScores, name: str, value: float, threshold: float, note: str
 ) -> dict[str, Any]:
     reason = _score_reason(f"kindred_{name}", value, threshold, note)
-    if name in ("risk", "context_risk"):
+    if name in ("risk", "context_risk", "sentence_risk"):
         from moderation.safety_model import risk_kind
 
         reason["family"] = safety.risk_family
@@ -392,10 +392,19 @@ def apply_safety(
                 t.risk,
                 "read with her recent messages in this room",
             )
+        elif safety.by_sentence:
+            reason = _safety_reason(
+                safety,
+                "sentence_risk",
+                safety.sentence_risk or 0.0,
+                t.risk_sentence or 0.0,
+                "one sentence of her message, read on its own",
+            )
+            reason["span"] = (safety.sentence or "")[:300]
         else:
             reason = _safety_reason(safety, "risk", safety.risk, t.risk, "safety model")
         return result("escalate", "risk", "urgent", *rule_risk, reason)
-    if rule_risk and safety.risk >= t.risk_with_rule:
+    if rule_risk and safety.own_risk >= t.risk_with_rule:
         return result(
             "escalate",
             "risk",
@@ -404,7 +413,7 @@ def apply_safety(
             _safety_reason(
                 safety,
                 "risk",
-                safety.risk,
+                safety.own_risk,
                 t.risk_with_rule,
                 "a risk rule fired and the safety model agrees in part",
             ),

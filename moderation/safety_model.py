@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import threading
 import time
 from collections.abc import Sequence
@@ -62,9 +63,13 @@ class SafetyThresholds:
     toxic: float
     insensitive: float
     distress: float
+    #: one sentence of a message of several, read alone, is risk at this (``None``: the model's
+    #: card has no such threshold and sentences are not read alone)
+    risk_sentence: float | None = None
 
     @classmethod
     def from_mapping(cls, values: dict[str, float]) -> SafetyThresholds:
+        sentence = values.get("risk_sentence")
         return cls(
             **{
                 k: float(values[k])
@@ -76,7 +81,8 @@ class SafetyThresholds:
                     "insensitive",
                     "distress",
                 )
-            }
+            },
+            risk_sentence=None if sentence is None else float(sentence),
         )
 
 
@@ -87,7 +93,10 @@ class SafetyScores:
     / ``risk``). ``context_risk`` is the risk probability of the recent messages read together
     with this one (``None`` without context, and when the context could not change the verdict:
     it is risk already, or its own risk is under the context floor, so it was not read again);
-    ``by_context`` says the verdict needed it."""
+    ``by_context`` says the verdict needed it. ``sentence_risk`` is the highest risk probability
+    of the message's sentences read one at a time (``None`` when it has one sentence, is risk
+    already, or the model has no sentence threshold); ``by_sentence`` says the verdict needed it.
+    """
 
     ok: float
     distress: float
@@ -100,13 +109,40 @@ class SafetyScores:
     thresholds: SafetyThresholds
     context_risk: float | None = None
     by_context: bool = False
+    sentence_risk: float | None = None
+    by_sentence: bool = False
+    #: the sentence that scored ``sentence_risk`` (shown to moderators when it decided)
+    sentence: str | None = None
+
+    @property
+    def own_risk(self) -> float:
+        """The message's risk read whole or a sentence at a time, whichever is higher."""
+        return max(self.risk, self.sentence_risk or 0.0)
 
     def as_dict(self) -> dict[str, float]:
         """Floats only, prefixed ``kindred_``, for the assessment's ``scores`` JSON."""
         out = {f"kindred_{c}": round(getattr(self, c), 4) for c in CLASSES}
         if self.context_risk is not None:
             out["kindred_context_risk"] = round(self.context_risk, 4)
+        if self.sentence_risk is not None:
+            out["kindred_sentence_risk"] = round(self.sentence_risk, 4)
         return out
+
+
+#: where a message splits into sentences: after . ! ? or … followed by space, and at line breaks.
+_SENTENCE_BREAK = re.compile(r"(?<=[.!?\u2026])\s+|\s*\n\s*")
+
+
+#: a message of up to this many sentences has each read alone; a longer one (a story) only its
+#: first and last: every sentence read alone is one more chance of a false alarm, and a story's
+#: middle sentences, read without it, are where those come from (docs/moderation-quality.md)
+SENTENCES_READ_ALONE = 4
+
+
+def sentences(text: str) -> list[str]:
+    """The sentences of a message that have at least two words (a lone "lol." or "x" says
+    nothing on its own), in order."""
+    return [part.strip() for part in _SENTENCE_BREAK.split(text) if len(part.split()) >= 2]
 
 
 #: the kind of risk a moderator sees first, from the family (families not listed: "other").
@@ -247,9 +283,8 @@ class SafetyModel:
             return []
         contexts = contexts or [()] * len(texts)
         t = self.thresholds
-        vectors = np.asarray(self.embedder.encode(list(texts)), dtype=np.float32)
-        probs = self.head.probabilities(vectors)
-        families, family_p = self.head.family(vectors)
+        probs, families, family_p = self._read(texts)
+        by_sentence = self._sentence_risk(texts, probs)
         # Her recent messages can only change a verdict that is not risk already and whose own
         # risk is at least the context floor; only those are read again with their context (a
         # second, longer encode). A message's vector does not depend on what else is encoded with
@@ -259,30 +294,31 @@ class SafetyModel:
             for i, c in enumerate(contexts)
             if any(s.strip() for s in c)
             and verdict_for(probs[i], t) != "risk"
-            and float(probs[i, 2]) >= t.risk_context_floor
+            and not (i in by_sentence and by_sentence[i][0] >= (t.risk_sentence or 2.0))
+            and max(float(probs[i, 2]), by_sentence.get(i, (0.0,))[0]) >= t.risk_context_floor
         ]
-        ctx_vectors = (
-            np.asarray(
-                self.embedder.encode([context_text(contexts[i], texts[i]) for i in with_context]),
-                dtype=np.float32,
-            )
-            if with_context
-            else vectors[:0]
+        ctx_probs, ctx_families, ctx_family_p = self._read(
+            [context_text(contexts[i], texts[i]) for i in with_context]
         )
-        ctx_probs = self.head.probabilities(ctx_vectors) if with_context else probs[:0]
         ctx_risk = {i: float(ctx_probs[k, 2]) for k, i in enumerate(with_context)}
         out = []
         for i in range(len(texts)):
             p = probs[i]
             verdict = verdict_for(p, t)
-            by_context = False
+            by_context = sentence_hit = False
+            sr = by_sentence.get(i)
+            if verdict != "risk" and sr is not None and sr[0] >= (t.risk_sentence or 2.0):
+                verdict, sentence_hit = "risk", True
             cr = ctx_risk.get(i)
             if verdict != "risk" and cr is not None and cr >= t.risk:
                 verdict, by_context = "risk", True
             if by_context:
                 # The family of the whole situation, not of the vague line alone.
-                fam, fam_p = self.head.family(ctx_vectors[with_context.index(i)][None, :])
-                family, fp = fam[0], float(fam_p[0])
+                k = with_context.index(i)
+                family, fp = ctx_families[k], float(ctx_family_p[k])
+            elif sentence_hit:
+                assert sr is not None
+                family, fp = sr[1], sr[2]
             else:
                 family, fp = families[i], float(family_p[i])
             out.append(
@@ -298,9 +334,80 @@ class SafetyModel:
                     thresholds=t,
                     context_risk=cr,
                     by_context=by_context,
+                    sentence_risk=None if sr is None else sr[0],
+                    by_sentence=sentence_hit,
+                    sentence=None if sr is None else sr[3],
                 )
             )
         return out
+
+    def _sentence_risk(
+        self, texts: Sequence[str], probs: np.ndarray
+    ) -> dict[int, tuple[float, str, float, str]]:
+        """For each message of two or more sentences that is not risk read whole: its sentences
+        (all of them up to SENTENCES_READ_ALONE, else the first and the last) read one at a time,
+        and the highest risk among them with that sentence's family and family probability. A disclosure after a line or two about her day ("Lovely morning at
+        the park. Anyway I've saved up my tablets…") is diluted to nothing when the message is
+        read whole; read alone, the sentence is what it is. Only while the model's card has a
+        ``risk_sentence`` threshold (calibrated for that model: each sentence read alone is one
+        more chance of a false alarm)."""
+        t = self.thresholds
+        if t.risk_sentence is None:
+            return {}
+        owners: list[int] = []
+        parts: list[str] = []
+        for i, text in enumerate(texts):
+            if float(probs[i, 2]) >= t.risk:
+                continue
+            found = sentences(text)
+            if len(found) > SENTENCES_READ_ALONE:
+                found = [found[0], found[-1]]
+            if len(found) >= 2:
+                owners += [i] * len(found)
+                parts += found
+        if not parts:
+            return {}
+        vectors = np.asarray(self.embedder.encode(parts), dtype=np.float32)
+        risk = self.head.probabilities(vectors)[:, 2]
+        families, family_p = self.head.family(vectors)
+        out: dict[int, tuple[float, str, float, str]] = {}
+        for k, i in enumerate(owners):
+            if i not in out or float(risk[k]) > out[i][0]:
+                out[i] = (float(risk[k]), families[k], float(family_p[k]), parts[k])
+        return out
+
+    def _read(self, texts: Sequence[str]) -> tuple[np.ndarray, list[str], np.ndarray]:
+        """Per text: the five class probabilities, and the risk family the family head prefers
+        with its probability.
+
+        A text longer than the embedder reads at once (about 250 word pieces; a message may be
+        2,000 characters, about 450) is read in overlapping windows (``embedder.windows``), so
+        what she says at the end of a long story is read too, and each harmful class takes its
+        highest probability over the windows (``ok`` its lowest): a disclosure, or abuse,
+        anywhere in a message counts. The family is the one of the window most at risk."""
+        if not texts:
+            return np.zeros((0, len(CLASSES)), dtype=np.float32), [], np.zeros(0)
+        split = getattr(self.embedder, "windows", None)
+        parts = split(texts) if split is not None else [[text] for text in texts]
+        flat = [w for ws in parts for w in ws]
+        vectors = np.asarray(self.embedder.encode(flat), dtype=np.float32)
+        probs = self.head.probabilities(vectors)
+        families, family_p = self.head.family(vectors)
+        if len(flat) == len(texts):
+            return probs, families, family_p
+        out = np.zeros((len(texts), probs.shape[1]), dtype=np.float32)
+        out_families: list[str] = []
+        out_p = np.zeros(len(texts))
+        k = 0
+        for i, ws in enumerate(parts):
+            block = probs[k : k + len(ws)]
+            out[i] = block.max(axis=0)
+            out[i, 0] = block[:, 0].min()
+            top = k + int(block[:, 2].argmax())
+            out_families.append(families[top])
+            out_p[i] = family_p[top]
+            k += len(ws)
+        return out, out_families, out_p
 
 
 def read_card(model_dir: Path) -> dict[str, Any]:
@@ -343,6 +450,7 @@ class AdaptedMiniLM:
         max_seq_length: int = 256,
         batch_size: int = 16,
         activations_path: Path | None = None,
+        window_pieces: int | None = None,
     ) -> None:
         if quantize not in ("none", "int8", "int8-fixed"):
             raise ValueError(f"unknown quantisation {quantize!r}")
@@ -353,6 +461,8 @@ class AdaptedMiniLM:
         self.max_seq_length = max_seq_length
         self.batch_size = batch_size
         self.activations_path = activations_path
+        #: a longer text is read in overlapping windows of this many word pieces (``windows``)
+        self.window_pieces = min(window_pieces or max_seq_length - 2, max_seq_length - 2)
         self._model: Any = None
         self._lock = threading.Lock()
 
@@ -409,6 +519,44 @@ class AdaptedMiniLM:
                     model = quantize_fixed(model, load_ranges(self.activations_path))
                 self._model = model
             return self._model
+
+    def windows(self, texts: Sequence[str]) -> list[list[str]]:
+        """Each text as the parts the model reads: the text itself when it fits in
+        ``window_pieces`` word pieces; else overlapping spans of it (her own words, cut at word
+        boundaries), each at most ``window_pieces`` long and starting about every half window,
+        the last one ending where the text ends."""
+        w = self.window_pieces
+        out: list[list[str]] = []
+        tokenizer = None
+        for text in texts:
+            if len(text) <= w:  # a word piece covers at least one character
+                out.append([text])
+                continue
+            if tokenizer is None:
+                tokenizer = self._load().tokenizer
+            enc = tokenizer(
+                text, add_special_tokens=False, return_offsets_mapping=True, verbose=False
+            )
+            offsets, pieces = enc["offset_mapping"], enc.tokens()
+            n = len(pieces)
+            if n <= w:
+                out.append([text])
+                continue
+
+            spans, a = [], 0
+            while True:
+                while 0 < a < n - 1 and pieces[a].startswith("##"):
+                    a += 1  # start at a word's first piece
+                b = min(n, a + w)  # pieces a .. b-1
+                while b < n and b - 1 > a and pieces[b].startswith("##"):
+                    b -= 1  # do not end inside a word
+                spans.append((offsets[a][0], offsets[b - 1][1]))
+                if b >= n:
+                    break
+                # Half a window on; the last window ends where the text ends.
+                a = max(a + 1, min(a + w // 2, n - w))
+            out.append([text[x:y] for x, y in spans])
+        return out
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:

@@ -57,6 +57,52 @@ def _endings_robustness(
     }
 
 
+#: how the messages of "after her day" are put together: after a full stop, on a new line, or
+#: straight on with a space (chat often has no punctuation at all)
+AFTER_HER_DAY_JOINERS = (". ", "\n", " ")
+AFTER_HER_DAY_SEED = 8
+
+
+def _after_her_day(model: Any, test: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """Each crisis, distress and ordinary test message (without context) after one or two
+    ordinary messages by the same writer, as one message: a disclosure after a line or two about
+    her day. Seeded; the same messages every run. Reports what the live pipeline does with them."""
+    import random
+
+    rng = random.Random(AFTER_HER_DAY_SEED)
+    ordinary: dict[str, list[str]] = {}
+    for r in test:
+        if r["label"] == "ok" and not r["context"]:
+            ordinary.setdefault(r["writer"], []).append(r["text"])
+    rows = []
+    for r in test:
+        others = [t for t in ordinary.get(r["writer"], []) if t != r["text"]]
+        if r["context"] or r["label"] not in ("crisis", "distress", "ok") or len(others) < 2:
+            continue
+        before = [t.rstrip() for t in rng.sample(others, rng.choice((1, 2)))]
+        joiner = rng.choice(AFTER_HER_DAY_JOINERS)
+        if joiner == ". ":
+            before = [t if t[-1:] in ".!?" else t + "." for t in before]
+            joiner = " "
+        rows.append({**r, "text": joiner.join([*before, r["text"]])})
+    decisions = assess_rows(model, rows)
+
+    def rate(label: str, acted: Callable[[Any], bool]) -> dict[str, Any]:
+        idx = [i for i, r in enumerate(rows) if r["label"] == label]
+        return Rate(sum(acted(decisions[i]) for i in idx), len(idx)).as_dict()
+
+    def escalated(d: Any) -> bool:
+        return d.action == "escalate"
+
+    return {
+        "seed": AFTER_HER_DAY_SEED,
+        "crisis_escalated": rate("crisis", escalated),
+        "distress_escalated": rate("distress", escalated),
+        "ok_escalated": rate("ok", escalated),
+        "ok_acted_on": rate("ok", lambda d: d.action != "allow"),
+    }
+
+
 def assess_rows(model: Any, rows: Sequence[dict[str, Any]], batch: int = 64) -> list:
     """Final decisions (inline rules + model stage) with no Detoxify, as ``make run`` has it."""
     from moderation.assessing import assess_text
@@ -137,6 +183,7 @@ def evaluate_artefact(
             ).as_dict(),
         }
         result["test_endings"] = _endings_robustness(model, test, decisions)
+        result["test_after_her_day"] = _after_her_day(model, test)
         log(f"test split: {len(test)} messages measured")
     try:
         quotes = [
@@ -203,6 +250,12 @@ def write_model_card(model_dir: Path, card: dict[str, Any]) -> None:
         f"- Thresholds (calibrated on cross-writer predictions): risk {t['risk']}, risk with context "
         f"(floor for the line itself) {t['risk_context_floor']}, risk when a risk rule fired "
         f"{t.get('risk_with_rule')}, toxic {t['toxic']}, insensitive {t['insensitive']}, distress {t['distress']}.",
+        (
+            f"- One sentence of a message of several, read alone, is risk at {t['risk_sentence']} "
+            "(chosen on the selection writers; docs/moderation-quality.md)."
+            if t.get("risk_sentence") is not None
+            else "- Sentences are not read alone for this model (no `risk_sentence` threshold)."
+        ),
         "",
         "## Training data and licences",
         "| source | rows per label | licence |",
@@ -261,6 +314,18 @@ def write_model_card(model_dir: Path, card: dict[str, Any]) -> None:
             f"- flag-worthy messages still acted on with one of {len(te['endings'])} held-out endings "
             f"({', '.join(repr(e.strip()) for e in te['endings'])}): {_fmt(te['worthy_still_acted_on'])}",
             f"- ordinary messages an ending gets acted on: {_fmt(te['calm_now_acted_on'])}",
+        ]
+    if ev.get("test_after_her_day"):
+        ah = ev["test_after_her_day"]
+        lines += [
+            "",
+            "## After a line or two about her day (robustness, test split)",
+            "Each crisis, distress and ordinary test message after one or two ordinary messages "
+            "by the same writer, sent as one message:",
+            f"- crisis escalated: {_fmt(ah['crisis_escalated'])}",
+            f"- distress escalated: {_fmt(ah['distress_escalated'])}",
+            f"- ordinary escalated: {_fmt(ah['ok_escalated'])}; acted on at all: "
+            f"{_fmt(ah['ok_acted_on'])}",
         ]
     if ev.get("study_quotes"):
         sq = ev["study_quotes"]
@@ -391,6 +456,39 @@ def quality_tables(card: dict[str, Any]) -> str:
             f"- ordinary messages left alone bare that an ending gets acted on: {_fmt(te['calm_now_acted_on'])} "
             f"({te['calm']} messages × {len(te['endings'])} endings)",
         ]
+    if ev.get("test_after_her_day"):
+        ah = ev["test_after_her_day"]
+        rs = (card.get("calibration") or {}).get("risk_sentence") or {}
+        sentence_t = (card.get("thresholds") or {}).get("risk_sentence")
+        how = (
+            f"each sentence of a message of several is also read alone, and is risk at "
+            f"`risk_sentence` {sentence_t} (chosen on the selection writers, see below)"
+            if sentence_t is not None
+            else "sentences are not read alone for this model"
+        )
+        out += [
+            "",
+            "### After a line or two about her day (robustness)",
+            "",
+            "Each crisis, distress and ordinary test message without context, after one or two "
+            "ordinary messages by the same writer (seeded), joined by a full stop, a line break or "
+            f"a bare space, and sent as one message ({how}):",
+            "",
+            f"- crisis escalated: {_fmt(ah['crisis_escalated'])} (target ≥ 0.90: "
+            f"{_verdict('risk_escalated', ah['crisis_escalated'])})",
+            f"- distress escalated: {_fmt(ah['distress_escalated'])}",
+            f"- ordinary escalated: {_fmt(ah['ok_escalated'])}; acted on at all: "
+            f"{_fmt(ah['ok_acted_on'])}",
+        ]
+        if rs.get("threshold") is not None:
+            out += [
+                "",
+                f"`risk_sentence` was chosen on the selection writers' single messages "
+                f"({', '.join(rs['writers'])}): escalated whole or by one sentence, crisis "
+                f"{rs['crisis_escalated']:.3f}, distress {rs['distress_escalated']:.3f}, ordinary "
+                f"{rs['ok_escalated']:.3f} (read whole only: {rs['whole_only']['crisis_escalated']:.3f}, "
+                f"{rs['whole_only']['distress_escalated']:.3f}, {rs['whole_only']['ok_escalated']:.3f}).",
+            ]
     if ev.get("study_quotes"):
         sq = ev["study_quotes"]
         out += [

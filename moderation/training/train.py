@@ -551,6 +551,7 @@ def train(
     (out_dir / "card.json").write_text(
         json.dumps(card, indent=2, sort_keys=True) + "\n", encoding="utf-8"
     )
+    card = calibrate_sentences(out_dir, log=log)
     log(f"wrote {out_dir} in {time.perf_counter() - started:.0f}s")
     return card
 
@@ -611,6 +612,86 @@ def recalibrate(
         json.dumps(card, indent=2, sort_keys=True) + "\n", encoding="utf-8"
     )
     log(f"recalibrated: {json.dumps(metrics)}; thresholds {vars(cal.thresholds)}")
+    return calibrate_sentences(model_dir, log=log)
+
+
+#: the top of ``risk_sentence``'s grid, above its 0.01 steps up to 0.99
+SENTENCE_GRID_TAIL = (0.995, 0.998, 0.999)
+
+
+def calibrate_sentences(
+    model_dir: Path, *, log: Callable[[str], None] = print, batch: int = 64
+) -> dict[str, Any]:
+    """Choose the artefact's ``risk_sentence`` threshold (a sentence of a message of several,
+    read alone, is risk at it; docs/moderation-quality.md, "Rule for reading a message's
+    sentences one at a time") and write it, with its notes, to the card.
+
+    The lowest value from the whole-message risk threshold up, in 0.01 steps to 0.99 and then
+    SENTENCE_GRID_TAIL, at which the model's risk escalation (whole, or one sentence) of the
+    selection writers' single messages without context stays within MAX_DISTRESS_ESCALATED and
+    MAX_OK_ESCALATED; none (sentences are not read alone) when no value does. The selection
+    splits are never trained on; the test split is not read."""
+    import dataclasses
+
+    from moderation.safety_model import load_model_dir
+
+    card = json.loads((model_dir / "card.json").read_text(encoding="utf-8"))
+    model = load_model_dir(model_dir)
+    model.thresholds = dataclasses.replace(model.thresholds, risk_sentence=1.0)
+    t_risk = model.thresholds.risk
+    rows = [
+        e
+        for e in corpus.selection_examples()
+        if not e.context and e.label in ("crisis", "distress", "ok")
+    ]
+    texts = [e.text for e in rows]
+    whole = np.zeros(len(rows), dtype=bool)
+    sentence = np.zeros(len(rows))
+    for start in range(0, len(rows), batch):
+        chunk = texts[start : start + batch]
+        probs, _, _ = model._read(chunk)
+        whole[start : start + len(chunk)] = probs[:, 2] >= t_risk
+        for i, (risk, *_) in model._sentence_risk(chunk, probs).items():
+            sentence[start + i] = risk
+    labels = np.array([e.label for e in rows])
+    grid = [round(x, 2) for x in np.arange(np.ceil(t_risk * 100) / 100, 0.99 + 1e-9, 0.01)] + list(
+        SENTENCE_GRID_TAIL
+    )
+
+    def rates(escalated: np.ndarray) -> dict[str, float]:
+        return {
+            f"{label}_escalated": _rate(escalated, labels == label)
+            for label in ("crisis", "distress", "ok")
+        }
+
+    chosen = None
+    for value in grid:
+        r = rates(whole | (sentence >= value))
+        if (
+            r["distress_escalated"] <= MAX_DISTRESS_ESCALATED
+            and r["ok_escalated"] <= MAX_OK_ESCALATED
+        ):
+            chosen = (value, r)
+            break
+    notes: dict[str, Any] = {
+        "split": "selection",
+        "writers": sorted({e.writer for e in rows}),
+        "messages": {label: int((labels == label).sum()) for label in ("crisis", "distress", "ok")},
+        "whole_only": rates(whole),
+        "limits": {"distress_escalated": MAX_DISTRESS_ESCALATED, "ok_escalated": MAX_OK_ESCALATED},
+    }
+    if chosen is None:
+        card["thresholds"].pop("risk_sentence", None)
+        notes["threshold"] = None
+        log("risk_sentence: no value keeps the limits; sentences are not read alone")
+    else:
+        card["thresholds"]["risk_sentence"] = chosen[0]
+        notes.update({"threshold": chosen[0], **chosen[1]})
+        log(f"risk_sentence {chosen[0]}: {chosen[1]} (read whole: {notes['whole_only']})")
+    card.setdefault("calibration", {})["risk_sentence"] = notes
+    (model_dir / "card.json").write_text(
+        json.dumps(card, indent=2, sort_keys=True) + "\n", encoding="utf-8"
+    )
     return card
 
 

@@ -147,6 +147,86 @@ def test_risk_wins_and_context_is_read_by_the_head_alone():
     assert thanks.verdict == "none" and not thanks.by_context  # "thanks x" is not escalated again
 
 
+def test_sentences_are_split_at_stops_and_line_breaks_and_keep_two_words_or_more():
+    from moderation.safety_model import sentences
+
+    assert sentences("Lovely day at the park. Anyway I'm done!! ok\nsee you all tomorrow x") == [
+        "Lovely day at the park.",
+        "Anyway I'm done!!",
+        "ok\nsee you all tomorrow x".split("\n")[1],
+    ]
+    assert sentences("one line with no stop at all") == ["one line with no stop at all"]
+    assert sentences("Well… I tried. lol.") == ["Well…", "I tried."][1:]  # one-word parts dropped
+
+
+def test_a_disclosure_after_a_line_about_her_day_is_read_on_its_own():
+    """Read whole, the ordinary sentence dilutes the disclosure; read alone, it is risk at the
+    model's sentence threshold, with the family of that sentence. Without a sentence threshold
+    (older cards), sentences are not read."""
+    import dataclasses
+
+    day, plan = "Lovely day at the park.", "I have saved my tablets for tonight."
+    whole = f"{day} {plan}"
+    rows = {
+        whole: [3.0, 0.0, 1.0, 0.0, 0.0],
+        day: [6.0, 0.0, 0.0, 0.0, 0.0],
+        plan: [0.0, 0.0, 6.0, 0.0, 0.0],
+        "just a line. and another one here": [6.0, 0.0, 0.0, 0.0, 0.0],
+        "just a line.": [6.0, 0.0, 0.0, 0.0, 0.0],
+        "and another one here": [6.0, 0.0, 0.0, 0.0, 0.0],
+    }
+    embedder = _Fixed(rows)
+    model = _logit_model(embedder)
+    assert model.score([whole])[0].verdict == "none"  # no sentence threshold: read whole only
+    assert embedder.seen == [whole]
+    model.thresholds = dataclasses.replace(model.thresholds, risk_sentence=0.9)
+    embedder.seen = []
+    hers, calm = model.score([whole, "just a line. and another one here"])
+    assert hers.verdict == "risk" and hers.by_sentence and hers.sentence_risk > 0.9
+    assert hers.risk < 0.5 and hers.own_risk == hers.sentence_risk
+    assert calm.verdict == "none" and not calm.by_sentence
+    assert "kindred_sentence_risk" in hers.as_dict()
+    model.thresholds = dataclasses.replace(model.thresholds, risk_sentence=0.999)
+    assert model.score([whole])[0].verdict == "none"  # the sentence must reach its own bar
+
+
+def test_a_story_of_many_sentences_has_only_its_first_and_last_read_alone():
+    import dataclasses
+
+    from moderation.safety_model import SENTENCES_READ_ALONE
+
+    lines = [f"Line number {i} of her story." for i in range(SENTENCES_READ_ALONE + 1)]
+    story = " ".join(lines)
+    shorter = " ".join(lines[:-1])
+    rows = {text: [6.0, 0.0, 0.0, 0.0, 0.0] for text in [story, shorter, *lines]}
+    embedder = _Fixed(rows)
+    model = _logit_model(embedder)
+    model.thresholds = dataclasses.replace(model.thresholds, risk_sentence=0.9)
+    model.score([story, shorter])
+    assert embedder.seen == [story, shorter, lines[0], lines[-1], *lines[:-1]]
+
+
+def test_the_end_of_a_message_longer_than_the_encoder_reads_is_read(safety_model_on):
+    """About 450 word pieces: read in overlapping windows of her own words, cut at word
+    boundaries, the last one ending where she stopped."""
+    embedder = safety_model_on.embedder
+    tokenizer = embedder._load().tokenizer
+    story = " ".join(
+        f"Day {i} of the school run and the baby's jabs, nothing much to report." for i in range(30)
+    )
+    ending = "I have decided tonight is the night, the tablets are in my bag."
+    text = f"{story} {ending}"
+    windows = embedder.windows([text, "short"])
+    assert windows[1] == ["short"]
+    parts = windows[0]
+    assert len(parts) >= 3 and parts[-1].endswith(ending) and parts[0].startswith("Day 0")
+    for part in parts:
+        assert part in text and part == part.strip()
+        assert len(tokenizer(part, add_special_tokens=False)["input_ids"]) <= embedder.window_pieces
+    whole = safety_model_on.score([text])[0]
+    assert whole.verdict == "risk", whole
+
+
 def test_recent_messages_are_read_again_only_when_they_could_change_the_verdict():
     """A second, longer encode per message would halve what the worker assesses a second; it
     is spent only on a message that is not risk already and whose own risk reaches the floor."""
@@ -190,10 +270,16 @@ def test_reading_context_only_when_needed_changes_no_verdict_of_the_live_model()
     vectors = model.embedder.encode(units)
     probs = model.head.probabilities(vectors)
     t = model.thresholds
+    # Her sentences read alone (where the card says so) come before her context.
+    by_sentence = model._sentence_risk(texts, probs[: len(texts)])
     for i, got in enumerate(lazy):
         p, cr = probs[i], float(probs[len(texts) + i, 2])
         verdict = verdict_for(p, t)
-        by_context = verdict != "risk" and cr >= t.risk and float(p[2]) >= t.risk_context_floor
+        sr = by_sentence.get(i, (0.0,))[0]
+        if verdict != "risk" and t.risk_sentence is not None and sr >= t.risk_sentence:
+            verdict = "risk"
+        own = max(float(p[2]), sr)
+        by_context = verdict != "risk" and cr >= t.risk and own >= t.risk_context_floor
         assert (got.verdict, got.by_context) == ("risk" if by_context else verdict, by_context), (
             examples[i].label,
             examples[i].family,
@@ -247,6 +333,16 @@ def test_a_quiet_goodbye_with_no_alarming_word_is_escalated(safety_model_on):
         "look after each other xx",
     )
     assert (d.action, d.category, d.priority) == ("escalate", "risk", "urgent")
+
+
+def test_a_goodbye_after_a_line_about_her_day_gets_the_card(safety_model_on):
+    text = (
+        "Bath time was chaos again, he splashed everywhere. Did the big shop and the washing. "
+        "I've written the letters and the boys will be fine with their dad."
+    )
+    assert safety_model_on.score([text])[0].risk < safety_model_on.thresholds.risk  # read whole
+    d = final(safety_model_on, text)
+    assert (d.action, d.category, d.priority) == ("escalate", "risk", "urgent"), d.reasons
 
 
 def test_a_long_story_about_an_unkind_midwife_raises_nothing(safety_model_on):

@@ -96,6 +96,30 @@ def test_context_escalation_says_so():
     assert any(r.get("score") == "kindred_context_risk" for r in d.reasons)
 
 
+def test_sentence_escalation_says_so_and_a_rule_counts_sentence_support():
+    import dataclasses
+
+    t = dataclasses.replace(T, risk_sentence=0.9)
+    hit = dataclasses.replace(
+        safety(ok=0.8, risk=0.01),
+        thresholds=t,
+        sentence_risk=0.95,
+        by_sentence=True,
+        verdict="risk",
+        sentence="anyway the tablets are ready",
+    )
+    d = decide(rule_signals("lovely day. anyway"), None, MemberState(), Thresholds(), safety=hit)
+    assert d.action == "escalate"
+    reason = next(r for r in d.reasons if r.get("score") == "kindred_sentence_risk")
+    assert reason["span"] == "anyway the tablets are ready"  # moderators see which sentence
+    # A risk rule and one sentence that the model finds risky in part: they agree in part.
+    part = dataclasses.replace(safety(ok=0.8, risk=0.01), thresholds=t, sentence_risk=0.3)
+    text = "lovely day at the park. I want to die"
+    assert decide(rule_signals(text), None, MemberState(), Thresholds(), safety=part).action == (
+        "escalate"
+    )
+
+
 def test_distress_withdraws_a_detoxify_only_toxicity_flag():
     text = "I am so f***ing stupid, forgot the nappies again"
     d = decide(

@@ -60,6 +60,30 @@ async def test_a_goodbye_without_alarming_words_gets_the_card_and_an_urgent_aler
         await comm.disconnect()
 
 
+async def test_a_goodbye_after_a_line_about_her_day_gets_the_card_and_says_which_sentence(
+    member, on_duty, safety_model_on
+):
+    """Read whole, her day dilutes the goodbye below the risk threshold; the model also reads
+    her sentences alone, and the moderator's urgent item quotes the one that decided."""
+    w = await database_sync_to_async(worker)()
+    await database_sync_to_async(w.beat)(force=True)
+    a = await join(member)
+    mod = await moderator_feed(on_duty)
+    goodbye = "I've written the letters and the boys will be fine with their dad."
+    body = f"Bath time was chaos again, he splashed everywhere. Did the big shop and the washing. {goodbye}"
+    await a.send_json_to({"type": "message.send", "client_id": "day-000001", "body": body})
+    await receive_until(a, "message.new")
+    await database_sync_to_async(w.process_batch)()
+    card = await receive_until(a, "support.card")
+    assert card["helplines"]
+    urgent = await receive_until(mod, "flag.urgent")
+    reasons = urgent["flag"]["reasons"]
+    decided = [r for r in reasons if r.get("score") == "kindred_sentence_risk"]
+    assert decided and decided[0]["span"] == goodbye, reasons
+    for comm in (a, mod):
+        await comm.disconnect()
+
+
 def test_healthz_and_the_queue_say_which_models_run(
     moderator, supervisor, safety_model_on, client: Client
 ):

@@ -86,6 +86,12 @@ class Command(BaseCommand):
         )
 
         parser.add_argument(
+            "--calibrate-sentences",
+            action="store_true",
+            help="only choose an existing artefact's risk_sentence threshold on the selection "
+            "writers (docs/moderation-quality.md), then re-measure it; trains nothing",
+        )
+        parser.add_argument(
             "--fix-activation-scales",
             action="store_true",
             help="only switch an existing artefact to int8 with fixed activation scales "
@@ -118,6 +124,15 @@ class Command(BaseCommand):
                 card = train.fix_artefact_scales(model_dir, log=self.stdout.write)
             except (OSError, ValueError, KeyError) as exc:
                 raise CommandError(f"cannot fix {model_dir}'s scales: {exc}") from exc
+            self._evaluate(options, card)
+            self.stdout.write(f"done in {time.perf_counter() - started:.0f}s")
+            return
+        if options["calibrate_sentences"]:
+            model_dir = Path(options["out"]) / options["model_version"]
+            try:
+                card = train.calibrate_sentences(model_dir, log=self.stdout.write)
+            except (OSError, ValueError, KeyError) as exc:
+                raise CommandError(f"cannot calibrate {model_dir}: {exc}") from exc
             self._evaluate(options, card)
             self.stdout.write(f"done in {time.perf_counter() - started:.0f}s")
             return

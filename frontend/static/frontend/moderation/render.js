@@ -45,6 +45,7 @@ export function describeReason(reason) {
     if (reason.family) text += ` · ${String(reason.family).replaceAll("_", " ")}`;
     if (reason.kind) text += ` (${String(reason.kind).replaceAll("_", " ")})`;
     if (reason.note) text += ` · ${reason.note}`;
+    if (reason.span) text += `: “${reason.span}”`;
     return text;
   }
   if (reason.score) {
