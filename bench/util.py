@@ -111,17 +111,19 @@ class Proc:
 CLK = os.sysconf("SC_CLK_TCK")
 
 # Everyday messages for the load generators. None is acted on by the rules or the safety model,
-# and each one's own risk score is far below the context floor, so the model never reads them
-# again with her recent messages.
+# and each one's own risk score (whole, or its sentences read alone), with the load generator's
+# tag, is far below the context floor, so the model never reads them again with her recent
+# messages. Four of the eight are two sentences, which the safety model also reads one at a time
+# (a third and fourth encode): 44 % of the test split's ordinary messages have two or more.
 ORDINARY_TEXTS = [
     "what time do your little ones usually go down for their nap",
-    "thanks for the tip about white noise, we will give it a go tonight",
-    "we tried the swaddle again and she slept three hours, small wins",
-    "which bottles did you all end up using, ours keep leaking at night",
+    "thanks for the tip about white noise. we will give it a go tonight",
+    "we tried the swaddle again and she slept three hours. small wins",
+    "which bottles did you all end up using? ours keep leaking at night",
     "does anyone have tips for the four month sleep regression",
     "my health visitor said the same thing, trust your instincts",
     "we found a lovely baby group at the library on tuesday mornings",
-    "the pram fits in the boot if you take the wheels off first",
+    "the pram fits in the boot if you take the wheels off first. took me a week to work that out",
 ]
 # A supportive reply whose own risk score (0.07-0.20 under v8, tag included) is at or above the
 # context floor (0.05), so the model reads it again together with her recent messages: a second,
