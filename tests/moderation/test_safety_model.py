@@ -405,3 +405,42 @@ def test_a_vague_line_is_read_with_her_earlier_messages(safety_model_on):
         "the landlord is finally fixing the boiler",
     ]
     assert final(safety_model_on, "it'll all be over soon thank god", harmless).action != "escalate"
+
+
+def test_the_sentence_threshold_is_chosen_by_its_rule_on_the_selection_writers(
+    tmp_path: Path, monkeypatch
+):
+    """train.calibrate_sentences: the lowest grid value at which the selection writers' single
+    messages stay within the training calibration's limits is written to the card with its
+    notes; with no such value, sentences are not read alone."""
+    from moderation.training import corpus as corpus_module
+    from moderation.training import train
+
+    model_dir = tmp_path / LIVE
+    shutil.copytree(MODELS_ROOT / LIVE, model_dir)
+    rows = [e for e in corpus.selection_examples() if not e.context]
+    sample = (
+        [e for e in rows if e.label == "crisis"][:30]
+        + [e for e in rows if e.label == "distress"][:30]
+        + [e for e in rows if e.label == "ok"][:60]
+    )
+    monkeypatch.setattr(corpus_module, "selection_examples", lambda: sample)
+    card = train.calibrate_sentences(model_dir, log=lambda _: None)
+    saved = json.loads((model_dir / "card.json").read_text(encoding="utf-8"))
+    notes = saved["calibration"]["risk_sentence"]
+    assert (
+        saved["thresholds"].get("risk_sentence")
+        == notes["threshold"]
+        == (card["thresholds"].get("risk_sentence"))
+    )
+    assert notes["messages"] == {"crisis": 30, "distress": 30, "ok": 60}
+    if notes["threshold"] is not None:
+        assert notes["threshold"] >= saved["thresholds"]["risk"]
+        assert notes["distress_escalated"] <= train.MAX_DISTRESS_ESCALATED
+        assert notes["ok_escalated"] <= train.MAX_OK_ESCALATED
+    # Limits nothing can meet: no threshold, and the card says sentences are not read alone.
+    monkeypatch.setattr(train, "MAX_OK_ESCALATED", -1.0)
+    train.calibrate_sentences(model_dir, log=lambda _: None)
+    saved = json.loads((model_dir / "card.json").read_text(encoding="utf-8"))
+    assert "risk_sentence" not in saved["thresholds"]
+    assert saved["calibration"]["risk_sentence"]["threshold"] is None
