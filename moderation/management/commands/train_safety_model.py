@@ -119,22 +119,20 @@ class Command(BaseCommand):
             return
         started = time.perf_counter()
         if options["fix_activation_scales"]:
-            model_dir = Path(options["out"]) / options["model_version"]
-            try:
-                card = train.fix_artefact_scales(model_dir, log=self.stdout.write)
-            except (OSError, ValueError, KeyError) as exc:
-                raise CommandError(f"cannot fix {model_dir}'s scales: {exc}") from exc
-            self._evaluate(options, card)
-            self.stdout.write(f"done in {time.perf_counter() - started:.0f}s")
+            self._rework_artefact(
+                options,
+                started,
+                lambda d: train.fix_artefact_scales(d, log=self.stdout.write),
+                lambda d, exc: f"cannot fix {d}'s scales: {exc}",
+            )
             return
         if options["calibrate_sentences"]:
-            model_dir = Path(options["out"]) / options["model_version"]
-            try:
-                card = train.calibrate_sentences(model_dir, log=self.stdout.write)
-            except (OSError, ValueError, KeyError) as exc:
-                raise CommandError(f"cannot calibrate {model_dir}: {exc}") from exc
-            self._evaluate(options, card)
-            self.stdout.write(f"done in {time.perf_counter() - started:.0f}s")
+            self._rework_artefact(
+                options,
+                started,
+                lambda d: train.calibrate_sentences(d, log=self.stdout.write),
+                lambda d, exc: f"cannot calibrate {d}: {exc}",
+            )
             return
         if options["evaluate_only"]:
             model_dir = Path(options["out"]) / options["model_version"]
@@ -146,17 +144,13 @@ class Command(BaseCommand):
             self.stdout.write(f"done in {time.perf_counter() - started:.0f}s")
             return
         if options["recalibrate"]:
-            model_dir = Path(options["out"]) / options["model_version"]
-            try:
-                card = train.recalibrate(
-                    model_dir,
-                    extra_labels=[Path(p) for p in options["extra_labels"]],
-                    log=self.stdout.write,
-                )
-            except (OSError, ValueError, KeyError) as exc:
-                raise CommandError(str(exc)) from exc
-            self._evaluate(options, card)
-            self.stdout.write(f"done in {time.perf_counter() - started:.0f}s")
+            extra = [Path(p) for p in options["extra_labels"]]
+            self._rework_artefact(
+                options,
+                started,
+                lambda d: train.recalibrate(d, extra_labels=extra, log=self.stdout.write),
+                lambda d, exc: str(exc),
+            )
             return
         options["epochs"] = options["epochs"] or train.EPOCHS
         card = train.train(
@@ -168,6 +162,17 @@ class Command(BaseCommand):
             extra_labels=[Path(p) for p in options["extra_labels"]],
             log=self.stdout.write,
         )
+        self._evaluate(options, card)
+        self.stdout.write(f"done in {time.perf_counter() - started:.0f}s")
+
+    def _rework_artefact(self, options, started: float, step, error) -> None:  # noqa: ANN001
+        """One step on an existing artefact (``step(model_dir)`` returns its new card; ``error``
+        words a failure as a CommandError), then the re-measurement."""
+        model_dir = Path(options["out"]) / options["model_version"]
+        try:
+            card = step(model_dir)
+        except (OSError, ValueError, KeyError) as exc:
+            raise CommandError(error(model_dir, exc)) from exc
         self._evaluate(options, card)
         self.stdout.write(f"done in {time.perf_counter() - started:.0f}s")
 
